@@ -1,0 +1,55 @@
+// The aclnn two-stage operator API (libopapi.so). Every op has a first stage
+// `aclnnXxxGetWorkspaceSize(<op args>..., uint64_t *workspaceSize, aclOpExecutor **executor)`
+// that only plans on the caller's thread, and a uniform second stage `aclnnXxx(workspace,
+// workspaceSize, executor, stream)` that launches. op-plugin binds both with
+// dlopen(libopapi.so) + dlsym(handle, name).
+#ifndef NPU_ACLNN_API_H
+#define NPU_ACLNN_API_H
+
+#include "npu/acl_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct aclTensor aclTensor;
+typedef aclnnStatus (*aclnnLaunchFn)(void *workspace, uint64_t workspaceSize,
+                                     aclOpExecutor *executor, aclrtStream stream);
+
+// The ops the mock's libopapi.so provides (a handful with real names and shapes of argument lists).
+aclnnStatus aclnnMatmulGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out,
+                                        int8_t cubeMathType, uint64_t *workspaceSize,
+                                        aclOpExecutor **executor);
+aclnnStatus aclnnMatmul(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+                        aclrtStream stream);
+aclnnStatus aclnnAddGetWorkspaceSize(const aclTensor *self, const aclTensor *other,
+                                     const void *alpha, aclTensor *out, uint64_t *workspaceSize,
+                                     aclOpExecutor **executor);
+aclnnStatus aclnnAdd(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+                     aclrtStream stream);
+aclnnStatus aclnnRmsNormGetWorkspaceSize(const aclTensor *x, const aclTensor *gamma, double epsilon,
+                                         aclTensor *yOut, aclTensor *rstdOut,
+                                         uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnRmsNorm(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+                         aclrtStream stream);
+aclnnStatus aclnnSoftmaxGetWorkspaceSize(const aclTensor *self, int64_t dim, aclTensor *out,
+                                         uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnSoftmax(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+                         aclrtStream stream);
+aclnnStatus aclnnSiluGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize,
+                                      aclOpExecutor **executor);
+aclnnStatus aclnnSilu(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+                      aclrtStream stream);
+aclnnStatus aclnnFlashAttentionScoreGetWorkspaceSize(const aclTensor *query, const aclTensor *key,
+                                                     const aclTensor *value, double scaleValue,
+                                                     int64_t headNum, aclTensor *attentionOut,
+                                                     uint64_t *workspaceSize,
+                                                     aclOpExecutor **executor);
+aclnnStatus aclnnFlashAttentionScore(void *workspace, uint64_t workspaceSize,
+                                     aclOpExecutor *executor, aclrtStream stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // NPU_ACLNN_API_H

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian package npuprobe needs to build, test, benchmark and run the demo.
+# Idempotent: packages already present are skipped, so a warm machine pays one dpkg query.
+# Run as root (or with sudo available) on Debian 12 / Ubuntu 22.04+.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  # libraries (static archives are linked into the preload; see docs/developers.md)
+  libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
+  libunwind-dev libdw-dev libelf-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind
+  # serving harness and the real Python reader of the store
+  python3 python3-prometheus-client curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "setup-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
