@@ -13,6 +13,21 @@ extern "C" {
 #endif
 
 typedef struct aclTensor aclTensor;
+
+enum {
+  ACLNN_SUCCESS = 0,
+  ACLNN_ERR_PARAM_NULLPTR = 161001,
+  ACLNN_ERR_PARAM_INVALID = 161002,
+  ACLNN_ERR_RUNTIME_ERROR = 361001,
+  ACLNN_ERR_INNER = 561000,
+};
+
+// Tensor descriptors (libnnopbase on a real host; the mock's libopapi.so carries them).
+// dataType and format are the aclDataType / aclFormat enumerations (int-sized).
+aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, int dataType,
+                           const int64_t *stride, int64_t offset, int format,
+                           const int64_t *storageDims, uint64_t storageDimsNum, void *tensorData);
+aclnnStatus aclDestroyTensor(const aclTensor *tensor);
 typedef aclnnStatus (*aclnnLaunchFn)(void *workspace, uint64_t workspaceSize,
                                      aclOpExecutor *executor, aclrtStream stream);
 

@@ -1,0 +1,123 @@
+// Launch-class entry points: kernels by function handle and single operators (aclop).
+// Each returns once the work is queued; the device thread runs it later.
+#include "ascendcl/runtime.h"
+#include "npu/npumock.h"
+#include "sim/activity.h"
+#include "sim/clock.h"
+#include "sim/knobs.h"
+
+using namespace npumock;
+
+namespace {
+
+struct Function {
+  const char *name;
+  const char *type;
+  uint32_t duration_us;
+};
+HandleSet<Function> &functions() {
+  static auto *s = new HandleSet<Function>;
+  return *s;
+}
+
+aclError launch_function(aclrtFuncHandle func, uint32_t numBlocks, aclrtStream stream) {
+  if (func == nullptr || numBlocks == 0) return ACL_ERROR_INVALID_PARAM;
+  if (!functions().contains(func)) return ACL_ERROR_RT_PARAM_INVALID;
+  Stream *s = nullptr;
+  if (aclError rc = resolve_stream(stream, &s)) return rc;
+  spend_launch_host_time();
+  const auto *f = static_cast<Function *>(func);
+  enqueue_kernel(s, KernelSpec{f->name, f->type, kernel_duration_ns(f->duration_us)});
+  return ACL_SUCCESS;
+}
+
+aclError launch_op(const char *opType, int numInputs, int numOutputs, aclrtStream stream,
+                   uint32_t extra_host_us) {
+  if (opType == nullptr || numInputs < 0 || numOutputs < 0) return ACL_ERROR_INVALID_PARAM;
+  Stream *s = nullptr;
+  if (aclError rc = resolve_stream(stream, &s)) return rc;
+  burn_host_us(extra_host_us);
+  spend_launch_host_time();
+  enqueue_kernel(s, KernelSpec{intern(opType), intern("KERNEL_AICORE"), kernel_duration_ns(0)});
+  return ACL_SUCCESS;
+}
+
+}  // namespace
+
+extern "C" {
+
+aclError npumock_get_function(const char *kernelName, uint32_t durationUs, aclrtFuncHandle *func) {
+  if (kernelName == nullptr || func == nullptr) return ACL_ERROR_INVALID_PARAM;
+  *func = functions().add(new Function{intern(kernelName), intern("KERNEL_AICORE"), durationUs});
+  return ACL_SUCCESS;
+}
+
+aclError aclrtLaunchKernel(aclrtFuncHandle funcHandle, uint32_t numBlocks, const void *argsData,
+                           size_t argsSize, aclrtStream stream) {
+  NPUMOCK_ENTER("aclrtLaunchKernel");
+  if (argsSize > 0 && argsData == nullptr) return ACL_ERROR_INVALID_PARAM;
+  return launch_function(funcHandle, numBlocks, stream);
+}
+
+aclError aclrtLaunchKernelV2(aclrtFuncHandle funcHandle, uint32_t numBlocks, const void *argsData,
+                             size_t argsSize, void *cfg, aclrtStream stream) {
+  NPUMOCK_ENTER("aclrtLaunchKernelV2");
+  (void)cfg;
+  if (argsSize > 0 && argsData == nullptr) return ACL_ERROR_INVALID_PARAM;
+  return launch_function(funcHandle, numBlocks, stream);
+}
+
+aclError aclrtLaunchKernelWithConfig(aclrtFuncHandle funcHandle, uint32_t numBlocks,
+                                     aclrtStream stream, void *cfg, void *argsHandle,
+                                     void *reserve) {
+  NPUMOCK_ENTER("aclrtLaunchKernelWithConfig");
+  (void)cfg;
+  if (argsHandle == nullptr || reserve != nullptr) return ACL_ERROR_INVALID_PARAM;
+  return launch_function(funcHandle, numBlocks, stream);
+}
+
+aclError aclrtLaunchKernelWithHostArgs(aclrtFuncHandle funcHandle, uint32_t numBlocks,
+                                       aclrtStream stream, void *cfg, void *hostArgs,
+                                       size_t argsSize, void *placeHolderArray,
+                                       size_t placeHolderNum) {
+  NPUMOCK_ENTER("aclrtLaunchKernelWithHostArgs");
+  (void)cfg;
+  if ((argsSize > 0 && hostArgs == nullptr) || (placeHolderNum > 0 && placeHolderArray == nullptr)) {
+    return ACL_ERROR_INVALID_PARAM;
+  }
+  return launch_function(funcHandle, numBlocks, stream);
+}
+
+aclError aclopExecuteV2(const char *opType, int numInputs, aclTensorDesc *inputDesc[],
+                        aclDataBuffer *inputs[], int numOutputs, aclTensorDesc *outputDesc[],
+                        aclDataBuffer *outputs[], aclopAttr *attr, aclrtStream stream) {
+  NPUMOCK_ENTER("aclopExecuteV2");
+  (void)inputDesc, (void)inputs, (void)outputDesc, (void)outputs, (void)attr;
+  return launch_op(opType, numInputs, numOutputs, stream, 0);
+}
+
+aclError aclopCompileAndExecute(const char *opType, int numInputs,
+                                const aclTensorDesc *const inputDesc[],
+                                const aclDataBuffer *const inputs[], int numOutputs,
+                                const aclTensorDesc *const outputDesc[],
+                                aclDataBuffer *const outputs[], const aclopAttr *attr,
+                                int engineType, int compileFlag, const char *opPath,
+                                aclrtStream stream) {
+  NPUMOCK_ENTER("aclopCompileAndExecute");
+  (void)inputDesc, (void)inputs, (void)outputDesc, (void)outputs, (void)attr;
+  (void)engineType, (void)compileFlag, (void)opPath;
+  return launch_op(opType, numInputs, numOutputs, stream, knobs().compile_us);
+}
+
+aclError aclopCompileAndExecuteV2(const char *opType, int numInputs, aclTensorDesc *inputDesc[],
+                                  aclDataBuffer *inputs[], int numOutputs,
+                                  aclTensorDesc *outputDesc[], aclDataBuffer *outputs[],
+                                  aclopAttr *attr, int engineType, int compileFlag,
+                                  const char *opPath, aclrtStream stream) {
+  NPUMOCK_ENTER("aclopCompileAndExecuteV2");
+  (void)inputDesc, (void)inputs, (void)outputDesc, (void)outputs, (void)attr;
+  (void)engineType, (void)compileFlag, (void)opPath;
+  return launch_op(opType, numInputs, numOutputs, stream, knobs().compile_us);
+}
+
+}  // extern "C"

@@ -1,0 +1,134 @@
+// aclprof (acl_task_time = 1). The mock validates the lifecycle order the real library enforces
+// and appends every call to <prof_dir>/npumock_aclprof_<pid>.log, so tests can check what a
+// profiler driver did without msprof.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "ascendcl/runtime.h"
+
+using namespace npumock;
+
+struct aclprofConfig {
+  std::string devices;
+  int aicore_metrics;
+  uint64_t data_types;
+  bool started = false;
+};
+
+namespace {
+
+std::mutex g_prof_mu;
+std::string g_prof_dir;  // empty = not initialized
+int g_started = 0;
+HandleSet<aclprofConfig> &configs() {
+  static auto *s = new HandleSet<aclprofConfig>;
+  return *s;
+}
+
+void log_call(const std::string &line) {
+  if (g_prof_dir.empty()) return;
+  const std::string path = g_prof_dir + "/npumock_aclprof_" + std::to_string(getpid()) + ".log";
+  if (FILE *f = fopen(path.c_str(), "a")) {
+    fprintf(f, "%s\n", line.c_str());
+    fclose(f);
+  }
+}
+
+bool make_dirs(const std::string &path) {
+  for (size_t pos = 1; pos <= path.size(); ++pos) {
+    if (pos == path.size() || path[pos] == '/') {
+      const std::string part = path.substr(0, pos);
+      if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+aclError aclprofInit(const char *profilerResultPath, size_t length) {
+  NPUMOCK_ENTER("aclprofInit");
+  if (profilerResultPath == nullptr || length == 0 || length > 4095) return ACL_ERROR_INVALID_PARAM;
+  std::lock_guard<std::mutex> lock(g_prof_mu);
+  if (!g_prof_dir.empty()) return ACL_ERROR_REPEAT_INITIALIZE;
+  const std::string dir(profilerResultPath, strnlen(profilerResultPath, length));
+  if (!make_dirs(dir)) return ACL_ERROR_INVALID_PARAM;
+  g_prof_dir = dir;
+  log_call("aclprofInit dir=" + dir);
+  return ACL_SUCCESS;
+}
+
+aclprofConfig *aclprofCreateConfig(uint32_t *deviceIdList, uint32_t deviceNums, int aicoreMetrics,
+                                   const void *aicoreEvents, uint64_t dataTypeConfig) {
+  NPUMOCK_API_CALL("aclprofCreateConfig");
+  (void)aicoreEvents;
+  if (npumock_call_.injected() != 0 || deviceIdList == nullptr || deviceNums == 0) return nullptr;
+  std::lock_guard<std::mutex> lock(g_prof_mu);
+  auto *cfg = new aclprofConfig;
+  for (uint32_t i = 0; i < deviceNums; ++i) {
+    cfg->devices += (i ? "," : "") + std::to_string(deviceIdList[i]);
+  }
+  cfg->aicore_metrics = aicoreMetrics;
+  cfg->data_types = dataTypeConfig;
+  char types[32];
+  snprintf(types, sizeof types, "0x%llx", static_cast<unsigned long long>(dataTypeConfig));
+  log_call("aclprofCreateConfig devices=" + cfg->devices +
+           " aicore_metrics=" + std::to_string(aicoreMetrics) + " data_types=" + types);
+  return configs().add(cfg);
+}
+
+aclError aclprofStart(const aclprofConfig *profilerConfig) {
+  NPUMOCK_ENTER("aclprofStart");
+  std::lock_guard<std::mutex> lock(g_prof_mu);
+  if (g_prof_dir.empty()) return ACL_ERROR_UNINITIALIZE;
+  if (!configs().contains(profilerConfig)) return ACL_ERROR_INVALID_PARAM;
+  auto *cfg = const_cast<aclprofConfig *>(profilerConfig);
+  if (cfg->started) return ACL_ERROR_PROF_ALREADY_RUN;
+  cfg->started = true;
+  ++g_started;
+  log_call("aclprofStart devices=" + cfg->devices);
+  return ACL_SUCCESS;
+}
+
+aclError aclprofStop(const aclprofConfig *profilerConfig) {
+  NPUMOCK_ENTER("aclprofStop");
+  std::lock_guard<std::mutex> lock(g_prof_mu);
+  if (!configs().contains(profilerConfig)) return ACL_ERROR_INVALID_PARAM;
+  auto *cfg = const_cast<aclprofConfig *>(profilerConfig);
+  if (!cfg->started) return ACL_ERROR_PROF_NOT_RUN;
+  cfg->started = false;
+  --g_started;
+  log_call("aclprofStop devices=" + cfg->devices);
+  return ACL_SUCCESS;
+}
+
+aclError aclprofDestroyConfig(const aclprofConfig *profilerConfig) {
+  NPUMOCK_ENTER("aclprofDestroyConfig");
+  std::lock_guard<std::mutex> lock(g_prof_mu);
+  if (!configs().contains(profilerConfig)) return ACL_ERROR_INVALID_PARAM;
+  if (profilerConfig->started) return ACL_ERROR_PROF_ALREADY_RUN;  // stop first
+  configs().remove(profilerConfig);
+  log_call("aclprofDestroyConfig devices=" + profilerConfig->devices);
+  delete profilerConfig;
+  return ACL_SUCCESS;
+}
+
+aclError aclprofFinalize(void) {
+  NPUMOCK_ENTER("aclprofFinalize");
+  std::lock_guard<std::mutex> lock(g_prof_mu);
+  if (g_prof_dir.empty()) return ACL_ERROR_UNINITIALIZE;
+  if (g_started > 0) return ACL_ERROR_PROF_ALREADY_RUN;  // every config must be stopped
+  log_call("aclprofFinalize");
+  g_prof_dir.clear();
+  return ACL_SUCCESS;
+}
+
+}  // extern "C"

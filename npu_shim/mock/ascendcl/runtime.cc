@@ -1,0 +1,95 @@
+#include "ascendcl/runtime.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "sim/activity.h"
+#include "sim/clock.h"
+#include "sim/knobs.h"
+
+namespace npumock {
+namespace {
+thread_local int t_current_device = -1;
+}  // namespace
+
+ApiCall::ApiCall(int id, const char *name) : name_(name) {
+  injected_ = api_enter(id);
+  if (g_api_sink.load(std::memory_order_relaxed) != nullptr) start_ns_ = now_ns();
+}
+
+ApiCall::~ApiCall() {
+  npumock_activity_sink sink = g_api_sink.load(std::memory_order_acquire);
+  if (sink == nullptr || start_ns_ == 0) return;
+  npumock_activity rec{};
+  rec.kind = 3;  // MSPTI_ACTIVITY_KIND_API
+  rec.deviceId = uint32_t(getpid());
+  rec.streamId = uint32_t(syscall(SYS_gettid));
+  rec.start_ns = start_ns_;
+  rec.end_ns = now_ns();
+  rec.correlationId = next_correlation_id();
+  rec.name = name_;  // string literal of the entry point
+  sink(&rec);
+}
+
+int current_device() { return t_current_device; }
+void set_current_device(int device) { t_current_device = device; }
+
+aclError resolve_stream(aclrtStream stream, Stream **out) {
+  const int dev = current_device();
+  if (dev < 0) return ACL_ERROR_RT_CONTEXT_NULL;
+  if (stream == nullptr) {
+    *out = default_stream(dev);
+    return *out != nullptr ? ACL_SUCCESS : ACL_ERROR_RT_CONTEXT_NULL;
+  }
+  if (!streams().contains(stream)) return ACL_ERROR_RT_PARAM_INVALID;
+  auto *s = static_cast<Stream *>(stream);
+  if (s->device != dev) return ACL_ERROR_RT_STREAM_CONTEXT;
+  *out = s;
+  return ACL_SUCCESS;
+}
+
+void enqueue_kernel(Stream *stream, const KernelSpec &kernel) {
+  {
+    std::lock_guard<std::mutex> lock(stream->capture_mu);
+    if (stream->capturing != nullptr) {
+      stream->capturing->kernels.push_back(kernel);
+      return;
+    }
+  }
+  Task t;
+  t.kind = Task::Kind::Kernel;
+  t.duration_ns = kernel.duration_ns;
+  t.name = kernel.name;
+  t.type = kernel.type;
+  t.stream_id = stream->id;
+  t.correlation_id = next_correlation_id();
+  stream->last_seq.store(device(stream->device)->enqueue(t), std::memory_order_release);
+}
+
+uint64_t enqueue_task(Stream *stream, Task task) {
+  {
+    std::lock_guard<std::mutex> lock(stream->capture_mu);
+    if (stream->capturing != nullptr) return 0;
+  }
+  task.stream_id = stream->id;
+  task.correlation_id = next_correlation_id();
+  const uint64_t seq = device(stream->device)->enqueue(task);
+  stream->last_seq.store(seq, std::memory_order_release);
+  return seq;
+}
+
+uint64_t next_correlation_id() {
+  static std::atomic<uint64_t> id{0};
+  return id.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+uint64_t kernel_duration_ns(uint32_t us) {
+  if (us == 0) us = knobs().kernel_us.load(std::memory_order_relaxed);
+  return uint64_t(us) * 1000u;
+}
+
+void spend_launch_host_time() { burn_host_us(knobs().launch_host_us.load(std::memory_order_relaxed)); }
+
+}  // namespace npumock

@@ -1,0 +1,56 @@
+// Shared plumbing of the fake libascendcl entry points: call accounting, the calling thread's
+// device binding, stream resolution and enqueueing work. Internal to libascendcl.so.
+#pragma once
+
+#include <cstdint>
+
+#include "npu/acl_api.h"
+#include "sim/api_registry.h"
+#include "sim/device.h"
+#include "sim/handles.h"
+
+namespace npumock {
+
+// Counts the call, applies injected faults and, when the fake libmspti asked for API records,
+// reports the call's host span. One per exported function.
+class ApiCall {
+ public:
+  ApiCall(int id, const char *name);
+  ~ApiCall();
+  int injected() const { return injected_; }
+
+ private:
+  const char *name_;
+  uint64_t start_ns_ = 0;
+  int injected_ = 0;
+};
+
+#define NPUMOCK_API_CALL(fn)                               \
+  static const int npumock_api_id_ = ::npumock::api_id(fn); \
+  ::npumock::ApiCall npumock_call_(npumock_api_id_, fn)
+
+// Returns the injected error code from the enclosing function, if any.
+#define NPUMOCK_ENTER(fn)                              \
+  NPUMOCK_API_CALL(fn);                                \
+  if (int npumock_err_ = npumock_call_.injected()) {   \
+    return npumock_err_;                               \
+  }
+
+// The device bound to the calling thread by aclrtSetDevice, or -1.
+int current_device();
+void set_current_device(int device);
+
+// Resolves a stream argument (NULL = the current device's default stream) for the calling
+// thread. Returns ACL_SUCCESS or the runtime's error code.
+aclError resolve_stream(aclrtStream stream, Stream **out);
+
+// Enqueues a kernel on the stream, or records it into the graph the stream is capturing.
+void enqueue_kernel(Stream *stream, const KernelSpec &kernel);
+// Enqueues any other task; returns its seq (0 when the stream is capturing: recorded only).
+uint64_t enqueue_task(Stream *stream, Task task);
+
+uint64_t next_correlation_id();
+uint64_t kernel_duration_ns(uint32_t us);  // 0 = current default
+void spend_launch_host_time();
+
+}  // namespace npumock

@@ -1,0 +1,62 @@
+// How npu-sim reaches the fake CANN: the three ways real code binds its calls (acl-facts.md 1).
+//   linked: every call is a direct (PLT) call, as libtorch_npu does for its linked names.
+//   dlsym:  the allocator, sync, stream, event-creation and graph names come from
+//           dlopen("libascendcl.so") + dlsym(handle, name), as older torch_npu branches do;
+//           the names torch_npu always links stay linked.
+//   opapi:  runtime linked; every aclnn first and second stage comes from
+//           dlopen("libopapi.so") + dlsym(handle, name), cached, as op-plugin does.
+#pragma once
+
+#include "npu/aclnn_api.h"
+#include "npu_sim/options.h"
+
+namespace npusim {
+
+using WorkspaceFn2 = aclnnStatus (*)(const aclTensor *, aclTensor *, uint64_t *, aclOpExecutor **);
+
+struct AclBinding {
+  // always linked in torch_npu
+  decltype(&aclrtSetDevice) setDevice;
+  decltype(&aclrtResetDevice) resetDevice;
+  decltype(&aclrtRecordEvent) recordEvent;
+  decltype(&aclrtSynchronizeEvent) synchronizeEvent;
+  decltype(&aclrtDestroyEvent) destroyEvent;
+  decltype(&aclrtFree) free;
+  decltype(&aclrtMallocHost) mallocHost;
+  decltype(&aclrtFreeHost) freeHost;
+  decltype(&aclrtMemcpy) memcpy;
+  decltype(&aclrtMemcpyAsync) memcpyAsync;
+  decltype(&aclopExecuteV2) opExecuteV2;
+  decltype(&aclrtLaunchKernel) launchKernel;
+  // dlsym'ed by older torch_npu
+  decltype(&aclrtCreateStreamWithConfig) createStreamWithConfig;
+  decltype(&aclrtDestroyStream) destroyStream;
+  decltype(&aclrtCreateEventWithFlag) createEventWithFlag;
+  decltype(&aclrtSynchronizeStream) synchronizeStream;
+  decltype(&aclrtSynchronizeDevice) synchronizeDevice;
+  decltype(&aclrtMallocAlign32) mallocAlign32;
+  decltype(&aclrtReserveMemAddress) reserveMemAddress;
+  decltype(&aclrtReleaseMemAddress) releaseMemAddress;
+  decltype(&aclrtMallocPhysical) mallocPhysical;
+  decltype(&aclrtFreePhysical) freePhysical;
+  decltype(&aclrtMapMem) mapMem;
+  decltype(&aclrtUnmapMem) unmapMem;
+  decltype(&aclmdlRICaptureBegin) captureBegin;
+  decltype(&aclmdlRICaptureEnd) captureEnd;
+  decltype(&aclmdlRIExecuteAsync) riExecuteAsync;
+  decltype(&aclmdlRIDestroy) riDestroy;
+  // aclnn (op-plugin)
+  decltype(&aclCreateTensor) createTensor;
+  decltype(&aclDestroyTensor) destroyTensor;
+  decltype(&aclnnAddGetWorkspaceSize) addGetWorkspaceSize;
+  decltype(&aclnnAdd) add;
+  decltype(&aclnnMatmulGetWorkspaceSize) matmulGetWorkspaceSize;
+  decltype(&aclnnMatmul) matmul;
+  decltype(&aclnnSiluGetWorkspaceSize) siluGetWorkspaceSize;
+  decltype(&aclnnSilu) silu;
+};
+
+// Fills the table; returns false (after printing why) when a library or symbol is missing.
+bool make_binding(Binding kind, AclBinding *out);
+
+}  // namespace npusim

@@ -1,0 +1,43 @@
+// What npu-sim did, counted at the call site: the ground truth its --report writes and the
+// end-to-end tests compare npuprobe's metrics against.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "npu_sim/options.h"
+
+namespace npusim {
+
+struct DeviceTruth {
+  int device = 0;
+  uint64_t steps = 0;
+  uint64_t kernels = 0;           // kernels the device executes (graph replays count each)
+  uint64_t overlapped_steps = 0;  // steps enqueued before the host waited for the previous one
+  std::map<std::string, uint64_t> launches;  // by contract api label
+  std::map<std::string, uint64_t> syncs;     // by contract api label
+  std::map<std::string, uint64_t> errors;    // failed calls by function name
+  uint64_t allocs = 0, frees = 0, alloc_failures = 0;
+  uint64_t bytes_allocated = 0, bytes_freed = 0, host_pinned_bytes = 0;
+  uint64_t host_gap_ns = 0;  // total host time spent between steps (measured)
+
+  // Launch and wait counters may be bumped from the launch thread and the main thread.
+  void count(std::map<std::string, uint64_t> &m, const std::string &key, uint64_t n = 1) {
+    std::lock_guard<std::mutex> lock(mu);
+    m[key] += n;
+  }
+  std::mutex mu;
+};
+
+// Writes the report as JSON; returns false if the file cannot be written.
+bool write_report(const std::string &path, const Options &o, std::vector<DeviceTruth> &truth,
+                  uint64_t wall_ns);
+
+// The deterministic one-line summary per device printed on stdout (no timings, so that a run
+// with and without an interposer prints the same bytes).
+void print_summary(const std::vector<DeviceTruth> &truth);
+
+}  // namespace npusim

@@ -1,0 +1,56 @@
+// npu-sim: drives the fake CANN the way torch_npu and op-plugin do, and reports the ground
+// truth (contract.md, "npu-sim"). Exit status: 0 when every call succeeded, 1 when some ACL
+// call failed (fault injection, memory pressure), 2 on a usage or setup error.
+#include <time.h>
+
+#include <cstdio>
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "npu/npumock.h"
+#include "npu_sim/acl_binding.h"
+#include "npu_sim/ground_truth.h"
+#include "npu_sim/options.h"
+#include "npu_sim/workload.h"
+
+int main(int argc, char **argv) {
+  using namespace npusim;
+  Options options;
+  if (!parse_options(argc, argv, &options)) return 2;
+  AclBinding acl;
+  if (!make_binding(options.binding, &acl)) return 2;
+
+  npumock_set_kernel_us(options.device_us);
+  npumock_set_launch_host_us(options.launch_host_us);
+  const aclError init = aclInit(nullptr);
+  if (init != ACL_SUCCESS) {
+    fprintf(stderr, "npu-sim: aclInit failed with %d\n", init);
+    return 2;
+  }
+
+  timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  std::vector<DeviceTruth> truth(options.devices.size());
+  std::deque<DeviceWorkload> workloads;
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < options.devices.size(); ++i) {
+    truth[i].device = options.devices[i];
+    workloads.emplace_back(options, acl, &truth[i]);
+  }
+  for (DeviceWorkload &w : workloads) threads.emplace_back([&w] { w.run(); });
+  for (std::thread &t : threads) t.join();
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  aclFinalize();
+
+  print_summary(truth);
+  const uint64_t wall_ns = uint64_t((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
+  if (!options.report.empty() && !write_report(options.report, options, truth, wall_ns)) {
+    fprintf(stderr, "npu-sim: cannot write report %s\n", options.report.c_str());
+    return 2;
+  }
+  for (const DeviceTruth &t : truth) {
+    if (!t.errors.empty() || t.alloc_failures > 0) return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,39 @@
+// npu-sim command line (contract.md, "npu-sim").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace npusim {
+
+enum class Binding { Linked, Dlsym, Opapi };
+enum class SyncKind { Stream, Device, Event, Memcpy };
+enum class LaunchApi { Aclnn, Aclop, Kernel, Mixed };
+
+struct Options {
+  uint32_t steps = 10;
+  uint32_t launches = 8;
+  uint32_t device_us = 20;
+  uint32_t host_gap_us = 200;
+  uint32_t launch_host_us = 0;
+  Binding binding = Binding::Linked;
+  LaunchApi launch_api = LaunchApi::Aclnn;
+  bool task_queue = false;
+  bool graph = false;
+  std::vector<int> devices{0};
+  uint64_t alloc_bytes = 0;
+  bool expandable = false;
+  SyncKind sync = SyncKind::Stream;
+  bool async_sched = false;
+  std::string report;
+};
+
+// Parses argv; on a usage error prints the reason and usage to stderr and returns false.
+bool parse_options(int argc, char **argv, Options *out);
+
+const char *to_string(Binding b);
+const char *to_string(SyncKind s);
+const char *to_string(LaunchApi a);
+
+}  // namespace npusim

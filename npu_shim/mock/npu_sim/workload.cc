@@ -1,0 +1,253 @@
+#include "npu_sim/workload.h"
+
+#include <time.h>
+
+#include <cstdio>
+
+#include "npu/npumock.h"
+
+namespace npusim {
+namespace {
+
+constexpr size_t kOutputBytes = 4096;
+constexpr size_t kGranule = size_t(2) << 20;  // expandable segments map 2 MiB pages
+
+uint64_t mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+}  // namespace
+
+DeviceWorkload::DeviceWorkload(const Options &options, const AclBinding &acl, DeviceTruth *truth)
+    : o_(options), acl_(acl), truth_(*truth), device_(truth->device) {}
+
+bool DeviceWorkload::ok(aclError rc, const char *function) {
+  if (rc == ACL_SUCCESS) return true;
+  fprintf(stderr, "npu-sim: device %d: %s failed with %d\n", device_, function, rc);
+  truth_.count(truth_.errors, function);
+  return false;
+}
+
+void DeviceWorkload::run() {
+  if (setup()) {
+    for (uint32_t step = 0; step < o_.steps; ++step) {
+      enqueue_step();
+      if (!o_.async_sched) {
+        wait(step);
+        host_gap();
+        continue;
+      }
+      // vLLM async scheduling: copy the output, record, and wait for the PREVIOUS step only
+      // after this one is queued.
+      ok(acl_.memcpyAsync(host_output_, kOutputBytes, output_.ptr, kOutputBytes,
+                          ACL_MEMCPY_DEVICE_TO_HOST, stream_),
+         "aclrtMemcpyAsync");
+      truth_.count(truth_.launches, "memcpy_async");
+      ok(acl_.recordEvent(events_[step % 2], stream_), "aclrtRecordEvent");
+      if (step > 0) {
+        drain();
+        ok(acl_.synchronizeEvent(events_[(step - 1) % 2]), "aclrtSynchronizeEvent");
+        truth_.count(truth_.syncs, "event");
+        ++truth_.overlapped_steps;
+        host_gap();
+      }
+    }
+    if (o_.async_sched && o_.steps > 0) {
+      drain();
+      ok(acl_.synchronizeEvent(events_[(o_.steps - 1) % 2]), "aclrtSynchronizeEvent");
+      truth_.count(truth_.syncs, "event");
+      host_gap();
+    }
+    truth_.steps = o_.steps;
+  }
+  teardown();
+}
+
+bool DeviceWorkload::setup() {
+  if (!ok(acl_.setDevice(device_), "aclrtSetDevice")) return false;
+  if (o_.task_queue) {
+    queue_.reset(new LaunchQueue([this] { ok(acl_.setDevice(device_), "aclrtSetDevice"); }));
+  }
+  bool good = ok(acl_.createStreamWithConfig(&stream_, 0, ACL_STREAM_FAST_LAUNCH | ACL_STREAM_FAST_SYNC),
+                 "aclrtCreateStreamWithConfig");
+  for (aclrtEvent &e : events_) good = ok(acl_.createEventWithFlag(&e, ACL_EVENT_SYNC), "aclrtCreateEventWithFlag") && good;
+  good = ok(npumock_get_function("npu_sim_kernel", 0, &kernel_), "npumock_get_function") && good;
+  const int64_t dims[2] = {16, 16};
+  tensor_ = acl_.createTensor(dims, 2, 0, nullptr, 0, 2, dims, 2, nullptr);
+  good = ok(acl_.mallocHost(&host_output_, kOutputBytes), "aclrtMallocHost") && good;
+  if (host_output_ != nullptr) truth_.host_pinned_bytes += kOutputBytes;
+  good = alloc(kOutputBytes, &output_) && good;
+  if (o_.alloc_bytes > 0) alloc(o_.alloc_bytes, &extra_);  // a failure is counted, not fatal
+  if (!good) return false;
+  if (o_.graph) {
+    // Capture once before the first step: the launches are recorded, not run, and no wait.
+    good = ok(acl_.captureBegin(stream_, 0), "aclmdlRICaptureBegin");
+    capturing_ = good;
+    for (uint32_t i = 0; good && i < o_.launches; ++i) enqueue_launch(i);
+    drain();
+    capturing_ = false;
+    good = good && ok(acl_.captureEnd(stream_, &graph_), "aclmdlRICaptureEnd");
+  }
+  return good;
+}
+
+void DeviceWorkload::teardown() {
+  drain();
+  if (graph_ != nullptr) ok(acl_.riDestroy(graph_), "aclmdlRIDestroy");
+  release(&extra_);
+  release(&output_);
+  if (host_output_ != nullptr && ok(acl_.freeHost(host_output_), "aclrtFreeHost")) {
+    truth_.host_pinned_bytes -= kOutputBytes;
+  }
+  for (aclrtEvent e : events_) {
+    if (e != nullptr) ok(acl_.destroyEvent(e), "aclrtDestroyEvent");
+  }
+  if (stream_ != nullptr) ok(acl_.destroyStream(stream_), "aclrtDestroyStream");
+  if (tensor_ != nullptr) acl_.destroyTensor(tensor_);
+  queue_.reset();
+  ok(acl_.resetDevice(device_), "aclrtResetDevice");
+}
+
+bool DeviceWorkload::alloc(size_t size, Block *out) {
+  if (!o_.expandable) {
+    if (!ok(acl_.mallocAlign32(&out->ptr, size, ACL_MEM_MALLOC_HUGE_FIRST), "aclrtMallocAlign32")) {
+      ++truth_.alloc_failures;
+      return false;
+    }
+    out->size = size;
+  } else {
+    const size_t mapped = (size + kGranule - 1) / kGranule * kGranule;
+    if (!ok(acl_.reserveMemAddress(&out->ptr, mapped, 0, nullptr, 0), "aclrtReserveMemAddress")) {
+      return false;
+    }
+    if (!ok(acl_.mallocPhysical(&out->physical, mapped, nullptr, 0), "aclrtMallocPhysical")) {
+      ++truth_.alloc_failures;
+      ok(acl_.releaseMemAddress(out->ptr), "aclrtReleaseMemAddress");
+      out->ptr = nullptr;
+      return false;
+    }
+    ok(acl_.mapMem(out->ptr, mapped, 0, out->physical, 0), "aclrtMapMem");
+    out->size = mapped;
+  }
+  ++truth_.allocs;
+  truth_.bytes_allocated += out->size;
+  return true;
+}
+
+void DeviceWorkload::release(Block *b) {
+  if (b->ptr == nullptr) return;
+  if (!o_.expandable) {
+    if (!ok(acl_.free(b->ptr), "aclrtFree")) return;
+  } else {
+    ok(acl_.unmapMem(b->ptr), "aclrtUnmapMem");
+    if (!ok(acl_.freePhysical(b->physical), "aclrtFreePhysical")) return;
+    ok(acl_.releaseMemAddress(b->ptr), "aclrtReleaseMemAddress");
+  }
+  ++truth_.frees;
+  truth_.bytes_freed += b->size;
+  *b = Block();
+}
+
+void DeviceWorkload::enqueue_step() {
+  if (o_.graph) {
+    auto replay = [this] {
+      if (ok(acl_.riExecuteAsync(graph_, stream_), "aclmdlRIExecuteAsync")) {
+        truth_.count(truth_.launches, "graph");
+      }
+    };
+    if (queue_) queue_->push(replay); else replay();
+    truth_.kernels += o_.launches;
+    return;
+  }
+  for (uint32_t i = 0; i < o_.launches; ++i) enqueue_launch(i);
+  truth_.kernels += o_.launches;
+}
+
+void DeviceWorkload::enqueue_launch(uint32_t index) {
+  LaunchApi api = o_.launch_api;
+  if (api == LaunchApi::Mixed) {
+    static const LaunchApi kCycle[] = {LaunchApi::Aclnn, LaunchApi::Aclop, LaunchApi::Kernel};
+    api = kCycle[index % 3];
+  }
+  const std::string label = capturing_ ? "capture"
+                            : api == LaunchApi::Aclnn ? "aclnn"
+                            : api == LaunchApi::Aclop ? "aclop"
+                                                      : "kernel";
+  std::function<void()> launch;
+  if (api == LaunchApi::Aclnn) {
+    // First stage on this (the "Python") thread; the launch itself may go to the task queue.
+    uint64_t ws = 0;
+    aclOpExecutor *exec = nullptr;
+    decltype(acl_.add) second = nullptr;
+    aclError rc = ACL_SUCCESS;
+    switch (index % 3) {
+      case 0: rc = acl_.matmulGetWorkspaceSize(tensor_, tensor_, tensor_, 0, &ws, &exec); second = acl_.matmul; break;
+      case 1: rc = acl_.addGetWorkspaceSize(tensor_, tensor_, tensor_, tensor_, &ws, &exec); second = acl_.add; break;
+      default: rc = acl_.siluGetWorkspaceSize(tensor_, tensor_, &ws, &exec); second = acl_.silu; break;
+    }
+    if (!ok(rc, "aclnnGetWorkspaceSize")) return;
+    launch = [this, second, exec, label] {
+      if (ok(second(nullptr, 0, exec, stream_), "aclnn launch")) truth_.count(truth_.launches, label);
+    };
+  } else if (api == LaunchApi::Aclop) {
+    launch = [this, label] {
+      if (ok(acl_.opExecuteV2("Add", 2, nullptr, nullptr, 1, nullptr, nullptr, nullptr, stream_),
+             "aclopExecuteV2")) {
+        truth_.count(truth_.launches, label);
+      }
+    };
+  } else {
+    launch = [this, label] {
+      const uint64_t args[2] = {0, 0};
+      if (ok(acl_.launchKernel(kernel_, 8, args, sizeof args, stream_), "aclrtLaunchKernel")) {
+        truth_.count(truth_.launches, label);
+      }
+    };
+  }
+  if (queue_) queue_->push(std::move(launch)); else launch();
+}
+
+void DeviceWorkload::wait(uint32_t step) {
+  drain();
+  switch (o_.sync) {
+    case SyncKind::Stream:
+      ok(acl_.synchronizeStream(stream_), "aclrtSynchronizeStream");
+      break;
+    case SyncKind::Device:
+      ok(acl_.synchronizeDevice(), "aclrtSynchronizeDevice");
+      break;
+    case SyncKind::Event:
+      ok(acl_.recordEvent(events_[step % 2], stream_), "aclrtRecordEvent");
+      ok(acl_.synchronizeEvent(events_[step % 2]), "aclrtSynchronizeEvent");
+      break;
+    case SyncKind::Memcpy:
+      ok(acl_.memcpy(host_output_, kOutputBytes, output_.ptr, kOutputBytes,
+                     ACL_MEMCPY_DEVICE_TO_HOST),
+         "aclrtMemcpy");
+      break;
+  }
+  truth_.count(truth_.syncs, to_string(o_.sync));
+}
+
+// The host's own work between steps (scheduling, sampling). Sleeps for long gaps and spins for
+// short ones, so a gap is never shorter than asked.
+void DeviceWorkload::host_gap() {
+  const uint64_t start = mono_ns();
+  const uint64_t end = start + uint64_t(o_.host_gap_us) * 1000u;
+  if (o_.host_gap_us >= 200) {
+    timespec ts{time_t(end / 1000000000ull), long(end % 1000000000ull)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
+    }
+  }
+  while (mono_ns() < end) {
+  }
+  truth_.host_gap_ns += mono_ns() - start;
+}
+
+void DeviceWorkload::drain() {
+  if (queue_) queue_->drain();
+}
+
+}  // namespace npusim
