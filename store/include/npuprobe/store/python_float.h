@@ -1,0 +1,17 @@
+// Float text exactly as prometheus_client prints it, so keys (`le`) and exposition lines are
+// byte-identical to what Python writes for the same values.
+#pragma once
+
+#include <string>
+
+namespace npuprobe::store {
+
+// Python's repr(float): shortest round-trip digits; exponent form when the decimal point would
+// sit more than 16 digits right or 4 digits left ("1e+16", "1e-05", "0.0001", "1.0").
+std::string python_float_repr(double value);
+
+// prometheus_client.utils.floatToGoString: "+Inf", "-Inf", "NaN", and for positive values with
+// more than 6 integer digits Go's exponent style ("2.5e+07", "2.147483648e+09").
+std::string float_to_go_string(double value);
+
+}  // namespace npuprobe::store

@@ -1,0 +1,111 @@
+// The in-process metric registry: families and label sets are registered once, then recorded
+// through handles on the hot path with no lock, no allocation and no syscall.
+//
+// Counters and histograms live in per-thread shards: each thread adds into its own cells
+// (single-writer relaxed atomics) and the publisher sums the shards. Shards belong to the
+// registry and outlive their threads: a thread that exits keeps its counts. Gauges are
+// process-wide last-writer-wins slots stamped with the wall clock (for `mostrecent`).
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "npuprobe/store/detail/thread_shard.h"
+#include "npuprobe/store/family.h"
+#include "npuprobe/store/handles.h"
+#include "npuprobe/store/registry_snapshot.h"
+
+namespace npuprobe::store {
+
+struct RegistryLimits {
+  // Cells per thread shard (8 bytes each). Shards are calloc'ed, so pages no series uses are
+  // never touched and cost no memory.
+  std::uint32_t max_cells = 1u << 16;
+  std::uint32_t max_gauges = 1u << 12;
+};
+
+class MetricRegistry {
+ public:
+  explicit MetricRegistry(RegistryLimits limits = {});
+  ~MetricRegistry();
+  MetricRegistry(const MetricRegistry &) = delete;
+  MetricRegistry &operator=(const MetricRegistry &) = delete;
+
+  // Registration (cold; thread-safe). Throws MetricSpecError with a clear message on an
+  // invalid name, label name, bucket list, duplicate family, wrong label count or full registry.
+  FamilyId add_family(const FamilySpec &spec);
+  // Resolving the same label values again returns the same handle.
+  CounterHandle counter(FamilyId family, const std::vector<std::string> &label_values);
+  GaugeHandle gauge(FamilyId family, const std::vector<std::string> &label_values);
+  HistogramHandle histogram(FamilyId family, const std::vector<std::string> &label_values);
+
+  // Recording (hot; any thread).
+  void add(CounterHandle counter, double amount = 1.0) noexcept {
+    detail::add_to_cell(thread_cells()[counter.cell], amount);
+  }
+
+  void observe(HistogramHandle histogram, double value) noexcept {
+    detail::Cell *cells = thread_cells() + histogram.first_cell;
+    // First bound >= value (Prometheus `le`); past the end = the +Inf bucket.
+    const auto bucket = static_cast<std::uint32_t>(
+        std::lower_bound(histogram.bounds, histogram.bounds + histogram.bound_count, value) -
+        histogram.bounds);
+    detail::add_to_cell(cells[bucket], 1.0);
+    detail::add_to_cell(cells[histogram.bound_count + 1], value);
+  }
+
+  void set(GaugeHandle gauge, double value) noexcept;
+
+  // Publisher side: refreshes totals and appends metadata registered since the last call.
+  void collect(RegistrySnapshot &snapshot) const;
+
+  // fork(): call prepare_fork() before, then resume_after_fork_in_parent() in the parent or
+  // reset_after_fork() in the child (pthread_atfork order). The child drops every count and
+  // gauge value it inherited, keeps families and handles, and records afresh.
+  void prepare_fork();
+  void resume_after_fork_in_parent();
+  void reset_after_fork();
+
+  std::size_t thread_shard_count() const;
+
+ private:
+  struct GaugeSlot {
+    std::atomic<double> value;
+    std::atomic<double> timestamp;
+  };
+  struct Shard;
+
+  detail::Cell *thread_cells() noexcept {
+    const detail::ThreadShardCache &cache = detail::tls_shard_cache;
+    if (__builtin_expect(cache.token == token_.load(std::memory_order_relaxed), 1)) {
+      return cache.cells;
+    }
+    return attach_thread_slow();
+  }
+  detail::Cell *attach_thread_slow() noexcept;
+  std::uint32_t resolve_series(FamilyId family, MetricType expected,
+                               const std::vector<std::string> &label_values);
+
+  const RegistryLimits limits_;
+  std::atomic<std::uint64_t> token_;
+  mutable std::mutex mutex_;
+  std::deque<FamilyInfo> families_;  // deque: bounds pointers in handles stay valid
+  std::vector<SeriesInfo> series_;
+  std::unordered_map<std::string, std::uint32_t> series_by_key_;
+  std::unordered_map<std::string, std::uint32_t> family_by_name_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  detail::Cell *discard_cells_;  // used by a thread whose shard could not be allocated
+  GaugeSlot *gauges_;
+  std::uint32_t cells_used_;
+  std::uint32_t gauges_used_;
+  std::uint64_t fork_generation_ = 0;
+};
+
+}  // namespace npuprobe::store
