@@ -1,0 +1,76 @@
+// Writes registry totals into this process's own files of the multiprocess folder:
+// counter_<tag>.db, histogram_<tag>.db and gauge_<mode>_<tag>.db, tag = "<pid>-npu" (never a
+// name prometheus_client itself uses, so a Python writer in the same process is unaffected).
+// Single-threaded: the Publisher drives it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "npuprobe/store/db_file_writer.h"
+#include "npuprobe/store/format_detection.h"
+#include "npuprobe/store/registry_snapshot.h"
+
+namespace npuprobe::store {
+
+struct StoreWriterOptions {
+  std::string directory;
+  FormatPreference format = FormatPreference::kAuto;
+  // Empty: "<pid>-npu", recomputed after fork. Tests set e.g. "1001" to compare with golden
+  // files. Must not contain '_' (the collector splits file names on it).
+  std::string process_tag;
+};
+
+class StoreWriter {
+ public:
+  explicit StoreWriter(StoreWriterOptions options);
+  ~StoreWriter();
+
+  // Makes files for new series and stores every value. On failure returns false with the
+  // first error; what could be written was written, and the next call retries the rest.
+  bool write(const RegistrySnapshot &snapshot, std::string *error);
+
+  // Normal exit: removes this process's live gauge files (mark_process_dead never sees them).
+  void remove_live_files();
+  // In a fork child: lets go of the parent's files without touching them; the next write()
+  // starts new files under the child's own pid.
+  void forget_files_after_fork();
+
+  StoreFormat format() const { return format_; }
+  std::vector<std::string> file_paths() const;
+
+ private:
+  struct ValueSource {
+    bool is_gauge;
+    bool stamped;  // v2 timestamp written (mostrecent modes); 0 otherwise, like Python
+    std::uint32_t index;
+  };
+  struct OwnFile {
+    bool live = false;
+    std::vector<std::string> keys;
+    std::vector<ValueSource> sources;
+    std::vector<std::uint32_t> offsets;  // of keys already in `writer`
+    std::unique_ptr<DbFileWriter> writer;
+  };
+
+  void choose_format();
+  void lay_out_series(const RegistrySnapshot &snapshot);
+  void lay_out_one(const FamilyInfo &family, const SeriesInfo &series);
+  OwnFile &file_for(const std::string &kind, bool live);
+  bool sync_file(const std::string &name, OwnFile &file, const RegistrySnapshot &snapshot,
+                 std::string *error);
+  std::string tag() const;
+
+  StoreWriterOptions options_;
+  StoreFormat format_ = StoreFormat::kV2;
+  PythonFormatWatcher watcher_;
+  std::map<std::string, OwnFile> files_;  // by file name
+  std::vector<FamilyInfo> families_;      // copy of the snapshot's, for re-layout on switch
+  std::vector<SeriesInfo> series_;
+  std::uint64_t fork_generation_ = 0;
+};
+
+}  // namespace npuprobe::store

@@ -1,0 +1,154 @@
+#include "npuprobe/store/db_file_reader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+#include "npuprobe/store/db_file_format.h"
+
+namespace npuprobe::store {
+namespace {
+
+template <typename T>
+T load(std::string_view bytes, std::size_t offset) {
+  T value;
+  std::memcpy(&value, bytes.data() + offset, sizeof(T));
+  return value;
+}
+
+bool fail(std::string *error, const std::string &message) {
+  if (error) *error = message;
+  return false;
+}
+
+// Reads up to `size` bytes at `offset`; short only at end of file.
+bool read_at(int fd, std::string &out, std::size_t offset, std::size_t size, std::string *error) {
+  const std::size_t start = out.size();
+  out.resize(start + size);
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, &out[start + done], size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(error, std::string("read failed: ") + std::strerror(errno));
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  out.resize(start + done);
+  return true;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = 1;
+    std::uint32_t cp = lead;
+    if (lead >= 0x80) {
+      if ((lead & 0xE0) == 0xC0) length = 2, cp = lead & 0x1F;
+      else if ((lead & 0xF0) == 0xE0) length = 3, cp = lead & 0x0F;
+      else if ((lead & 0xF8) == 0xF0) length = 4, cp = lead & 0x07;
+      else return false;
+      if (i + length > text.size()) return false;
+      for (std::size_t k = 1; k < length; ++k) {
+        const auto next = static_cast<unsigned char>(text[i + k]);
+        if ((next & 0xC0) != 0x80) return false;
+        cp = (cp << 6) | (next & 0x3F);
+      }
+      static constexpr std::uint32_t kMinimum[5] = {0, 0, 0x80, 0x800, 0x10000};
+      if (cp < kMinimum[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEntry> &entries,
+                    std::string *error) {
+  if (bytes.empty()) return fail(error, "zero-length file (prometheus_client fails on it)");
+  if (bytes.size() < kDbHeaderSize) return fail(error, "file shorter than the 8-byte header");
+  const auto used = load<std::int32_t>(bytes, 0);
+  // note: prometheus_client treats used=0 as empty: it is what a reader sees between Python's
+  // truncate() of a new file and its first store of `used`.
+  if (used == 0) return true;
+  if (used < static_cast<std::int32_t>(kDbHeaderSize)) {
+    return fail(error, "header says used=" + std::to_string(used) + ", less than the header");
+  }
+  if (static_cast<std::size_t>(used) > bytes.size()) {
+    return fail(error, "header says used=" + std::to_string(used) + " but the file has only " +
+                           std::to_string(bytes.size()) + " bytes");
+  }
+  const auto end = static_cast<std::size_t>(used);
+  std::size_t pos = kDbHeaderSize;
+  while (pos < end) {
+    const std::string where = " (entry at offset " + std::to_string(pos) + ")";
+    if (end - pos < 4) return fail(error, "truncated entry header" + where);
+    const auto length = load<std::int32_t>(bytes, pos);
+    if (length < 0) return fail(error, "negative key length" + where);
+    const std::size_t size = db_entry_size(static_cast<std::uint32_t>(length), format);
+    if (static_cast<std::size_t>(length) > end || size > end - pos) {
+      return fail(error, "entry runs past used=" + std::to_string(used) + where);
+    }
+    const std::string_view key = bytes.substr(pos + 4, static_cast<std::size_t>(length));
+    if (!is_valid_utf8(key)) return fail(error, "key is not valid UTF-8" + where);
+    const std::size_t value_at = pos + db_value_offset_in_entry(static_cast<std::uint32_t>(length));
+    DbEntry entry{std::string(key), load<double>(bytes, value_at), 0};
+    if (format == StoreFormat::kV2) entry.timestamp = load<double>(bytes, value_at + 8);
+    entries.push_back(std::move(entry));
+    pos += size;
+  }
+  return true;
+}
+
+bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string *error) {
+  bytes.clear();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(error, path + ": cannot open: " + std::strerror(errno));
+  std::string problem;
+  bool ok = read_at(fd, bytes, 0, 4096, &problem);
+  if (ok && bytes.size() >= 4) {
+    const auto used = load<std::int32_t>(bytes, 0);
+    if (used > static_cast<std::int32_t>(bytes.size())) {
+      ok = read_at(fd, bytes, bytes.size(), static_cast<std::size_t>(used) - bytes.size(), &problem);
+    }
+  }
+  ::close(fd);
+  if (!ok) return fail(error, path + ": " + problem);
+  return true;
+}
+
+bool read_db_file(const std::string &path, StoreFormat format, std::vector<DbEntry> &entries,
+                  std::string *error) {
+  std::string bytes;
+  if (!read_db_file_bytes(path, bytes, error)) return false;
+  std::string problem;
+  if (!parse_db_bytes(bytes, format, entries, &problem)) {
+    return fail(error, path + ": corrupt " + std::string(to_string(format)) + " file: " + problem);
+  }
+  return true;
+}
+
+DetectedFormat detect_db_format(std::string_view bytes) {
+  const auto parses_as = [&](StoreFormat format) {
+    std::vector<DbEntry> entries;
+    if (!parse_db_bytes(bytes, format, entries, nullptr)) return false;
+    for (const DbEntry &entry : entries) {
+      if (entry.key.size() < 2 || entry.key.front() != '[' || entry.key.back() != ']') return false;
+    }
+    return true;
+  };
+  if (bytes.size() >= kDbHeaderSize) {
+    const auto used = load<std::int32_t>(bytes, 0);
+    if (used == 0 || used == static_cast<std::int32_t>(kDbHeaderSize)) return DetectedFormat::kEmpty;
+  }
+  const bool v1 = parses_as(StoreFormat::kV1);
+  const bool v2 = parses_as(StoreFormat::kV2);
+  if (v1 == v2) return DetectedFormat::kUnknown;
+  return v1 ? DetectedFormat::kV1 : DetectedFormat::kV2;
+}
+
+}  // namespace npuprobe::store

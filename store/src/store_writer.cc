@@ -1,0 +1,174 @@
+#include "npuprobe/store/store_writer.h"
+
+#include <unistd.h>
+
+#include <cmath>
+
+#include "npuprobe/store/json_key.h"
+#include "npuprobe/store/log.h"
+#include "npuprobe/store/python_float.h"
+
+namespace npuprobe::store {
+namespace {
+
+LabelPairs labels_of(const FamilyInfo &family, const SeriesInfo &series) {
+  LabelPairs labels;
+  for (std::size_t i = 0; i < family.label_names.size(); ++i) {
+    labels.emplace_back(family.label_names[i], series.label_values[i]);
+  }
+  return labels;
+}
+
+}  // namespace
+
+StoreWriter::StoreWriter(StoreWriterOptions options) : options_(std::move(options)) {
+  format_ = options_.format == FormatPreference::kV1 ? StoreFormat::kV1 : StoreFormat::kV2;
+}
+
+StoreWriter::~StoreWriter() = default;
+
+std::string StoreWriter::tag() const {
+  return options_.process_tag.empty() ? std::to_string(::getpid()) + "-npu" : options_.process_tag;
+}
+
+std::vector<std::string> StoreWriter::file_paths() const {
+  std::vector<std::string> paths;
+  for (const auto &[name, file] : files_) paths.push_back(options_.directory + "/" + name);
+  return paths;
+}
+
+void StoreWriter::choose_format() {
+  if (options_.format != FormatPreference::kAuto) return;
+  const std::optional<StoreFormat> python = watcher_.scan(options_.directory);
+  if (!python || *python == format_) return;
+  log_message(LogLevel::kInfo, "store folder %s: prometheus_client writes format %s there; "
+              "rewriting npuprobe's files in %s", options_.directory.c_str(),
+              std::string(to_string(*python)).c_str(), std::string(to_string(*python)).c_str());
+  format_ = *python;
+  // Re-lay out every series: gauge file names may change with the format (kAuto modes). Files
+  // keeping their name are replaced by rename (no moment without them); the others go.
+  std::map<std::string, OwnFile> old_files = std::move(files_);
+  files_.clear();
+  for (const SeriesInfo &series : series_) lay_out_one(families_[series.family], series);
+  for (auto &[name, file] : old_files) {
+    if (!files_.count(name) && file.writer) file.writer->remove();
+  }
+}
+
+StoreWriter::OwnFile &StoreWriter::file_for(const std::string &kind, bool live) {
+  OwnFile &file = files_[kind + "_" + tag() + ".db"];
+  file.live = live;
+  return file;
+}
+
+void StoreWriter::lay_out_one(const FamilyInfo &family, const SeriesInfo &series) {
+  EntryKey key{family.name, family.name, labels_of(family, series), family.help};
+  if (family.type == MetricType::kCounter) {
+    OwnFile &file = file_for("counter", false);
+    key.sample_name = family.name + "_total";
+    file.keys.push_back(encode_entry_key(key));
+    file.sources.push_back({false, false, series.first});
+  } else if (family.type == MetricType::kHistogram) {
+    OwnFile &file = file_for("histogram", false);
+    const auto bounds = static_cast<std::uint32_t>(family.bucket_bounds.size());
+    key.sample_name = family.name + "_sum";
+    file.keys.push_back(encode_entry_key(key));
+    file.sources.push_back({false, false, series.first + bounds + 1});
+    key.sample_name = family.name + "_bucket";
+    const LabelPairs plain = key.labels;
+    for (std::uint32_t i = 0; i <= bounds; ++i) {
+      key.labels = plain;
+      const double bound = i < bounds ? family.bucket_bounds[i] : HUGE_VAL;
+      key.labels.emplace_back("le", float_to_go_string(bound));
+      file.keys.push_back(encode_entry_key(key));
+      file.sources.push_back({false, false, series.first + i});
+    }
+  } else {
+    const GaugeMode mode = effective_gauge_mode(family.gauge_mode, format_);
+    OwnFile &file = file_for("gauge_" + std::string(to_string(mode)), is_live_gauge_mode(mode));
+    file.keys.push_back(encode_entry_key(key));
+    file.sources.push_back({true, is_most_recent_gauge_mode(mode), series.first});
+  }
+}
+
+void StoreWriter::lay_out_series(const RegistrySnapshot &snapshot) {
+  if (snapshot.fork_generation != fork_generation_) {
+    // The registry was reset in a fork child: its series list starts over.
+    forget_files_after_fork();
+    fork_generation_ = snapshot.fork_generation;
+  }
+  families_.assign(snapshot.families.begin(), snapshot.families.end());
+  for (std::size_t i = series_.size(); i < snapshot.series.size(); ++i) {
+    series_.push_back(snapshot.series[i]);
+    lay_out_one(families_[series_.back().family], series_.back());
+  }
+}
+
+bool StoreWriter::sync_file(const std::string &name, OwnFile &file,
+                            const RegistrySnapshot &snapshot, std::string *error) {
+  const auto value_of = [&](const ValueSource &source) {
+    if (!source.is_gauge) return DbFileWriter::Entry{{}, snapshot.cell_totals[source.index], 0};
+    const GaugeReading &reading = snapshot.gauges[source.index];
+    return DbFileWriter::Entry{{}, reading.value, source.stamped ? reading.timestamp : 0};
+  };
+  if (file.writer && !file.writer->is_still_in_place()) {
+    log_message(LogLevel::kWarn, "%s was removed or replaced by someone else; writing it anew",
+                file.writer->path().c_str());
+    file.writer.reset();
+  }
+  if (!file.writer) {
+    std::vector<DbFileWriter::Entry> entries;
+    for (std::size_t i = 0; i < file.keys.size(); ++i) {
+      DbFileWriter::Entry entry = value_of(file.sources[i]);
+      entry.key = file.keys[i];
+      entries.push_back(entry);
+    }
+    file.writer = DbFileWriter::create(options_.directory + "/" + name, format_, entries,
+                                       file.offsets, error);
+    return file.writer != nullptr;
+  }
+  for (std::size_t i = file.offsets.size(); i < file.keys.size(); ++i) {
+    DbFileWriter::Entry entry = value_of(file.sources[i]);
+    entry.key = file.keys[i];
+    std::uint32_t offset = 0;
+    if (!file.writer->append(entry, &offset, error)) return false;
+    file.offsets.push_back(offset);
+  }
+  for (std::size_t i = 0; i < file.offsets.size(); ++i) {
+    const DbFileWriter::Entry entry = value_of(file.sources[i]);
+    file.writer->store(file.offsets[i], entry.value, entry.timestamp);
+  }
+  return true;
+}
+
+bool StoreWriter::write(const RegistrySnapshot &snapshot, std::string *error) {
+  lay_out_series(snapshot);
+  choose_format();
+  bool ok = true;
+  for (auto &[name, file] : files_) {
+    std::string problem;
+    if (!sync_file(name, file, snapshot, &problem) && ok) {
+      ok = false;
+      if (error) *error = problem;
+    }
+  }
+  return ok;
+}
+
+void StoreWriter::remove_live_files() {
+  for (auto &[name, file] : files_) {
+    if (file.live && file.writer) {
+      file.writer->remove();
+      file.writer.reset();
+    }
+  }
+}
+
+void StoreWriter::forget_files_after_fork() {
+  // The DbFileWriter destructors only unmap and close; the files stay the parent's.
+  files_.clear();
+  series_.clear();
+  families_.clear();
+}
+
+}  // namespace npuprobe::store
