@@ -1,0 +1,157 @@
+#include "npuprobe/store/multiprocess_collector.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <memory>
+#include <unordered_map>
+
+#include "accumulate_samples.h"
+#include "npuprobe/store/db_file_reader.h"
+#include "npuprobe/store/metric_name.h"
+
+namespace npuprobe::store {
+namespace {
+
+std::vector<std::string> split(const std::string &text, char separator) {
+  std::vector<std::string> parts(1);
+  for (const char c : text) {
+    if (c == separator) parts.emplace_back();
+    else parts.back() += c;
+  }
+  return parts;
+}
+
+std::string base_name(const std::string &path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+class FolderReader {
+ public:
+  explicit FolderReader(FormatPreference format) : format_(format) {}
+
+  void read_file(const std::string &path) {
+    const std::string base = base_name(path);
+    const std::vector<std::string> parts = split(base, '_');
+    const std::string &type = parts[0];
+    if (type != "counter" && type != "gauge" && type != "histogram" && type != "summary") {
+      return reject(path + ": not a prometheus_client file name (unknown type '" + type + "')");
+    }
+    if (type == "gauge" && parts.size() < 3) {
+      return reject(path + ": gauge file name must be gauge_<mode>_<pid>.db");
+    }
+    std::vector<DbEntry> entries;
+    if (!read_entries(path, entries)) return;
+    // Decode every key first: a file is taken whole or not at all.
+    std::vector<EntryKey> keys;
+    for (const DbEntry &entry : entries) {
+      std::string problem;
+      std::optional<EntryKey> key = decode_entry_key(entry.key, &problem);
+      if (!key) return reject(path + ": " + problem);
+      if (!is_valid_metric_name(key->metric_name)) {
+        return reject(path + ": invalid metric name '" + key->metric_name + "'");
+      }
+      keys.push_back(std::move(*key));
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      RawFamily &family = family_for(keys[i], type);
+      RawSample sample{std::move(keys[i].sample_name), std::move(keys[i].labels),
+                       entries[i].value, entries[i].timestamp};
+      if (type == "gauge") {
+        family.gauge_mode = parts[1];
+        // prometheus_client: pid = parts[2][:-3] (drops ".db").
+        const std::string &last = parts[2];
+        sample.labels.emplace_back("pid", last.size() >= 3 ? last.substr(0, last.size() - 3) : "");
+        std::sort(sample.labels.begin(), sample.labels.end());
+      }
+      family.samples.push_back(std::move(sample));
+    }
+  }
+
+  FolderContents finish() {
+    FolderContents contents;
+    for (RawFamily &family : families_) {
+      contents.families.push_back(accumulate_samples(family, contents.errors));
+    }
+    contents.errors.insert(contents.errors.begin(), errors_.begin(), errors_.end());
+    return contents;
+  }
+
+ private:
+  void reject(const std::string &message) { errors_.push_back(message); }
+
+  bool read_entries(const std::string &path, std::vector<DbEntry> &entries) {
+    std::string bytes;
+    std::string problem;
+    if (!read_db_file_bytes(path, bytes, &problem)) return reject(problem), false;
+    StoreFormat format = format_ == FormatPreference::kV1 ? StoreFormat::kV1 : StoreFormat::kV2;
+    if (format_ == FormatPreference::kAuto) {
+      switch (detect_db_format(bytes)) {
+        case DetectedFormat::kEmpty:
+        case DetectedFormat::kV2:
+          break;
+        case DetectedFormat::kV1:
+          format = StoreFormat::kV1;
+          break;
+        case DetectedFormat::kUnknown: {
+          std::string as_v1;
+          std::string as_v2;
+          std::vector<DbEntry> ignored;
+          parse_db_bytes(bytes, StoreFormat::kV1, ignored, &as_v1);
+          parse_db_bytes(bytes, StoreFormat::kV2, ignored, &as_v2);
+          reject(path + ": corrupt file, neither format v1 nor v2 (as v1: " +
+                 (as_v1.empty() ? "keys are not JSON arrays" : as_v1) + "; as v2: " +
+                 (as_v2.empty() ? "keys are not JSON arrays" : as_v2) + ")");
+          return false;
+        }
+      }
+    }
+    if (!parse_db_bytes(bytes, format, entries, &problem)) {
+      reject(path + ": corrupt " + std::string(to_string(format)) + " file: " + problem);
+      return false;
+    }
+    return true;
+  }
+
+  RawFamily &family_for(const EntryKey &key, const std::string &type) {
+    // prometheus_client: the first file read fixes a family's type and help text.
+    auto [it, inserted] = index_.emplace(key.metric_name, families_.size());
+    if (inserted) families_.push_back(RawFamily{key.metric_name, key.help, type, "", {}});
+    return families_[it->second];
+  }
+
+  FormatPreference format_;
+  std::vector<RawFamily> families_;
+  std::unordered_map<std::string, std::size_t> index_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace
+
+FolderContents collect_files(const std::vector<std::string> &paths, FormatPreference format) {
+  FolderReader reader(format);
+  for (const std::string &path : paths) reader.read_file(path);
+  return reader.finish();
+}
+
+FolderContents collect_folder(const std::string &directory, FormatPreference format) {
+  std::unique_ptr<DIR, int (*)(DIR *)> dir(::opendir(directory.c_str()), &::closedir);
+  if (!dir) {
+    FolderContents contents;
+    contents.errors.push_back(directory + ": cannot open the store folder");
+    return contents;
+  }
+  std::vector<std::string> paths;
+  while (const dirent *item = ::readdir(dir.get())) {
+    const std::string name = item->d_name;
+    // glob("*.db") in Python skips dot-files, which is where writers make new files.
+    if (name.size() > 3 && name[0] != '.' && name.compare(name.size() - 3, 3, ".db") == 0) {
+      paths.push_back(directory + "/" + name);
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  return collect_files(paths, format);
+}
+
+}  // namespace npuprobe::store
