@@ -1,6 +1,8 @@
 // The npumock_* extensions: knobs, call accounting shared with libopapi/libmspti, activity
 // sinks, and the stats file that lets tests compare what a driver claims with what the
 // simulated device actually saw.
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
 
@@ -83,7 +85,13 @@ int npumock_write_stats(const char *path) {
 
 }  // extern "C"
 
-// At exit, when asked: the device's own account of the run.
+// At exit, when asked: the device's own account of the run. "%p" in the path becomes the pid,
+// so every process of a multi-process run keeps its own file.
 __attribute__((destructor)) static void npumock_stats_at_exit() {
-  if (const char *path = knobs().stats_file) npumock_write_stats(path);
+  const char *spec = knobs().stats_file;
+  if (spec == nullptr) return;
+  std::string path = spec;
+  const size_t at = path.find("%p");
+  if (at != std::string::npos) path.replace(at, 2, std::to_string(getpid()));
+  npumock_write_stats(path.c_str());
 }
