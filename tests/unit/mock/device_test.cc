@@ -27,11 +27,13 @@ class DeviceTest : public ::testing::Test {
 };
 
 TEST_F(DeviceTest, LaunchReturnsBeforeKernelRunsAndSyncReallyWaits) {
+  aclrtFuncHandle k20ms = nullptr;
+  ASSERT_EQ(npumock_get_function("k20ms", 20000, &k20ms), ACL_SUCCESS);
   const auto t0 = Clock::now();
-  for (int i = 0; i < 5; ++i) ASSERT_EQ(aclrtLaunchKernel(k2ms_, 1, nullptr, 0, stream_), ACL_SUCCESS);
-  EXPECT_LT(ms_since(t0), 8.0) << "launches must not wait for the device";
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(aclrtLaunchKernel(k20ms, 1, nullptr, 0, stream_), ACL_SUCCESS);
+  EXPECT_LT(ms_since(t0), 50.0) << "launches must not wait for the device";
   ASSERT_EQ(aclrtSynchronizeStream(stream_), ACL_SUCCESS);
-  EXPECT_GE(ms_since(t0), 10.0) << "5 kernels x 2 ms of device time";
+  EXPECT_GE(ms_since(t0), 100.0) << "5 kernels x 20 ms of device time";
 }
 
 TEST_F(DeviceTest, EventsCompleteInStreamOrderWithDeviceTimestamps) {

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: Debian packages, a from-scratch build, unit and
+# end-to-end tests; then the same suite under AddressSanitizer+UBSan and ThreadSanitizer.
+#   NPUPROBE_SANITIZERS="asan tsan" (default) | "" to skip them
+#   CI=true turns warnings into errors.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+
+bash scripts/setup-deps.sh
+
+jobs=$(nproc)
+sanitizers=${NPUPROBE_SANITIZERS-asan tsan}
+
+run_suite() {
+  local dir=$1
+  shift
+  echo "=== npuprobe tests: $dir ($*)"
+  cmake -S . -B "$dir" -G Ninja "$@"
+  cmake --build "$dir" -j "$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 900
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+for san in $sanitizers; do
+  case $san in
+    asan)
+      # verify_asan_link_order=0: tests preload instrumented libraries (libmspti.so) ahead of
+      # the runtime that the executable brings.
+      ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0:abort_on_error=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DNPUPROBE_SANITIZER=asan -DNPUPROBE_BUILD_BENCH=OFF
+      ;;
+    tsan)
+      TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+        run_suite build-tsan -DCMAKE_BUILD_TYPE=Debug -DNPUPROBE_SANITIZER=tsan -DNPUPROBE_BUILD_BENCH=OFF
+      ;;
+    *) echo "unknown sanitizer '$san'" >&2; exit 2 ;;
+  esac
+done
+echo "=== npuprobe tests: all passed"
