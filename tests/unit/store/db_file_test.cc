@@ -1,0 +1,130 @@
+// Bad files: every one is rejected with an error naming it, and the rest of the folder is
+// still reported.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "npuprobe/store/db_file_format.h"
+#include "npuprobe/store/db_file_reader.h"
+#include "npuprobe/store/multiprocess_collector.h"
+#include "npuprobe/store/text_exposition.h"
+#include "support/golden_replay.h"
+#include "support/temp_dir.h"
+
+namespace npuprobe::store {
+namespace {
+
+using testing::TempDir;
+using testing::write_file;
+
+std::string db_file(const std::vector<std::string> &keys, StoreFormat format, double value = 1) {
+  std::string body;
+  for (const std::string &key : keys) append_db_entry(body, key, value, 0, format);
+  std::string bytes(8, '\0');
+  const auto used = static_cast<std::int32_t>(8 + body.size());
+  std::memcpy(&bytes[0], &used, 4);
+  bytes += body;
+  bytes.resize(std::max<std::size_t>(bytes.size(), 4096), '\0');
+  return bytes;
+}
+
+const std::string kGoodKey = R"(["ok", "ok_total", {}, "fine"])";
+
+class BadFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override { write_file(dir_.file("counter_1.db"), db_file({kGoodKey}, StoreFormat::kV1)); }
+
+  // The bad file is named in exactly one error and the good file's metric is still there.
+  void expect_rejected(const std::string &name, const std::string &bytes, const char *why) {
+    write_file(dir_.file(name), bytes);
+    const FolderContents contents = collect_folder(dir_.path(), FormatPreference::kV1);
+    ASSERT_EQ(contents.errors.size(), 1u);
+    EXPECT_NE(contents.errors[0].find(dir_.file(name)), std::string::npos) << contents.errors[0];
+    EXPECT_NE(contents.errors[0].find(why), std::string::npos) << contents.errors[0];
+    ASSERT_EQ(contents.families.size(), 1u);
+    EXPECT_EQ(format_text_exposition(contents.families),
+              "# HELP ok_total fine\n# TYPE ok_total counter\nok_total 1.0\n");
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(BadFileTest, ZeroLength) { expect_rejected("counter_2.db", "", "zero-length"); }
+
+TEST_F(BadFileTest, ShorterThanHeader) { expect_rejected("counter_2.db", "\x10\0", "header"); }
+
+TEST_F(BadFileTest, TruncatedEntry) {
+  std::string bytes = db_file({kGoodKey, kGoodKey}, StoreFormat::kV1);
+  bytes.resize(8 + 4 + 10);  // `used` promises two entries, the file ends inside the first
+  expect_rejected("counter_2.db", bytes, "but the file has only");
+}
+
+TEST_F(BadFileTest, OversizedUsed) {
+  std::string bytes = db_file({kGoodKey}, StoreFormat::kV1);
+  const std::int32_t used = 1 << 30;
+  std::memcpy(&bytes[0], &used, 4);
+  expect_rejected("counter_2.db", bytes, "used=1073741824");
+}
+
+TEST_F(BadFileTest, EntryRunningPastUsed) {
+  std::string bytes = db_file({kGoodKey}, StoreFormat::kV1);
+  const std::int32_t key_length = 1000;
+  std::memcpy(&bytes[8], &key_length, 4);
+  expect_rejected("counter_2.db", bytes, "runs past used");
+}
+
+TEST_F(BadFileTest, Garbage) {
+  std::string bytes(4096, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 + 7);
+  const std::int32_t used = 200;
+  std::memcpy(&bytes[0], &used, 4);
+  expect_rejected("counter_2.db", bytes, "counter_2.db");
+}
+
+TEST_F(BadFileTest, InvalidUtf8InKey) {
+  expect_rejected("counter_2.db", db_file({"[\"a\xff\", \"a_total\", {}, \"h\"]"}, StoreFormat::kV1),
+                  "not valid UTF-8");
+}
+
+TEST_F(BadFileTest, KeyThatIsNotJson) {
+  expect_rejected("counter_2.db", db_file({"not json"}, StoreFormat::kV1), "invalid key JSON");
+}
+
+TEST_F(BadFileTest, InvalidMetricNameInKey) {
+  expect_rejected("counter_2.db", db_file({R"(["a-b", "a-b_total", {}, "h"])"}, StoreFormat::kV1),
+                  "invalid metric name");
+}
+
+TEST_F(BadFileTest, FileNameThatIsNoType) {
+  expect_rejected("weird_2.db", db_file({kGoodKey}, StoreFormat::kV1), "unknown type");
+}
+
+TEST(DbFile, UsedZeroIsEmptyLikePython) {
+  // What a reader sees between Python's truncate() of a new file and its first `used` store.
+  std::vector<DbEntry> entries;
+  std::string error;
+  EXPECT_TRUE(parse_db_bytes(std::string(65536, '\0'), StoreFormat::kV1, entries, &error)) << error;
+  EXPECT_TRUE(entries.empty());
+}
+
+TEST(DbFile, FormatDetection) {
+  const std::vector<std::string> keys = {kGoodKey, R"(["x", "x", {"a": "b"}, "h"])"};
+  EXPECT_EQ(detect_db_format(db_file(keys, StoreFormat::kV1)), DetectedFormat::kV1);
+  EXPECT_EQ(detect_db_format(db_file(keys, StoreFormat::kV2)), DetectedFormat::kV2);
+  EXPECT_EQ(detect_db_format(db_file({}, StoreFormat::kV2)), DetectedFormat::kEmpty);
+  EXPECT_EQ(detect_db_format(std::string(100, 'x')), DetectedFormat::kUnknown);
+  // Golden files of the real library.
+  for (const auto &[folder, expected] :
+       {std::pair{"client_python-0.16", DetectedFormat::kV1}, {"client_python-0.25", DetectedFormat::kV2}}) {
+    const std::string dir = testing::test_data_dir() + "/" + folder;
+    for (const std::string &name : testing::list_file_names(dir)) {
+      if (name.find(".db") == std::string::npos) continue;
+      std::string bytes;
+      ASSERT_TRUE(read_db_file_bytes(dir + "/" + name, bytes, nullptr));
+      EXPECT_EQ(detect_db_format(bytes), expected) << folder << "/" << name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace npuprobe::store
