@@ -1,0 +1,32 @@
+// npuprobe dump: the aggregated text exposition of a store folder, as vLLM's /metrics would
+// print it. Rejected files are named on stderr and make the exit code 1; the rest is printed.
+#include <cstdio>
+
+#include "../command.h"
+#include "../options.h"
+#include "npuprobe/store/multiprocess_collector.h"
+#include "npuprobe/store/text_exposition.h"
+
+namespace npuprobe::cli {
+namespace {
+
+int run_dump(const std::vector<std::string> &args) {
+  const Options options(args, {"--dir", "--format"});
+  if (!options.ok()) return usage_error("dump", options.error());
+  const auto format = store::parse_format_preference(options.value("--format").value_or("auto"));
+  if (!format) return usage_error("dump", "--format must be v1, v2 or auto");
+  const auto dir = store_directory(options);
+  if (!dir) return 2;
+  const store::FolderContents contents = store::collect_folder(*dir, *format);
+  const std::string text = store::format_text_exposition(contents.families);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  for (const std::string &error : contents.errors) std::fprintf(stderr, "npuprobe: skipped: %s\n", error.c_str());
+  return contents.errors.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+NPUPROBE_COMMAND(dump, "dump", "dump [--dir D] [--format v1|v2|auto]",
+                 "print the aggregated metrics of a store folder (text format)", &run_dump);
+
+}  // namespace npuprobe::cli

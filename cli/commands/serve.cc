@@ -1,0 +1,55 @@
+// npuprobe serve: HTTP /metrics for a store folder (prometheus-cpp Exposer); every scrape reads
+// the folder afresh. Runs until SIGINT or SIGTERM.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "../command.h"
+#include "../options.h"
+#include "npuprobe/store/folder_exposer.h"
+
+namespace npuprobe::cli {
+namespace {
+
+constexpr const char *kDefaultListen = "127.0.0.1:9464";
+
+int run_serve(const std::vector<std::string> &args) {
+  const Options options(args, {"--dir", "--listen", "--format"});
+  if (!options.ok()) return usage_error("serve", options.error());
+  const auto format = store::parse_format_preference(options.value("--format").value_or("auto"));
+  if (!format) return usage_error("serve", "--format must be v1, v2 or auto");
+  const auto dir = store_directory(options);
+  if (!dir) return 2;
+  std::string listen = kDefaultListen;
+  if (const char *env = std::getenv("NPUPROBE_LISTEN"); env && *env && std::string(env) != "off") listen = env;
+  if (auto value = options.value("--listen")) listen = *value;
+
+  // Block the stop signals before civetweb starts its threads, so only sigwait() gets them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::string error;
+  auto exposer = store::FolderExposer::start(listen, *dir, *format, &error);
+  if (!exposer) {
+    std::fprintf(stderr, "npuprobe serve: %s\n", error.c_str());
+    return 1;
+  }
+  const auto ports = exposer->listening_ports();
+  std::printf("npuprobe: serving %s on http://%s/metrics (port %d)\n", dir->c_str(), listen.c_str(),
+              ports.empty() ? 0 : ports.front());
+  std::fflush(stdout);
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  return 0;
+}
+
+}  // namespace
+
+NPUPROBE_COMMAND(serve, "serve", "serve [--dir D] [--listen ADDR] [--format v1|v2|auto]",
+                 "serve the aggregated metrics of a store folder on HTTP /metrics", &run_serve);
+
+}  // namespace npuprobe::cli
