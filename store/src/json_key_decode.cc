@@ -43,7 +43,9 @@ class KeyParser {
       ++pos_;
       return true;
     }
-    return fail(c == ']' ? "expected ']' (key must have 4 elements)" : "unexpected character");
+    problem_ = std::string("expected '") + c + "'";
+    if (c == ',' || c == ']') problem_ += " (a key is [metric, sample, {labels}, help])";
+    return false;
   }
 
   bool at_end() {
@@ -150,7 +152,7 @@ class KeyParser {
 
   std::string_view text_;
   std::size_t pos_ = 0;
-  const char *problem_ = "";
+  std::string problem_;
 };
 
 }  // namespace
