@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "earlier_counts.h"
 #include "npuprobe/store/json_key.h"
 #include "npuprobe/store/log.h"
 #include "npuprobe/store/python_float.h"
@@ -50,44 +51,71 @@ void StoreWriter::choose_format() {
   std::map<std::string, OwnFile> old_files = std::move(files_);
   files_.clear();
   for (const SeriesInfo &series : series_) lay_out_one(families_[series.family], series);
+  add_carried_only_entries();
   for (auto &[name, file] : old_files) {
     if (!files_.count(name) && file.writer) file.writer->remove();
   }
 }
 
-StoreWriter::OwnFile &StoreWriter::file_for(const std::string &kind, bool live) {
-  OwnFile &file = files_[kind + "_" + tag() + ".db"];
+void StoreWriter::add_entry(const std::string &kind, bool live, std::string key, ValueSource source) {
+  const std::string name = kind + "_" + tag() + ".db";
+  OwnFile &file = files_[name];
   file.live = live;
-  return file;
+  if (auto carried = carried_.find(name); carried != carried_.end()) {
+    if (auto count = carried->second.find(key); count != carried->second.end()) source.base = count->second;
+  }
+  file.keys.push_back(std::move(key));
+  file.sources.push_back(source);
+}
+
+void StoreWriter::add_carried_only_entries() {
+  for (const auto &[name, counts] : carried_) {
+    OwnFile &file = files_[name];
+    const std::set<std::string> ours(file.keys.begin(), file.keys.end());
+    for (const auto &[key, count] : counts) {
+      if (ours.count(key)) continue;
+      file.keys.push_back(key);
+      file.sources.push_back({ValueSource::Kind::kCarriedOnly, false, 0, count});
+    }
+  }
+}
+
+void StoreWriter::claim_name(const std::string &name, OwnFile &file) {
+  if (!claimed_.insert(name).second) return;
+  // note: pid reuse. prometheus_client continues a file its pid finds in the folder; replacing
+  // it would make the folder's counter sums go down. Gauges are not carried: ours replace them.
+  if (name.rfind("counter_", 0) != 0 && name.rfind("histogram_", 0) != 0) return;
+  std::map<std::string, double> counts;
+  if (!read_earlier_counts(options_.directory + "/" + name, counts) || counts.empty()) return;
+  carried_[name] = counts;
+  for (std::size_t i = 0; i < file.keys.size(); ++i) {
+    if (auto count = counts.find(file.keys[i]); count != counts.end()) file.sources[i].base = count->second;
+  }
+  add_carried_only_entries();
 }
 
 void StoreWriter::lay_out_one(const FamilyInfo &family, const SeriesInfo &series) {
   EntryKey key{family.name, family.name, labels_of(family, series), family.help};
   if (family.type == MetricType::kCounter) {
-    OwnFile &file = file_for("counter", false);
     key.sample_name = family.name + "_total";
-    file.keys.push_back(encode_entry_key(key));
-    file.sources.push_back({false, false, series.first});
+    add_entry("counter", false, encode_entry_key(key), {ValueSource::Kind::kCell, false, series.first});
   } else if (family.type == MetricType::kHistogram) {
-    OwnFile &file = file_for("histogram", false);
     const auto bounds = static_cast<std::uint32_t>(family.bucket_bounds.size());
     key.sample_name = family.name + "_sum";
-    file.keys.push_back(encode_entry_key(key));
-    file.sources.push_back({false, false, series.first + bounds + 1});
+    add_entry("histogram", false, encode_entry_key(key),
+              {ValueSource::Kind::kCell, false, series.first + bounds + 1});
     key.sample_name = family.name + "_bucket";
     const LabelPairs plain = key.labels;
     for (std::uint32_t i = 0; i <= bounds; ++i) {
       key.labels = plain;
       const double bound = i < bounds ? family.bucket_bounds[i] : HUGE_VAL;
       key.labels.emplace_back("le", float_to_go_string(bound));
-      file.keys.push_back(encode_entry_key(key));
-      file.sources.push_back({false, false, series.first + i});
+      add_entry("histogram", false, encode_entry_key(key), {ValueSource::Kind::kCell, false, series.first + i});
     }
   } else {
     const GaugeMode mode = effective_gauge_mode(family.gauge_mode, format_);
-    OwnFile &file = file_for("gauge_" + std::string(to_string(mode)), is_live_gauge_mode(mode));
-    file.keys.push_back(encode_entry_key(key));
-    file.sources.push_back({true, is_most_recent_gauge_mode(mode), series.first});
+    add_entry("gauge_" + std::string(to_string(mode)), is_live_gauge_mode(mode), encode_entry_key(key),
+              {ValueSource::Kind::kGauge, is_most_recent_gauge_mode(mode), series.first});
   }
 }
 
@@ -107,9 +135,17 @@ void StoreWriter::lay_out_series(const RegistrySnapshot &snapshot) {
 bool StoreWriter::sync_file(const std::string &name, OwnFile &file,
                             const RegistrySnapshot &snapshot, std::string *error) {
   const auto value_of = [&](const ValueSource &source) {
-    if (!source.is_gauge) return DbFileWriter::Entry{{}, snapshot.cell_totals[source.index], 0};
-    const GaugeReading &reading = snapshot.gauges[source.index];
-    return DbFileWriter::Entry{{}, reading.value, source.stamped ? reading.timestamp : 0};
+    switch (source.kind) {
+      case ValueSource::Kind::kCell:
+        return DbFileWriter::Entry{{}, source.base + snapshot.cell_totals[source.index], 0};
+      case ValueSource::Kind::kGauge: {
+        const GaugeReading &reading = snapshot.gauges[source.index];
+        return DbFileWriter::Entry{{}, reading.value, source.stamped ? reading.timestamp : 0};
+      }
+      case ValueSource::Kind::kCarriedOnly:
+        break;
+    }
+    return DbFileWriter::Entry{{}, source.base, 0};
   };
   if (file.writer && !file.writer->is_still_in_place()) {
     log_message(LogLevel::kWarn, "%s was removed or replaced by someone else; writing it anew",
@@ -117,6 +153,7 @@ bool StoreWriter::sync_file(const std::string &name, OwnFile &file,
     file.writer.reset();
   }
   if (!file.writer) {
+    claim_name(name, file);
     std::vector<DbFileWriter::Entry> entries;
     for (std::size_t i = 0; i < file.keys.size(); ++i) {
       DbFileWriter::Entry entry = value_of(file.sources[i]);
@@ -169,6 +206,8 @@ void StoreWriter::forget_files_after_fork() {
   files_.clear();
   series_.clear();
   families_.clear();
+  claimed_.clear();
+  carried_.clear();
 }
 
 }  // namespace npuprobe::store

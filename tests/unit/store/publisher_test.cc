@@ -9,6 +9,7 @@
 #include "npuprobe/store/db_file_reader.h"
 #include "npuprobe/store/multiprocess_collector.h"
 #include "npuprobe/store/publisher.h"
+#include "npuprobe/store/store_writer.h"
 #include "npuprobe/store/text_exposition.h"
 #include "support/golden_replay.h"
 #include "support/temp_dir.h"
@@ -110,6 +111,34 @@ TEST(Publisher, RemovedFileIsMadeAgain) {
   ASSERT_EQ(::unlink(dir.file(own("counter")).c_str()), 0);
   ASSERT_TRUE(publisher.flush_now());
   EXPECT_EQ(sample_value(collect_folder(dir.path(), FormatPreference::kV2), "c_total"), 7);
+}
+
+TEST(Publisher, ContinuesTheFileOfAnEarlierProcessWithTheSamePid) {
+  TempDir dir;
+  {  // the "earlier process": same file names, since the tag is this pid
+    MetricRegistry earlier;
+    const FamilyId family = earlier.add_family(counter_spec("c", "h", {"k"}));
+    earlier.add(earlier.counter(family, {"shared"}), 10);
+    earlier.add(earlier.counter(family, {"only_earlier"}), 4);
+    StoreWriter writer({dir.path(), FormatPreference::kV1, ""});
+    RegistrySnapshot snapshot;
+    earlier.collect(snapshot);
+    ASSERT_TRUE(writer.write(snapshot, nullptr));
+  }
+  MetricRegistry registry;
+  const FamilyId family = registry.add_family(counter_spec("c", "h", {"k"}));
+  registry.add(registry.counter(family, {"shared"}), 1);
+  Publisher publisher(registry, {{dir.path(), FormatPreference::kV2, ""}});
+  ASSERT_TRUE(publisher.flush_now());
+  ASSERT_TRUE(publisher.flush_now());  // carried once, not once per flush
+  const FolderContents contents = collect_folder(dir.path(), FormatPreference::kV2);
+  ASSERT_TRUE(contents.errors.empty()) << contents.errors.front();
+  ASSERT_EQ(contents.families.size(), 1u);
+  const auto &samples = contents.families[0].samples;
+  ASSERT_EQ(samples.size(), 2u);
+  for (const auto &s : samples) {
+    EXPECT_EQ(s.value, s.labels[0].second == "shared" ? 11 : 4) << s.labels[0].second;
+  }
 }
 
 TEST(Publisher, FilesGrowPastTheirFirst64KiB) {

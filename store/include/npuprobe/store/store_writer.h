@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,9 +45,10 @@ class StoreWriter {
 
  private:
   struct ValueSource {
-    bool is_gauge;
+    enum class Kind : std::uint8_t { kCell, kGauge, kCarriedOnly } kind;
     bool stamped;  // v2 timestamp written (mostrecent modes); 0 otherwise, like Python
     std::uint32_t index;
+    double base = 0;  // carried over from an earlier process with our pid (see claim_name)
   };
   struct OwnFile {
     bool live = false;
@@ -59,7 +61,9 @@ class StoreWriter {
   void choose_format();
   void lay_out_series(const RegistrySnapshot &snapshot);
   void lay_out_one(const FamilyInfo &family, const SeriesInfo &series);
-  OwnFile &file_for(const std::string &kind, bool live);
+  void add_entry(const std::string &kind, bool live, std::string key, ValueSource source);
+  void claim_name(const std::string &name, OwnFile &file);
+  void add_carried_only_entries();
   bool sync_file(const std::string &name, OwnFile &file, const RegistrySnapshot &snapshot,
                  std::string *error);
   std::string tag() const;
@@ -68,6 +72,10 @@ class StoreWriter {
   StoreFormat format_ = StoreFormat::kV2;
   PythonFormatWatcher watcher_;
   std::map<std::string, OwnFile> files_;  // by file name
+  // Names this process has made (or adopted): never adopted again, e.g. on a format switch.
+  std::set<std::string> claimed_;
+  // file name -> key -> count left in that file by an earlier process with our pid.
+  std::map<std::string, std::map<std::string, double>> carried_;
   std::vector<FamilyInfo> families_;      // copy of the snapshot's, for re-layout on switch
   std::vector<SeriesInfo> series_;
   std::uint64_t fork_generation_ = 0;
