@@ -39,9 +39,19 @@ std::vector<std::string> StoreWriter::file_paths() const {
 }
 
 void StoreWriter::choose_format() {
-  if (options_.format != FormatPreference::kAuto) return;
   const std::optional<StoreFormat> python = watcher_.scan(options_.directory);
   if (!python || *python == format_) return;
+  if (options_.format != FormatPreference::kAuto) {
+    // Told explicitly: obey, but say once that the folder's readers will fail on one side.
+    if (!warned_format_conflict_) {
+      log_message(LogLevel::kWarn, "store folder %s: prometheus_client writes format %s there but "
+                  "format %s was requested; one of the two will not be readable",
+                  options_.directory.c_str(), std::string(to_string(*python)).c_str(),
+                  std::string(to_string(format_)).c_str());
+      warned_format_conflict_ = true;
+    }
+    return;
+  }
   log_message(LogLevel::kInfo, "store folder %s: prometheus_client writes format %s there; "
               "rewriting npuprobe's files in %s", options_.directory.c_str(),
               std::string(to_string(*python)).c_str(), std::string(to_string(*python)).c_str());

@@ -79,6 +79,7 @@ class StoreWriter {
   std::vector<FamilyInfo> families_;      // copy of the snapshot's, for re-layout on switch
   std::vector<SeriesInfo> series_;
   std::uint64_t fork_generation_ = 0;
+  bool warned_format_conflict_ = false;
 };
 
 }  // namespace npuprobe::store

@@ -1,0 +1,19 @@
+// The embedded default (PROMETHEUS_MULTIPROC_DIR unset): a private store folder under /dev/shm,
+// one per user and per session of processes started together, so that processes of the same
+// run share it (and one of them serves it) while other users and runs do not.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+
+namespace npuprobe::store {
+
+// "<base>/npuprobe-<uid>-<sid>": sid = the session id (setsid() of the launcher), which every
+// process that a shell or `npuprobe run` starts together inherits.
+std::string private_folder_path(const std::string &base = "/dev/shm");
+
+// Creates `path` mode 0700 if missing and checks it is a directory owned by this user and not
+// writable by others (refusing a folder someone else prepared). Error text on failure.
+bool prepare_private_folder(const std::string &path, std::string *error);
+
+}  // namespace npuprobe::store
