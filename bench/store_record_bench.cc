@@ -18,8 +18,8 @@ namespace {
 using namespace npuprobe::store;
 
 // Launch-latency style buckets: 1 us .. 1 s (13 finite bounds).
-const std::vector<double> kBounds = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4,
-                                     2.5e-4, 5e-4, 1e-3, 1e-2, 1e-1, 1};
+const std::vector<double> kBounds = {1e-6,   2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4,
+                                     2.5e-4, 5e-4,   1e-3, 1e-2, 1e-1,   1};
 
 // Values spread over the buckets; indexed by a counter so the compiler cannot fold them.
 const std::array<double, 8> kValues = {3e-6, 7e-6, 2e-5, 4e-5, 9e-5, 3e-4, 2e-3, 0.5};
@@ -31,8 +31,8 @@ MetricRegistry &store_registry() {
 
 const HistogramHandle kStoreHistogram = store_registry().histogram(
     store_registry().add_family(histogram_spec("bench_latency", "h", {"api"}, kBounds)), {"aclnn"});
-const CounterHandle kStoreCounter =
-    store_registry().counter(store_registry().add_family(counter_spec("bench_launches", "h", {"api"})), {"aclnn"});
+const CounterHandle kStoreCounter = store_registry().counter(
+    store_registry().add_family(counter_spec("bench_launches", "h", {"api"})), {"aclnn"});
 
 prometheus::Histogram &promcpp_histogram() {
   static prometheus::Registry registry;
@@ -76,8 +76,10 @@ void BM_PublisherFlush(benchmark::State &state) {
   const std::string dir = ::mkdtemp(pattern);
   {
     MetricRegistry registry;
-    const FamilyId family = registry.add_family(histogram_spec("flush_latency", "h", {"api"}, kBounds));
-    for (int s = 0; s < state.range(0); ++s) registry.observe(registry.histogram(family, {std::to_string(s)}), 1e-4);
+    const FamilyId family =
+        registry.add_family(histogram_spec("flush_latency", "h", {"api"}, kBounds));
+    for (int s = 0; s < state.range(0); ++s)
+      registry.observe(registry.histogram(family, {std::to_string(s)}), 1e-4);
     Publisher publisher(registry, {{dir, FormatPreference::kV2, ""}});
     publisher.flush_now();
     for (auto _ : state) publisher.flush_now();

@@ -9,8 +9,8 @@ namespace npuprobe::cli {
 
 struct Command {
   const char *name;
-  const char *usage;    // e.g. "dump [--dir D] [--format v1|v2|auto]"
-  const char *summary;  // one line for `npuprobe help`
+  const char *usage;                                 // e.g. "dump [--dir D] [--format v1|v2|auto]"
+  const char *summary;                               // one line for `npuprobe help`
   int (*run)(const std::vector<std::string> &args);  // args after the command name
 };
 
@@ -23,5 +23,9 @@ struct CommandRegistrar {
 
 }  // namespace npuprobe::cli
 
-#define NPUPROBE_COMMAND(identifier, ...) \
-  static const ::npuprobe::cli::CommandRegistrar identifier##_registrar{::npuprobe::cli::Command{__VA_ARGS__}}
+#define NPUPROBE_COMMAND(identifier, ...)                                 \
+  static const ::npuprobe::cli::CommandRegistrar identifier##_registrar { \
+    ::npuprobe::cli::Command {                                            \
+      __VA_ARGS__                                                         \
+    }                                                                     \
+  }

@@ -30,7 +30,9 @@ CommandRegistrar::CommandRegistrar(const Command &command) {
             [](const Command &a, const Command &b) { return std::strcmp(a.name, b.name) < 0; });
 }
 
-const std::vector<Command> &all_commands() { return registry(); }
+const std::vector<Command> &all_commands() {
+  return registry();
+}
 
 }  // namespace npuprobe::cli
 

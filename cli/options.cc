@@ -43,7 +43,8 @@ std::optional<std::string> Options::value(const std::string &name) const {
 
 std::optional<std::string> store_directory(const Options &options) {
   if (auto dir = options.value("--dir")) return dir;
-  if (const char *env = std::getenv("PROMETHEUS_MULTIPROC_DIR"); env && *env) return std::string(env);
+  if (const char *env = std::getenv("PROMETHEUS_MULTIPROC_DIR"); env && *env)
+    return std::string(env);
   std::fprintf(stderr, "npuprobe: no store folder: give --dir D or set PROMETHEUS_MULTIPROC_DIR\n");
   return std::nullopt;
 }

@@ -20,7 +20,8 @@ int run_dump(const std::vector<std::string> &args) {
   const store::FolderContents contents = store::collect_folder(*dir, *format);
   const std::string text = store::format_text_exposition(contents.families);
   std::fwrite(text.data(), 1, text.size(), stdout);
-  for (const std::string &error : contents.errors) std::fprintf(stderr, "npuprobe: skipped: %s\n", error.c_str());
+  for (const std::string &error : contents.errors)
+    std::fprintf(stderr, "npuprobe: skipped: %s\n", error.c_str());
   return contents.errors.empty() ? 0 : 1;
 }
 

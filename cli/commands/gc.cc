@@ -19,7 +19,8 @@ int run_gc(const std::vector<std::string> &args) {
   for (const std::string &path : report.removed) {
     std::printf("%s %s\n", dry_run ? "would remove" : "removed", path.c_str());
   }
-  for (const std::string &error : report.errors) std::fprintf(stderr, "npuprobe gc: %s\n", error.c_str());
+  for (const std::string &error : report.errors)
+    std::fprintf(stderr, "npuprobe gc: %s\n", error.c_str());
   return report.errors.empty() ? 0 : 1;
 }
 

@@ -22,7 +22,8 @@ int run_serve(const std::vector<std::string> &args) {
   const auto dir = store_directory(options);
   if (!dir) return 2;
   std::string listen = kDefaultListen;
-  if (const char *env = std::getenv("NPUPROBE_LISTEN"); env && *env && std::string(env) != "off") listen = env;
+  if (const char *env = std::getenv("NPUPROBE_LISTEN"); env && *env && std::string(env) != "off")
+    listen = env;
   if (auto value = options.value("--listen")) listen = *value;
 
   // Block the stop signals before civetweb starts its threads, so only sigwait() gets them.

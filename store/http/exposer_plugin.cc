@@ -21,7 +21,8 @@ void set_error(char *error, size_t size, const std::string &message) {
 extern "C" __attribute__((visibility("default"))) npuprobe_exposer *npuprobe_exposer_start(
     const char *listen, const char *directory, const char *format, char *error, size_t error_size) {
   using namespace npuprobe::store;
-  if (!listen || !directory) return set_error(error, error_size, "listen and directory are required"), nullptr;
+  if (!listen || !directory)
+    return set_error(error, error_size, "listen and directory are required"), nullptr;
   const auto preference = parse_format_preference(format ? format : "auto");
   if (!preference) return set_error(error, error_size, "format must be v1, v2 or auto"), nullptr;
   try {
@@ -42,6 +43,7 @@ extern "C" __attribute__((visibility("default"))) int npuprobe_exposer_port(
   return ports.empty() ? -1 : ports.front();
 }
 
-extern "C" __attribute__((visibility("default"))) void npuprobe_exposer_stop(npuprobe_exposer *exposer) {
+extern "C" __attribute__((visibility("default"))) void npuprobe_exposer_stop(
+    npuprobe_exposer *exposer) {
   delete exposer;
 }

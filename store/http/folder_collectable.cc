@@ -42,7 +42,8 @@ std::vector<prometheus::ClientMetric> group_distribution(const CollectedFamily &
     } else if (histogram && ends_with(sample.name, "_bucket")) {
       const auto le = std::find_if(sample.labels.begin(), sample.labels.end(),
                                    [](const auto &label) { return label.first == "le"; });
-      const double bound = le == sample.labels.end() ? HUGE_VAL : std::strtod(le->second.c_str(), nullptr);
+      const double bound =
+          le == sample.labels.end() ? HUGE_VAL : std::strtod(le->second.c_str(), nullptr);
       metric.histogram.bucket.push_back({count, bound});
     }
   }
@@ -64,7 +65,8 @@ std::vector<prometheus::MetricFamily> to_prometheus_families(
     converted.help = family.help;
     if (family.type == "histogram" || family.type == "summary") {
       const bool histogram = family.type == "histogram";
-      converted.type = histogram ? prometheus::MetricType::Histogram : prometheus::MetricType::Summary;
+      converted.type =
+          histogram ? prometheus::MetricType::Histogram : prometheus::MetricType::Summary;
       converted.metric = group_distribution(family, histogram);
     } else {
       const bool counter = family.type == "counter";

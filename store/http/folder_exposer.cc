@@ -7,8 +7,8 @@
 namespace npuprobe::store {
 
 std::unique_ptr<FolderExposer> FolderExposer::start(const std::string &listen,
-                                                    std::string directory,
-                                                    FormatPreference format, std::string *error) {
+                                                    std::string directory, FormatPreference format,
+                                                    std::string *error) {
   std::unique_ptr<FolderExposer> exposer(new FolderExposer());
   try {
     exposer->collectable_ = std::make_shared<FolderCollectable>(std::move(directory), format);
@@ -23,6 +23,8 @@ std::unique_ptr<FolderExposer> FolderExposer::start(const std::string &listen,
 
 FolderExposer::~FolderExposer() = default;
 
-std::vector<int> FolderExposer::listening_ports() const { return exposer_->GetListeningPorts(); }
+std::vector<int> FolderExposer::listening_ports() const {
+  return exposer_->GetListeningPorts();
+}
 
 }  // namespace npuprobe::store

@@ -30,7 +30,8 @@ bool read_at(int fd, std::string &out, std::size_t offset, std::size_t size, std
   out.resize(start + size);
   std::size_t done = 0;
   while (done < size) {
-    const ssize_t n = ::pread(fd, &out[start + done], size - done, static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pread(fd, &out[start + done], size - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail(error, std::string("read failed: ") + std::strerror(errno));
     if (n == 0) break;
@@ -49,10 +50,14 @@ bool is_valid_utf8(std::string_view text) {
     std::size_t length = 1;
     std::uint32_t cp = lead;
     if (lead >= 0x80) {
-      if ((lead & 0xE0) == 0xC0) length = 2, cp = lead & 0x1F;
-      else if ((lead & 0xF0) == 0xE0) length = 3, cp = lead & 0x0F;
-      else if ((lead & 0xF8) == 0xF0) length = 4, cp = lead & 0x07;
-      else return false;
+      if ((lead & 0xE0) == 0xC0)
+        length = 2, cp = lead & 0x1F;
+      else if ((lead & 0xF0) == 0xE0)
+        length = 3, cp = lead & 0x0F;
+      else if ((lead & 0xF8) == 0xF0)
+        length = 4, cp = lead & 0x07;
+      else
+        return false;
       if (i + length > text.size()) return false;
       for (std::size_t k = 1; k < length; ++k) {
         const auto next = static_cast<unsigned char>(text[i + k]);
@@ -113,7 +118,8 @@ bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string
   if (ok && bytes.size() >= 4) {
     const auto used = load<std::int32_t>(bytes, 0);
     if (used > static_cast<std::int32_t>(bytes.size())) {
-      ok = read_at(fd, bytes, bytes.size(), static_cast<std::size_t>(used) - bytes.size(), &problem);
+      ok =
+          read_at(fd, bytes, bytes.size(), static_cast<std::size_t>(used) - bytes.size(), &problem);
     }
   }
   ::close(fd);
@@ -143,7 +149,8 @@ DetectedFormat detect_db_format(std::string_view bytes) {
   };
   if (bytes.size() >= kDbHeaderSize) {
     const auto used = load<std::int32_t>(bytes, 0);
-    if (used == 0 || used == static_cast<std::int32_t>(kDbHeaderSize)) return DetectedFormat::kEmpty;
+    if (used == 0 || used == static_cast<std::int32_t>(kDbHeaderSize))
+      return DetectedFormat::kEmpty;
   }
   const bool v1 = parses_as(StoreFormat::kV1);
   const bool v2 = parses_as(StoreFormat::kV2);

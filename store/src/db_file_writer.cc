@@ -50,7 +50,11 @@ void store_double(char *at, double value) {
 
 DbFileWriter::DbFileWriter(std::string path, StoreFormat format, int fd, char *map,
                            std::uint32_t capacity)
-    : path_(std::move(path)), format_(format), fd_(fd), map_(map), capacity_(capacity),
+    : path_(std::move(path)),
+      format_(format),
+      fd_(fd),
+      map_(map),
+      capacity_(capacity),
       used_(kDbHeaderSize) {}
 
 DbFileWriter::~DbFileWriter() {
@@ -124,7 +128,8 @@ bool DbFileWriter::grow_to_fit(std::uint32_t bytes, std::string *error) {
   return true;
 }
 
-bool DbFileWriter::write_entry(const Entry &entry, std::uint32_t *value_offset, std::string *error) {
+bool DbFileWriter::write_entry(const Entry &entry, std::uint32_t *value_offset,
+                               std::string *error) {
   const auto key_length = static_cast<std::uint32_t>(entry.key.size());
   const std::uint32_t size = db_entry_size(key_length, format_);
   if (!grow_to_fit(size, error)) return false;
@@ -157,7 +162,8 @@ bool DbFileWriter::is_still_in_place() const {
 
 void DbFileWriter::remove() {
   struct stat by_path {};
-  if (::stat(path_.c_str(), &by_path) == 0 && by_path.st_dev == device_ && by_path.st_ino == inode_) {
+  if (::stat(path_.c_str(), &by_path) == 0 && by_path.st_dev == device_ &&
+      by_path.st_ino == inode_) {
     ::unlink(path_.c_str());
   }
 }

@@ -26,8 +26,8 @@ void check_bounds(const std::string &name, std::vector<double> &bounds) {
 }  // namespace
 
 FamilyInfo validate_family_spec(const FamilySpec &spec) {
-  FamilyInfo info{spec.type, spec.name, spec.help, spec.label_names, spec.bucket_bounds,
-                  spec.gauge_mode};
+  FamilyInfo info{spec.type,        spec.name,          spec.help,
+                  spec.label_names, spec.bucket_bounds, spec.gauge_mode};
   // prometheus_client stores a counter "x_total" as family "x" with sample "x_total".
   const std::string suffix = "_total";
   if (info.type == MetricType::kCounter && info.name.size() > suffix.size() &&
@@ -35,8 +35,9 @@ FamilyInfo validate_family_spec(const FamilySpec &spec) {
     info.name.resize(info.name.size() - suffix.size());
   }
   if (!is_valid_metric_name(info.name)) {
-    refuse(spec.name, "the name must match ^[a-zA-Z_:][a-zA-Z0-9_:]*$ (one invalid name makes "
-                      "prometheus_client fail the whole scrape)");
+    refuse(spec.name,
+           "the name must match ^[a-zA-Z_:][a-zA-Z0-9_:]*$ (one invalid name makes "
+           "prometheus_client fail the whole scrape)");
   }
   std::set<std::string> seen;
   for (const std::string &label : info.label_names) {

@@ -37,7 +37,8 @@ std::optional<StoreFormat> PythonFormatWatcher::scan(const std::string &director
     if (!read_db_file_bytes(directory + "/" + name, bytes, nullptr)) continue;
     const DetectedFormat detected = detect_db_format(bytes);
     if (detected == DetectedFormat::kV1 || detected == DetectedFormat::kV2) {
-      const StoreFormat format = detected == DetectedFormat::kV1 ? StoreFormat::kV1 : StoreFormat::kV2;
+      const StoreFormat format =
+          detected == DetectedFormat::kV1 ? StoreFormat::kV1 : StoreFormat::kV2;
       known_.emplace(name, format);
       present.emplace(name, format);
     }

@@ -1,8 +1,8 @@
 // Decoding half of json_key.h: a strict parser for exactly the key shape prometheus_client
 // writes. Accepts any JSON whitespace and escape style, since readers json-parse the key.
-#include "npuprobe/store/json_key.h"
-
 #include <algorithm>
+
+#include "npuprobe/store/json_key.h"
 
 namespace npuprobe::store {
 namespace {
@@ -26,8 +26,8 @@ class KeyParser {
 
  private:
   void skip_space() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -94,10 +94,14 @@ class KeyParser {
     for (int k = 0; k < 4; ++k) {
       const char c = text_[pos_++];
       unit <<= 4;
-      if (c >= '0' && c <= '9') unit |= static_cast<char32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') unit |= static_cast<char32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') unit |= static_cast<char32_t>(c - 'A' + 10);
-      else return fail("bad hex digit in \\u escape");
+      if (c >= '0' && c <= '9')
+        unit |= static_cast<char32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        unit |= static_cast<char32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        unit |= static_cast<char32_t>(c - 'A' + 10);
+      else
+        return fail("bad hex digit in \\u escape");
     }
     return true;
   }
@@ -106,14 +110,30 @@ class KeyParser {
     if (pos_ >= text_.size()) return fail("unterminated escape");
     const char c = text_[pos_++];
     switch (c) {
-      case '"': case '\\': case '/': out += c; return true;
-      case 'n': out += '\n'; return true;
-      case 'r': out += '\r'; return true;
-      case 't': out += '\t'; return true;
-      case 'b': out += '\b'; return true;
-      case 'f': out += '\f'; return true;
-      case 'u': break;
-      default: return fail("unknown escape");
+      case '"':
+      case '\\':
+      case '/':
+        out += c;
+        return true;
+      case 'n':
+        out += '\n';
+        return true;
+      case 'r':
+        out += '\r';
+        return true;
+      case 't':
+        out += '\t';
+        return true;
+      case 'b':
+        out += '\b';
+        return true;
+      case 'f':
+        out += '\f';
+        return true;
+      case 'u':
+        break;
+      default:
+        return fail("unknown escape");
     }
     char32_t unit = 0;
     if (!parse_hex4(unit)) return false;

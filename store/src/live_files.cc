@@ -30,12 +30,15 @@ pid_t pid_of_store_file(const std::string &name) {
   }
   if (name.size() < 4 || name.compare(name.size() - 3, 3, ".db") != 0) return -1;
   std::string stem = name.substr(0, name.size() - 3);
-  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, "-npu") == 0) stem.resize(stem.size() - 4);
+  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, "-npu") == 0)
+    stem.resize(stem.size() - 4);
   const std::size_t underscore = stem.rfind('_');
   return underscore == std::string::npos ? -1 : parse_pid(stem.substr(underscore + 1));
 }
 
-bool is_live_gauge_file_name(const std::string &name) { return name.rfind("gauge_live", 0) == 0; }
+bool is_live_gauge_file_name(const std::string &name) {
+  return name.rfind("gauge_live", 0) == 0;
+}
 
 bool is_process_alive(pid_t pid) {
   // EPERM: it exists but belongs to someone else.
@@ -52,7 +55,8 @@ GarbageReport collect_garbage(const std::string &directory, bool dry_run) {
   std::vector<std::string> names;
   while (const dirent *item = ::readdir(dir.get())) names.emplace_back(item->d_name);
   for (const std::string &name : names) {
-    const bool temporary = !name.empty() && name[0] == '.' && name.find(".db.tmp") != std::string::npos;
+    const bool temporary =
+        !name.empty() && name[0] == '.' && name.find(".db.tmp") != std::string::npos;
     if (!temporary && !is_live_gauge_file_name(name)) continue;
     const pid_t pid = pid_of_store_file(name);
     if (pid <= 0 || is_process_alive(pid)) continue;

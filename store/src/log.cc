@@ -17,9 +17,15 @@ std::atomic<LogLevel> g_level{LogLevel::kInfo};
 
 }  // namespace
 
-void set_log_sink(LogSink sink) { g_sink.store(sink ? sink : &stderr_sink); }
-void set_log_level(LogLevel level) { g_level.store(level); }
-LogLevel log_level() { return g_level.load(std::memory_order_relaxed); }
+void set_log_sink(LogSink sink) {
+  g_sink.store(sink ? sink : &stderr_sink);
+}
+void set_log_level(LogLevel level) {
+  g_level.store(level);
+}
+LogLevel log_level() {
+  return g_level.load(std::memory_order_relaxed);
+}
 
 void log_message(LogLevel level, const char *format, ...) {
   if (level < log_level() || level == LogLevel::kOff) return;

@@ -41,7 +41,9 @@ std::string_view to_string(GaugeMode mode) {
   return "unknown";
 }
 
-std::string_view to_string(StoreFormat format) { return format == StoreFormat::kV1 ? "v1" : "v2"; }
+std::string_view to_string(StoreFormat format) {
+  return format == StoreFormat::kV1 ? "v1" : "v2";
+}
 
 std::string_view to_string(FormatPreference preference) {
   switch (preference) {

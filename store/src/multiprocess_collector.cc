@@ -16,8 +16,10 @@ namespace {
 std::vector<std::string> split(const std::string &text, char separator) {
   std::vector<std::string> parts(1);
   for (const char c : text) {
-    if (c == separator) parts.emplace_back();
-    else parts.back() += c;
+    if (c == separator)
+      parts.emplace_back();
+    else
+      parts.back() += c;
   }
   return parts;
 }
@@ -56,8 +58,8 @@ class FolderReader {
     }
     for (std::size_t i = 0; i < keys.size(); ++i) {
       RawFamily &family = family_for(keys[i], type);
-      RawSample sample{std::move(keys[i].sample_name), std::move(keys[i].labels),
-                       entries[i].value, entries[i].timestamp};
+      RawSample sample{std::move(keys[i].sample_name), std::move(keys[i].labels), entries[i].value,
+                       entries[i].timestamp};
       if (type == "gauge") {
         family.gauge_mode = parts[1];
         // prometheus_client: pid = parts[2][:-3] (drops ".db").
@@ -101,8 +103,8 @@ class FolderReader {
           parse_db_bytes(bytes, StoreFormat::kV1, ignored, &as_v1);
           parse_db_bytes(bytes, StoreFormat::kV2, ignored, &as_v2);
           reject(path + ": corrupt file, neither format v1 nor v2 (as v1: " +
-                 (as_v1.empty() ? "keys are not JSON arrays" : as_v1) + "; as v2: " +
-                 (as_v2.empty() ? "keys are not JSON arrays" : as_v2) + ")");
+                 (as_v1.empty() ? "keys are not JSON arrays" : as_v1) +
+                 "; as v2: " + (as_v2.empty() ? "keys are not JSON arrays" : as_v2) + ")");
           return false;
         }
       }

@@ -5,10 +5,14 @@
 namespace npuprobe::store {
 
 Publisher::Publisher(MetricRegistry &registry, PublisherOptions options)
-    : registry_(registry), interval_(options.interval), writer_(std::move(options.store)),
+    : registry_(registry),
+      interval_(options.interval),
+      writer_(std::move(options.store)),
       format_(writer_.format()) {}
 
-Publisher::~Publisher() { stop(); }
+Publisher::~Publisher() {
+  stop();
+}
 
 bool Publisher::start() noexcept {
   std::lock_guard<std::mutex> lock(state_mutex_);
@@ -81,7 +85,9 @@ void Publisher::note_outcome(bool ok, const std::string &error) {
   last_error_ = ok ? std::string() : error;
 }
 
-StoreFormat Publisher::format() const noexcept { return format_.load(); }
+StoreFormat Publisher::format() const noexcept {
+  return format_.load();
+}
 
 void Publisher::prepare_fork() noexcept {
   flush_mutex_.lock();

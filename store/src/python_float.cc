@@ -51,7 +51,8 @@ std::string python_float_repr(double value) {
     std::snprintf(tail, sizeof tail, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
     return out + tail;
   }
-  if (d.point <= 0) return out + "0." + std::string(static_cast<std::size_t>(-d.point), '0') + d.digits;
+  if (d.point <= 0)
+    return out + "0." + std::string(static_cast<std::size_t>(-d.point), '0') + d.digits;
   if (d.point >= count) {
     return out + d.digits + std::string(static_cast<std::size_t>(d.point - count), '0') + ".0";
   }

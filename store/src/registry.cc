@@ -105,8 +105,9 @@ std::uint32_t MetricRegistry::resolve_series(FamilyId family, MetricType expecte
     }
     first = gauges_used_++;
   } else {
-    const std::uint32_t cells =
-        expected == MetricType::kCounter ? 1 : static_cast<std::uint32_t>(info.bucket_bounds.size()) + 2;
+    const std::uint32_t cells = expected == MetricType::kCounter
+                                    ? 1
+                                    : static_cast<std::uint32_t>(info.bucket_bounds.size()) + 2;
     if (limits_.max_cells - cells_used_ < cells) {
       throw MetricSpecError("npuprobe: registry full: more than " +
                             std::to_string(limits_.max_cells) + " cells");
@@ -180,7 +181,8 @@ void MetricRegistry::collect(RegistrySnapshot &snapshot) const {
   for (std::size_t i = snapshot.families.size(); i < families_.size(); ++i) {
     snapshot.families.push_back(families_[i]);
   }
-  snapshot.series.insert(snapshot.series.end(), series_.begin() + static_cast<std::ptrdiff_t>(snapshot.series.size()),
+  snapshot.series.insert(snapshot.series.end(),
+                         series_.begin() + static_cast<std::ptrdiff_t>(snapshot.series.size()),
                          series_.end());
   snapshot.cell_totals.assign(cells_used_, 0.0);
   for (const auto &shard : shards_) {
@@ -195,17 +197,23 @@ void MetricRegistry::collect(RegistrySnapshot &snapshot) const {
   }
 }
 
-void MetricRegistry::prepare_fork() { mutex_.lock(); }
+void MetricRegistry::prepare_fork() {
+  mutex_.lock();
+}
 
-void MetricRegistry::resume_after_fork_in_parent() { mutex_.unlock(); }
+void MetricRegistry::resume_after_fork_in_parent() {
+  mutex_.unlock();
+}
 
 void MetricRegistry::reset_after_fork() {
   // Only the forking thread exists in the child and it holds mutex_ (prepare_fork), so plain
   // zeroing cannot race. Shards of the parent's other threads stay as empty spares.
   for (auto &shard : shards_) {
-    for (std::uint32_t i = 0; i < cells_used_; ++i) shard->cells[i].store(0, std::memory_order_relaxed);
+    for (std::uint32_t i = 0; i < cells_used_; ++i)
+      shard->cells[i].store(0, std::memory_order_relaxed);
   }
-  for (std::uint32_t i = 0; i < cells_used_; ++i) discard_cells_[i].store(0, std::memory_order_relaxed);
+  for (std::uint32_t i = 0; i < cells_used_; ++i)
+    discard_cells_[i].store(0, std::memory_order_relaxed);
   for (std::uint32_t i = 0; i < gauges_used_; ++i) {
     gauges_[i].value.store(0, std::memory_order_relaxed);
     gauges_[i].timestamp.store(0, std::memory_order_relaxed);

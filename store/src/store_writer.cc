@@ -44,7 +44,8 @@ void StoreWriter::choose_format() {
   if (options_.format != FormatPreference::kAuto) {
     // Told explicitly: obey, but say once that the folder's readers will fail on one side.
     if (!warned_format_conflict_) {
-      log_message(LogLevel::kWarn, "store folder %s: prometheus_client writes format %s there but "
+      log_message(LogLevel::kWarn,
+                  "store folder %s: prometheus_client writes format %s there but "
                   "format %s was requested; one of the two will not be readable",
                   options_.directory.c_str(), std::string(to_string(*python)).c_str(),
                   std::string(to_string(format_)).c_str());
@@ -52,9 +53,11 @@ void StoreWriter::choose_format() {
     }
     return;
   }
-  log_message(LogLevel::kInfo, "store folder %s: prometheus_client writes format %s there; "
-              "rewriting npuprobe's files in %s", options_.directory.c_str(),
-              std::string(to_string(*python)).c_str(), std::string(to_string(*python)).c_str());
+  log_message(LogLevel::kInfo,
+              "store folder %s: prometheus_client writes format %s there; "
+              "rewriting npuprobe's files in %s",
+              options_.directory.c_str(), std::string(to_string(*python)).c_str(),
+              std::string(to_string(*python)).c_str());
   format_ = *python;
   // Re-lay out every series: gauge file names may change with the format (kAuto modes). Files
   // keeping their name are replaced by rename (no moment without them); the others go.
@@ -67,12 +70,14 @@ void StoreWriter::choose_format() {
   }
 }
 
-void StoreWriter::add_entry(const std::string &kind, bool live, std::string key, ValueSource source) {
+void StoreWriter::add_entry(const std::string &kind, bool live, std::string key,
+                            ValueSource source) {
   const std::string name = kind + "_" + tag() + ".db";
   OwnFile &file = files_[name];
   file.live = live;
   if (auto carried = carried_.find(name); carried != carried_.end()) {
-    if (auto count = carried->second.find(key); count != carried->second.end()) source.base = count->second;
+    if (auto count = carried->second.find(key); count != carried->second.end())
+      source.base = count->second;
   }
   file.keys.push_back(std::move(key));
   file.sources.push_back(source);
@@ -99,7 +104,8 @@ void StoreWriter::claim_name(const std::string &name, OwnFile &file) {
   if (!read_earlier_counts(options_.directory + "/" + name, counts) || counts.empty()) return;
   carried_[name] = counts;
   for (std::size_t i = 0; i < file.keys.size(); ++i) {
-    if (auto count = counts.find(file.keys[i]); count != counts.end()) file.sources[i].base = count->second;
+    if (auto count = counts.find(file.keys[i]); count != counts.end())
+      file.sources[i].base = count->second;
   }
   add_carried_only_entries();
 }
@@ -108,7 +114,8 @@ void StoreWriter::lay_out_one(const FamilyInfo &family, const SeriesInfo &series
   EntryKey key{family.name, family.name, labels_of(family, series), family.help};
   if (family.type == MetricType::kCounter) {
     key.sample_name = family.name + "_total";
-    add_entry("counter", false, encode_entry_key(key), {ValueSource::Kind::kCell, false, series.first});
+    add_entry("counter", false, encode_entry_key(key),
+              {ValueSource::Kind::kCell, false, series.first});
   } else if (family.type == MetricType::kHistogram) {
     const auto bounds = static_cast<std::uint32_t>(family.bucket_bounds.size());
     key.sample_name = family.name + "_sum";
@@ -120,11 +127,13 @@ void StoreWriter::lay_out_one(const FamilyInfo &family, const SeriesInfo &series
       key.labels = plain;
       const double bound = i < bounds ? family.bucket_bounds[i] : HUGE_VAL;
       key.labels.emplace_back("le", float_to_go_string(bound));
-      add_entry("histogram", false, encode_entry_key(key), {ValueSource::Kind::kCell, false, series.first + i});
+      add_entry("histogram", false, encode_entry_key(key),
+                {ValueSource::Kind::kCell, false, series.first + i});
     }
   } else {
     const GaugeMode mode = effective_gauge_mode(family.gauge_mode, format_);
-    add_entry("gauge_" + std::string(to_string(mode)), is_live_gauge_mode(mode), encode_entry_key(key),
+    add_entry("gauge_" + std::string(to_string(mode)), is_live_gauge_mode(mode),
+              encode_entry_key(key),
               {ValueSource::Kind::kGauge, is_most_recent_gauge_mode(mode), series.first});
   }
 }

@@ -34,7 +34,8 @@ TEST(Concurrency, EightThreadsGiveExactTotalsWhilePublishedAndRead) {
   const HistogramHandle histogram =
       registry.histogram(registry.add_family(histogram_spec("lat", "h", {}, {1, 2, 3})), {});
   const CounterHandle counter = registry.counter(registry.add_family(counter_spec("n", "h")), {});
-  Publisher publisher(registry, {{dir.path(), FormatPreference::kV2, ""}, std::chrono::milliseconds(1)});
+  Publisher publisher(registry,
+                      {{dir.path(), FormatPreference::kV2, ""}, std::chrono::milliseconds(1)});
   publisher.start();
 
   std::atomic<bool> writing{true};
@@ -89,8 +90,10 @@ TEST(Concurrency, WriterKilledAtAnyInstantLeavesAParsableFolder) {
     if (child == 0) {
       MetricRegistry registry;
       const FamilyId family = registry.add_family(counter_spec("k", "h", {"id"}));
-      const FamilyId gauges = registry.add_family(gauge_spec("g", "h", {"id"}, GaugeMode::kLiveAll));
-      Publisher publisher(registry, {{dir.path(), FormatPreference::kV1, ""}, std::chrono::milliseconds(1)});
+      const FamilyId gauges =
+          registry.add_family(gauge_spec("g", "h", {"id"}, GaugeMode::kLiveAll));
+      Publisher publisher(registry,
+                          {{dir.path(), FormatPreference::kV1, ""}, std::chrono::milliseconds(1)});
       publisher.start();
       for (int i = 0;; ++i) {
         registry.add(registry.counter(family, {std::to_string(i % 5000)}), 1);

@@ -32,7 +32,9 @@ const std::string kGoodKey = R"(["ok", "ok_total", {}, "fine"])";
 
 class BadFileTest : public ::testing::Test {
  protected:
-  void SetUp() override { write_file(dir_.file("counter_1.db"), db_file({kGoodKey}, StoreFormat::kV1)); }
+  void SetUp() override {
+    write_file(dir_.file("counter_1.db"), db_file({kGoodKey}, StoreFormat::kV1));
+  }
 
   // The bad file is named in exactly one error and the good file's metric is still there.
   void expect_rejected(const std::string &name, const std::string &bytes, const char *why) {
@@ -49,9 +51,13 @@ class BadFileTest : public ::testing::Test {
   TempDir dir_;
 };
 
-TEST_F(BadFileTest, ZeroLength) { expect_rejected("counter_2.db", "", "zero-length"); }
+TEST_F(BadFileTest, ZeroLength) {
+  expect_rejected("counter_2.db", "", "zero-length");
+}
 
-TEST_F(BadFileTest, ShorterThanHeader) { expect_rejected("counter_2.db", "\x10\0", "header"); }
+TEST_F(BadFileTest, ShorterThanHeader) {
+  expect_rejected("counter_2.db", "\x10\0", "header");
+}
 
 TEST_F(BadFileTest, TruncatedEntry) {
   std::string bytes = db_file({kGoodKey, kGoodKey}, StoreFormat::kV1);
@@ -82,7 +88,8 @@ TEST_F(BadFileTest, Garbage) {
 }
 
 TEST_F(BadFileTest, InvalidUtf8InKey) {
-  expect_rejected("counter_2.db", db_file({"[\"a\xff\", \"a_total\", {}, \"h\"]"}, StoreFormat::kV1),
+  expect_rejected("counter_2.db",
+                  db_file({"[\"a\xff\", \"a_total\", {}, \"h\"]"}, StoreFormat::kV1),
                   "not valid UTF-8");
 }
 
@@ -114,8 +121,8 @@ TEST(DbFile, FormatDetection) {
   EXPECT_EQ(detect_db_format(db_file({}, StoreFormat::kV2)), DetectedFormat::kEmpty);
   EXPECT_EQ(detect_db_format(std::string(100, 'x')), DetectedFormat::kUnknown);
   // Golden files of the real library.
-  for (const auto &[folder, expected] :
-       {std::pair{"client_python-0.16", DetectedFormat::kV1}, {"client_python-0.25", DetectedFormat::kV2}}) {
+  for (const auto &[folder, expected] : {std::pair{"client_python-0.16", DetectedFormat::kV1},
+                                         {"client_python-0.25", DetectedFormat::kV2}}) {
     const std::string dir = testing::test_data_dir() + "/" + folder;
     for (const std::string &name : testing::list_file_names(dir)) {
       if (name.find(".db") == std::string::npos) continue;

@@ -47,7 +47,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto &param_info) {
       std::string name = std::string(param_info.param.name) + "_" +
                          std::string(to_string(param_info.param.format));
-      std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(c); }, '_');
+      std::replace_if(
+          name.begin(), name.end(), [](char c) { return !std::isalnum(c); }, '_');
       return name;
     });
 

@@ -35,7 +35,8 @@ void write_golden_replay(const std::string &dir, StoreFormat format) {
   for (const auto &process : testing::load_golden_processes()) {
     MetricRegistry registry;
     testing::replay_ops(process.ops, registry, format == StoreFormat::kV2);
-    StoreWriter writer({dir, format == StoreFormat::kV1 ? FormatPreference::kV1 : FormatPreference::kV2,
+    StoreWriter writer({dir,
+                        format == StoreFormat::kV1 ? FormatPreference::kV1 : FormatPreference::kV2,
                         std::to_string(process.fake_pid)});
     RegistrySnapshot snapshot;
     registry.collect(snapshot);
@@ -82,8 +83,8 @@ TEST_P(GoldenWriterTest, ReadingOurFilesGivesTheGoldenExposition) {
   TempDir dir;
   write_golden_replay(dir.path(), GetParam().format);
   const FolderContents ours = collect_folder(dir.path(), FormatPreference::kAuto);
-  const FolderContents golden = collect_folder(
-      testing::test_data_dir() + "/" + GetParam().folder, FormatPreference::kAuto);
+  const FolderContents golden =
+      collect_folder(testing::test_data_dir() + "/" + GetParam().folder, FormatPreference::kAuto);
   EXPECT_TRUE(ours.errors.empty());
   EXPECT_EQ(format_text_exposition(ours.families), format_text_exposition(golden.families));
 }
@@ -91,7 +92,9 @@ TEST_P(GoldenWriterTest, ReadingOurFilesGivesTheGoldenExposition) {
 INSTANTIATE_TEST_SUITE_P(Formats, GoldenWriterTest,
                          ::testing::Values(Case{"client_python-0.16", StoreFormat::kV1},
                                            Case{"client_python-0.25", StoreFormat::kV2}),
-                         [](const auto &param_info) { return std::string(to_string(param_info.param.format)); });
+                         [](const auto &param_info) {
+                           return std::string(to_string(param_info.param.format));
+                         });
 
 }  // namespace
 }  // namespace npuprobe::store

@@ -28,7 +28,8 @@ bool write_golden_replay(const std::string &dir, StoreFormat format) {
   for (const auto &process : testing::load_golden_processes()) {
     MetricRegistry registry;
     testing::replay_ops(process.ops, registry, format == StoreFormat::kV2);
-    StoreWriter writer({dir, format == StoreFormat::kV1 ? FormatPreference::kV1 : FormatPreference::kV2,
+    StoreWriter writer({dir,
+                        format == StoreFormat::kV1 ? FormatPreference::kV1 : FormatPreference::kV2,
                         std::to_string(process.fake_pid)});
     RegistrySnapshot snapshot;
     registry.collect(snapshot);
@@ -43,16 +44,18 @@ bool write_golden_replay(const std::string &dir, StoreFormat format) {
 // is still "running", before a Publisher destructor removes its live gauge file at exit.
 bool write_own_workload(const std::string &dir, FormatPreference format) {
   MetricRegistry &registry = *new MetricRegistry();
-  const CounterHandle ops =
-      registry.counter(registry.add_family(counter_spec("interop_ops_total", "Ops.", {"op"})), {kNastyLabel});
-  const HistogramHandle latency = registry.histogram(
-      registry.add_family(histogram_spec("interop_latency_seconds", "Latency.", {"dp"},
-                                         {0.001, 0.01, 0.1, 1, 10})), {"0"});
+  const CounterHandle ops = registry.counter(
+      registry.add_family(counter_spec("interop_ops_total", "Ops.", {"op"})), {kNastyLabel});
+  const HistogramHandle latency =
+      registry.histogram(registry.add_family(histogram_spec("interop_latency_seconds", "Latency.",
+                                                            {"dp"}, {0.001, 0.01, 0.1, 1, 10})),
+                         {"0"});
   const GaugeHandle memory =
       registry.gauge(registry.add_family(gauge_spec("interop_memory_bytes", "Bytes.")), {});
   const GaugeHandle peak = registry.gauge(
       registry.add_family(gauge_spec("interop_peak_bytes", "Peak.", {}, GaugeMode::kMax)), {});
-  Publisher &publisher = *new Publisher(registry, {{dir, format, ""}, std::chrono::milliseconds(2)});
+  Publisher &publisher =
+      *new Publisher(registry, {{dir, format, ""}, std::chrono::milliseconds(2)});
   publisher.start();
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -89,7 +92,8 @@ int main(int argc, char **argv) {
   }
   const std::string golden = testing::test_data_dir() + "/client_python-" +
                              (format == StoreFormat::kV1 ? "0.16" : "0.25") + "/exposition.txt";
-  std::vector<const char *> args = {argv[2], argv[3], dir.c_str(), format_name.c_str(), golden.c_str(), nullptr};
+  std::vector<const char *> args = {argv[2],        argv[3], dir.c_str(), format_name.c_str(),
+                                    golden.c_str(), nullptr};
   ::execvp(argv[2], const_cast<char *const *>(args.data()));
   std::perror("exec python");
   return 1;

@@ -1,7 +1,8 @@
+#include "npuprobe/store/json_key.h"
+
 #include <gtest/gtest.h>
 
 #include "npuprobe/store/db_file_reader.h"
-#include "npuprobe/store/json_key.h"
 #include "support/golden_replay.h"
 #include "support/temp_dir.h"
 
@@ -15,8 +16,10 @@ TEST(JsonKey, ReEncodingEveryGoldenKeyIsByteIdentical) {
       if (name.find(".db") == std::string::npos) continue;
       std::vector<DbEntry> entries;
       ASSERT_TRUE(read_db_file(dir + "/" + name,
-                               std::string(folder).find("0.16") != std::string::npos ? StoreFormat::kV1 : StoreFormat::kV2, entries,
-                               nullptr));
+                               std::string(folder).find("0.16") != std::string::npos
+                                   ? StoreFormat::kV1
+                                   : StoreFormat::kV2,
+                               entries, nullptr));
       for (const DbEntry &entry : entries) {
         std::string error;
         const auto key = decode_entry_key(entry.key, &error);
@@ -36,7 +39,8 @@ TEST(JsonKey, EscapesLikePythonJsonDumps) {
 
 TEST(JsonKey, SpecialLabelValuesRoundTrip) {
   const std::string nasty = "quote\" backslash\\ newline\n tab\t é中😀 \x1f end";
-  const EntryKey key{"metric:x", "metric:x_bucket", {{"le", "+Inf"}, {"op", nasty}}, "help \"x\"\n"};
+  const EntryKey key{
+      "metric:x", "metric:x_bucket", {{"le", "+Inf"}, {"op", nasty}}, "help \"x\"\n"};
   std::string error;
   const auto decoded = decode_entry_key(encode_entry_key(key), &error);
   ASSERT_TRUE(decoded) << error;
@@ -47,7 +51,9 @@ TEST(JsonKey, SpecialLabelValuesRoundTrip) {
 
 TEST(JsonKey, InvalidUtf8BecomesReplacementCharacter) {
   std::string out;
-  append_python_json_string(out, "a\xff" "b\xc3");
+  append_python_json_string(out,
+                            "a\xff"
+                            "b\xc3");
   EXPECT_EQ(out, R"("a\ufffdb\ufffd")");
 }
 

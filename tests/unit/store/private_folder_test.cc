@@ -11,7 +11,8 @@ namespace {
 
 TEST(PrivateFolder, PerUserAndSession) {
   const std::string path = private_folder_path("/base");
-  EXPECT_EQ(path, "/base/npuprobe-" + std::to_string(::getuid()) + "-" + std::to_string(::getsid(0)));
+  EXPECT_EQ(path,
+            "/base/npuprobe-" + std::to_string(::getuid()) + "-" + std::to_string(::getsid(0)));
 }
 
 TEST(PrivateFolder, CreatedPrivateAndRefusedWhenOthersCanWrite) {

@@ -1,3 +1,5 @@
+#include "npuprobe/store/publisher.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,7 +10,6 @@
 
 #include "npuprobe/store/db_file_reader.h"
 #include "npuprobe/store/multiprocess_collector.h"
-#include "npuprobe/store/publisher.h"
 #include "npuprobe/store/store_writer.h"
 #include "npuprobe/store/text_exposition.h"
 #include "support/golden_replay.h"
@@ -19,7 +20,9 @@ namespace {
 
 using testing::TempDir;
 
-std::string own(const std::string &kind) { return kind + "_" + std::to_string(::getpid()) + "-npu.db"; }
+std::string own(const std::string &kind) {
+  return kind + "_" + std::to_string(::getpid()) + "-npu.db";
+}
 
 double sample_value(const FolderContents &contents, const std::string &sample) {
   for (const auto &family : contents.families) {
@@ -75,8 +78,8 @@ TEST(Publisher, AutoFollowsPythonFilesAndSwitchesWhenTheyAppear) {
                      dir.file("counter_1001.db"));
   ASSERT_TRUE(publisher.flush_now());
   EXPECT_EQ(publisher.format(), StoreFormat::kV1);
-  EXPECT_EQ(dir.file_names(), (std::vector<std::string>{"counter_1001.db", own("counter"),
-                                                        own("gauge_liveall")}));
+  EXPECT_EQ(dir.file_names(),
+            (std::vector<std::string>{"counter_1001.db", own("counter"), own("gauge_liveall")}));
   const FolderContents contents = collect_folder(dir.path(), FormatPreference::kV1);
   EXPECT_TRUE(contents.errors.empty()) << contents.errors.front();
   EXPECT_EQ(sample_value(contents, "c_total"), 2);
@@ -98,7 +101,8 @@ TEST(Publisher, MissingFolderIsRetriedWithoutLosingCounts) {
   f.registry.add(f.counter, 1);
   EXPECT_TRUE(publisher.flush_now());
   EXPECT_EQ(sample_value(collect_folder(dir, FormatPreference::kV2), "c_total"), 6);
-  for (const std::string &name : testing::list_file_names(dir)) ::unlink((dir + "/" + name).c_str());
+  for (const std::string &name : testing::list_file_names(dir))
+    ::unlink((dir + "/" + name).c_str());
   ::rmdir(dir.c_str());
 }
 
@@ -167,7 +171,8 @@ TEST(Publisher, FilesGrowPastTheirFirst64KiB) {
 TEST(Publisher, ThreadFlushesEveryInterval) {
   TempDir dir;
   Fixture f;
-  Publisher publisher(f.registry, {{dir.path(), FormatPreference::kV2, ""}, std::chrono::milliseconds(5)});
+  Publisher publisher(f.registry,
+                      {{dir.path(), FormatPreference::kV2, ""}, std::chrono::milliseconds(5)});
   f.registry.add(f.counter, 1);
   ASSERT_TRUE(publisher.start());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -183,7 +188,8 @@ TEST(Publisher, ThreadFlushesEveryInterval) {
 TEST(Publisher, ForkChildStartsAfreshUnderItsOwnPid) {
   TempDir dir;
   Fixture f;
-  Publisher publisher(f.registry, {{dir.path(), FormatPreference::kV2, ""}, std::chrono::milliseconds(5)});
+  Publisher publisher(f.registry,
+                      {{dir.path(), FormatPreference::kV2, ""}, std::chrono::milliseconds(5)});
   publisher.start();
   f.registry.add(f.counter, 5);
   ASSERT_TRUE(publisher.flush_now());

@@ -1,10 +1,10 @@
 // Expected strings are what CPython's repr() and prometheus_client's floatToGoString print.
+#include "npuprobe/store/python_float.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
-
-#include "npuprobe/store/python_float.h"
 
 namespace npuprobe::store {
 namespace {

@@ -1,9 +1,9 @@
+#include "npuprobe/store/registry.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <thread>
-
-#include "npuprobe/store/registry.h"
 
 namespace npuprobe::store {
 namespace {

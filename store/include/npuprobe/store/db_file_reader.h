@@ -11,9 +11,9 @@
 namespace npuprobe::store {
 
 struct DbEntry {
-  std::string key;         // raw JSON text, valid UTF-8
+  std::string key;  // raw JSON text, valid UTF-8
   double value = 0;
-  double timestamp = 0;    // 0 in format v1
+  double timestamp = 0;  // 0 in format v1
 };
 
 // Parses the used part of a file's bytes. On failure returns false with `error` saying what

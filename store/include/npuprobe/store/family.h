@@ -25,21 +25,22 @@ struct FamilySpec {
 
 inline FamilySpec counter_spec(std::string name, std::string help,
                                std::vector<std::string> label_names = {}) {
-  return FamilySpec{MetricType::kCounter, std::move(name), std::move(help), std::move(label_names),
-                    {}, GaugeMode::kAuto};
+  return FamilySpec{
+      MetricType::kCounter, std::move(name), std::move(help), std::move(label_names), {},
+      GaugeMode::kAuto};
 }
 
 inline FamilySpec gauge_spec(std::string name, std::string help,
                              std::vector<std::string> label_names = {},
                              GaugeMode mode = GaugeMode::kAuto) {
-  return FamilySpec{MetricType::kGauge, std::move(name), std::move(help), std::move(label_names),
-                    {}, mode};
+  return FamilySpec{
+      MetricType::kGauge, std::move(name), std::move(help), std::move(label_names), {}, mode};
 }
 
 inline FamilySpec histogram_spec(std::string name, std::string help,
                                  std::vector<std::string> label_names,
                                  std::vector<double> bucket_bounds) {
-  return FamilySpec{MetricType::kHistogram, std::move(name), std::move(help),
+  return FamilySpec{MetricType::kHistogram, std::move(name),          std::move(help),
                     std::move(label_names), std::move(bucket_bounds), GaugeMode::kAuto};
 }
 

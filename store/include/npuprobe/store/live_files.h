@@ -4,8 +4,9 @@
 // it never sees npuprobe's own file names.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 #include <vector>
 
 namespace npuprobe::store {

@@ -3,8 +3,9 @@
 // run share it (and one of them serves it) while other users and runs do not.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 namespace npuprobe::store {
 

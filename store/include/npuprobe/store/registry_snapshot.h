@@ -25,9 +25,9 @@ struct GaugeReading {
 struct RegistrySnapshot {
   std::vector<FamilyInfo> families;
   std::vector<SeriesInfo> series;
-  std::vector<double> cell_totals;     // summed over all thread shards, indexed by cell
-  std::vector<GaugeReading> gauges;    // indexed by gauge slot
-  std::uint64_t fork_generation = 0;   // changes when the registry was reset after fork
+  std::vector<double> cell_totals;    // summed over all thread shards, indexed by cell
+  std::vector<GaugeReading> gauges;   // indexed by gauge slot
+  std::uint64_t fork_generation = 0;  // changes when the registry was reset after fork
 };
 
 }  // namespace npuprobe::store

@@ -76,7 +76,7 @@ class StoreWriter {
   std::set<std::string> claimed_;
   // file name -> key -> count left in that file by an earlier process with our pid.
   std::map<std::string, std::map<std::string, double>> carried_;
-  std::vector<FamilyInfo> families_;      // copy of the snapshot's, for re-layout on switch
+  std::vector<FamilyInfo> families_;  // copy of the snapshot's, for re-layout on switch
   std::vector<SeriesInfo> series_;
   std::uint64_t fork_generation_ = 0;
   bool warned_format_conflict_ = false;

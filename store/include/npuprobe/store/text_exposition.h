@@ -10,7 +10,8 @@
 
 namespace npuprobe::store {
 
-inline constexpr const char *kTextExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr const char *kTextExpositionContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 std::string format_text_exposition(const std::vector<CollectedFamily> &families);
 

@@ -19,7 +19,9 @@ std::vector<std::string> label_values_of(const JsonValue &labels) {
 
 }  // namespace
 
-std::string test_data_dir() { return NPUPROBE_TEST_DATA_DIR "/prometheus-multiproc"; }
+std::string test_data_dir() {
+  return NPUPROBE_TEST_DATA_DIR "/prometheus-multiproc";
+}
 
 std::vector<GoldenProcess> load_golden_processes() {
   const JsonValue root = parse_json(read_text_file(test_data_dir() + "/ops.json"));

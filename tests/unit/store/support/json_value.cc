@@ -59,7 +59,9 @@ class Parser {
 
  private:
   void space() {
-    while (pos_ < text_.size() && std::string_view(" \t\r\n").find(text_[pos_]) != std::string_view::npos) ++pos_;
+    while (pos_ < text_.size() &&
+           std::string_view(" \t\r\n").find(text_[pos_]) != std::string_view::npos)
+      ++pos_;
   }
   char peek() {
     space();
@@ -98,7 +100,9 @@ const JsonValue &JsonValue::operator[](const std::string &key) const {
   return it->second;
 }
 
-JsonValue parse_json(std::string_view text) { return Parser(text).value(); }
+JsonValue parse_json(std::string_view text) {
+  return Parser(text).value();
+}
 
 std::string read_text_file(const std::string &path) {
   std::ifstream in(path, std::ios::binary);

@@ -24,7 +24,9 @@ TempDir::~TempDir() {
   ::rmdir(path_.c_str());
 }
 
-std::vector<std::string> TempDir::file_names() const { return list_file_names(path_); }
+std::vector<std::string> TempDir::file_names() const {
+  return list_file_names(path_);
+}
 
 std::vector<std::string> list_file_names(const std::string &directory) {
   std::vector<std::string> names;
@@ -45,6 +47,8 @@ void write_file(const std::string &path, const std::string &bytes) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-void copy_file(const std::string &from, const std::string &to) { write_file(to, read_text_file(from)); }
+void copy_file(const std::string &from, const std::string &to) {
+  write_file(to, read_text_file(from));
+}
 
 }  // namespace npuprobe::store::testing

@@ -24,7 +24,7 @@ struct ThreadShardCache {
 // note: initial-exec TLS: a plain %fs-relative load, no __tls_get_addr call and no lazy TLS
 // allocation (which could call malloc from inside an interposed function). Trivial type, so no
 // TLS init wrapper either.
-inline thread_local ThreadShardCache tls_shard_cache __attribute__((tls_model("initial-exec"))) = {
-    0, nullptr};
+inline thread_local ThreadShardCache tls_shard_cache
+    __attribute__((tls_model("initial-exec"))) = {0, nullptr};
 
 }  // namespace npuprobe::store::detail
