@@ -32,17 +32,8 @@ std::map<std::string, Decoded> decode(const std::string &path, StoreFormat forma
 
 // Writes every golden process with its fake pid as the file tag, like the golden folder.
 void write_golden_replay(const std::string &dir, StoreFormat format) {
-  for (const auto &process : testing::load_golden_processes()) {
-    MetricRegistry registry;
-    testing::replay_ops(process.ops, registry, format == StoreFormat::kV2);
-    StoreWriter writer({dir,
-                        format == StoreFormat::kV1 ? FormatPreference::kV1 : FormatPreference::kV2,
-                        std::to_string(process.fake_pid)});
-    RegistrySnapshot snapshot;
-    registry.collect(snapshot);
-    std::string error;
-    ASSERT_TRUE(writer.write(snapshot, &error)) << error;
-  }
+  std::string error;
+  ASSERT_TRUE(testing::write_golden_replay(dir, format, &error)) << error;
 }
 
 struct Case {

@@ -25,18 +25,10 @@ constexpr int kObservationsPerThread = 25000;
 const char *const kNastyLabel = "q\"b\\s\nn \xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80";
 
 bool write_golden_replay(const std::string &dir, StoreFormat format) {
-  for (const auto &process : testing::load_golden_processes()) {
-    MetricRegistry registry;
-    testing::replay_ops(process.ops, registry, format == StoreFormat::kV2);
-    StoreWriter writer({dir,
-                        format == StoreFormat::kV1 ? FormatPreference::kV1 : FormatPreference::kV2,
-                        std::to_string(process.fake_pid)});
-    RegistrySnapshot snapshot;
-    registry.collect(snapshot);
-    std::string error;
-    if (!writer.write(snapshot, &error)) return std::fprintf(stderr, "%s\n", error.c_str()), false;
-  }
-  return true;
+  std::string error;
+  if (testing::write_golden_replay(dir, format, &error)) return true;
+  std::fprintf(stderr, "%s\n", error.c_str());
+  return false;
 }
 
 // Mirrored in interop_check.py, which computes the expected values on its own.

@@ -65,4 +65,18 @@ void replay_ops(const JsonValue &ops, MetricRegistry &registry, bool v2_ops) {
   }
 }
 
+bool write_golden_replay(const std::string &dir, StoreFormat format, std::string *error) {
+  for (const auto &process : load_golden_processes()) {
+    MetricRegistry registry;
+    replay_ops(process.ops, registry, format == StoreFormat::kV2);
+    StoreWriter writer({dir,
+                        format == StoreFormat::kV1 ? FormatPreference::kV1 : FormatPreference::kV2,
+                        std::to_string(process.fake_pid)});
+    RegistrySnapshot snapshot;
+    registry.collect(snapshot);
+    if (!writer.write(snapshot, error)) return false;
+  }
+  return true;
+}
+
 }  // namespace npuprobe::store::testing
