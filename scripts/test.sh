@@ -17,7 +17,7 @@ run_suite() {
   echo "=== npuprobe tests: $dir ($*)"
   cmake -S . -B "$dir" -G Ninja "$@"
   cmake --build "$dir" -j "$jobs"
-  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 900
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 300
 }
 
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo

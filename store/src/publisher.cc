@@ -1,5 +1,7 @@
 #include "npuprobe/store/publisher.h"
 
+#include <new>
+
 #include "npuprobe/store/log.h"
 
 namespace npuprobe::store {
@@ -103,6 +105,10 @@ void Publisher::reset_after_fork() noexcept {
   // The thread object describes a thread of the parent: it cannot be joined or detached here,
   // so it is deliberately leaked.
   static_cast<void>(thread_.release());
+  // The parent's publisher thread was waiting on wake_ when fork() ran. glibc's condition
+  // variable counts its waiters, and notify/destroy in the child would wait forever for that
+  // waiter to leave. Build a fresh one over the old storage without running its destructor.
+  new (&wake_) std::condition_variable();
   stop_requested_ = false;
   ever_started_ = false;
   snapshot_ = RegistrySnapshot{};

@@ -86,27 +86,44 @@ TEST(Concurrency, WriterKilledAtAnyInstantLeavesAParsableFolder) {
   std::mt19937 random(12345);
   for (int round = 0; round < 8; ++round) {
     TempDir dir;
+    int first_flush[2];
+    ASSERT_EQ(::pipe(first_flush), 0);
     const pid_t child = ::fork();
     if (child == 0) {
+      ::close(first_flush[0]);
       MetricRegistry registry;
       const FamilyId family = registry.add_family(counter_spec("k", "h", {"id"}));
       const FamilyId gauges =
           registry.add_family(gauge_spec("g", "h", {"id"}, GaugeMode::kLiveAll));
       Publisher publisher(registry,
                           {{dir.path(), FormatPreference::kV1, ""}, std::chrono::milliseconds(1)});
+      registry.add(registry.counter(family, {"first"}), 1);
+      const char flushed = publisher.flush_now() ? '1' : '0';
+      static_cast<void>(::write(first_flush[1], &flushed, 1));
       publisher.start();
       for (int i = 0;; ++i) {
         registry.add(registry.counter(family, {std::to_string(i % 5000)}), 1);
         registry.set(registry.gauge(gauges, {std::to_string(i % 300)}), i);
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + random() % 200));
+    // Kill only after the first flush: a slow machine must not turn this into a test of
+    // how fast the child starts.
+    ::close(first_flush[1]);
+    char flushed = 0;
+    const bool child_flushed = ::read(first_flush[0], &flushed, 1) == 1 && flushed == '1';
+    ::close(first_flush[0]);
+    if (!child_flushed) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+      FAIL() << "the child's first flush failed";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 200));
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
     const FolderContents contents = collect_folder(dir.path(), FormatPreference::kV1);
     EXPECT_TRUE(contents.errors.empty()) << contents.errors.front();
-    EXPECT_FALSE(contents.families.empty()) << "the child was killed before its first flush";
+    EXPECT_FALSE(contents.families.empty());
   }
 }
 
