@@ -11,7 +11,7 @@ packages=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
   libunwind-dev libdw-dev libelf-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind
+  libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind libjemalloc2
   # serving harness and the real Python reader of the store
   python3 python3-prometheus-client curl procps
 )

@@ -9,6 +9,8 @@ namespace npuprobe::store {
 Publisher::Publisher(MetricRegistry &registry, PublisherOptions options)
     : registry_(registry),
       interval_(options.interval),
+      before_flush_(std::move(options.before_flush)),
+      after_flush_(std::move(options.after_flush)),
       writer_(std::move(options.store)),
       format_(writer_.format()) {}
 
@@ -60,9 +62,11 @@ void Publisher::stop() noexcept {
 
 bool Publisher::flush_now() noexcept {
   std::lock_guard<std::mutex> lock(flush_mutex_);
+  const auto started = std::chrono::steady_clock::now();
   bool ok = false;
   std::string error;
   try {
+    if (before_flush_) before_flush_();
     registry_.collect(snapshot_);
     ok = writer_.write(snapshot_, &error);
     format_.store(writer_.format());
@@ -72,6 +76,10 @@ bool Publisher::flush_now() noexcept {
     error = "flush failed";
   }
   note_outcome(ok, error);
+  if (after_flush_) {
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    after_flush_(took.count(), ok);
+  }
   return ok;
 }
 

@@ -41,11 +41,16 @@ void DeviceWorkload::run() {
       }
       // vLLM async scheduling: copy the output, record, and wait for the PREVIOUS step only
       // after this one is queued.
-      ok(acl_.memcpyAsync(host_output_, kOutputBytes, output_.ptr, kOutputBytes,
-                          ACL_MEMCPY_DEVICE_TO_HOST, stream_),
-         "aclrtMemcpyAsync");
-      truth_.count(truth_.launches, "memcpy_async");
-      ok(acl_.recordEvent(events_[step % 2], stream_), "aclrtRecordEvent");
+      // Like torch_npu, the copy and the record go through the task queue when there is one,
+      // so they reach the stream after this step's launches.
+      enqueue([this, step] {
+        if (ok(acl_.memcpyAsync(host_output_, kOutputBytes, output_.ptr, kOutputBytes,
+                                ACL_MEMCPY_DEVICE_TO_HOST, stream_),
+               "aclrtMemcpyAsync")) {
+          truth_.count(truth_.launches, "memcpy_async");
+        }
+        ok(acl_.recordEvent(events_[step % 2], stream_), "aclrtRecordEvent");
+      });
       if (step > 0) {
         drain();
         ok(acl_.synchronizeEvent(events_[(step - 1) % 2]), "aclrtSynchronizeEvent");
@@ -157,7 +162,7 @@ void DeviceWorkload::enqueue_step() {
         truth_.count(truth_.launches, "graph");
       }
     };
-    if (queue_) queue_->push(replay); else replay();
+    enqueue(replay);
     truth_.kernels += o_.launches;
     return;
   }
@@ -206,7 +211,7 @@ void DeviceWorkload::enqueue_launch(uint32_t index) {
       }
     };
   }
-  if (queue_) queue_->push(std::move(launch)); else launch();
+  enqueue(std::move(launch));
 }
 
 void DeviceWorkload::wait(uint32_t step) {
@@ -244,6 +249,10 @@ void DeviceWorkload::host_gap() {
   while (mono_ns() < end) {
   }
   truth_.host_gap_ns += mono_ns() - start;
+}
+
+void DeviceWorkload::enqueue(std::function<void()> work) {
+  if (queue_) queue_->push(std::move(work)); else work();
 }
 
 void DeviceWorkload::drain() {

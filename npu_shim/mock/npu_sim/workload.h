@@ -31,6 +31,7 @@ class DeviceWorkload {
   void enqueue_launch(uint32_t index);
   void wait(uint32_t step);  // the blocking wait that ends a step (non-async)
   void host_gap();
+  void enqueue(std::function<void()> work);  // on the task queue when there is one
   void drain();
   bool ok(aclError rc, const char *function);
 

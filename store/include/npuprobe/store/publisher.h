@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,6 +25,11 @@ namespace npuprobe::store {
 struct PublisherOptions {
   StoreWriterOptions store;
   std::chrono::milliseconds interval{500};  // NPUPROBE_FLUSH_MS, read by config
+  // Called at the start of every flush, on the flushing thread, under the flush lock: the
+  // place to move hot-path atomics into the registry (must not throw).
+  std::function<void()> before_flush{};
+  // Called after every flush with its duration in seconds and outcome (self-observation).
+  std::function<void(double seconds, bool ok)> after_flush{};
 };
 
 class Publisher {
@@ -56,6 +62,8 @@ class Publisher {
 
   MetricRegistry &registry_;
   const std::chrono::milliseconds interval_;
+  const std::function<void()> before_flush_;
+  const std::function<void(double, bool)> after_flush_;
   std::mutex flush_mutex_;  // guards writer_, snapshot_, last_error_ (flushes are serial)
   StoreWriter writer_;
   RegistrySnapshot snapshot_;

@@ -1,0 +1,58 @@
+// What npuprobe's dlsym does for every handle but RTLD_NEXT (which dlsym_trampoline.S sends
+// straight to the real dlsym): look the name up exactly as asked, then hand out a wrapper that
+// calls exactly what the lookup found.
+#include <dlfcn.h>
+#include <link.h>
+
+#include "aclnn_thunks.h"
+#include "hook.h"
+#include "op_libraries.h"
+#include "real_dlsym.h"
+#include "settings.h"
+
+namespace npuprobe::preload {
+namespace {
+
+// dlsym(RTLD_DEFAULT) searches the caller's scope: the global scope, then the local group of a
+// library loaded with RTLD_LOCAL. npuprobe's own lookup covers the first; the caller's link map
+// (a valid handle in glibc) covers the second.
+void *lookup_default(const char *name, const void *caller) {
+  DlsymFn real = real_dlsym();
+  void *found = real(RTLD_DEFAULT, name);
+  if (found != nullptr || caller == nullptr) return found;
+  Dl_info info;
+  link_map *map = nullptr;
+  if (dladdr1(caller, &info, reinterpret_cast<void **>(&map), RTLD_DL_LINKMAP) == 0 ||
+      map == nullptr) {
+    return nullptr;
+  }
+  return real(map, name);
+}
+
+void *wrap(const char *name, void *target) {
+  if (const HookEntry *hook = find_hook(name)) {
+    if (target == hook->exported()) return target;             // found npuprobe itself
+    if (target == hook->next()) return hook->exported();       // the definition we forward to
+    void *bound = hook->bind(target);
+    return bound != nullptr ? bound : target;
+  }
+  if (is_aclnn_launch_name(name)) {
+    g_op_libraries.rescan();  // the library that defines it is loaded now
+    void *thunk = bind_aclnn_thunk(name, target);
+    return thunk != nullptr ? thunk : target;
+  }
+  return target;
+}
+
+}  // namespace
+}  // namespace npuprobe::preload
+
+extern "C" __attribute__((visibility("hidden"))) void *npuprobe_dlsym_lookup(
+    void *handle, const char *name, const void *caller) {
+  using namespace npuprobe::preload;
+  DlsymFn real = real_dlsym();
+  if (real == nullptr) return nullptr;
+  void *target = handle == RTLD_DEFAULT ? lookup_default(name, caller) : real(handle, name);
+  if (target == nullptr || name == nullptr || disabled_by_environment()) return target;
+  return wrap(name, target);
+}

@@ -1,0 +1,76 @@
+#include "embedded_exposer.h"
+
+#include <dlfcn.h>
+
+#include "npuprobe/store/log.h"
+#include "real_dlsym.h"
+
+namespace npuprobe::preload {
+namespace {
+
+using store::log_message;
+using store::LogLevel;
+
+// The plugin sits next to libnpuprobe.so (build/lib/ or the install's lib/).
+std::string plugin_path() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void *>(&plugin_path), &info) == 0 || info.dli_fname == nullptr) {
+    return "libnpuprobe-exposer.so";
+  }
+  std::string self = info.dli_fname;
+  const std::size_t slash = self.rfind('/');
+  return (slash == std::string::npos ? std::string() : self.substr(0, slash + 1)) +
+         "libnpuprobe-exposer.so";
+}
+
+}  // namespace
+
+EmbeddedExposer::EmbeddedExposer(std::string listen, std::string folder,
+                                 store::FormatPreference format)
+    : listen_(std::move(listen)), folder_(std::move(folder)), format_(format) {}
+
+bool EmbeddedExposer::load_plugin() noexcept {
+  if (plugin_tried_) return start_ != nullptr;
+  plugin_tried_ = true;
+  const std::string path = plugin_path();
+  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    log_message(LogLevel::kWarn, "no embedded /metrics server (%s); the store folder %s is "
+                "still written, `npuprobe serve --dir` can serve it", dlerror(), folder_.c_str());
+    return false;
+  }
+  start_ = reinterpret_cast<StartFn>(lookup_symbol(handle, "npuprobe_exposer_start"));
+  stop_ = reinterpret_cast<StopFn>(lookup_symbol(handle, "npuprobe_exposer_stop"));
+  if (start_ == nullptr || stop_ == nullptr) {
+    log_message(LogLevel::kWarn, "%s lacks npuprobe_exposer_start/stop", path.c_str());
+    start_ = nullptr;
+    return false;
+  }
+  return true;
+}
+
+void EmbeddedExposer::try_serve() noexcept {
+  if (server_ != nullptr || !load_plugin()) return;
+  char error[256] = "";
+  server_ = start_(listen_.c_str(), folder_.c_str(),
+                   std::string(store::to_string(format_)).c_str(), error, sizeof error);
+  if (server_ != nullptr) {
+    log_message(LogLevel::kInfo, "serving %s on http://%s/metrics", folder_.c_str(),
+                listen_.c_str());
+  } else if (last_error_ != error) {
+    // Usually another process serves the folder already; this one takes over if it exits.
+    log_message(LogLevel::kDebug, "not serving on %s: %s", listen_.c_str(), error);
+  }
+  last_error_ = error;
+}
+
+void EmbeddedExposer::stop() noexcept {
+  if (server_ != nullptr && stop_ != nullptr) stop_(server_);
+  server_ = nullptr;
+}
+
+void EmbeddedExposer::forget_after_fork() noexcept {
+  server_ = nullptr;
+}
+
+}  // namespace npuprobe::preload

@@ -1,0 +1,53 @@
+// Every ACL entry point npuprobe wraps (acl-facts.md section 2), as an X-macro so that the
+// hook ids, the names for dlsym and the per-function error labels come from one list.
+#pragma once
+
+#include <cstdint>
+
+#define NPUPROBE_ACL_HOOKS(X)          \
+  X(aclInit)                           \
+  X(aclFinalize)                       \
+  X(aclrtSetDevice)                    \
+  X(aclrtResetDevice)                  \
+  X(aclrtCreateEvent)                  \
+  X(aclrtCreateEventWithFlag)          \
+  X(aclrtDestroyEvent)                 \
+  X(aclrtRecordEvent)                  \
+  X(aclrtSynchronizeEvent)             \
+  X(aclrtSynchronizeStream)            \
+  X(aclrtSynchronizeStreamWithTimeout) \
+  X(aclrtSynchronizeDevice)            \
+  X(aclrtSynchronizeDeviceWithTimeout) \
+  X(aclrtMalloc)                       \
+  X(aclrtMallocAlign32)                \
+  X(aclrtFree)                         \
+  X(aclrtMallocHost)                   \
+  X(aclrtFreeHost)                     \
+  X(aclrtMallocPhysical)               \
+  X(aclrtFreePhysical)                 \
+  X(aclrtMemcpy)                       \
+  X(aclrtMemcpyAsync)                  \
+  X(aclopExecuteV2)                    \
+  X(aclopCompileAndExecute)            \
+  X(aclopCompileAndExecuteV2)          \
+  X(aclmdlExecute)                     \
+  X(aclmdlExecuteAsync)                \
+  X(aclmdlRICaptureBegin)              \
+  X(aclmdlRICaptureEnd)                \
+  X(aclmdlRIExecuteAsync)              \
+  X(aclrtLaunchKernel)                 \
+  X(aclrtLaunchKernelV2)               \
+  X(aclrtLaunchKernelWithConfig)       \
+  X(aclrtLaunchKernelWithHostArgs)
+
+namespace npuprobe::preload {
+
+enum class HookId : std::uint16_t {
+#define NPUPROBE_HOOK_ENUM(name) name,
+  NPUPROBE_ACL_HOOKS(NPUPROBE_HOOK_ENUM)
+#undef NPUPROBE_HOOK_ENUM
+      kCount
+};
+inline constexpr int kHookCount = static_cast<int>(HookId::kCount);
+
+}  // namespace npuprobe::preload

@@ -1,0 +1,159 @@
+// The shape every wrapper shares: forward at once when npuprobe is off or the call is nested
+// in another intercepted call on this thread; otherwise clock, real call, clock, one event to
+// the probes, and the real result returned unchanged. Hot path: no lock, no allocation, no
+// system call but the vDSO clock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "capture_streams.h"
+#include "clock.h"
+#include "hook_list.h"
+#include "npuprobe/probes/probes.h"
+#include "runtime.h"
+#include "thread_state.h"
+
+namespace npuprobe::preload {
+
+// A launch-class call: its api label, and for aclnn thunks the op's name and lazily registered
+// ids (hook = kCount); for exported wrappers the hook whose name labels errors.
+struct LaunchKind {
+  probes::LaunchApi api;
+  std::atomic<std::uint32_t> *op_id = nullptr;
+  std::atomic<std::uint32_t> *api_id = nullptr;
+  const char *name = nullptr;
+  HookId hook = HookId::kCount;
+};
+
+// Registers a thunk's op/api name on its first use (once per op; cold).
+std::uint32_t register_thunk_id(std::atomic<std::uint32_t> *slot, const char *name,
+                                bool op) noexcept;
+
+// RAII depth marker: calls made inside are nested and forwarded untouched.
+class NestedScope {
+ public:
+  explicit NestedScope(ThreadState &t) noexcept : t_(t) { ++t_.depth; }
+  ~NestedScope() { --t_.depth; }
+  NestedScope(const NestedScope &) = delete;
+  NestedScope &operator=(const NestedScope &) = delete;
+
+ private:
+  ThreadState &t_;
+};
+
+inline bool should_measure(const ThreadState &t) noexcept {
+  return t.depth == 0 && runtime_active();
+}
+
+template <typename Call>
+auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> decltype(call()) {
+  ThreadState &t = thread_state();
+  if (!should_measure(t)) return call();
+  std::uint64_t t0, t1;
+  decltype(call()) rc;
+  {
+    NestedScope nested(t);
+    t0 = now_ns();
+    rc = call();
+    t1 = now_ns();
+  }
+  probes::Probes &probes = active_probes();
+  if (rc == 0) {
+    const probes::LaunchApi api =
+        g_capture_streams.contains(stream) ? probes::LaunchApi::kCapture : kind.api;
+    std::uint32_t op = 0;
+    if (kind.op_id != nullptr) {
+      op = kind.op_id->load(std::memory_order_relaxed);
+      if (__builtin_expect(op == 0, 0)) op = register_thunk_id(kind.op_id, kind.name, true);
+    }
+    probes.on_launch(t.device, api, t0, t1, op);
+  } else {
+    const std::uint32_t api_id =
+        kind.hook != HookId::kCount ? hook_api_id(kind.hook)
+        : kind.api_id->load(std::memory_order_relaxed) != 0
+            ? kind.api_id->load(std::memory_order_relaxed)
+            : register_thunk_id(kind.api_id, kind.name, false);
+    probes.on_api_error(api_id, static_cast<int>(rc));
+  }
+  return rc;
+}
+
+// A blocking wait (`event` only for SyncApi::kEvent).
+template <typename Call>
+auto measure_sync(HookId hook, probes::SyncApi api, const void *event, Call &&call)
+    -> decltype(call()) {
+  ThreadState &t = thread_state();
+  if (!should_measure(t)) return call();
+  std::uint64_t t0, t1;
+  decltype(call()) rc;
+  {
+    NestedScope nested(t);
+    t0 = now_ns();
+    rc = call();
+    t1 = now_ns();
+  }
+  probes::Probes &probes = active_probes();
+  probes.on_sync(t.device, api, event, t0, t1);
+  if (rc != 0) probes.on_api_error(hook_api_id(hook), static_cast<int>(rc));
+  return rc;
+}
+
+// Any other intercepted call: only its errors are counted. `after(rc)` runs when measuring.
+template <typename Call, typename After>
+auto measure_plain(HookId hook, Call &&call, After &&after) -> decltype(call()) {
+  ThreadState &t = thread_state();
+  if (!should_measure(t)) return call();
+  decltype(call()) rc;
+  {
+    NestedScope nested(t);
+    rc = call();
+  }
+  if (rc != 0) active_probes().on_api_error(hook_api_id(hook), static_cast<int>(rc));
+  after(rc);
+  return rc;
+}
+
+template <typename Call>
+auto measure_plain(HookId hook, Call &&call) -> decltype(call()) {
+  return measure_plain(hook, call, [](decltype(call())) {});
+}
+
+// An allocation: `key_of(rc)` reads the pointer/handle handed out (never dereferencing a NULL
+// out-parameter of the caller).
+template <typename Call, typename KeyOf>
+auto measure_alloc(HookId hook, probes::AllocKind kind, std::size_t size, Call &&call,
+                   KeyOf &&key_of) -> decltype(call()) {
+  ThreadState &t = thread_state();
+  if (!should_measure(t)) return call();
+  std::uint64_t t0, t1;
+  decltype(call()) rc;
+  {
+    NestedScope nested(t);
+    t0 = now_ns();
+    rc = call();
+    t1 = now_ns();
+  }
+  probes::Probes &probes = active_probes();
+  probes.on_alloc(t.device, kind, rc == 0 ? key_of() : nullptr, size, rc == 0, t0, t1);
+  if (rc != 0) probes.on_api_error(hook_api_id(hook), static_cast<int>(rc));
+  return rc;
+}
+
+template <typename Call>
+auto measure_free(HookId hook, probes::AllocKind kind, const void *key, Call &&call)
+    -> decltype(call()) {
+  ThreadState &t = thread_state();
+  if (!should_measure(t)) return call();
+  decltype(call()) rc;
+  {
+    NestedScope nested(t);
+    rc = call();
+  }
+  probes::Probes &probes = active_probes();
+  if (key != nullptr) probes.on_free(kind, key, rc == 0);
+  if (rc != 0) probes.on_api_error(hook_api_id(hook), static_cast<int>(rc));
+  return rc;
+}
+
+}  // namespace npuprobe::preload

@@ -1,0 +1,19 @@
+// The real dlsym, reached without ever calling the public `dlsym` (which is npuprobe's own
+// interposer): bootstrapped through dlvsym(RTLD_NEXT, "dlsym", <version>) (prior-art.md).
+#pragma once
+
+namespace npuprobe::preload {
+
+using DlsymFn = void *(*)(void *, const char *);
+
+// Never null after the first successful call; null only if no libc version could be found.
+DlsymFn real_dlsym() noexcept;
+
+// Symbol lookup for npuprobe's own needs, always through real_dlsym.
+void *lookup_symbol(void *handle, const char *name) noexcept;
+
+}  // namespace npuprobe::preload
+
+// Read by the dlsym trampoline (dlsym_trampoline.S): the real dlsym, null until resolved.
+extern "C" void *npuprobe_real_dlsym_ptr __attribute__((visibility("hidden")));
+extern "C" void *npuprobe_resolve_real_dlsym() __attribute__((visibility("hidden")));

@@ -1,0 +1,220 @@
+#include "runtime.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+
+#include <memory>
+#include <string>
+
+#include "aclnn_thunks.h"
+#include "capture_streams.h"
+#include "embedded_exposer.h"
+#include "hook.h"
+#include "npuprobe/store/log.h"
+#include "npuprobe/store/private_folder.h"
+#include "npuprobe/store/publisher.h"
+#include "op_libraries.h"
+#include "self_metrics.h"
+#include "settings.h"
+
+namespace npuprobe::preload {
+
+thread_local ThreadState tls_thread_state __attribute__((tls_model("initial-exec"))) = {0, 0, 0};
+std::atomic<int> g_runtime_state{static_cast<int>(RuntimeState::kIdle)};
+std::atomic<bool> g_measuring{true};
+CaptureStreams g_capture_streams;
+
+namespace {
+
+using store::log_message;
+using store::LogLevel;
+
+// Everything below is created once and deliberately never destroyed: wrappers may still run
+// on other threads while the process exits, after static destructors.
+struct Runtime {
+  Settings settings;
+  store::MetricRegistry *registry = nullptr;
+  probes::Probes *probes = nullptr;
+  store::Publisher *publisher = nullptr;
+  SelfMetrics *self = nullptr;
+  EmbeddedExposer *exposer = nullptr;
+  std::uint32_t api_ids[kHookCount] = {};
+};
+
+Runtime g_runtime;
+
+void set_state(RuntimeState state) {
+  g_runtime_state.store(static_cast<int>(state), std::memory_order_release);
+}
+
+void before_fork() {
+  if (g_runtime.publisher == nullptr) return;
+  g_runtime.publisher->prepare_fork();
+  g_runtime.registry->prepare_fork();
+}
+
+void after_fork_in_parent() {
+  if (g_runtime.publisher == nullptr) return;
+  g_runtime.registry->resume_after_fork_in_parent();
+  g_runtime.publisher->resume_after_fork_in_parent();
+}
+
+// The child must never publish the parent's counts: everything restarts from zero under the
+// child's pid, and its publisher thread starts on its first ACL call.
+void after_fork_in_child() {
+  if (g_runtime.publisher == nullptr) return;
+  g_runtime.registry->reset_after_fork();
+  g_runtime.publisher->reset_after_fork();
+  g_runtime.probes->reset_after_fork();
+  if (g_runtime.exposer != nullptr) g_runtime.exposer->forget_after_fork();
+  reset_aclnn_thunk_ids();
+  g_capture_streams.clear();
+  if (g_runtime_state.load() == static_cast<int>(RuntimeState::kRunning)) {
+    set_state(RuntimeState::kForked);
+  }
+}
+
+// Normal exit: stop the thread (it only ever waits on its own condition variable or writes
+// files, so the join is bounded), flush a last time, remove live gauge files.
+void at_exit() {
+  if (g_runtime_state.load() != static_cast<int>(RuntimeState::kRunning)) return;
+  set_state(RuntimeState::kOff);
+  if (g_runtime.exposer != nullptr) g_runtime.exposer->stop();
+  g_runtime.publisher->stop();
+}
+
+std::string store_folder(const Settings &s) {
+  if (!s.directory.empty()) return s.directory;
+  const std::string folder = store::private_folder_path();
+  std::string error;
+  if (!store::prepare_private_folder(folder, &error)) {
+    log_message(LogLevel::kError, "cannot use the private store folder: %s", error.c_str());
+  }
+  return folder;
+}
+
+// libmspti interposes many of the same aclrt* names; whichever comes first in LD_PRELOAD sees
+// those calls first (acl-facts.md section 1). Said once, at start.
+void check_preload_order() {
+  const char *preload = getenv("LD_PRELOAD");
+  if (preload == nullptr) return;
+  const std::string list = preload;
+  const std::size_t mspti = list.find("libmspti");
+  const std::size_t self = list.find("libnpuprobe");
+  if (mspti != std::string::npos && self != std::string::npos && mspti < self) {
+    log_message(LogLevel::kWarn,
+                "libmspti precedes libnpuprobe.so in LD_PRELOAD: the calls it intercepts reach "
+                "npuprobe only through its forwarding; put libnpuprobe.so first (`npuprobe run` "
+                "does)");
+  }
+}
+
+bool start_everything() {
+  Runtime &r = g_runtime;
+  r.settings = read_settings();
+  store::set_log_level(r.settings.log_level);
+  if (r.settings.disabled) {
+    log_message(LogLevel::kInfo, "NPUPROBE_DISABLE=1: every call is forwarded untouched");
+    return false;
+  }
+  check_preload_order();
+  const std::string folder = store_folder(r.settings);
+  r.registry = new store::MetricRegistry();
+  probes::ProbeOptions options;
+  options.metric_prefix = r.settings.metric_prefix;
+  options.dp = r.settings.dp;
+  options.op_label = r.settings.op_label;
+  r.probes = new probes::Probes(*r.registry, options);
+  for (int i = 0; i < kHookCount; ++i) {
+    r.api_ids[i] = r.probes->register_api(hook_name(static_cast<HookId>(i)));
+  }
+  r.self = new SelfMetrics(*r.registry, r.settings);
+  if (r.settings.directory.empty() && r.settings.listen != "off") {
+    r.exposer = new EmbeddedExposer(r.settings.listen, folder, r.settings.format);
+  }
+  store::PublisherOptions publisher_options;
+  publisher_options.store = {folder, r.settings.format, ""};
+  publisher_options.interval = r.settings.flush_interval;
+  publisher_options.before_flush = [] {
+    g_runtime.probes->before_flush();
+    if (g_runtime.exposer != nullptr) g_runtime.exposer->try_serve();
+  };
+  publisher_options.after_flush = [](double seconds, bool ok) {
+    g_runtime.self->after_flush(seconds, ok, g_runtime.publisher->format());
+  };
+  r.publisher = new store::Publisher(*r.registry, publisher_options);
+  g_op_libraries.rescan();
+  pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
+  atexit(&at_exit);
+  if (!r.publisher->start()) return false;
+  log_message(LogLevel::kDebug, "started: store folder %s, flush every %lld ms", folder.c_str(),
+              static_cast<long long>(r.settings.flush_interval.count()));
+  return true;
+}
+
+}  // namespace
+
+bool start_runtime_slow() noexcept {
+  ThreadState &t = thread_state();
+  if (t.starting != 0) return false;  // a call made by npuprobe's own start-up
+  int state = g_runtime_state.load(std::memory_order_acquire);
+  if (state == static_cast<int>(RuntimeState::kForked)) {
+    // First call in a fork child: only one thread exists that called fork, but others may have
+    // been created since; whoever wins starts the publisher.
+    if (g_runtime_state.compare_exchange_strong(state, static_cast<int>(RuntimeState::kStarting))) {
+      g_runtime.publisher->start();
+      set_state(RuntimeState::kRunning);
+    }
+  }
+  state = static_cast<int>(RuntimeState::kIdle);
+  if (g_runtime_state.compare_exchange_strong(state, static_cast<int>(RuntimeState::kStarting))) {
+    t.starting = 1;
+    bool ok = false;
+    try {
+      ok = start_everything();
+    } catch (const std::exception &e) {
+      log_message(LogLevel::kError, "cannot start, npuprobe stays off: %s", e.what());
+    } catch (...) {
+      log_message(LogLevel::kError, "cannot start, npuprobe stays off");
+    }
+    t.starting = 0;
+    set_state(ok ? RuntimeState::kRunning : RuntimeState::kOff);
+  }
+  // Another thread is starting: wait for it (start-up only; it never calls back into ACL).
+  while (g_runtime_state.load(std::memory_order_acquire) ==
+         static_cast<int>(RuntimeState::kStarting)) {
+    sched_yield();
+  }
+  return g_runtime_state.load(std::memory_order_acquire) ==
+             static_cast<int>(RuntimeState::kRunning) &&
+         g_measuring.load(std::memory_order_relaxed);
+}
+
+probes::Probes &active_probes() noexcept {
+  return *g_runtime.probes;
+}
+
+std::uint32_t hook_api_id(HookId id) noexcept {
+  return g_runtime.api_ids[static_cast<int>(id)];
+}
+
+std::uint32_t register_thunk_id(std::atomic<std::uint32_t> *slot, const char *name,
+                                bool op) noexcept {
+  std::uint32_t id = 0;
+  try {
+    id = op ? g_runtime.probes->register_op(name) : g_runtime.probes->register_api(name);
+  } catch (...) {
+    return 0;
+  }
+  slot->store(id, std::memory_order_relaxed);
+  return id;
+}
+
+bool flush_now() noexcept {
+  const int state = g_runtime_state.load(std::memory_order_acquire);
+  if (state != static_cast<int>(RuntimeState::kRunning)) return false;
+  return g_runtime.publisher->flush_now();
+}
+
+}  // namespace npuprobe::preload

@@ -1,0 +1,47 @@
+// npuprobe's life in the host process: inert until the first intercepted ACL call, then the
+// registry, the probes and the publisher thread (lazy start); fork and exit handling.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "hook_list.h"
+#include "npuprobe/probes/probes.h"
+#include "thread_state.h"
+
+namespace npuprobe::preload {
+
+enum class RuntimeState : int {
+  kIdle,      // no ACL call yet: no thread, no file
+  kStarting,  // one thread is starting npuprobe
+  kRunning,
+  kForked,    // fork child: restart the publisher on the first event
+  kOff,       // NPUPROBE_DISABLE=1 or a failed start: every wrapper forwards
+};
+
+extern std::atomic<int> g_runtime_state;
+// The runtime switch (ms_service_metric's control segment drives it in a later layer).
+extern std::atomic<bool> g_measuring;
+
+bool start_runtime_slow() noexcept;
+
+// True when this call should be measured; starts npuprobe on the first ACL call. One relaxed
+// load and one acquire load on the fast path.
+inline bool runtime_active() noexcept {
+  const int state = g_runtime_state.load(std::memory_order_acquire);
+  if (__builtin_expect(state == static_cast<int>(RuntimeState::kRunning), 1)) {
+    return g_measuring.load(std::memory_order_relaxed);
+  }
+  if (state == static_cast<int>(RuntimeState::kOff)) return false;
+  return start_runtime_slow();
+}
+
+// Valid once runtime_active() returned true.
+probes::Probes &active_probes() noexcept;
+std::uint32_t hook_api_id(HookId id) noexcept;
+
+// Cold: a synchronous flush on the calling thread (aclrtResetDevice, aclFinalize, C API), so
+// that a process ending with _exit (Python multiprocessing workers) loses nothing.
+bool flush_now() noexcept;
+
+}  // namespace npuprobe::preload

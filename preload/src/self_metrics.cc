@@ -1,0 +1,36 @@
+#include "self_metrics.h"
+
+#include "npuprobe/version.h"
+
+namespace npuprobe::preload {
+
+SelfMetrics::SelfMetrics(store::MetricRegistry &registry, const Settings &settings)
+    : registry_(registry),
+      dp_(settings.dp),
+      mode_(settings.directory.empty() ? "embedded" : "multiproc") {
+  info_ = registry_.add_family(store::gauge_spec(
+      settings.metric_prefix + "npuprobe:info", "npuprobe build and publishing mode",
+      {"dp", "version", "format", "mode"}));
+  const store::FamilyId publish = registry_.add_family(store::histogram_spec(
+      settings.metric_prefix + "npuprobe:publish_duration",
+      "seconds one flush of the metric files took", {"dp"},
+      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}));
+  publish_duration_ = registry_.histogram(publish, {dp_});
+}
+
+void SelfMetrics::after_flush(double seconds, bool ok, store::StoreFormat format) noexcept {
+  if (ok) registry_.observe(publish_duration_, seconds);
+  if (format_known_ && format == format_) return;
+  try {
+    // The format may change once (auto follows Python's files): the old series drops to 0.
+    if (format_known_) registry_.set(info_handle_, 0);
+    info_handle_ = registry_.gauge(
+        info_, {dp_, NPUPROBE_VERSION_STRING, std::string(store::to_string(format)), mode_});
+    registry_.set(info_handle_, 1);
+    format_known_ = true;
+    format_ = format;
+  } catch (...) {
+  }
+}
+
+}  // namespace npuprobe::preload

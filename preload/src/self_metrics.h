@@ -1,0 +1,28 @@
+// npuprobe's report on itself (contract.md "Self-observation"): `npuprobe:info` (version,
+// store format, mode) and `npuprobe:publish_duration`. Updated on the publisher thread only.
+#pragma once
+
+#include <string>
+
+#include "npuprobe/store/registry.h"
+#include "settings.h"
+
+namespace npuprobe::preload {
+
+class SelfMetrics {
+ public:
+  SelfMetrics(store::MetricRegistry &registry, const Settings &settings);
+  void after_flush(double seconds, bool ok, store::StoreFormat format) noexcept;
+
+ private:
+  store::MetricRegistry &registry_;
+  store::FamilyId info_;
+  store::HistogramHandle publish_duration_;
+  std::string dp_;
+  std::string mode_;
+  bool format_known_ = false;
+  store::StoreFormat format_ = store::StoreFormat::kV2;
+  store::GaugeHandle info_handle_;
+};
+
+}  // namespace npuprobe::preload

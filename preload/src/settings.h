@@ -1,0 +1,31 @@
+// The environment npuprobe reads at start (contract.md, "Environment"). The YAML config and
+// the runtime switch build on this snapshot.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "npuprobe/store/log.h"
+#include "npuprobe/store/metric_types.h"
+
+namespace npuprobe::preload {
+
+struct Settings {
+  bool disabled = false;                    // NPUPROBE_DISABLE=1
+  std::string directory;                    // PROMETHEUS_MULTIPROC_DIR, or "" (embedded)
+  store::FormatPreference format = store::FormatPreference::kAuto;  // NPUPROBE_STORE_FORMAT
+  std::chrono::milliseconds flush_interval{500};                    // NPUPROBE_FLUSH_MS
+  std::string listen = "127.0.0.1:9464";    // NPUPROBE_LISTEN ("off" disables)
+  store::LogLevel log_level = store::LogLevel::kInfo;  // NPUPROBE_LOG_LEVEL
+  std::string dp = "0";                     // VLLM_DP_RANK, DP(\d+) in the process name, 0
+  std::string metric_prefix = "vllm_profiling_";
+  bool op_label = false;                    // NPUPROBE_OP_LABEL=1
+};
+
+// Reads the environment. Bad values keep the default and are logged (tagged npuprobe).
+Settings read_settings();
+
+// True when NPUPROBE_DISABLE=1 (read without allocating; safe inside dlsym).
+bool disabled_by_environment() noexcept;
+
+}  // namespace npuprobe::preload

@@ -1,0 +1,79 @@
+// Probes: events in, observations out. The preload calls the on_* functions from any
+// application thread; they turn events into metric observations in the store's registry.
+// No ACL types, no dlsym, no files, no threads, no clock: timestamps come in as arguments
+// (CLOCK_MONOTONIC nanoseconds), so unit tests drive them with a fake clock.
+//
+// Hot path (every on_* except the cold ones marked below): no lock, no allocation, no syscall,
+// no exception. The one exception is the first event seen for a device id, which resolves that
+// device's metric handles once (a registry lookup); other threads seeing the same new device
+// meanwhile wait for it without sleeping.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "npuprobe/probes/events.h"
+#include "npuprobe/store/registry.h"
+
+namespace npuprobe::probes {
+
+struct ProbeOptions {
+  std::string metric_prefix = "vllm_profiling_";  // config `metric_prefix`
+  std::string dp = "0";                           // the `dp` label (contract.md)
+  // A blocking wait that would close a step with fewer launches only extends the idle gap.
+  std::uint32_t min_launches_per_step = 1;
+  // Adds `npu:op_launches{op}` / `npu:op_launch_latency{op}` for aclnn ops (cardinality: off by
+  // default).
+  bool op_label = false;
+};
+
+class Probes {
+ public:
+  // Registers every family of contract.md (per step, per call, device memory, self-observation
+  // `npuprobe:dropped`) in `registry`. Throws store::MetricSpecError on a bad prefix.
+  Probes(store::MetricRegistry &registry, ProbeOptions options);
+  ~Probes();
+  Probes(const Probes &) = delete;
+  Probes &operator=(const Probes &) = delete;
+
+  // Cold: names used by on_api_error and op-labelled launches. Same name -> same id. Ids start
+  // at 1; 0 means "none". Thread-safe.
+  std::uint32_t register_api(std::string_view function_name);
+  std::uint32_t register_op(std::string_view op_name);
+
+  // A launch-class call returned ACL_SUCCESS on `device`: t0/t1 are the clock before and after
+  // the real call. `op` is a register_op() id or 0.
+  void on_launch(int device, LaunchApi api, std::uint64_t t0_ns, std::uint64_t t1_ns,
+                 std::uint32_t op = 0) noexcept;
+  // aclrtRecordEvent(event, stream) succeeded on `device`: cuts the device's open work.
+  void on_record_event(int device, const void *event, std::uint64_t t_ns) noexcept;
+  void on_destroy_event(const void *event) noexcept;
+  // A blocking wait returned (whatever its result). For kEvent, `event` is the awaited event
+  // and the step closed is the one on the device that recorded it (falls back to `device`,
+  // closing everything, when the event was never recorded or is no longer known). kModel
+  // (synchronous aclmdlExecute) is preceded by an on_launch(kModel) of the same call.
+  void on_sync(int device, SyncApi api, const void *event, std::uint64_t t0_ns,
+               std::uint64_t t1_ns) noexcept;
+  // An intercepted call returned non-zero.
+  void on_api_error(std::uint32_t api, int code) noexcept;
+  // Allocation calls; `key` is the pointer or handle handed out (ignored when !ok).
+  void on_alloc(int device, AllocKind kind, const void *key, std::size_t size, bool ok,
+                std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept;
+  void on_free(AllocKind kind, const void *key, bool ok) noexcept;
+
+  // Cold, on the publisher thread before every flush: moves what the hot path kept in atomics
+  // (memory gauges, error counters by code) into the registry.
+  void before_flush() noexcept;
+  // Cold, in a fork child (after the registry's reset_after_fork): forget every device's step
+  // state, remembered pointers and events; the child starts from nothing.
+  void reset_after_fork() noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace npuprobe::probes

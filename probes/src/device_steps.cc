@@ -1,0 +1,158 @@
+#include "device_steps.h"
+
+#include <algorithm>
+
+namespace npuprobe::probes {
+namespace {
+
+constexpr std::uint64_t elapsed(std::uint64_t from, std::uint64_t to) {
+  return to > from ? to - from : 0;
+}
+
+}  // namespace
+
+void DeviceSteps::on_launch(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
+  // Relaxed is enough: a cut reads these on the same thread (torch's task queue launches and
+  // records), and a close-everything wait on another thread takes whatever it sees as its cut.
+  if (open_first_start_.load(std::memory_order_relaxed) == 0) {
+    std::uint64_t none = 0;
+    open_first_start_.compare_exchange_strong(none, t0_ns, std::memory_order_relaxed);
+  }
+  launches_.fetch_add(1, std::memory_order_relaxed);
+  api_ns_.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
+  std::uint64_t last = last_launch_end_.load(std::memory_order_relaxed);
+  while (t1_ns > last &&
+         !last_launch_end_.compare_exchange_weak(last, t1_ns, std::memory_order_relaxed)) {
+  }
+}
+
+std::uint64_t DeviceSteps::cut() noexcept {
+  const std::uint64_t id = next_cut_.fetch_add(1, std::memory_order_acq_rel);
+  Cut &slot = cuts_[id % kCutRing];
+  // Seqlock write without fences (TSan does not model them): the field stores are release,
+  // so a reader that sees any new field also sees the tag 0 stored before it.
+  slot.tag.store(0, std::memory_order_relaxed);
+  // note: the first start is taken before the counts: a racing launch then errs towards
+  // giving the next segment a start, never towards a segment with launches but no start.
+  slot.first_start.store(open_first_start_.exchange(0, std::memory_order_relaxed),
+                         std::memory_order_release);
+  slot.launches.store(launches_.load(std::memory_order_relaxed), std::memory_order_release);
+  slot.api_ns.store(api_ns_.load(std::memory_order_relaxed), std::memory_order_release);
+  slot.last_launch_end.store(last_launch_end_.load(std::memory_order_relaxed),
+                             std::memory_order_release);
+  slot.tag.store(id + 1, std::memory_order_release);
+  return id;
+}
+
+bool DeviceSteps::read_cut(std::uint64_t cut_id, Totals *totals,
+                           std::uint64_t *first_start) const noexcept {
+  const Cut &slot = cuts_[cut_id % kCutRing];
+  if (slot.tag.load(std::memory_order_acquire) != cut_id + 1) return false;
+  // Acquire loads: the second tag load below cannot move above them, and a field a newer
+  // cut already rewrote makes that load see 0 or the newer id.
+  totals->launches = slot.launches.load(std::memory_order_acquire);
+  totals->api_ns = slot.api_ns.load(std::memory_order_acquire);
+  totals->last_launch_end = slot.last_launch_end.load(std::memory_order_acquire);
+  *first_start = slot.first_start.load(std::memory_order_acquire);
+  // Seqlock check: the slot was not rewritten for a newer cut while we read it.
+  return slot.tag.load(std::memory_order_relaxed) == cut_id + 1;
+}
+
+std::uint64_t DeviceSteps::first_start_of(std::uint64_t first_cut,
+                                          std::uint64_t last_cut) const noexcept {
+  // Cuts older than the ring are gone; the oldest one still remembered stands in for them.
+  const std::uint64_t oldest_kept = last_cut + 1 > kCutRing ? last_cut + 1 - kCutRing : 0;
+  for (std::uint64_t id = std::max(first_cut, oldest_kept); id <= last_cut; ++id) {
+    Totals unused;
+    std::uint64_t start = 0;
+    if (read_cut(id, &unused, &start) && start != 0) return start;
+  }
+  return 0;
+}
+
+CloseResult DeviceSteps::close_through(std::uint64_t cut_id, std::uint64_t t0_ns,
+                                       std::uint64_t t1_ns, std::uint64_t min_launches) noexcept {
+  if (closing_.exchange(true, std::memory_order_acquire)) return {CloseOutcome::kBusy, {}};
+  CloseResult result;
+  Totals totals;
+  std::uint64_t unused = 0;
+  if (cut_id < closed_cut_) {
+    // Closed already (by a later event's wait or a stream sync): an empty wait.
+  } else if (read_cut(cut_id, &totals, &unused)) {
+    result =
+        finish(cut_id + 1, totals, first_start_of(closed_cut_, cut_id), t0_ns, t1_ns, min_launches);
+  } else {
+    // The ring moved past this cut: close everything rather than guess.
+    result = close_all_locked(t0_ns, t1_ns, min_launches);
+  }
+  closing_.store(false, std::memory_order_release);
+  return result;
+}
+
+CloseResult DeviceSteps::close_all(std::uint64_t t0_ns, std::uint64_t t1_ns,
+                                   std::uint64_t min_launches) noexcept {
+  if (closing_.exchange(true, std::memory_order_acquire)) return {CloseOutcome::kBusy, {}};
+  const CloseResult result = close_all_locked(t0_ns, t1_ns, min_launches);
+  closing_.store(false, std::memory_order_release);
+  return result;
+}
+
+CloseResult DeviceSteps::close_all_locked(std::uint64_t t0_ns, std::uint64_t t1_ns,
+                                          std::uint64_t min_launches) noexcept {
+  // Cut the open segment too, so that launches after this wait start the next step, and events
+  // recorded before it count as closed.
+  const std::uint64_t id = next_cut_.fetch_add(1, std::memory_order_acq_rel);
+  const std::uint64_t open_start = open_first_start_.exchange(0, std::memory_order_acq_rel);
+  Totals totals;
+  totals.launches = launches_.load(std::memory_order_acquire);
+  totals.api_ns = api_ns_.load(std::memory_order_acquire);
+  totals.last_launch_end = last_launch_end_.load(std::memory_order_acquire);
+  std::uint64_t start = id > closed_cut_ ? first_start_of(closed_cut_, id - 1) : 0;
+  if (start == 0) start = open_start;
+  return finish(id + 1, totals, start, t0_ns, t1_ns, min_launches);
+}
+
+CloseResult DeviceSteps::finish(std::uint64_t next_open_cut, const Totals &totals,
+                                std::uint64_t step_start, std::uint64_t t0_ns, std::uint64_t t1_ns,
+                                std::uint64_t min_launches) noexcept {
+  // Totals only grow, but two racing cutters may snapshot out of order: never go negative.
+  const std::uint64_t launches = elapsed(closed_launches_, totals.launches);
+  const std::uint64_t api_ns = elapsed(closed_api_ns_, totals.api_ns);
+  closed_cut_ = std::max(closed_cut_, next_open_cut);
+  closed_launches_ = std::max(closed_launches_, totals.launches);
+  closed_api_ns_ = std::max(closed_api_ns_, totals.api_ns);
+  // Too little work: consumed, but no step; prev_step_end_ stays, so the idle gap goes on.
+  if (launches < min_launches) return {};
+
+  // note: a start lost to a race or to ring overflow falls back to the last launch end.
+  if (step_start == 0) step_start = totals.last_launch_end != 0 ? totals.last_launch_end : t0_ns;
+  CloseResult result{CloseOutcome::kStep, {}};
+  StepSample &step = result.step;
+  step.launches = launches;
+  step.launch_api_ns = api_ns;
+  step.forward_ns = elapsed(step_start, t1_ns);
+  step.kernel_launch_ns = elapsed(step_start, totals.last_launch_end);
+  step.sync_wait_ns = elapsed(t0_ns, t1_ns);
+  // Overlapping steps (the next began before this one's wait returned): 0, the device did not
+  // wait for the host.
+  step.has_non_forward = prev_step_end_ != 0;
+  step.non_forward_ns = step.has_non_forward ? elapsed(prev_step_end_, step_start) : 0;
+  prev_step_end_ = t1_ns;
+  return result;
+}
+
+void DeviceSteps::reset() noexcept {
+  launches_.store(0, std::memory_order_relaxed);
+  api_ns_.store(0, std::memory_order_relaxed);
+  last_launch_end_.store(0, std::memory_order_relaxed);
+  open_first_start_.store(0, std::memory_order_relaxed);
+  next_cut_.store(0, std::memory_order_relaxed);
+  for (Cut &slot : cuts_) slot.tag.store(0, std::memory_order_relaxed);
+  closing_.store(false, std::memory_order_relaxed);
+  closed_cut_ = 0;
+  closed_launches_ = 0;
+  closed_api_ns_ = 0;
+  prev_step_end_ = 0;
+}
+
+}  // namespace npuprobe::probes

@@ -1,0 +1,99 @@
+// The step model of one device (architecture.md "The step model").
+//
+// Launches and event records arrive on the device's launching thread(s); blocking waits arrive
+// on another thread, concurrently with the next step's launches. Nothing here blocks.
+//
+// - Launch side: cumulative atomics (launches, launch API time, end of the latest launch) and
+//   the start of the first launch of the open segment.
+// - Cut: every event record ends the open segment. Its id comes from a counter; a snapshot of
+//   the cumulative atomics and the segment's first start go into a ring slot tagged with the id.
+// - Close: a wait on an event closes every segment up to that event's cut, merged into one
+//   step (deltas of the cumulative counts since the last close); any other wait cuts and closes
+//   everything. One closer at a time per device (a try-flag); a second one is skipped.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace npuprobe::probes {
+
+struct StepSample {
+  std::uint64_t launches = 0;
+  std::uint64_t launch_api_ns = 0;
+  std::uint64_t forward_ns = 0;        // step start -> return of the wait
+  std::uint64_t kernel_launch_ns = 0;  // step start -> end of the last launch
+  std::uint64_t sync_wait_ns = 0;      // the wait itself
+  bool has_non_forward = false;        // false for the device's first step
+  std::uint64_t non_forward_ns = 0;    // previous step end -> step start, 0 when they overlap
+};
+
+enum class CloseOutcome {
+  kStep,    // a step was closed: observe it
+  kNoStep,  // nothing (or fewer than min launches) to close: the idle gap goes on
+  kBusy,    // another thread is closing this device's steps right now; skipped
+};
+
+struct CloseResult {
+  CloseOutcome outcome = CloseOutcome::kNoStep;
+  StepSample step;
+};
+
+class DeviceSteps {
+ public:
+  // Cuts remembered per device: a wait on an event whose cut is older than this many cuts
+  // closes everything instead (its step start falls back to the oldest remembered segment).
+  static constexpr std::uint64_t kCutRing = 128;
+
+  // Launch timestamps must be non-zero (CLOCK_MONOTONIC never is): 0 means "no launch yet".
+  void on_launch(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept;
+  // Ends the open segment; returns its cut id, to remember for the recorded event.
+  std::uint64_t cut() noexcept;
+
+  // `min_launches` >= 1. t0/t1: the wait's own start and return.
+  CloseResult close_through(std::uint64_t cut_id, std::uint64_t t0_ns, std::uint64_t t1_ns,
+                            std::uint64_t min_launches) noexcept;
+  CloseResult close_all(std::uint64_t t0_ns, std::uint64_t t1_ns,
+                        std::uint64_t min_launches) noexcept;
+
+  // Only while no other thread uses this device (a fork child).
+  void reset() noexcept;
+
+ private:
+  struct Totals {
+    std::uint64_t launches = 0;
+    std::uint64_t api_ns = 0;
+    std::uint64_t last_launch_end = 0;
+  };
+  // One cut, written like a seqlock: tag = 0 while written, then cut id + 1 (release).
+  struct Cut {
+    std::atomic<std::uint64_t> tag{0};
+    std::atomic<std::uint64_t> launches{0};
+    std::atomic<std::uint64_t> api_ns{0};
+    std::atomic<std::uint64_t> last_launch_end{0};
+    std::atomic<std::uint64_t> first_start{0};  // first launch start of the segment it ended
+  };
+
+  bool read_cut(std::uint64_t cut_id, Totals *totals, std::uint64_t *first_start) const noexcept;
+  std::uint64_t first_start_of(std::uint64_t first_cut, std::uint64_t last_cut) const noexcept;
+  CloseResult close_all_locked(std::uint64_t t0_ns, std::uint64_t t1_ns,
+                               std::uint64_t min_launches) noexcept;
+  CloseResult finish(std::uint64_t next_open_cut, const Totals &totals, std::uint64_t step_start,
+                     std::uint64_t t0_ns, std::uint64_t t1_ns, std::uint64_t min_launches) noexcept;
+
+  // Launch side (one cache line: written on every launch).
+  alignas(64) std::atomic<std::uint64_t> launches_{0};
+  std::atomic<std::uint64_t> api_ns_{0};
+  std::atomic<std::uint64_t> last_launch_end_{0};
+  std::atomic<std::uint64_t> open_first_start_{0};
+  // Cut side.
+  alignas(64) std::atomic<std::uint64_t> next_cut_{0};
+  Cut cuts_[kCutRing];
+  // Close side: plain fields, touched only by the thread holding closing_.
+  alignas(64) std::atomic<bool> closing_{false};
+  std::uint64_t closed_cut_ = 0;  // the oldest cut not yet closed
+  std::uint64_t closed_launches_ = 0;
+  std::uint64_t closed_api_ns_ = 0;
+  std::uint64_t prev_step_end_ = 0;  // 0: no step yet
+};
+
+}  // namespace npuprobe::probes

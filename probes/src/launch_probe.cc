@@ -1,0 +1,39 @@
+// Probes::on_launch: per-call counts and latency for every launch; device work (not graph
+// capture) also feeds the device's step.
+#include "npuprobe/store/log.h"
+#include "probes_state.h"
+
+namespace npuprobe::probes {
+
+__attribute__((noinline)) void Probes::State::record_op(int device, std::uint32_t op,
+                                                        double seconds) noexcept {
+  const OpHandles *handles = ops.get(device, op, [&]() -> OpHandles {
+    try {
+      return families.resolve_op(device, op_names.name_of(op));
+    } catch (const std::exception &e) {
+      store::log_message(store::LogLevel::kWarn, "probes: op metrics: %s", e.what());
+      return OpHandles{};
+    }
+  });
+  if (handles == nullptr) return drop(DropReason::kOpTableFull);
+  registry.add(handles->launches);
+  registry.observe(handles->latency, seconds);
+}
+
+void Probes::on_launch(int device, LaunchApi api, std::uint64_t t0_ns, std::uint64_t t1_ns,
+                       std::uint32_t op) noexcept {
+  State &s = *state_;
+  const auto index = static_cast<unsigned>(api);
+  if (!State::valid_device(device) || index >= kLaunchApiCount) {
+    return s.drop(DropReason::kDeviceId);
+  }
+  const DeviceHandles &h = s.device_handles(device);
+  const double seconds = to_seconds(elapsed_ns(t0_ns, t1_ns));
+  s.registry.add(h.launches[index]);
+  s.registry.observe(h.launch_latency[index], seconds);
+  if (op != 0 && s.options.op_label) s.record_op(device, op, seconds);
+  // A launch recorded into a graph under capture is not device work: no step.
+  if (api != LaunchApi::kCapture) s.steps.on_launch(device, t0_ns, t1_ns);
+}
+
+}  // namespace npuprobe::probes

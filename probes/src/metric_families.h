@@ -1,0 +1,76 @@
+// The metric families of contract.md, registered once, and the resolution of their series
+// (label values -> handles). Resolution takes the registry's lock: cold, once per device, op
+// or error code. Every family's labels start with dp, device.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "npuprobe/probes/events.h"
+#include "npuprobe/probes/probes.h"
+#include "npuprobe/store/registry.h"
+
+namespace npuprobe::probes {
+
+// Every handle the hot path needs for one device; all api labels are resolved together.
+struct DeviceHandles {
+  store::HistogramHandle forward, kernel_launch, non_forward, sync_wait, launch_api_duration,
+      launches_per_step;
+  store::CounterHandle steps;
+  store::CounterHandle launches[kLaunchApiCount];
+  store::HistogramHandle launch_latency[kLaunchApiCount];
+  store::CounterHandle syncs[kSyncApiCount];
+  store::HistogramHandle sync_latency[kSyncApiCount];
+  store::GaugeHandle allocated_bytes, peak_allocated_bytes, host_pinned_bytes;
+  store::CounterHandle allocs, frees, alloc_failures;
+  store::HistogramHandle alloc_latency;
+};
+
+struct OpHandles {
+  store::CounterHandle launches;
+  store::HistogramHandle latency;
+};
+
+// `npuprobe:dropped{reason}`: what the probes could not account for.
+enum class DropReason {
+  kDeviceId,            // a device id outside [0, kMaxDevices)
+  kEventTableFull,      // an event could not be remembered; its wait closes everything
+  kConcurrentClose,     // a wait arrived while another thread closed the same device's step
+  kFreeUnknownPointer,  // a free of a pointer never seen allocated (or forgotten)
+  kPointerTableFull,    // an allocation could not be remembered; its bytes are not counted
+  kErrorTableFull,      // an (api, code) pair beyond the error table
+  kOpTableFull,         // a (device, op) pair beyond the op handle table
+};
+inline constexpr int kDropReasonCount = 7;
+
+// Label value of a device that is not known (API errors, frees of unknown pointers).
+inline constexpr std::string_view kUnknownDevice = "-1";
+
+class MetricFamilies {
+ public:
+  // Registers every family; throws store::MetricSpecError (bad prefix, duplicate family).
+  MetricFamilies(store::MetricRegistry &registry, const ProbeOptions &options);
+
+  // Resolution may throw what the registry throws (registry full, out of memory).
+  DeviceHandles resolve_device(int device) const;
+  store::CounterHandle resolve_dropped(DropReason reason) const;
+  store::CounterHandle resolve_api_error(const std::string &api, int code) const;
+  store::CounterHandle resolve_unknown_device_frees() const;
+  OpHandles resolve_op(int device, const std::string &op) const;
+
+ private:
+  struct Ids {
+    store::FamilyId forward, kernel_launch, non_forward, sync_wait, launch_api_duration,
+        launches_per_step, steps;
+    store::FamilyId launches, launch_latency, syncs, sync_latency, api_errors;
+    store::FamilyId allocated_bytes, peak_allocated_bytes, host_pinned_bytes, allocs, frees,
+        alloc_failures, alloc_latency;
+    store::FamilyId dropped, op_launches, op_launch_latency;
+  };
+
+  store::MetricRegistry &registry_;
+  const std::string dp_;
+  Ids ids_;
+};
+
+}  // namespace npuprobe::probes

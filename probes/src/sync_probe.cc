@@ -1,0 +1,55 @@
+// Probes: event records and blocking waits, which cut and close the steps of the step model
+// (device_steps.h), and the observation of a closed step.
+#include "probes_state.h"
+
+namespace npuprobe::probes {
+
+void Probes::State::observe_step(int device, const StepSample &step) noexcept {
+  const DeviceHandles &h = device_handles(device);
+  store::MetricRegistry &r = registry;
+  r.add(h.steps);
+  r.observe(h.forward, to_seconds(step.forward_ns));
+  r.observe(h.kernel_launch, to_seconds(step.kernel_launch_ns));
+  r.observe(h.sync_wait, to_seconds(step.sync_wait_ns));
+  r.observe(h.launch_api_duration, to_seconds(step.launch_api_ns));
+  r.observe(h.launches_per_step, static_cast<double>(step.launches));
+  if (step.has_non_forward) r.observe(h.non_forward, to_seconds(step.non_forward_ns));
+}
+
+void Probes::on_record_event(int device, const void *event, std::uint64_t /*t_ns*/) noexcept {
+  State &s = *state_;
+  if (!State::valid_device(device)) return s.drop(DropReason::kDeviceId);
+  if (!s.steps.on_record_event(device, event)) s.drop(DropReason::kEventTableFull);
+}
+
+void Probes::on_destroy_event(const void *event) noexcept {
+  if (event != nullptr) state_->steps.on_destroy_event(event);
+}
+
+void Probes::on_sync(int device, SyncApi api, const void *event, std::uint64_t t0_ns,
+                     std::uint64_t t1_ns) noexcept {
+  State &s = *state_;
+  const auto index = static_cast<unsigned>(api);
+  if (!State::valid_device(device) || index >= kSyncApiCount) {
+    return s.drop(DropReason::kDeviceId);
+  }
+  const DeviceHandles &h = s.device_handles(device);
+  s.registry.add(h.syncs[index]);
+  s.registry.observe(h.sync_latency[index], to_seconds(elapsed_ns(t0_ns, t1_ns)));
+
+  const StepTracker::Closed closed = api == SyncApi::kEvent
+                                         ? s.steps.close_event(device, event, t0_ns, t1_ns)
+                                         : s.steps.close_all(device, t0_ns, t1_ns);
+  switch (closed.result.outcome) {
+    case CloseOutcome::kStep:
+      s.observe_step(closed.device, closed.result.step);
+      break;
+    case CloseOutcome::kBusy:
+      s.drop(DropReason::kConcurrentClose);
+      break;
+    case CloseOutcome::kNoStep:
+      break;
+  }
+}
+
+}  // namespace npuprobe::probes
