@@ -50,7 +50,7 @@ bool EmbeddedExposer::load_plugin() noexcept {
 }
 
 void EmbeddedExposer::try_serve() noexcept {
-  if (server_ != nullptr || !load_plugin()) return;
+  if (server_ != nullptr || stopped_ || !load_plugin()) return;
   char error[256] = "";
   server_ = start_(listen_.c_str(), folder_.c_str(),
                    std::string(store::to_string(format_)).c_str(), error, sizeof error);
@@ -65,6 +65,7 @@ void EmbeddedExposer::try_serve() noexcept {
 }
 
 void EmbeddedExposer::stop() noexcept {
+  stopped_ = true;  // the exit's final flush must not start serving again
   if (server_ != nullptr && stop_ != nullptr) stop_(server_);
   server_ = nullptr;
 }

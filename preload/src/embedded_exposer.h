@@ -33,6 +33,7 @@ class EmbeddedExposer {
   const std::string folder_;
   const store::FormatPreference format_;
   bool plugin_tried_ = false;
+  bool stopped_ = false;
   StartFn start_ = nullptr;
   StopFn stop_ = nullptr;
   npuprobe_exposer *server_ = nullptr;

@@ -80,8 +80,8 @@ void after_fork_in_child() {
 void at_exit() {
   if (g_runtime_state.load() != static_cast<int>(RuntimeState::kRunning)) return;
   set_state(RuntimeState::kOff);
+  g_runtime.publisher->stop();  // joins the publisher thread: the exposer is ours alone now
   if (g_runtime.exposer != nullptr) g_runtime.exposer->stop();
-  g_runtime.publisher->stop();
 }
 
 std::string store_folder(const Settings &s) {

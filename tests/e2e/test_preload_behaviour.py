@@ -6,9 +6,13 @@ Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_preload_behaviour
 """
 import os
 import re
+import shutil
+import socket
 import subprocess
 import tempfile
+import time
 import unittest
+import urllib.request
 
 from npuprobe_run import (BUILD, MOCK_LIB, NPU_SIM, PRELOAD, SANITIZED, dump, preload_env,
                           run_sim)
@@ -138,6 +142,67 @@ class BehaviourTest(unittest.TestCase):
                 self.assertEqual(m.value("npu:syncs_total", api="stream"), 3 * 6)
                 pids = {f.split("_")[-1].split("-")[0] for f in os.listdir(folder)}
                 self.assertEqual(len(pids), 3, sorted(os.listdir(folder)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.read().decode()
+    except OSError:
+        return None
+
+
+class EmbeddedDefaultTest(unittest.TestCase):
+    """PROMETHEUS_MULTIPROC_DIR unset: processes of one session share a private /dev/shm folder,
+    the first one that binds NPUPROBE_LISTEN serves it, another takes over when it exits."""
+
+    def test_first_process_serves_and_another_takes_over(self):
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/metrics"
+        with tempfile.TemporaryDirectory() as tmp:
+            env = preload_env(None, {"NPUPROBE_LISTEN": f"127.0.0.1:{port}"})
+            short = f"{NPU_SIM} --steps 150 --host-gap-us 4000 --device-us 50 --launches 2"
+            long = f"{NPU_SIM} --steps 700 --host-gap-us 4000 --device-us 50 --launches 2"
+            script = (f"{short} >{tmp}/a.out 2>&1; touch {tmp}/a.done & "
+                      f"sleep 0.3; {long} >{tmp}/b.out 2>&1 & wait")
+            # A new session: both processes share its private folder, no other test's.
+            proc = subprocess.Popen(["/bin/sh", "-c", script], env=env, start_new_session=True)
+            folder = f"/dev/shm/npuprobe-{os.getuid()}-{proc.pid}"
+            try:
+                deadline = time.time() + 20
+                first = None
+                while first is None and time.time() < deadline:
+                    first = scrape(url)
+                    time.sleep(0.05)
+                self.assertIsNotNone(first, "nobody serves /metrics")
+                while not os.path.exists(f"{tmp}/a.done") and time.time() < deadline:
+                    time.sleep(0.05)
+                self.assertTrue(os.path.exists(f"{tmp}/a.done"))
+                # The server was A (it started first); B must take over within a few flushes.
+                taken_over = None
+                until = time.time() + 3
+                while taken_over is None and time.time() < until:
+                    taken_over = scrape(url)
+                    time.sleep(0.05)
+                self.assertIsNotNone(taken_over, "no process took over after the first exited")
+                steps = sum(float(line.split()[-1]) for line in taken_over.splitlines()
+                            if line.startswith("vllm_profiling_npu:steps_total"))
+                self.assertGreaterEqual(steps, 150, "A's counts stay in the folder")
+                self.assertEqual(proc.wait(timeout=60), 0)
+                with open(f"{tmp}/a.out") as f:
+                    self.assertIn("serving", f.read())
+                with open(f"{tmp}/b.out") as f:
+                    self.assertIn("serving", f.read(), "B took over")
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
