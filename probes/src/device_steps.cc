@@ -32,8 +32,8 @@ std::uint64_t DeviceSteps::cut() noexcept {
   // Seqlock write without fences (TSan does not model them): the field stores are release,
   // so a reader that sees any new field also sees the tag 0 stored before it.
   slot.tag.store(0, std::memory_order_relaxed);
-  // note: the first start is taken before the counts: a racing launch then errs towards
-  // giving the next segment a start, never towards a segment with launches but no start.
+  // note: not one atomic snapshot. A launch racing this cut from another thread may have its
+  // start and its count fall on different sides; finish() copes with a step without a start.
   slot.first_start.store(open_first_start_.exchange(0, std::memory_order_relaxed),
                          std::memory_order_release);
   slot.launches.store(launches_.load(std::memory_order_relaxed), std::memory_order_release);

@@ -8,9 +8,9 @@
 
 namespace npuprobe::probes {
 
-Probes::State::State(store::MetricRegistry &registry_, ProbeOptions options_)
-    : registry(registry_),
-      options(std::move(options_)),
+Probes::State::State(store::MetricRegistry &metric_registry, ProbeOptions probe_options)
+    : registry(metric_registry),
+      options(std::move(probe_options)),
       families(registry, options),
       steps(options.min_launches_per_step) {
   // Not per device, and a zero here says "nothing dropped": resolved up front.

@@ -205,5 +205,30 @@ class EmbeddedDefaultTest(unittest.TestCase):
                 shutil.rmtree(folder, ignore_errors=True)
 
 
+
+
+class RunCommandTest(unittest.TestCase):
+    def test_run_puts_npuprobe_first_and_prepares_the_folder(self):
+        from npuprobe_run import CLI
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "a", "store")
+            env = dict(os.environ, LD_PRELOAD=os.path.join(MOCK_LIB, "libmspti.so"),
+                       NPUPROBE_LISTEN="off")
+            env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            out = subprocess.run([CLI, "run", "--dir", folder, "--", "/bin/sh", "-c",
+                                  "echo $LD_PRELOAD; echo $PROMETHEUS_MULTIPROC_DIR"],
+                                 env=env, capture_output=True, text=True, timeout=30)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            preload, store = out.stdout.splitlines()
+            self.assertEqual(preload.split(), [PRELOAD, os.path.join(MOCK_LIB, "libmspti.so")])
+            self.assertEqual(store, folder)
+            self.assertTrue(os.path.isdir(folder))
+            sim = subprocess.run([CLI, "run", "--dir", folder, "--", NPU_SIM] + SIM_ARGS,
+                                 env=env, capture_output=True, text=True, timeout=120)
+            self.assertEqual(sim.returncode, 0, sim.stderr)
+            self.assertNotIn("libmspti", sim.stderr)
+            self.assertEqual(dump(folder).value("npu:steps_total"), 6)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,97 @@
+// npuprobe run [--config F] [--dir D] -- CMD ARGS...: start CMD with libnpuprobe.so FIRST in
+// LD_PRELOAD (other preloads kept after it, in their order: libmspti must come after npuprobe,
+// or the calls it interposes reach npuprobe only through its forwarding), the store folder
+// created and exported as PROMETHEUS_MULTIPROC_DIR.
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "../command.h"
+#include "../options.h"
+
+namespace npuprobe::cli {
+namespace {
+
+// build/bin/npuprobe -> build/lib/libnpuprobe.so (the same layout as an install's bin/ lib/).
+std::string preload_path() {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "libnpuprobe.so";
+  self[n] = '\0';
+  std::string dir(self);
+  dir = dir.substr(0, dir.rfind('/'));
+  return dir.substr(0, dir.rfind('/')) + "/lib/libnpuprobe.so";
+}
+
+// npuprobe first, then every other entry (split on spaces and colons, as ld.so does).
+std::string ordered_preload(const std::string &npuprobe, const char *existing) {
+  std::string result = npuprobe;
+  std::string list = existing != nullptr ? existing : "";
+  for (char &c : list) {
+    if (c == ':') c = ' ';
+  }
+  std::istringstream words(list);
+  std::string entry;
+  while (words >> entry) {
+    if (entry.find("libnpuprobe.so") != std::string::npos) continue;
+    result += " " + entry;
+  }
+  return result;
+}
+
+bool make_folder(const std::string &dir) {
+  std::string partial;
+  std::istringstream parts(dir);
+  std::string part;
+  if (!dir.empty() && dir[0] == '/') partial = "/";
+  while (std::getline(parts, part, '/')) {
+    if (part.empty()) continue;
+    partial += part + "/";
+    if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return false;
+  }
+  return true;
+}
+
+int run_run(const std::vector<std::string> &args) {
+  std::vector<std::string> own;
+  std::size_t i = 0;
+  for (; i < args.size() && args[i] != "--"; ++i) own.push_back(args[i]);
+  if (i + 1 >= args.size()) return usage_error("run", "missing -- CMD [ARGS...]");
+  const Options options(own, {"--config", "--dir"});
+  if (!options.ok()) return usage_error("run", options.error());
+  if (auto dir = options.value("--dir")) {
+    if (!make_folder(*dir)) {
+      std::fprintf(stderr, "npuprobe run: cannot create %s: %s\n", dir->c_str(),
+                   std::strerror(errno));
+      return 1;
+    }
+    setenv("PROMETHEUS_MULTIPROC_DIR", dir->c_str(), 1);
+  }
+  if (auto config = options.value("--config")) setenv("NPUPROBE_CONFIG", config->c_str(), 1);
+  const std::string preload = preload_path();
+  if (access(preload.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "npuprobe run: %s not found\n", preload.c_str());
+    return 1;
+  }
+  setenv("LD_PRELOAD", ordered_preload(preload, std::getenv("LD_PRELOAD")).c_str(), 1);
+  std::vector<char *> argv;
+  for (std::size_t k = i + 1; k < args.size(); ++k) argv.push_back(const_cast<char *>(args[k].c_str()));
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  std::fprintf(stderr, "npuprobe run: cannot run %s: %s\n", argv[0], std::strerror(errno));
+  return 127;
+}
+
+}  // namespace
+
+NPUPROBE_COMMAND(run, "run", "run [--config F] [--dir D] -- CMD [ARGS...]",
+                 "start CMD with npuprobe first in LD_PRELOAD and the store folder ready",
+                 &run_run);
+
+}  // namespace npuprobe::cli
