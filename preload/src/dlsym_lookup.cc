@@ -47,9 +47,28 @@ void *wrap(const char *name, void *target) {
 }  // namespace
 }  // namespace npuprobe::preload
 
-extern "C" __attribute__((visibility("hidden"))) void *npuprobe_dlsym_lookup(
-    void *handle, const char *name, const void *caller) {
+namespace {
+
+// Set by npuprobe's constructor. Before it, dlsym may be called by a sanitizer runtime that is
+// still initialising (ASan and TSan resolve their interceptors with dlsym from a preinit
+// function), when instrumented code would crash: such early lookups are forwarded by this
+// uninstrumented path alone, unwrapped.
+bool g_constructed = false;
+
+__attribute__((constructor)) void mark_constructed() {
+  __atomic_store_n(&g_constructed, true, __ATOMIC_RELEASE);
+}
+
+}  // namespace
+
+extern "C" __attribute__((visibility("hidden"), no_sanitize("address", "thread", "undefined")))
+void *npuprobe_dlsym_lookup(void *handle, const char *name, const void *caller) {
   using namespace npuprobe::preload;
+  if (!__atomic_load_n(&g_constructed, __ATOMIC_ACQUIRE)) {
+    void *real_ptr = __atomic_load_n(&npuprobe_real_dlsym_ptr, __ATOMIC_ACQUIRE);
+    if (real_ptr == nullptr) real_ptr = npuprobe_resolve_real_dlsym();
+    return real_ptr == nullptr ? nullptr : reinterpret_cast<DlsymFn>(real_ptr)(handle, name);
+  }
   DlsymFn real = real_dlsym();
   if (real == nullptr) return nullptr;
   void *target = handle == RTLD_DEFAULT ? lookup_default(name, caller) : real(handle, name);

@@ -119,6 +119,7 @@ class BehaviourTest(unittest.TestCase):
         self.assertEqual(m.value("npu:steps_total"), 6)
 
     @unittest.skipIf(jemalloc() is None, "libjemalloc2 is not installed")
+    @unittest.skipIf(SANITIZED, "a sanitizer runtime owns malloc; jemalloc cannot replace it")
     def test_jemalloc_before_or_after(self):
         for order in ((jemalloc(), PRELOAD), (PRELOAD, jemalloc())):
             with self.subTest(order=order):
