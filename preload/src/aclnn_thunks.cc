@@ -19,7 +19,7 @@ struct ThunkEntry {
   std::atomic<bool> ready{false};
   std::atomic<std::uint32_t> op_id{0};
   std::atomic<std::uint32_t> api_id{0};
-  char name[96];
+  char name[96] = {};
 };
 
 ThunkEntry g_entries[kAclnnThunks];
@@ -39,7 +39,7 @@ constexpr std::array<SecondStage, sizeof...(I)> make_thunks(std::index_sequence<
   return {&thunk<static_cast<int>(I)>...};
 }
 
-const std::array<SecondStage, kAclnnThunks> kThunks =
+constexpr std::array<SecondStage, kAclnnThunks> kThunks =
     make_thunks(std::make_index_sequence<kAclnnThunks>());
 
 bool ends_with(const char *s, const char *suffix) {

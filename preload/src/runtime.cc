@@ -42,32 +42,34 @@ struct Runtime {
   std::uint32_t api_ids[kHookCount] = {};
 };
 
-Runtime g_runtime;
+// A pointer, not an object: wrappers may run inside another library's constructor before
+// npuprobe's own static initialisers did (prior-art.md, init order).
+Runtime *g_runtime_ptr = nullptr;
 
 void set_state(RuntimeState state) {
   g_runtime_state.store(static_cast<int>(state), std::memory_order_release);
 }
 
 void before_fork() {
-  if (g_runtime.publisher == nullptr) return;
-  g_runtime.publisher->prepare_fork();
-  g_runtime.registry->prepare_fork();
+  if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
+  g_runtime_ptr->publisher->prepare_fork();
+  g_runtime_ptr->registry->prepare_fork();
 }
 
 void after_fork_in_parent() {
-  if (g_runtime.publisher == nullptr) return;
-  g_runtime.registry->resume_after_fork_in_parent();
-  g_runtime.publisher->resume_after_fork_in_parent();
+  if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
+  g_runtime_ptr->registry->resume_after_fork_in_parent();
+  g_runtime_ptr->publisher->resume_after_fork_in_parent();
 }
 
 // The child must never publish the parent's counts: everything restarts from zero under the
 // child's pid, and its publisher thread starts on its first ACL call.
 void after_fork_in_child() {
-  if (g_runtime.publisher == nullptr) return;
-  g_runtime.registry->reset_after_fork();
-  g_runtime.publisher->reset_after_fork();
-  g_runtime.probes->reset_after_fork();
-  if (g_runtime.exposer != nullptr) g_runtime.exposer->forget_after_fork();
+  if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
+  g_runtime_ptr->registry->reset_after_fork();
+  g_runtime_ptr->publisher->reset_after_fork();
+  g_runtime_ptr->probes->reset_after_fork();
+  if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->forget_after_fork();
   reset_aclnn_thunk_ids();
   g_capture_streams.clear();
   if (g_runtime_state.load() == static_cast<int>(RuntimeState::kRunning)) {
@@ -80,8 +82,8 @@ void after_fork_in_child() {
 void at_exit() {
   if (g_runtime_state.load() != static_cast<int>(RuntimeState::kRunning)) return;
   set_state(RuntimeState::kOff);
-  g_runtime.publisher->stop();  // joins the publisher thread: the exposer is ours alone now
-  if (g_runtime.exposer != nullptr) g_runtime.exposer->stop();
+  g_runtime_ptr->publisher->stop();  // joins the publisher thread: the exposer is ours alone now
+  if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->stop();
 }
 
 std::string store_folder(const Settings &s) {
@@ -111,7 +113,8 @@ void check_preload_order() {
 }
 
 bool start_everything() {
-  Runtime &r = g_runtime;
+  g_runtime_ptr = new Runtime();
+  Runtime &r = *g_runtime_ptr;
   r.settings = read_settings();
   store::set_log_level(r.settings.log_level);
   if (r.settings.disabled) {
@@ -137,11 +140,11 @@ bool start_everything() {
   publisher_options.store = {folder, r.settings.format, ""};
   publisher_options.interval = r.settings.flush_interval;
   publisher_options.before_flush = [] {
-    g_runtime.probes->before_flush();
-    if (g_runtime.exposer != nullptr) g_runtime.exposer->try_serve();
+    g_runtime_ptr->probes->before_flush();
+    if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->try_serve();
   };
   publisher_options.after_flush = [](double seconds, bool ok) {
-    g_runtime.self->after_flush(seconds, ok, g_runtime.publisher->format());
+    g_runtime_ptr->self->after_flush(seconds, ok, g_runtime_ptr->publisher->format());
   };
   r.publisher = new store::Publisher(*r.registry, publisher_options);
   g_op_libraries.rescan();
@@ -163,7 +166,7 @@ bool start_runtime_slow() noexcept {
     // First call in a fork child: only one thread exists that called fork, but others may have
     // been created since; whoever wins starts the publisher.
     if (g_runtime_state.compare_exchange_strong(state, static_cast<int>(RuntimeState::kStarting))) {
-      g_runtime.publisher->start();
+      g_runtime_ptr->publisher->start();
       set_state(RuntimeState::kRunning);
     }
   }
@@ -192,18 +195,18 @@ bool start_runtime_slow() noexcept {
 }
 
 probes::Probes &active_probes() noexcept {
-  return *g_runtime.probes;
+  return *g_runtime_ptr->probes;
 }
 
 std::uint32_t hook_api_id(HookId id) noexcept {
-  return g_runtime.api_ids[static_cast<int>(id)];
+  return g_runtime_ptr->api_ids[static_cast<int>(id)];
 }
 
 std::uint32_t register_thunk_id(std::atomic<std::uint32_t> *slot, const char *name,
                                 bool op) noexcept {
   std::uint32_t id = 0;
   try {
-    id = op ? g_runtime.probes->register_op(name) : g_runtime.probes->register_api(name);
+    id = op ? g_runtime_ptr->probes->register_op(name) : g_runtime_ptr->probes->register_api(name);
   } catch (...) {
     return 0;
   }
@@ -214,7 +217,7 @@ std::uint32_t register_thunk_id(std::atomic<std::uint32_t> *slot, const char *na
 bool flush_now() noexcept {
   const int state = g_runtime_state.load(std::memory_order_acquire);
   if (state != static_cast<int>(RuntimeState::kRunning)) return false;
-  return g_runtime.publisher->flush_now();
+  return g_runtime_ptr->publisher->flush_now();
 }
 
 }  // namespace npuprobe::preload

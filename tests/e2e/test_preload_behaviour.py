@@ -99,6 +99,18 @@ class BehaviourTest(unittest.TestCase):
         proc = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.stdout.strip(), "11", proc.stderr)
 
+    def test_acl_used_in_another_librarys_constructor(self):
+        with tempfile.TemporaryDirectory() as folder:
+            env = preload_env(folder)
+            env["LD_LIBRARY_PATH"] = os.path.join(BUILD, "tests", "lib") + ":" + MOCK_LIB
+            proc = subprocess.run([os.path.join(BUILD, "tests", "bin", "ctor_main")], env=env,
+                                  capture_output=True, text=True, timeout=30)
+            self.assertEqual(proc.stdout.strip(), "0", proc.stderr)
+            m = dump(folder)
+        self.assertEqual(m.value("npu:memory:allocs_total"), 1)
+        self.assertEqual(m.value("npu:memory:frees_total"), 1)
+        self.assertEqual(m.value("npu:memory:allocated_bytes"), 0)
+
     def test_libmspti_before_npuprobe_is_reported_once(self):
         mspti = os.path.join(MOCK_LIB, "libmspti.so")
         with tempfile.TemporaryDirectory() as folder:
