@@ -24,7 +24,12 @@ struct LaunchKind {
   std::atomic<std::uint32_t> *api_id = nullptr;
   const char *name = nullptr;
   HookId hook = HookId::kCount;
+  // Kernel launches: when `caller` lies in an operator library the launch is that aclnn op's
+  // (looked up only when measuring: the disabled path stays a plain forward).
+  const void *kernel_caller = nullptr;
 };
+
+bool launched_from_operator_library(const void *caller) noexcept;
 
 // Registers a thunk's op/api name on its first use (once per op; cold).
 std::uint32_t register_thunk_id(std::atomic<std::uint32_t> *slot, const char *name,
@@ -60,8 +65,13 @@ auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> 
   }
   probes::Probes &probes = active_probes();
   if (rc == 0) {
-    const probes::LaunchApi api =
-        g_capture_streams.contains(stream) ? probes::LaunchApi::kCapture : kind.api;
+    probes::LaunchApi api = kind.api;
+    if (g_capture_streams.contains(stream)) {
+      api = probes::LaunchApi::kCapture;
+    } else if (kind.kernel_caller != nullptr &&
+               launched_from_operator_library(kind.kernel_caller)) {
+      api = probes::LaunchApi::kAclnn;
+    }
     std::uint32_t op = 0;
     if (kind.op_id != nullptr) {
       op = kind.op_id->load(std::memory_order_relaxed);

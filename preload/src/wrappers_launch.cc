@@ -14,9 +14,7 @@ namespace {
 // A kernel launch made from inside an operator library is that operator's launch (libopapi's
 // second stage calls aclrtLaunchKernelWithHostArgs): api="aclnn".
 LaunchKind kernel_launch(HookId hook, const void *caller) {
-  const bool from_op_library = npuprobe::preload::g_op_libraries.contains(caller);
-  return LaunchKind{from_op_library ? LaunchApi::kAclnn : LaunchApi::kKernel, nullptr, nullptr,
-                    nullptr, hook};
+  return LaunchKind{LaunchApi::kKernel, nullptr, nullptr, nullptr, hook, caller};
 }
 
 LaunchKind launch(LaunchApi api, HookId hook) {
@@ -24,6 +22,10 @@ LaunchKind launch(LaunchApi api, HookId hook) {
 }
 
 }  // namespace
+
+bool npuprobe::preload::launched_from_operator_library(const void *caller) noexcept {
+  return g_op_libraries.contains(caller);
+}
 
 NPUPROBE_HOOK(aclError, aclrtLaunchKernel,
               (aclrtFuncHandle func, uint32_t blocks, const void *args, size_t size,

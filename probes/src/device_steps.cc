@@ -20,9 +20,11 @@ void DeviceSteps::on_launch(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
   }
   launches_.fetch_add(1, std::memory_order_relaxed);
   api_ns_.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
-  std::uint64_t last = last_launch_end_.load(std::memory_order_relaxed);
-  while (t1_ns > last &&
-         !last_launch_end_.compare_exchange_weak(last, t1_ns, std::memory_order_relaxed)) {
+  // A plain store, not a read-modify-write: launches of one device come from one thread in
+  // practice (the task queue), where t1 only grows; two launching threads racing here can at
+  // worst leave the end of a launch a few ns older than the latest.
+  if (t1_ns > last_launch_end_.load(std::memory_order_relaxed)) {
+    last_launch_end_.store(t1_ns, std::memory_order_relaxed);
   }
 }
 
