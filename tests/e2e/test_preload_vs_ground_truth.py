@@ -109,6 +109,18 @@ class PreloadGroundTruthTest(unittest.TestCase):
         self.assertEqual(m.value("npu:memory:peak_allocated_bytes", device="0"),
                          report["devices"]["0"]["bytes_allocated"])
 
+    def test_op_label_breaks_aclnn_launches_down_by_op(self):
+        args = ["--steps", "4", "--launches", "6", "--binding", "opapi", "--task-queue"]
+        report, m = self.run_and_check(args, {"NPUPROBE_OP_LABEL": "1"})
+        self.assertEqual(m.label_values("npu:op_launches_total", "op"),
+                         ["aclnnAdd", "aclnnMatmul", "aclnnSilu"])
+        for op in ("aclnnAdd", "aclnnMatmul", "aclnnSilu"):
+            self.assertEqual(m.value("npu:op_launches_total", op=op), 4 * 2, op)
+            self.assertEqual(m.value("npu:op_launch_latency_count", op=op), 4 * 2, op)
+        # Off by default: no per-op series.
+        _, m_default = self.run_and_check(args)
+        self.assertEqual(m_default.label_values("npu:op_launches_total", "op"), [])
+
     def test_memory_pressure_counts_failed_allocations(self):
         args = ["--steps", "2", "--launches", "2", "--alloc-bytes", "50000000"]
         proc, report, m, _ = run_sim(args, {"NPU_MOCK_HBM_BYTES": "1000000"})
