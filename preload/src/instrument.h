@@ -51,18 +51,24 @@ inline bool should_measure(const ThreadState &t) noexcept {
   return t.depth == 0 && runtime_active();
 }
 
+// Runs `call` as this thread's intercepted call (calls inside it are nested) between two clock
+// reads.
+template <typename Call>
+auto timed_call(ThreadState &t, Call &&call, std::uint64_t *t0, std::uint64_t *t1)
+    -> decltype(call()) {
+  NestedScope nested(t);
+  *t0 = now_ns();
+  const auto rc = call();
+  *t1 = now_ns();
+  return rc;
+}
+
 template <typename Call>
 auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> decltype(call()) {
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
   std::uint64_t t0, t1;
-  decltype(call()) rc;
-  {
-    NestedScope nested(t);
-    t0 = now_ns();
-    rc = call();
-    t1 = now_ns();
-  }
+  const auto rc = timed_call(t, call, &t0, &t1);
   probes::Probes &probes = active_probes();
   if (rc == 0) {
     probes::LaunchApi api = kind.api;
@@ -96,13 +102,7 @@ auto measure_sync(HookId hook, probes::SyncApi api, const void *event, Call &&ca
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
   std::uint64_t t0, t1;
-  decltype(call()) rc;
-  {
-    NestedScope nested(t);
-    t0 = now_ns();
-    rc = call();
-    t1 = now_ns();
-  }
+  const auto rc = timed_call(t, call, &t0, &t1);
   probes::Probes &probes = active_probes();
   probes.on_sync(t.device, api, event, t0, t1);
   if (rc != 0) probes.on_api_error(hook_api_id(hook), static_cast<int>(rc));
@@ -137,13 +137,7 @@ auto measure_alloc(HookId hook, probes::AllocKind kind, std::size_t size, Call &
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
   std::uint64_t t0, t1;
-  decltype(call()) rc;
-  {
-    NestedScope nested(t);
-    t0 = now_ns();
-    rc = call();
-    t1 = now_ns();
-  }
+  const auto rc = timed_call(t, call, &t0, &t1);
   probes::Probes &probes = active_probes();
   probes.on_alloc(t.device, kind, rc == 0 ? key_of() : nullptr, size, rc == 0, t0, t1);
   if (rc != 0) probes.on_api_error(hook_api_id(hook), static_cast<int>(rc));

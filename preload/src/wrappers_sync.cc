@@ -61,13 +61,7 @@ NPUPROBE_HOOK(aclError, aclmdlExecute,
   ThreadState &t = thread_state();
   if (!should_measure(t)) return real(model_id, input, output);
   std::uint64_t t0, t1;
-  aclError rc;
-  {
-    NestedScope nested(t);
-    t0 = now_ns();
-    rc = real(model_id, input, output);
-    t1 = now_ns();
-  }
+  const aclError rc = timed_call(t, [&] { return real(model_id, input, output); }, &t0, &t1);
   npuprobe::probes::Probes &probes = active_probes();
   if (rc == ACL_SUCCESS) probes.on_launch(t.device, npuprobe::probes::LaunchApi::kModel, t0, t1);
   probes.on_sync(t.device, SyncApi::kModel, nullptr, t0, t1);
