@@ -38,7 +38,7 @@ while kill -0 "$sim" 2>/dev/null; do
     /^vllm_profiling_npu:launches_total/ { launches += $2 }
     /^vllm_profiling_npu:memory:allocated_bytes/ { mem += $2 }
     END { line = "live /metrics:"; for (dev in steps) line = line " device " dev " steps=" steps[dev];
-          printf "%s launches=%d allocated_bytes=%d\n", line, launches, mem }'
+          printf "%s launches=%d allocated_bytes=%d\n", line, launches, mem }' || true
 done
 wait "$sim"
 
