@@ -15,6 +15,7 @@
 #include "npuprobe/store/private_folder.h"
 #include "npuprobe/store/publisher.h"
 #include "op_libraries.h"
+#include "runtime_switch.h"
 #include "self_metrics.h"
 #include "settings.h"
 
@@ -39,6 +40,7 @@ struct Runtime {
   store::Publisher *publisher = nullptr;
   SelfMetrics *self = nullptr;
   EmbeddedExposer *exposer = nullptr;
+  RuntimeSwitch *runtime_switch = nullptr;
   std::uint32_t api_ids[kHookCount] = {};
 };
 
@@ -84,6 +86,14 @@ void at_exit() {
   set_state(RuntimeState::kOff);
   g_runtime_ptr->publisher->stop();  // joins the publisher thread: the exposer is ours alone now
   if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->stop();
+}
+
+// `npuprobe restart`: what can change in a running process is re-read (the log level today;
+// the store folder, format and flush interval stay for the process's life).
+void reload_settings() {
+  const Settings fresh = read_settings();
+  store::set_log_level(fresh.log_level);
+  g_runtime_ptr->settings.log_level = fresh.log_level;
 }
 
 std::string store_folder(const Settings &s) {
@@ -139,7 +149,10 @@ bool start_everything() {
   store::PublisherOptions publisher_options;
   publisher_options.store = {folder, r.settings.format, ""};
   publisher_options.interval = r.settings.flush_interval;
+  r.runtime_switch = new RuntimeSwitch(config::control_prefix_from_environment());
+  r.runtime_switch->poll();  // an OFF switch applies from the first call on
   publisher_options.before_flush = [] {
+    if (g_runtime_ptr->runtime_switch->poll()) reload_settings();
     g_runtime_ptr->probes->before_flush();
     if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->try_serve();
   };

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""The runtime switch: a running npu-sim under npuprobe follows ms_service_metric's control
+segment (`npuprobe on|off|restart` from another process), a segment written by a Python helper
+the way ms_service_metric lays it out is read, and `npuprobe on` signals a Python process that
+registered a SIGUSR1 handler in the pid ring.
+
+Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_runtime_switch
+"""
+import os
+import signal
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+
+from npuprobe_run import CLI, NPU_SIM, SANITIZED, dump, preload_env
+
+MAGIC, END = 0x4D534D54, 0xDEADBEEF
+
+
+def shm_path(prefix, what):
+    return "/dev/shm/" + (prefix.lstrip("/") + "_control" if what == "control"
+                          else "sem." + prefix.lstrip("/") + "_semaphore")
+
+
+def write_segment(prefix, on, timestamp, pids=(), max_procs=8, magic=MAGIC):
+    """What ms_service_metric creates: header, state, timestamp, pid ring."""
+    data = struct.pack("<9I", magic, 1, 28, 1 if on else 0, timestamp, 28, END, max_procs, 0)
+    ring = list(pids) + [0] * (max_procs - len(pids))
+    data += struct.pack(f"<{max_procs}I", *ring)
+    with open(shm_path(prefix, "control"), "wb") as f:
+        f.write(data)
+
+
+def read_segment(prefix):
+    with open(shm_path(prefix, "control"), "rb") as f:
+        return struct.unpack("<9I", f.read(36))
+
+
+class RuntimeSwitchTest(unittest.TestCase):
+    def setUp(self):
+        self.prefix = f"/npuprobe_test_{os.getpid()}_{self.id().split('.')[-1][:20]}"
+        self.env_extra = {"MS_SERVICE_METRIC_SHM_PREFIX": self.prefix}
+
+    def tearDown(self):
+        for what in ("control", "semaphore"):
+            try:
+                os.unlink(shm_path(self.prefix, what))
+            except FileNotFoundError:
+                pass
+
+    def cli(self, *args):
+        env = dict(os.environ, **self.env_extra)
+        out = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return out.stdout
+
+    def test_off_on_restart_on_a_running_process(self):
+        with tempfile.TemporaryDirectory() as folder:
+            env = preload_env(folder, self.env_extra)
+            sim = subprocess.Popen([NPU_SIM, "--steps", "4000", "--launches", "2", "--device-us",
+                                    "20", "--host-gap-us", "1000"], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            try:
+                steps = lambda: dump(folder).value("npu:steps_total")
+                time.sleep(0.6)
+                before = steps()
+                self.assertGreater(before, 0)
+                self.assertIn("OFF", self.cli("off"))
+                time.sleep(0.4)  # > one flush interval (100 ms) plus the scheduler's slack
+                stopped = steps()
+                time.sleep(0.5)
+                self.assertEqual(steps(), stopped, "recording stopped within one flush interval")
+                self.assertIn("ON", self.cli("on"))
+                time.sleep(0.5)
+                resumed = steps()
+                self.assertGreater(resumed, stopped, "recording resumed")
+                self.cli("restart")
+                time.sleep(0.4)
+                self.assertEqual(sim.poll(), None, "npu-sim still running for the whole check")
+            finally:
+                sim.kill()
+                _, stderr = sim.communicate(timeout=30)
+        self.assertIn("runtime switch: OFF", stderr)
+        self.assertIn("runtime switch: ON", stderr)
+        self.assertIn("configuration reload 1", stderr)
+
+    def test_a_segment_written_by_ms_service_metric_is_followed(self):
+        write_segment(self.prefix, on=False, timestamp=1700000000)
+        with tempfile.TemporaryDirectory() as folder:
+            proc = subprocess.run([NPU_SIM, "--steps", "5", "--launches", "2"],
+                                  env=preload_env(folder, self.env_extra), capture_output=True,
+                                  text=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(dump(folder).value("npu:steps_total"), 0, "OFF from the start")
+        write_segment(self.prefix, on=True, timestamp=1700000001)
+        with tempfile.TemporaryDirectory() as folder:
+            subprocess.run([NPU_SIM, "--steps", "5", "--launches", "2"],
+                           env=preload_env(folder, self.env_extra), capture_output=True,
+                           timeout=60)
+            self.assertEqual(dump(folder).value("npu:steps_total"), 5)
+
+    def test_a_malformed_segment_is_reported_and_collection_goes_on(self):
+        write_segment(self.prefix, on=False, timestamp=1, magic=0x12345678)
+        with tempfile.TemporaryDirectory() as folder:
+            proc = subprocess.run([NPU_SIM, "--steps", "5", "--launches", "2"],
+                                  env=preload_env(folder, self.env_extra), capture_output=True,
+                                  text=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn("wrong magic", proc.stderr)
+            self.assertEqual(dump(folder).value("npu:steps_total"), 5)
+        with open(shm_path(self.prefix, "control"), "wb") as f:
+            f.write(b"\x00" * 10)  # short
+        out = subprocess.run([CLI, "status"], env=dict(os.environ, **self.env_extra),
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("unusable", out.stdout)
+
+    def test_on_signals_registered_python_processes_only(self):
+        waiter = subprocess.Popen(
+            ["/usr/bin/python3", "-c",
+             "import signal, sys, time\n"
+             "got = []\n"
+             "signal.signal(signal.SIGUSR1, lambda *a: got.append(1))\n"
+             "print('ready', flush=True)\n"
+             "deadline = time.time() + 20\n"
+             "while not got and time.time() < deadline: time.sleep(0.01)\n"
+             "print('signalled' if got else 'timeout', flush=True)\n"],
+            stdout=subprocess.PIPE, text=True)
+        bystander = subprocess.Popen(["/bin/sleep", "20"])  # no handler: must not be killed
+        try:
+            self.assertEqual(waiter.stdout.readline().strip(), "ready")
+            dead = 999999
+            write_segment(self.prefix, on=False, timestamp=5,
+                          pids=[waiter.pid, bystander.pid, dead])
+            out = self.cli("on")
+            self.assertIn("signalled 1 process(es), cleared 1 dead", out)
+            self.assertEqual(waiter.stdout.readline().strip(), "signalled")
+            self.assertIsNone(bystander.poll(), "a process without a handler got no signal")
+            magic, version, hlen, state, ts, off, end, length, cursor = read_segment(self.prefix)
+            self.assertEqual((magic, version, hlen, state, off, end), (MAGIC, 1, 28, 1, 28, END))
+            self.assertGreater(ts, 5)
+        finally:
+            bystander.kill()
+            waiter.kill()
+            waiter.wait()
+            waiter.stdout.close()
+            bystander.wait()
+
+
+if __name__ == "__main__":
+    unittest.main()
