@@ -1,0 +1,138 @@
+// The configuration snapshot (docs/config.md): one immutable Config built from, in order of
+// precedence, environment variables, the YAML file named by NPUPROBE_CONFIG, the
+// msserviceprofiler JSON named by SERVICE_PROF_CONFIG_PATH, then defaults.
+//
+// Loading never throws and never stops the application: every mistake (unknown key, wrong type,
+// out-of-range value, unsorted buckets, bad metric prefix, unreadable or malformed file) becomes
+// a Diagnostic naming the file, the line and the dotted key; the bad value keeps what the lower
+// layers gave it (a malformed or unreadable file is ignored as a whole).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "npuprobe/store/log.h"
+#include "npuprobe/store/metric_types.h"
+
+namespace npuprobe::config {
+
+// The environment variables the loader reads, as a plain map so tests need not touch the real
+// environment. An empty value counts as unset.
+struct Environment {
+  std::map<std::string, std::string> vars;
+
+  // The value of `name`, or nullptr when unset or empty.
+  const std::string *get(std::string_view name) const;
+  // A snapshot of the variables npuprobe reads (kEnvironmentNames) from the real environment.
+  static Environment from_process();
+};
+
+// Every variable Environment::from_process() copies.
+extern const char *const kEnvironmentNames[];
+extern const std::size_t kEnvironmentNameCount;
+
+struct StoreConfig {
+  std::string dir;  // "" = a private folder and the embedded exposer (PROMETHEUS_MULTIPROC_DIR)
+  store::FormatPreference format = store::FormatPreference::kAuto;
+  int flush_interval_ms = 500;  // 10..600000
+};
+
+struct ExposerConfig {
+  std::string listen = "127.0.0.1:9464";  // host:port, or "off"
+  bool enabled() const { return listen != "off"; }
+};
+
+struct PhasesConfig {
+  int min_launches_per_step = 1;  // 0..1000000
+};
+
+struct HooksConfig {
+  bool launch = true;
+  bool sync = true;
+  bool memory = true;
+  bool dlsym = true;               // the dlsym interposer
+  std::vector<std::string> skip;   // function names never wrapped
+};
+
+struct MemoryConfig {
+  int sample_hz = 0;  // 0 = off, 1..50
+};
+
+enum class TaskTimeMode { kOff = 0, kAclprof = 1, kMspti = 2 };
+enum class TaskTimeLevel { kL0, kL1 };
+
+struct TaskTimeConfig {
+  TaskTimeMode mode = TaskTimeMode::kOff;
+  TaskTimeLevel level = TaskTimeLevel::kL0;
+  int level_duration_s = 0;  // 0 = until the end; else 1..999 s after which aclprof stops
+  std::string prof_dir;      // "" = $HOME/.ms_service_profiler (resolved by load_config)
+  int timelimit_s = 0;       // 0 = unlimited, else 1..7200 s after which all collection stops
+  std::vector<std::string> api_filter;     // substrings of API record names; empty = keep all
+  std::vector<std::string> kernel_filter;  // substrings of kernel record names; empty = keep all
+};
+
+struct LoggingConfig {
+  store::LogLevel level = store::LogLevel::kInfo;
+  std::string file;  // "" = stderr
+};
+
+struct Config {
+  bool enabled = true;
+  std::string metric_prefix = "vllm_profiling_";
+  std::map<std::string, std::string> labels;  // extra constant labels on every series
+  StoreConfig store;
+  ExposerConfig exposer;
+  PhasesConfig phases;
+  HooksConfig hooks;
+  // Histogram bucket edges per family name (strictly increasing, finite; +Inf is implicit).
+  // A family not listed keeps its built-in buckets.
+  std::map<std::string, std::vector<double>> buckets;
+  MemoryConfig memory;
+  TaskTimeConfig task_time;
+  LoggingConfig logging;
+  bool op_label = false;
+  std::string dp;  // "" = not configured: VLLM_DP_RANK unset and no `dp` key (caller derives it)
+
+  std::uint64_t generation = 0;      // 1 for the first load, +1 on every applied reload
+  std::vector<std::string> sources;  // what this snapshot was built from, lowest first
+};
+
+// One configuration problem. to_string(): "<file>:<line>: <key>: <text>" (":<line>" left out
+// when unknown, "<key>: " when the problem concerns the whole file). Environment variables use
+// file "environment" and the variable name as key.
+struct Diagnostic {
+  std::string file;
+  int line = 0;
+  std::string key;
+  std::string text;
+
+  std::string to_string() const;
+  bool operator==(const Diagnostic &other) const;
+};
+
+struct LoadResult {
+  Config config;
+  std::vector<Diagnostic> messages;
+  bool kept_last_good = false;  // reload(): a file was unreadable or malformed; config = last good
+
+  std::vector<std::string> message_strings() const;
+};
+
+// Builds the snapshot (generation 1). Never throws.
+LoadResult load_config(const Environment &environment);
+
+// Loads again. When the YAML or the JSON file is unreadable or malformed the result holds
+// `last_good` unchanged (kept_last_good, plus the messages); otherwise the new snapshot with
+// generation last_good.generation + 1. Never throws.
+LoadResult reload(const Config &last_good, const Environment &environment);
+
+// Logs every message of `result` (warn level, tagged npuprobe by the store's log sink).
+void log_diagnostics(const LoadResult &result);
+
+const char *to_string(TaskTimeMode mode);
+const char *to_string(TaskTimeLevel level);
+
+}  // namespace npuprobe::config
