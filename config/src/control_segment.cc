@@ -174,7 +174,11 @@ CommandOutcome apply_control_command(const std::string &prefix, ControlCommand c
         store32(m.base, 12, 0);
       } else {
         store32(m.base, 12, 1);
-        if (command == ControlCommand::kRestart || !was_on) store32(m.base, 16, now);
+        // Readers react to a *different* timestamp: two commands within one second must
+        // still differ, so the stamp never repeats or goes back.
+        const std::uint32_t previous = load32(m.base, 16);
+        const std::uint32_t stamp = now > previous ? now : previous + 1;
+        if (command == ControlCommand::kRestart || !was_on) store32(m.base, 16, stamp);
       }
       out.state.on = load32(m.base, 12) != 0;
       out.state.timestamp = load32(m.base, 16);

@@ -4,24 +4,13 @@
 
 #include "npuprobe/store/log.h"
 #include "real_dlsym.h"
+#include "sibling_library.h"
 
 namespace npuprobe::preload {
 namespace {
 
 using store::log_message;
 using store::LogLevel;
-
-// The plugin sits next to libnpuprobe.so (build/lib/ or the install's lib/).
-std::string plugin_path() {
-  Dl_info info;
-  if (dladdr(reinterpret_cast<void *>(&plugin_path), &info) == 0 || info.dli_fname == nullptr) {
-    return "libnpuprobe-exposer.so";
-  }
-  std::string self = info.dli_fname;
-  const std::size_t slash = self.rfind('/');
-  return (slash == std::string::npos ? std::string() : self.substr(0, slash + 1)) +
-         "libnpuprobe-exposer.so";
-}
 
 }  // namespace
 
@@ -32,7 +21,7 @@ EmbeddedExposer::EmbeddedExposer(std::string listen, std::string folder,
 bool EmbeddedExposer::load_plugin() noexcept {
   if (plugin_tried_) return start_ != nullptr;
   plugin_tried_ = true;
-  const std::string path = plugin_path();
+  const std::string path = sibling_library_path("libnpuprobe-exposer.so");
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     log_message(LogLevel::kWarn, "no embedded /metrics server (%s); the store folder %s is "

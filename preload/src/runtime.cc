@@ -9,6 +9,7 @@
 
 #include "aclnn_thunks.h"
 #include "capture_streams.h"
+#include "config_file.h"
 #include "embedded_exposer.h"
 #include "hook.h"
 #include "npuprobe/store/log.h"
@@ -41,6 +42,7 @@ struct Runtime {
   SelfMetrics *self = nullptr;
   EmbeddedExposer *exposer = nullptr;
   RuntimeSwitch *runtime_switch = nullptr;
+  config::Config *config = nullptr;  // the YAML/JSON snapshot, when a file is named
   std::uint32_t api_ids[kHookCount] = {};
 };
 
@@ -91,9 +93,21 @@ void at_exit() {
 // `npuprobe restart`: what can change in a running process is re-read (the log level today;
 // the store folder, format and flush interval stay for the process's life).
 void reload_settings() {
-  const Settings fresh = read_settings();
+  Runtime &r = *g_runtime_ptr;
+  Settings fresh = read_settings();
+  if (r.config != nullptr) {
+    config::LoadResult loaded;
+    if (load_config_file(r.config, &loaded)) {
+      *r.config = loaded.config;
+      apply_config(loaded.config, &fresh);
+      log_message(LogLevel::kInfo, "configuration generation %llu applied%s",
+                  static_cast<unsigned long long>(loaded.config.generation),
+                  loaded.kept_last_good ? " (a file was unusable: the last good one is kept)"
+                                        : "");
+    }
+  }
   store::set_log_level(fresh.log_level);
-  g_runtime_ptr->settings.log_level = fresh.log_level;
+  r.settings.log_level = fresh.log_level;
 }
 
 std::string store_folder(const Settings &s) {
@@ -127,6 +141,15 @@ bool start_everything() {
   Runtime &r = *g_runtime_ptr;
   r.settings = read_settings();
   store::set_log_level(r.settings.log_level);
+  if (config_file_named()) {
+    config::LoadResult loaded;
+    if (load_config_file(nullptr, &loaded)) {
+      r.config = new config::Config(loaded.config);
+      apply_config(loaded.config, &r.settings);
+      store::set_log_level(r.settings.log_level);
+    }
+  }
+  if (!r.settings.start_on) g_measuring.store(false, std::memory_order_relaxed);
   if (r.settings.disabled) {
     log_message(LogLevel::kInfo, "NPUPROBE_DISABLE=1: every call is forwarded untouched");
     return false;
@@ -138,6 +161,7 @@ bool start_everything() {
   options.metric_prefix = r.settings.metric_prefix;
   options.dp = r.settings.dp;
   options.op_label = r.settings.op_label;
+  options.min_launches_per_step = r.settings.min_launches_per_step;
   r.probes = new probes::Probes(*r.registry, options);
   for (int i = 0; i < kHookCount; ++i) {
     r.api_ids[i] = r.probes->register_api(hook_name(static_cast<HookId>(i)));

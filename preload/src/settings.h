@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "npuprobe/store/log.h"
@@ -20,6 +21,8 @@ struct Settings {
   std::string dp = "0";                     // VLLM_DP_RANK, DP(\d+) in the process name, 0
   std::string metric_prefix = "vllm_profiling_";
   bool op_label = false;                    // NPUPROBE_OP_LABEL=1
+  std::uint32_t min_launches_per_step = 1;  // config phases.min_launches_per_step
+  bool start_on = true;                     // config `enabled`: the switch's state at start
 };
 
 // Reads the environment. Bad values keep the default and are logged (tagged npuprobe).

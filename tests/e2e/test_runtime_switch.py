@@ -151,3 +151,73 @@ class RuntimeSwitchTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ConfigFileTest(unittest.TestCase):
+    """NPUPROBE_CONFIG: the YAML decides prefix, step minimum and log level (loaded through
+    libnpuprobe-config.so); `npuprobe restart` applies a changed file to a running process."""
+
+    def setUp(self):
+        self.prefix = f"/npuprobe_test_{os.getpid()}_config"
+        self.tmp = tempfile.TemporaryDirectory()
+        self.yaml = os.path.join(self.tmp.name, "npuprobe.yaml")
+
+    def tearDown(self):
+        for what in ("control", "semaphore"):
+            try:
+                os.unlink(shm_path(self.prefix, what))
+            except FileNotFoundError:
+                pass
+        self.tmp.cleanup()
+
+    def write_yaml(self, text):
+        with open(self.yaml, "w") as f:
+            f.write(text)
+
+    def test_yaml_is_applied_and_reloaded_on_restart(self):
+        self.write_yaml("metric_prefix: 'custom_'\nphases:\n  min_launches_per_step: 3\n"
+                        "logging:\n  level: info\n")
+        folder = os.path.join(self.tmp.name, "store")
+        os.mkdir(folder)
+        extra = {"NPUPROBE_CONFIG": self.yaml, "MS_SERVICE_METRIC_SHM_PREFIX": self.prefix}
+        proc = subprocess.run([NPU_SIM, "--steps", "5", "--launches", "2"],
+                              env=preload_env(folder, extra), capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        text = dump(folder).text
+        self.assertIn("custom_npu:launches_total", text)
+        self.assertNotIn("vllm_profiling_", text)
+        steps = [l for l in text.splitlines() if l.startswith("custom_npu:steps_total")]
+        self.assertEqual([float(l.split()[-1]) for l in steps], [0.0],
+                         "2 launches per step < min_launches_per_step 3")
+
+        self.write_yaml("logging:\n  level: info\n")
+        sim = subprocess.Popen([NPU_SIM, "--steps", "3000", "--launches", "2", "--host-gap-us",
+                                "1000"], env=preload_env(folder, extra), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+        env = dict(os.environ, MS_SERVICE_METRIC_SHM_PREFIX=self.prefix)
+        try:
+            time.sleep(0.5)
+            subprocess.run([CLI, "on"], env=env, check=True, capture_output=True, timeout=30)
+            time.sleep(0.4)
+            self.write_yaml("logging:\n  level: warn\n")
+            subprocess.run([CLI, "restart"], env=env, check=True, capture_output=True, timeout=30)
+            time.sleep(0.4)
+            subprocess.run([CLI, "off"], env=env, check=True, capture_output=True, timeout=30)
+            time.sleep(0.4)
+        finally:
+            sim.kill()
+            _, stderr = sim.communicate(timeout=30)
+        self.assertIn("configuration generation 2 applied", stderr)
+        after = stderr.split("configuration generation 2 applied", 1)[1]
+        self.assertNotIn("runtime switch: OFF", after, "level warn: info lines are gone")
+
+    def test_a_malformed_file_is_reported_and_defaults_apply(self):
+        self.write_yaml("store: [unclosed\n")
+        with tempfile.TemporaryDirectory() as folder:
+            proc = subprocess.run([NPU_SIM, "--steps", "4", "--launches", "2"],
+                                  env=preload_env(folder, {"NPUPROBE_CONFIG": self.yaml}),
+                                  capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn(self.yaml, proc.stderr)
+            self.assertEqual(dump(folder).value("npu:steps_total"), 4)

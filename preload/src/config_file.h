@@ -1,0 +1,21 @@
+// The YAML / msserviceprofiler JSON configuration, loaded through libnpuprobe-config.so (which
+// carries yaml-cpp, so that libnpuprobe.so does not) when NPUPROBE_CONFIG or
+// SERVICE_PROF_CONFIG_PATH names a file. Cold: start-up and `npuprobe restart`.
+#pragma once
+
+#include "npuprobe/config/config.h"
+#include "settings.h"
+
+namespace npuprobe::preload {
+
+bool config_file_named() noexcept;
+
+// First load (last_good null) or reload. False when the plugin cannot be loaded (logged once).
+// Every diagnostic is logged, tagged npuprobe.
+bool load_config_file(const config::Config *last_good, config::LoadResult *result) noexcept;
+
+// What the snapshot decides for this process (the environment already took precedence inside
+// the loader).
+void apply_config(const config::Config &config, Settings *settings);
+
+}  // namespace npuprobe::preload
