@@ -16,7 +16,6 @@ bool parse_integer(std::string_view text, long long *out);
 bool parse_number(std::string_view text, double *out);
 // true/false/yes/no/on/off (any case) and 1/0.
 bool parse_bool(std::string_view text, bool *out);
-bool parse_log_level(std::string_view text, store::LogLevel *out);
 // "off" or host:port with a decimal port 0..65535 (host may be empty or [v6]).
 bool valid_listen(std::string_view text);
 

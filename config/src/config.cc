@@ -11,6 +11,7 @@
 
 #include "checks.h"
 #include "npuprobe/config/loaders.h"
+#include "npuprobe/store/metric_name.h"
 
 namespace npuprobe::config {
 
@@ -139,23 +140,6 @@ bool parse_bool(std::string_view text, bool *out) {
   return false;
 }
 
-bool parse_log_level(std::string_view text, store::LogLevel *out) {
-  static const struct {
-    const char *name;
-    store::LogLevel level;
-  } kLevels[] = {{"trace", store::LogLevel::kTrace}, {"debug", store::LogLevel::kDebug},
-                 {"info", store::LogLevel::kInfo},   {"warn", store::LogLevel::kWarn},
-                 {"warning", store::LogLevel::kWarn}, {"error", store::LogLevel::kError},
-                 {"off", store::LogLevel::kOff}};
-  for (const auto &l : kLevels) {
-    if (text == l.name) {
-      *out = l.level;
-      return true;
-    }
-  }
-  return false;
-}
-
 bool valid_listen(std::string_view text) {
   if (text == "off") return true;
   const std::size_t colon = text.rfind(':');
@@ -225,27 +209,8 @@ std::string bad_level(std::string_view value) {
 
 }  // namespace detail
 
-bool valid_metric_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
-    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
-
-bool valid_metric_prefix(std::string_view prefix) { return valid_metric_name(prefix); }
-
-bool valid_label_name(std::string_view name) {
-  if (name.empty() || name.substr(0, 2) == "__") return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
+// The Prometheus name rules are the store's: a prefix is valid when it is a valid name itself.
+bool valid_metric_prefix(std::string_view prefix) { return store::is_valid_metric_name(prefix); }
 
 bool parse_task_time_level(std::string_view text, TaskTimeLevel *level, int *duration_s) {
   if (text.empty()) {
@@ -354,7 +319,7 @@ void apply_environment(const Environment &environment, Config &config,
     }
   }
   if (const std::string *v = environment.get("NPUPROBE_LOG_LEVEL")) {
-    if (parse_log_level(*v, &config.logging.level)) {
+    if (store::parse_log_level(*v, &config.logging.level)) {
       used.push_back("NPUPROBE_LOG_LEVEL");
     } else {
       report("NPUPROBE_LOG_LEVEL", not_one_of(*v, kLogLevelChoices));

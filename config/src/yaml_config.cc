@@ -8,6 +8,7 @@
 
 #include "checks.h"
 #include "npuprobe/config/loaders.h"
+#include "npuprobe/store/metric_name.h"
 
 namespace npuprobe::config {
 namespace {
@@ -121,7 +122,7 @@ class YamlLayer {
                                    const YAML::Node &n, int l) {
           if (k == "level") {
             std::string s;
-            if (string(n, p, l, &s) && !detail::parse_log_level(s, &config_.logging.level)) {
+            if (string(n, p, l, &s) && !store::parse_log_level(s, &config_.logging.level)) {
               report(l, p, detail::not_one_of(s, detail::kLogLevelChoices));
             }
           } else if (k == "file") {
@@ -274,7 +275,7 @@ class YamlLayer {
     each(node, path, [&](const std::string &key, const std::string &p, const YAML::Node &v,
                          int l) {
       std::string value;
-      if (!valid_label_name(key)) {
+      if (!store::is_valid_label_name(key)) {
         report(l, p, quoted(key) + " is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, "
                                    "not starting with __)");
       } else if (string(v, p, l, &value)) {
@@ -289,7 +290,7 @@ class YamlLayer {
     if (!node.IsMap()) return wrong_type(node, path, line, "a map");
     each(node, path, [&](const std::string &family, const std::string &p, const YAML::Node &v,
                          int l) {
-      if (!valid_metric_name(family)) {
+      if (!store::is_valid_metric_name(family)) {
         report(l, p, quoted(family) + " is not a valid metric family name "
                                       "([a-zA-Z_:][a-zA-Z0-9_:]*)");
         return true;

@@ -17,23 +17,6 @@ const char *env(const char *name) {
   return value != nullptr && value[0] != '\0' ? value : nullptr;
 }
 
-bool parse_log_level(const std::string &text, LogLevel *out) {
-  static const struct {
-    const char *name;
-    LogLevel level;
-  } kLevels[] = {{"trace", LogLevel::kTrace}, {"debug", LogLevel::kDebug},
-                 {"info", LogLevel::kInfo},   {"warn", LogLevel::kWarn},
-                 {"warning", LogLevel::kWarn}, {"error", LogLevel::kError},
-                 {"off", LogLevel::kOff}};
-  for (const auto &l : kLevels) {
-    if (text == l.name) {
-      *out = l.level;
-      return true;
-    }
-  }
-  return false;
-}
-
 // The process name as ms_service_metric sees it: the command line, arguments joined.
 std::string process_name() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
@@ -67,7 +50,7 @@ Settings read_settings() {
   Settings s;
   s.disabled = disabled_by_environment();
   if (const char *level = env("NPUPROBE_LOG_LEVEL")) {
-    if (!parse_log_level(level, &s.log_level)) {
+    if (!store::parse_log_level(level, &s.log_level)) {
       log_message(LogLevel::kWarn, "NPUPROBE_LOG_LEVEL=%s is not trace..off; using info", level);
     }
   }

@@ -55,4 +55,21 @@ const char *to_string(LogLevel level) {
   return "?";
 }
 
+bool parse_log_level(std::string_view text, LogLevel *out) {
+  static const struct {
+    const char *name;
+    LogLevel level;
+  } kLevels[] = {{"trace", LogLevel::kTrace}, {"debug", LogLevel::kDebug},
+                 {"info", LogLevel::kInfo},   {"warn", LogLevel::kWarn},
+                 {"warning", LogLevel::kWarn}, {"error", LogLevel::kError},
+                 {"off", LogLevel::kOff}};
+  for (const auto &l : kLevels) {
+    if (text == l.name) {
+      *out = l.level;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace npuprobe::store

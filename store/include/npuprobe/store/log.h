@@ -3,6 +3,8 @@
 // the preload or the CLI installs its own (e.g. spdlog) with set_log_sink().
 #pragma once
 
+#include <string_view>
+
 namespace npuprobe::store {
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kOff };
@@ -19,5 +21,8 @@ LogLevel log_level();
 void log_message(LogLevel level, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 const char *to_string(LogLevel level);
+// "trace" | "debug" | "info" | "warn" | "warning" | "error" | "off"; false (and *out untouched)
+// otherwise. Shared by the environment (NPUPROBE_LOG_LEVEL) and the config file.
+bool parse_log_level(std::string_view text, LogLevel *out);
 
 }  // namespace npuprobe::store
