@@ -81,11 +81,4 @@ void *bind_aclnn_thunk(const char *name, void *target) noexcept {
   return reinterpret_cast<void *>(kThunks[static_cast<std::size_t>(slot)]);
 }
 
-void reset_aclnn_thunk_ids() noexcept {
-  for (ThunkEntry &e : g_entries) {
-    e.op_id.store(0, std::memory_order_relaxed);
-    e.api_id.store(0, std::memory_order_relaxed);
-  }
-}
-
 }  // namespace npuprobe::preload

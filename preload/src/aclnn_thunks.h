@@ -20,7 +20,4 @@ bool is_aclnn_launch_name(const char *name) noexcept;
 // The thunk for (name, target), or null when the table is full. Cold, lock-free.
 void *bind_aclnn_thunk(const char *name, void *target) noexcept;
 
-// Forget nothing, but let op ids be registered again (a fork child's probes start empty).
-void reset_aclnn_thunk_ids() noexcept;
-
 }  // namespace npuprobe::preload

@@ -74,7 +74,7 @@ void after_fork_in_child() {
   g_runtime_ptr->publisher->reset_after_fork();
   g_runtime_ptr->probes->reset_after_fork();
   if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->forget_after_fork();
-  reset_aclnn_thunk_ids();
+  // Op and api ids of the aclnn thunks stay valid: the probes keep their names across fork.
   g_capture_streams.clear();
   if (g_runtime_state.load() == static_cast<int>(RuntimeState::kRunning)) {
     set_state(RuntimeState::kForked);
