@@ -107,6 +107,15 @@ struct Hook<Id, R (*)(A...), Body> {
 #define NPUPROBE_API extern "C" __attribute__((visibility("default")))
 #define NPUPROBE_STRIP(...) __VA_ARGS__
 
+// The HookEntry dlsym consults for `name` (after its npuprobe_wrap_ and hook_ are defined).
+#define NPUPROBE_HOOK_ENTRY(name)                                                             \
+  static void *exported_##name() { return reinterpret_cast<void *>(&npuprobe_wrap_##name); } \
+  namespace npuprobe::preload {                                                               \
+  extern const HookEntry entry_##name;                                                        \
+  const HookEntry entry_##name = {#name, &exported_##name, &hook_##name::next_erased,         \
+                                  &hook_##name::bind};                                        \
+  }
+
 // Defines the exported wrapper of ACL function `name` and its HookEntry; the braces that
 // follow are the body, with `real` (the function to call) and `caller` (return address) in
 // scope besides the parameters. The exported name is an alias of a hidden function: inside
@@ -120,12 +129,7 @@ struct Hook<Id, R (*)(A...), Body> {
     return hook_##name::call(__builtin_return_address(0), NPUPROBE_STRIP ARGS);              \
   }                                                                                           \
   NPUPROBE_API R name PARAMS __attribute__((alias("npuprobe_wrap_" #name)));                 \
-  static void *exported_##name() { return reinterpret_cast<void *>(&npuprobe_wrap_##name); } \
-  namespace npuprobe::preload {                                                               \
-  extern const HookEntry entry_##name;                                                        \
-  const HookEntry entry_##name = {#name, &exported_##name, &hook_##name::next_erased,         \
-                                  &hook_##name::bind};                                        \
-  }                                                                                           \
+  NPUPROBE_HOOK_ENTRY(name)                                                                   \
   static R body_##name(decltype(&::name) real, const void *caller, NPUPROBE_STRIP PARAMS)
 
 // The same for a function without parameters.
@@ -137,10 +141,5 @@ struct Hook<Id, R (*)(A...), Body> {
     return hook_##name::call(__builtin_return_address(0));                                    \
   }                                                                                           \
   NPUPROBE_API R name(void) __attribute__((alias("npuprobe_wrap_" #name)));                  \
-  static void *exported_##name() { return reinterpret_cast<void *>(&npuprobe_wrap_##name); } \
-  namespace npuprobe::preload {                                                               \
-  extern const HookEntry entry_##name;                                                        \
-  const HookEntry entry_##name = {#name, &exported_##name, &hook_##name::next_erased,         \
-                                  &hook_##name::bind};                                        \
-  }                                                                                           \
+  NPUPROBE_HOOK_ENTRY(name)                                                                   \
   static R body_##name(decltype(&::name) real, const void *caller)
