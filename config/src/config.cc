@@ -75,7 +75,7 @@ const char *to_string(TaskTimeLevel level) { return level == TaskTimeLevel::kL1 
 
 namespace detail {
 
-const char kLogLevelChoices[] = "trace, debug, info, warn, error, off";
+const char kLogLevelChoices[] = "trace, debug, info, warn, error, critical, off";
 const char kFormatChoices[] = "auto, v1, v2";
 
 bool parse_integer(std::string_view text, long long *out) {

@@ -438,7 +438,7 @@ TEST_F(ConfigTest, EnvironmentValidationMessages) {
                   "environment: NPUPROBE_LISTEN: \"localhost\" is not host:port (port 0..65535) "
                   "or off",
                   "environment: NPUPROBE_LOG_LEVEL: \"loud\" is not one of trace, debug, info, "
-                  "warn, error, off",
+                  "warn, error, critical, off",
                   "environment: NPUPROBE_OP_LABEL: \"true\" is not 0 or 1"));
   EXPECT_EQ(r.config.store.flush_interval_ms, 500);
   EXPECT_EQ(r.config.exposer.listen, "127.0.0.1:9464");
@@ -543,7 +543,7 @@ logging: {level: verbose}
                           "<dir>/npuprobe.yaml:10: task_time.level: \"L1,1000\" is not L0 or L1, "
                           "optionally followed by ,N or ;N (N = 1..999 s)",
                           "<dir>/npuprobe.yaml:11: logging.level: \"verbose\" is not one of "
-                          "trace, debug, info, warn, error, off"));
+                          "trace, debug, info, warn, error, critical, off"));
 }
 
 TEST_F(ConfigTest, BucketsMustBeSortedFiniteAndNonEmpty) {
