@@ -80,7 +80,7 @@ void BM_PublisherFlush(benchmark::State &state) {
         registry.add_family(histogram_spec("flush_latency", "h", {"api"}, kBounds));
     for (int s = 0; s < state.range(0); ++s)
       registry.observe(registry.histogram(family, {std::to_string(s)}), 1e-4);
-    Publisher publisher(registry, {{dir, FormatPreference::kV2, ""}});
+    Publisher publisher(registry, {{dir, FormatPreference::kV2, "", {}}});
     publisher.flush_now();
     for (auto _ : state) publisher.flush_now();
     state.counters["entries"] = static_cast<double>(state.range(0) * 15);

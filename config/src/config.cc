@@ -77,6 +77,18 @@ namespace detail {
 
 const char kLogLevelChoices[] = "trace, debug, info, warn, error, critical, off";
 const char kFormatChoices[] = "auto, v1, v2";
+const char kReservedLabelList[] =
+    "dp, device, api, code, op, reason, type, version, format, mode, le, quantile";
+
+bool is_reserved_label_name(std::string_view name) {
+  std::string_view list = kReservedLabelList;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(", ");
+    if (list.substr(0, comma) == name) return true;
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 2);
+  }
+  return false;
+}
 
 bool parse_integer(std::string_view text, long long *out) {
   if (text.empty() || text.size() > 40) return false;

@@ -278,6 +278,9 @@ class YamlLayer {
       if (!store::is_valid_label_name(key)) {
         report(l, p, quoted(key) + " is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, "
                                    "not starting with __)");
+      } else if (detail::is_reserved_label_name(key)) {
+        report(l, p, quoted(key) + " is a label npuprobe's metrics already carry (" +
+                         std::string(detail::kReservedLabelList) + ")");
       } else if (string(v, p, l, &value)) {
         config_.labels[key] = value;
       }

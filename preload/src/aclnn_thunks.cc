@@ -6,6 +6,7 @@
 #include <cstring>
 #include <utility>
 
+#include "hook_groups.h"
 #include "instrument.h"
 #include "npu/aclnn_api.h"
 
@@ -29,6 +30,7 @@ template <int I>
 aclnnStatus thunk(void *workspace, uint64_t size, aclOpExecutor *executor, aclrtStream stream) {
   ThunkEntry &e = g_entries[I];
   SecondStage real = e.target.load(std::memory_order_acquire);
+  if (__builtin_expect(!hook_on(kAclnnBit), 0)) return real(workspace, size, executor, stream);
   return measure_launch(
       LaunchKind{probes::LaunchApi::kAclnn, &e.op_id, &e.api_id, e.name}, stream,
       [&] { return real(workspace, size, executor, stream); });

@@ -63,9 +63,12 @@ void apply_config(const config::Config &c, Settings *s) {
   s->flush_interval = std::chrono::milliseconds(c.store.flush_interval_ms);
   s->listen = c.exposer.listen;
   s->log_level = c.logging.level;
+  s->log_file = c.logging.file;
   s->op_label = c.op_label;
   s->min_launches_per_step = static_cast<std::uint32_t>(c.phases.min_launches_per_step);
   s->start_on = c.enabled;
+  s->labels = c.labels;
+  s->buckets = c.buckets;
   if (!c.dp.empty()) s->dp = c.dp;
 }
 

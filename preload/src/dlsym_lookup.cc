@@ -6,6 +6,7 @@
 
 #include "aclnn_thunks.h"
 #include "hook.h"
+#include "hook_groups.h"
 #include "op_libraries.h"
 #include "real_dlsym.h"
 #include "settings.h"
@@ -36,7 +37,7 @@ void *wrap(const char *name, void *target) {
     void *bound = hook->bind(target);
     return bound != nullptr ? bound : target;
   }
-  if (is_aclnn_launch_name(name)) {
+  if (is_aclnn_launch_name(name) && !aclnn_op_skipped(name)) {
     g_op_libraries.rescan();  // the library that defines it is loaded now
     void *thunk = bind_aclnn_thunk(name, target);
     return thunk != nullptr ? thunk : target;
@@ -72,6 +73,9 @@ void *npuprobe_dlsym_lookup(void *handle, const char *name, const void *caller) 
   DlsymFn real = real_dlsym();
   if (real == nullptr) return nullptr;
   void *target = handle == RTLD_DEFAULT ? lookup_default(name, caller) : real(handle, name);
-  if (target == nullptr || name == nullptr || disabled_by_environment()) return target;
+  if (target == nullptr || name == nullptr || disabled_by_environment() ||
+      !g_wrap_dlsym_results.load(std::memory_order_relaxed)) {
+    return target;
+  }
   return wrap(name, target);
 }

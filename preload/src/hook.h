@@ -12,6 +12,7 @@
 
 #include <atomic>
 
+#include "hook_groups.h"
 #include "hook_list.h"
 #include "real_dlsym.h"
 
@@ -48,6 +49,7 @@ struct Hook<Id, R (*)(A...), Body> {
   static R call(const void *caller, A... args) {
     Fn real = next();
     if (__builtin_expect(real == nullptr, 0)) return static_cast<R>(kMissingFunctionResult);
+    if (__builtin_expect(!hook_on(Id), 0)) return real(args...);  // hooks config: off
     return Body(real, caller, args...);
   }
 
@@ -85,8 +87,9 @@ struct Hook<Id, R (*)(A...), Body> {
  private:
   template <int Slot>
   static R bound(A... args) {
-    return Body(slots_[Slot].load(std::memory_order_acquire), __builtin_return_address(0),
-                args...);
+    Fn real = slots_[Slot].load(std::memory_order_acquire);
+    if (__builtin_expect(!hook_on(Id), 0)) return real(args...);
+    return Body(real, __builtin_return_address(0), args...);
   }
   static Fn bound_thunk(int slot) {
     static_assert(kBoundSlots == 4, "one thunk per slot");

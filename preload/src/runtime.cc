@@ -12,6 +12,8 @@
 #include "config_file.h"
 #include "embedded_exposer.h"
 #include "hook.h"
+#include "hook_groups.h"
+#include "log_sink.h"
 #include "npuprobe/store/log.h"
 #include "npuprobe/store/private_folder.h"
 #include "npuprobe/store/publisher.h"
@@ -55,12 +57,14 @@ void set_state(RuntimeState state) {
 }
 
 void before_fork() {
+  log_sink_before_fork();
   if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
   g_runtime_ptr->publisher->prepare_fork();
   g_runtime_ptr->registry->prepare_fork();
 }
 
 void after_fork_in_parent() {
+  log_sink_after_fork();
   if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
   g_runtime_ptr->registry->resume_after_fork_in_parent();
   g_runtime_ptr->publisher->resume_after_fork_in_parent();
@@ -69,6 +73,8 @@ void after_fork_in_parent() {
 // The child must never publish the parent's counts: everything restarts from zero under the
 // child's pid, and its publisher thread starts on its first ACL call.
 void after_fork_in_child() {
+  log_sink_after_fork();
+  store::reset_log_after_fork();
   if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
   g_runtime_ptr->registry->reset_after_fork();
   g_runtime_ptr->publisher->reset_after_fork();
@@ -88,10 +94,29 @@ void at_exit() {
   set_state(RuntimeState::kOff);
   g_runtime_ptr->publisher->stop();  // joins the publisher thread: the exposer is ours alone now
   if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->stop();
+  store::report_suppressed_log_lines();
 }
 
-// `npuprobe restart`: what can change in a running process is re-read (the log level today;
-// the store folder, format and flush interval stay for the process's life).
+// The settings a running process cannot change: they name its files or shape its series.
+std::string fixed_for_life_changes(const Settings &now, const Settings &fresh) {
+  std::string changed;
+  const auto note = [&](bool differs, const char *key) {
+    if (differs) changed += changed.empty() ? key : std::string(", ") + key;
+  };
+  note(now.metric_prefix != fresh.metric_prefix, "metric_prefix");
+  note(now.labels != fresh.labels, "labels");
+  note(now.buckets != fresh.buckets, "buckets");
+  note(now.directory != fresh.directory, "store.dir");
+  note(now.format != fresh.format, "store.format");
+  note(now.flush_interval != fresh.flush_interval, "store.flush_interval_ms");
+  note(now.listen != fresh.listen, "exposer.listen");
+  note(now.op_label != fresh.op_label, "op_label");
+  note(now.dp != fresh.dp, "dp");
+  return changed;
+}
+
+// `npuprobe restart`: what can change in a running process is applied (log level and file,
+// hooks, phases.min_launches_per_step); the rest is said to need a new process.
 void reload_settings() {
   Runtime &r = *g_runtime_ptr;
   Settings fresh = read_settings();
@@ -100,6 +125,7 @@ void reload_settings() {
     if (load_config_file(r.config, &loaded)) {
       *r.config = loaded.config;
       apply_config(loaded.config, &fresh);
+      apply_hooks_config(loaded.config.hooks);
       log_message(LogLevel::kInfo, "configuration generation %llu applied%s",
                   static_cast<unsigned long long>(loaded.config.generation),
                   loaded.kept_last_good ? " (a file was unusable: the last good one is kept)"
@@ -107,7 +133,16 @@ void reload_settings() {
     }
   }
   store::set_log_level(fresh.log_level);
+  install_log_sink(fresh.log_file);
+  r.probes->set_min_launches_per_step(fresh.min_launches_per_step);
+  const std::string fixed = fixed_for_life_changes(r.settings, fresh);
+  if (!fixed.empty()) {
+    log_message(LogLevel::kWarn, "configuration reload: %s changed; applies to new processes only",
+                fixed.c_str());
+  }
   r.settings.log_level = fresh.log_level;
+  r.settings.log_file = fresh.log_file;
+  r.settings.min_launches_per_step = fresh.min_launches_per_step;
 }
 
 std::string store_folder(const Settings &s) {
@@ -146,9 +181,11 @@ bool start_everything() {
     if (load_config_file(nullptr, &loaded)) {
       r.config = new config::Config(loaded.config);
       apply_config(loaded.config, &r.settings);
+      apply_hooks_config(loaded.config.hooks);
       store::set_log_level(r.settings.log_level);
     }
   }
+  install_log_sink(r.settings.log_file);
   if (!r.settings.start_on) g_measuring.store(false, std::memory_order_relaxed);
   if (r.settings.disabled) {
     log_message(LogLevel::kInfo, "NPUPROBE_DISABLE=1: every call is forwarded untouched");
@@ -162,6 +199,7 @@ bool start_everything() {
   options.dp = r.settings.dp;
   options.op_label = r.settings.op_label;
   options.min_launches_per_step = r.settings.min_launches_per_step;
+  options.buckets = r.settings.buckets;
   r.probes = new probes::Probes(*r.registry, options);
   for (int i = 0; i < kHookCount; ++i) {
     r.api_ids[i] = r.probes->register_api(hook_name(static_cast<HookId>(i)));
@@ -171,12 +209,14 @@ bool start_everything() {
     r.exposer = new EmbeddedExposer(r.settings.listen, folder, r.settings.format);
   }
   store::PublisherOptions publisher_options;
-  publisher_options.store = {folder, r.settings.format, ""};
+  publisher_options.store = {folder, r.settings.format, "",
+                             {r.settings.labels.begin(), r.settings.labels.end()}};
   publisher_options.interval = r.settings.flush_interval;
   r.runtime_switch = new RuntimeSwitch(config::control_prefix_from_environment());
   r.runtime_switch->poll();  // an OFF switch applies from the first call on
   publisher_options.before_flush = [] {
     if (g_runtime_ptr->runtime_switch->poll()) reload_settings();
+    store::report_suppressed_log_lines();
     g_runtime_ptr->probes->before_flush();
     if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->try_serve();
   };

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "npuprobe/store/log.h"
 #include "npuprobe/store/metric_types.h"
@@ -18,11 +20,15 @@ struct Settings {
   std::chrono::milliseconds flush_interval{500};                    // NPUPROBE_FLUSH_MS
   std::string listen = "127.0.0.1:9464";    // NPUPROBE_LISTEN ("off" disables)
   store::LogLevel log_level = store::LogLevel::kInfo;  // NPUPROBE_LOG_LEVEL
+  std::string log_file;                     // config logging.file; "" = stderr
   std::string dp = "0";                     // VLLM_DP_RANK, DP(\d+) in the process name, 0
   std::string metric_prefix = "vllm_profiling_";
   bool op_label = false;                    // NPUPROBE_OP_LABEL=1
   std::uint32_t min_launches_per_step = 1;  // config phases.min_launches_per_step
   bool start_on = true;                     // config `enabled`: the switch's state at start
+  // Config `labels` and `buckets`: they shape the series, so they stay for the process's life.
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::vector<double>> buckets;
 };
 
 // Reads the environment. Bad values keep the default and are logged (tagged npuprobe).

@@ -1,6 +1,9 @@
 #include "metric_families.h"
 
+#include <set>
 #include <vector>
+
+#include "npuprobe/store/log.h"
 
 namespace npuprobe::probes {
 namespace {
@@ -40,7 +43,14 @@ MetricFamilies::MetricFamilies(store::MetricRegistry &registry, const ProbeOptio
   const std::string &p = options.metric_prefix;
   const std::vector<std::string> device{"dp", "device"};
   const std::vector<std::string> api{"dp", "device", "api"};
+  std::set<std::string> unused_buckets;
+  for (const auto &[family, edges] : options.buckets) unused_buckets.insert(family);
   const auto add = [&](store::FamilySpec spec) {
+    if (auto custom = options.buckets.find(spec.name);
+        custom != options.buckets.end() && spec.type == store::MetricType::kHistogram) {
+      spec.bucket_bounds = custom->second;
+      unused_buckets.erase(spec.name);
+    }
     spec.name = p + spec.name;
     return registry_.add_family(spec);
   };
@@ -92,6 +102,12 @@ MetricFamilies::MetricFamilies(store::MetricRegistry &registry, const ProbeOptio
     f.op_launch_latency =
         add(histogram_spec("npu:op_launch_latency", "Host time inside one launch of an aclnn op",
                            op, bounds(kCallSeconds)));
+  }
+  if (!options.op_label) unused_buckets.erase("npu:op_launch_latency");  // exists with op_label
+  for (const std::string &family : unused_buckets) {
+    store::log_message(store::LogLevel::kWarn,
+                       "buckets.%s: npuprobe has no histogram of that name (ignored)",
+                       family.c_str());
   }
 }
 

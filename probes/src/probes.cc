@@ -74,6 +74,10 @@ void Probes::before_flush() noexcept {
       });
 }
 
+void Probes::set_min_launches_per_step(std::uint32_t min_launches) noexcept {
+  state_->steps.set_min_launches(min_launches);
+}
+
 void Probes::reset_after_fork() noexcept {
   State &s = *state_;
   // Only this thread exists in the child. Handles stay (the registry keeps its series); a

@@ -31,12 +31,13 @@ StepTracker::Closed StepTracker::close_event(int device, const void *event, std:
   if (value == 0) return close_all(device, t0_ns, t1_ns);
   const int recorder = static_cast<int>(value & 0xff);
   const std::uint64_t cut_id = (value >> 8) - 1;
-  return {recorder, devices_[recorder].close_through(cut_id, t0_ns, t1_ns, min_launches_)};
+  return {recorder, devices_[recorder].close_through(cut_id, t0_ns, t1_ns,
+                                       min_launches_.load(std::memory_order_relaxed))};
 }
 
 StepTracker::Closed StepTracker::close_all(int device, std::uint64_t t0_ns,
                                            std::uint64_t t1_ns) noexcept {
-  return {device, devices_[device].close_all(t0_ns, t1_ns, min_launches_)};
+  return {device, devices_[device].close_all(t0_ns, t1_ns, min_launches_.load(std::memory_order_relaxed))};
 }
 
 void StepTracker::reset() noexcept {

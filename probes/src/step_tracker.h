@@ -2,6 +2,8 @@
 // closes the steps of the device that recorded it, up to the moment it was recorded.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #include "atomic_pointer_map.h"
@@ -34,6 +36,12 @@ class StepTracker {
                      std::uint64_t t1_ns) noexcept;
   Closed close_all(int device, std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept;
 
+  // `npuprobe restart` with a new phases.min_launches_per_step: applies to waits from now on.
+  void set_min_launches(std::uint32_t min_launches_per_step) noexcept {
+    min_launches_.store(std::max<std::uint64_t>(1, min_launches_per_step),
+                        std::memory_order_relaxed);
+  }
+
   void reset() noexcept;
 
  private:
@@ -42,7 +50,7 @@ class StepTracker {
     return (cut_id + 1) << 8 | static_cast<std::uint64_t>(device);
   }
 
-  const std::uint64_t min_launches_;
+  std::atomic<std::uint64_t> min_launches_;
   DeviceSteps devices_[kMaxDevices];
   AtomicPointerMap<kEventCapacity> events_;
 };

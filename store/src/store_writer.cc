@@ -12,8 +12,9 @@
 namespace npuprobe::store {
 namespace {
 
-LabelPairs labels_of(const FamilyInfo &family, const SeriesInfo &series) {
-  LabelPairs labels;
+LabelPairs labels_of(const FamilyInfo &family, const SeriesInfo &series,
+                     const LabelPairs &constant_labels) {
+  LabelPairs labels = constant_labels;
   for (std::size_t i = 0; i < family.label_names.size(); ++i) {
     labels.emplace_back(family.label_names[i], series.label_values[i]);
   }
@@ -111,7 +112,8 @@ void StoreWriter::claim_name(const std::string &name, OwnFile &file) {
 }
 
 void StoreWriter::lay_out_one(const FamilyInfo &family, const SeriesInfo &series) {
-  EntryKey key{family.name, family.name, labels_of(family, series), family.help};
+  EntryKey key{family.name, family.name, labels_of(family, series, options_.constant_labels),
+               family.help};
   if (family.type == MetricType::kCounter) {
     key.sample_name = family.name + "_total";
     add_entry("counter", false, encode_entry_key(key),

@@ -588,6 +588,17 @@ TEST_F(ConfigTest, MetricPrefixAndLabelNames) {
   EXPECT_EQ(load().config.metric_prefix, "vllm_profiling_");
 }
 
+TEST_F(ConfigTest, ConstantLabelsMayNotReuseTheMetricsOwnLabels) {
+  EXPECT_THAT(yaml_messages("labels:\n  device: x\n  le: y\n  devices: z\n"),
+              ElementsAre("<dir>/npuprobe.yaml:2: labels.device: \"device\" is a label npuprobe's "
+                          "metrics already carry (dp, device, api, code, op, reason, type, "
+                          "version, format, mode, le, quantile)",
+                          "<dir>/npuprobe.yaml:3: labels.le: \"le\" is a label npuprobe's "
+                          "metrics already carry (dp, device, api, code, op, reason, type, "
+                          "version, format, mode, le, quantile)"));
+  EXPECT_EQ(load().config.labels, (std::map<std::string, std::string>{{"devices", "z"}}));
+}
+
 TEST_F(ConfigTest, EmptySkipName) {
   EXPECT_THAT(yaml_messages("hooks:\n  skip:\n    - a\n    - \"\"\n"),
               ElementsAre("<dir>/npuprobe.yaml:4: hooks.skip[1]: must not be empty"));

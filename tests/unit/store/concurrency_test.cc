@@ -35,7 +35,7 @@ TEST(Concurrency, EightThreadsGiveExactTotalsWhilePublishedAndRead) {
       registry.histogram(registry.add_family(histogram_spec("lat", "h", {}, {1, 2, 3})), {});
   const CounterHandle counter = registry.counter(registry.add_family(counter_spec("n", "h")), {});
   Publisher publisher(registry,
-                      {{dir.path(), FormatPreference::kV2, ""}, std::chrono::milliseconds(1)});
+                      {{dir.path(), FormatPreference::kV2, "", {}}, std::chrono::milliseconds(1)});
   publisher.start();
 
   std::atomic<bool> writing{true};
@@ -96,7 +96,7 @@ TEST(Concurrency, WriterKilledAtAnyInstantLeavesAParsableFolder) {
       const FamilyId gauges =
           registry.add_family(gauge_spec("g", "h", {"id"}, GaugeMode::kLiveAll));
       Publisher publisher(registry,
-                          {{dir.path(), FormatPreference::kV1, ""}, std::chrono::milliseconds(1)});
+                          {{dir.path(), FormatPreference::kV1, "", {}}, std::chrono::milliseconds(1)});
       registry.add(registry.counter(family, {"first"}), 1);
       const char flushed = publisher.flush_now() ? '1' : '0';
       static_cast<void>(::write(first_flush[1], &flushed, 1));

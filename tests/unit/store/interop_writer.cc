@@ -47,7 +47,7 @@ bool write_own_workload(const std::string &dir, FormatPreference format) {
   const GaugeHandle peak = registry.gauge(
       registry.add_family(gauge_spec("interop_peak_bytes", "Peak.", {}, GaugeMode::kMax)), {});
   Publisher &publisher =
-      *new Publisher(registry, {{dir, format, ""}, std::chrono::milliseconds(2)});
+      *new Publisher(registry, {{dir, format, "", {}}, std::chrono::milliseconds(2)});
   publisher.start();
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {

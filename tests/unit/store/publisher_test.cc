@@ -42,7 +42,7 @@ struct Fixture {
 TEST(Publisher, WritesOwnFilesAndRemovesLiveGaugeFilesAtStop) {
   TempDir dir;
   Fixture f;
-  Publisher publisher(f.registry, {{dir.path(), FormatPreference::kV1, ""}});
+  Publisher publisher(f.registry, {{dir.path(), FormatPreference::kV1, "", {}}});
   publisher.start();
   f.registry.add(f.counter, 3);
   f.registry.set(f.gauge, 8);
@@ -57,7 +57,7 @@ TEST(Publisher, NeverStartedLeavesNoFiles) {
   TempDir dir;
   {
     Fixture f;
-    Publisher publisher(f.registry, {{dir.path(), FormatPreference::kAuto, ""}});
+    Publisher publisher(f.registry, {{dir.path(), FormatPreference::kAuto, "", {}}});
     f.registry.add(f.counter, 1);
   }
   EXPECT_TRUE(dir.file_names().empty());
@@ -66,7 +66,7 @@ TEST(Publisher, NeverStartedLeavesNoFiles) {
 TEST(Publisher, AutoFollowsPythonFilesAndSwitchesWhenTheyAppear) {
   TempDir dir;
   Fixture f;
-  Publisher publisher(f.registry, {{dir.path(), FormatPreference::kAuto, ""}});
+  Publisher publisher(f.registry, {{dir.path(), FormatPreference::kAuto, "", {}}});
   f.registry.add(f.counter, 2);
   f.registry.set(f.gauge, 4);
   ASSERT_TRUE(publisher.flush_now());
@@ -92,7 +92,7 @@ TEST(Publisher, MissingFolderIsRetriedWithoutLosingCounts) {
   TempDir parent;
   const std::string dir = parent.file("later");
   Fixture f;
-  Publisher publisher(f.registry, {{dir, FormatPreference::kV2, ""}});
+  Publisher publisher(f.registry, {{dir, FormatPreference::kV2, "", {}}});
   f.registry.add(f.counter, 5);
   EXPECT_FALSE(publisher.flush_now());
   EXPECT_FALSE(publisher.flush_now());
@@ -109,7 +109,7 @@ TEST(Publisher, MissingFolderIsRetriedWithoutLosingCounts) {
 TEST(Publisher, RemovedFileIsMadeAgain) {
   TempDir dir;
   Fixture f;
-  Publisher publisher(f.registry, {{dir.path(), FormatPreference::kV2, ""}});
+  Publisher publisher(f.registry, {{dir.path(), FormatPreference::kV2, "", {}}});
   f.registry.add(f.counter, 7);
   ASSERT_TRUE(publisher.flush_now());
   ASSERT_EQ(::unlink(dir.file(own("counter")).c_str()), 0);
@@ -124,7 +124,7 @@ TEST(Publisher, ContinuesTheFileOfAnEarlierProcessWithTheSamePid) {
     const FamilyId family = earlier.add_family(counter_spec("c", "h", {"k"}));
     earlier.add(earlier.counter(family, {"shared"}), 10);
     earlier.add(earlier.counter(family, {"only_earlier"}), 4);
-    StoreWriter writer({dir.path(), FormatPreference::kV1, ""});
+    StoreWriter writer({dir.path(), FormatPreference::kV1, "", {}});
     RegistrySnapshot snapshot;
     earlier.collect(snapshot);
     ASSERT_TRUE(writer.write(snapshot, nullptr));
@@ -132,7 +132,7 @@ TEST(Publisher, ContinuesTheFileOfAnEarlierProcessWithTheSamePid) {
   MetricRegistry registry;
   const FamilyId family = registry.add_family(counter_spec("c", "h", {"k"}));
   registry.add(registry.counter(family, {"shared"}), 1);
-  Publisher publisher(registry, {{dir.path(), FormatPreference::kV2, ""}});
+  Publisher publisher(registry, {{dir.path(), FormatPreference::kV2, "", {}}});
   ASSERT_TRUE(publisher.flush_now());
   ASSERT_TRUE(publisher.flush_now());  // carried once, not once per flush
   const FolderContents contents = collect_folder(dir.path(), FormatPreference::kV2);
@@ -149,7 +149,7 @@ TEST(Publisher, FilesGrowPastTheirFirst64KiB) {
   TempDir dir;
   MetricRegistry registry;
   const FamilyId family = registry.add_family(counter_spec("grow", "h", {"id"}));
-  Publisher publisher(registry, {{dir.path(), FormatPreference::kV2, ""}});
+  Publisher publisher(registry, {{dir.path(), FormatPreference::kV2, "", {}}});
   for (int i = 0; i < 3000; ++i) {
     registry.add(registry.counter(family, {std::string(40, 'x') + std::to_string(i)}), i);
     if (i % 500 == 0) {
@@ -172,7 +172,7 @@ TEST(Publisher, ThreadFlushesEveryInterval) {
   TempDir dir;
   Fixture f;
   Publisher publisher(f.registry,
-                      {{dir.path(), FormatPreference::kV2, ""}, std::chrono::milliseconds(5)});
+                      {{dir.path(), FormatPreference::kV2, "", {}}, std::chrono::milliseconds(5)});
   f.registry.add(f.counter, 1);
   ASSERT_TRUE(publisher.start());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -189,7 +189,7 @@ TEST(Publisher, ForkChildStartsAfreshUnderItsOwnPid) {
   TempDir dir;
   Fixture f;
   Publisher publisher(f.registry,
-                      {{dir.path(), FormatPreference::kV2, ""}, std::chrono::milliseconds(5)});
+                      {{dir.path(), FormatPreference::kV2, "", {}}, std::chrono::milliseconds(5)});
   publisher.start();
   f.registry.add(f.counter, 5);
   ASSERT_TRUE(publisher.flush_now());

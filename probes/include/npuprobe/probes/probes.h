@@ -12,7 +12,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "npuprobe/probes/events.h"
@@ -28,6 +30,9 @@ struct ProbeOptions {
   // Adds `npu:op_launches{op}` / `npu:op_launch_latency{op}` for aclnn ops (cardinality: off by
   // default).
   bool op_label = false;
+  // Bucket edges per histogram family, named without the prefix (config `buckets`); a family not
+  // listed keeps its built-in buckets. Edges strictly increasing and finite (+Inf is implicit).
+  std::map<std::string, std::vector<double>> buckets;
 };
 
 class Probes {
@@ -67,6 +72,9 @@ class Probes {
   // Cold, on the publisher thread before every flush: moves what the hot path kept in atomics
   // (memory gauges, error counters by code) into the registry.
   void before_flush() noexcept;
+  // Cold (configuration reload): the `min_launches_per_step` of ProbeOptions, for waits from now
+  // on. The other options shape the series and stay.
+  void set_min_launches_per_step(std::uint32_t min_launches) noexcept;
   // Cold, in a fork child (after the registry's reset_after_fork): forget every device's step
   // state, remembered pointers and events; the child starts from nothing.
   void reset_after_fork() noexcept;

@@ -23,6 +23,9 @@ struct StoreWriterOptions {
   // Empty: "<pid>-npu", recomputed after fork. Tests set e.g. "1001" to compare with golden
   // files. Must not contain '_' (the collector splits file names on it).
   std::string process_tag;
+  // Extra constant labels on every series (config `labels`); their names must differ from every
+  // family's own label names.
+  std::vector<std::pair<std::string, std::string>> constant_labels;
 };
 
 class StoreWriter {

@@ -71,7 +71,7 @@ bool write_golden_replay(const std::string &dir, StoreFormat format, std::string
     replay_ops(process.ops, registry, format == StoreFormat::kV2);
     StoreWriter writer({dir,
                         format == StoreFormat::kV1 ? FormatPreference::kV1 : FormatPreference::kV2,
-                        std::to_string(process.fake_pid)});
+                        std::to_string(process.fake_pid), {}});
     RegistrySnapshot snapshot;
     registry.collect(snapshot);
     if (!writer.write(snapshot, error)) return false;

@@ -1,0 +1,111 @@
+#include "hook_groups.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "aclnn_thunks.h"
+#include "hook.h"
+#include "npuprobe/config/config.h"
+#include "npuprobe/store/log.h"
+
+namespace npuprobe::preload {
+
+std::atomic<std::uint64_t> g_hook_mask{~std::uint64_t{0}};
+std::atomic<bool> g_wrap_dlsym_results{true};
+
+namespace {
+
+// Published once per apply and never freed: a dlsym on another thread may be reading the old
+// list (reloads are rare; each list is a few names).
+std::atomic<const std::vector<std::string> *> g_skip{nullptr};
+
+}  // namespace
+
+HookGroup hook_group(HookId id) noexcept {
+  switch (id) {
+    case HookId::aclInit:
+    case HookId::aclFinalize:
+    case HookId::aclrtSetDevice:
+    case HookId::aclrtResetDevice:
+    case HookId::aclmdlRICaptureBegin:
+    case HookId::aclmdlRICaptureEnd:
+      return HookGroup::kLifecycle;
+    case HookId::aclrtCreateEvent:
+    case HookId::aclrtCreateEventWithFlag:
+    case HookId::aclrtDestroyEvent:
+    case HookId::aclrtRecordEvent:  // events matter only to event waits
+    case HookId::aclrtSynchronizeEvent:
+    case HookId::aclrtSynchronizeStream:
+    case HookId::aclrtSynchronizeStreamWithTimeout:
+    case HookId::aclrtSynchronizeDevice:
+    case HookId::aclrtSynchronizeDeviceWithTimeout:
+    case HookId::aclrtMemcpy:
+    case HookId::aclmdlExecute:  // synchronous: a launch and its wait in one call
+      return HookGroup::kSync;
+    case HookId::aclrtMalloc:
+    case HookId::aclrtMallocAlign32:
+    case HookId::aclrtFree:
+    case HookId::aclrtMallocHost:
+    case HookId::aclrtFreeHost:
+    case HookId::aclrtMallocPhysical:
+    case HookId::aclrtFreePhysical:
+      return HookGroup::kMemory;
+    case HookId::aclrtMemcpyAsync:
+    case HookId::aclopExecuteV2:
+    case HookId::aclopCompileAndExecute:
+    case HookId::aclopCompileAndExecuteV2:
+    case HookId::aclmdlExecuteAsync:
+    case HookId::aclmdlRIExecuteAsync:
+    case HookId::aclrtLaunchKernel:
+    case HookId::aclrtLaunchKernelV2:
+    case HookId::aclrtLaunchKernelWithConfig:
+    case HookId::aclrtLaunchKernelWithHostArgs:
+    case HookId::kCount:
+      break;
+  }
+  return HookGroup::kLaunch;
+}
+
+void apply_hooks_config(const config::HooksConfig &hooks) {
+  const auto group_on = [&](HookGroup group) {
+    switch (group) {
+      case HookGroup::kLaunch: return hooks.launch;
+      case HookGroup::kSync: return hooks.sync;
+      case HookGroup::kMemory: return hooks.memory;
+      case HookGroup::kLifecycle: return true;
+    }
+    return true;
+  };
+  std::uint64_t mask = 0;
+  for (int i = 0; i < kHookCount; ++i) {
+    if (group_on(hook_group(static_cast<HookId>(i)))) mask |= std::uint64_t{1} << i;
+  }
+  if (hooks.launch) mask |= std::uint64_t{1} << kAclnnBit;
+  for (const std::string &name : hooks.skip) {
+    if (const HookEntry *entry = find_hook(name.c_str())) {
+      for (int i = 0; i < kHookCount; ++i) {
+        if (&hook_entry(static_cast<HookId>(i)) == entry) mask &= ~(std::uint64_t{1} << i);
+      }
+    } else if (!is_aclnn_launch_name(name.c_str())) {
+      store::log_message(store::LogLevel::kWarn,
+                         "hooks.skip: %s is neither an ACL function npuprobe wraps nor an aclnn "
+                         "op (ignored)",
+                         name.c_str());
+    }
+  }
+  g_skip.store(new std::vector<std::string>(hooks.skip), std::memory_order_release);
+  g_hook_mask.store(mask, std::memory_order_relaxed);
+  g_wrap_dlsym_results.store(hooks.dlsym, std::memory_order_relaxed);
+}
+
+bool aclnn_op_skipped(const char *name) noexcept {
+  const std::vector<std::string> *skip = g_skip.load(std::memory_order_acquire);
+  if (skip == nullptr) return false;
+  for (const std::string &s : *skip) {
+    if (std::strcmp(s.c_str(), name) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace npuprobe::preload
