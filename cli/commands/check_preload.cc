@@ -1,0 +1,127 @@
+// `npuprobe check`: the preload itself. libnpuprobe.so must exist where `npuprobe run` takes it
+// from (next to this binary), its plugins must sit next to the copy the service will load, and in
+// a hand-written LD_PRELOAD it must come first: a library before it (libmspti.so interposes the
+// same aclrt* names) sees those calls first and npuprobe only gets them through its forwarding.
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "check_steps.h"
+
+namespace npuprobe::cli {
+namespace {
+
+// build/bin/npuprobe -> build/lib/libnpuprobe.so (the layout `npuprobe run` relies on too).
+std::string own_preload_path() {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "libnpuprobe.so";
+  self[n] = '\0';
+  std::string dir(self);
+  dir = dir.substr(0, dir.rfind('/'));
+  return dir.substr(0, dir.rfind('/')) + "/lib/libnpuprobe.so";
+}
+
+std::string file_name(const std::string &path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string folder_of(const std::string &path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
+}
+
+// LD_PRELOAD's entries, split on spaces and colons as ld.so does.
+std::vector<std::string> preload_entries(const char *value) {
+  std::string list = value != nullptr ? value : "";
+  for (char &c : list) {
+    if (c == ':') c = ' ';
+  }
+  std::vector<std::string> entries;
+  std::istringstream words(list);
+  for (std::string entry; words >> entry;) entries.push_back(entry);
+  return entries;
+}
+
+// libnpuprobe.so or a versioned libnpuprobe.so.N, not the plugins (libnpuprobe-config.so).
+bool is_npuprobe(const std::string &entry) {
+  return file_name(entry).rfind("libnpuprobe.so", 0) == 0;
+}
+
+bool same_file(const std::string &a, const std::string &b) {
+  char ra[PATH_MAX], rb[PATH_MAX];
+  return realpath(a.c_str(), ra) != nullptr && realpath(b.c_str(), rb) != nullptr &&
+         std::string(ra) == rb;
+}
+
+}  // namespace
+
+void check_preload(CheckReport &report, const CheckInputs &inputs) {
+  const std::string own = own_preload_path();
+  if (access(own.c_str(), R_OK) == 0) {
+    report.ok("preload", own);
+  } else {
+    report.fail("preload", own + " not found (npuprobe run needs it next to bin/npuprobe)");
+  }
+
+  // The copy the service loads: the one LD_PRELOAD names with a path, else ours.
+  std::string loaded = own;
+  const std::vector<std::string> entries = preload_entries(std::getenv("LD_PRELOAD"));
+  std::size_t position = entries.size();
+  for (std::size_t i = 0; i < entries.size() && position == entries.size(); ++i) {
+    if (is_npuprobe(entries[i])) position = i;
+  }
+  if (position == entries.size()) {
+    report.ok("LD_PRELOAD", "not in LD_PRELOAD; use `npuprobe run`");
+  } else {
+    const std::string &entry = entries[position];
+    std::string order;
+    for (const std::string &e : entries) order += (order.empty() ? "" : " ") + file_name(e);
+    if (entry.find('/') != std::string::npos && access(entry.c_str(), R_OK) != 0) {
+      report.fail("LD_PRELOAD",
+                  entry + " does not exist: ld.so ignores it and nothing is measured");
+    } else if (position != 0) {
+      report.warn("LD_PRELOAD", "order is " + order +
+                                    ": put libnpuprobe.so first (`npuprobe run` does); calls the "
+                                    "libraries before it intercept reach npuprobe only through "
+                                    "their forwarding");
+    } else {
+      report.ok("LD_PRELOAD", "libnpuprobe.so first (" + order + ")");
+    }
+    if (entry.find('/') != std::string::npos && access(entry.c_str(), R_OK) == 0) {
+      loaded = entry;
+      if (!same_file(entry, own)) {
+        report.warn("LD_PRELOAD",
+                    entry + " is not this npuprobe's " + own + " (another build or version)");
+      }
+    }
+  }
+
+  // Plugins the preload dlopen()s from its own folder (preload/src/sibling_library.cc).
+  const std::string plugins = folder_of(loaded);
+  if (inputs.config_file_named) {
+    const std::string path = plugins + "libnpuprobe-config.so";
+    if (access(path.c_str(), R_OK) == 0) {
+      report.ok("config plugin", path);
+    } else {
+      report.fail("config plugin", path + " not found: the configuration file would be ignored");
+    }
+  }
+  if (inputs.config.store.dir.empty() && inputs.config.exposer.enabled()) {
+    const std::string path = plugins + "libnpuprobe-exposer.so";
+    if (access(path.c_str(), R_OK) == 0) {
+      report.ok("exposer plugin", path);
+    } else {
+      report.warn("exposer plugin", path + " not found: the embedded /metrics on " +
+                                        inputs.config.exposer.listen + " would not be served");
+    }
+  }
+}
+
+}  // namespace npuprobe::cli

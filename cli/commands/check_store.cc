@@ -1,0 +1,190 @@
+// `npuprobe check`: the store folder and its file format. Every process writes its own files
+// into the folder, so it must exist (or be created by `npuprobe run --dir`) and be writable; and
+// npuprobe must write the format prometheus_client already uses there, because a reader of one
+// format fails on the other (contract.md; store/include/npuprobe/store/format_detection.h).
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "check_steps.h"
+#include "npuprobe/store/db_file_reader.h"
+#include "npuprobe/store/format_detection.h"
+#include "npuprobe/store/private_folder.h"
+
+namespace npuprobe::cli {
+namespace {
+
+using store::DetectedFormat;
+using store::FormatPreference;
+
+// Creating and removing a file is the only honest writability test (read-only mounts, ACLs,
+// quotas and root squashing all escape access()).
+std::string write_probe(const std::string &dir) {
+  std::string name = dir + "/.npuprobe-check-XXXXXX";
+  const int fd = mkstemp(name.data());
+  if (fd < 0) return std::strerror(errno);
+  std::string error;
+  if (write(fd, "x", 1) != 1) error = std::strerror(errno);
+  close(fd);
+  unlink(name.c_str());
+  return error;
+}
+
+// For a folder that does not exist: "" when it can be created (its nearest existing ancestor is
+// a writable folder), else why not. Nothing is created.
+std::string creatable(const std::string &dir) {
+  std::string path = dir;
+  while (true) {
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    const std::size_t slash = path.rfind('/');
+    path = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) return path + " is not a folder";
+      if (access(path.c_str(), W_OK | X_OK) != 0) return path + " is not writable";
+      return "";
+    }
+    if (errno != ENOENT && errno != ENOTDIR) return path + ": " + std::strerror(errno);
+    if (path == "/" || path == ".") return "no existing parent";
+  }
+}
+
+// Returns whether the folder is usable now (so that its files can be read for the format).
+bool check_folder(CheckReport &report, const CheckInputs &inputs) {
+  const config::Config &config = inputs.config;
+  const std::string &dir = config.store.dir;
+  if (dir.empty()) {
+    report.ok("store folder", "unset: private folder " + store::private_folder_path() +
+                                  " + embedded exposer on " + config.exposer.listen);
+    return false;
+  }
+  const char *origin = inputs.dir_from_option ? "--dir"
+                       : inputs.environment.get("PROMETHEUS_MULTIPROC_DIR")
+                           ? "PROMETHEUS_MULTIPROC_DIR"
+                           : "store.dir";
+  const std::string what = std::string("store folder (") + origin + ")";
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR) {
+      report.fail(what, dir + ": " + std::strerror(errno));
+      return false;
+    }
+    const std::string why_not = creatable(dir);
+    if (!why_not.empty()) {
+      report.fail(what, dir + " does not exist and cannot be created: " + why_not);
+    } else if (inputs.dir_from_option) {
+      report.ok(what, dir + " does not exist yet; `npuprobe run --dir` creates it");
+    } else {
+      report.warn(what, dir + " does not exist: create it before the service starts (or use " +
+                            "`npuprobe run --dir`)");
+    }
+    return false;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    report.fail(what, dir + " is not a folder");
+    return false;
+  }
+  if (const std::string error = write_probe(dir); !error.empty()) {
+    report.fail(what, dir + " is not writable: " + error);
+    return false;
+  }
+  report.ok(what, dir + " (writable)");
+  return true;
+}
+
+// The formats of the prometheus_client files of `dir`: file name -> format, only files with
+// entries; corrupt ones in `unknown`.
+std::map<std::string, store::StoreFormat> python_formats(const std::string &dir,
+                                                         std::string *unknown) {
+  std::map<std::string, store::StoreFormat> formats;
+  std::unique_ptr<DIR, int (*)(DIR *)> folder(opendir(dir.c_str()), &closedir);
+  if (!folder) return formats;
+  while (const dirent *item = readdir(folder.get())) {
+    const std::string name = item->d_name;
+    if (!store::is_python_db_file_name(name)) continue;
+    std::string bytes;
+    if (!store::read_db_file_bytes(dir + "/" + name, bytes, nullptr)) continue;
+    switch (store::detect_db_format(bytes)) {
+      case DetectedFormat::kV1:
+        formats.emplace(name, store::StoreFormat::kV1);
+        break;
+      case DetectedFormat::kV2:
+        formats.emplace(name, store::StoreFormat::kV2);
+        break;
+      case DetectedFormat::kUnknown:
+        *unknown += (unknown->empty() ? "" : ", ") + name;
+        break;
+      case DetectedFormat::kEmpty:
+        break;
+    }
+  }
+  return formats;
+}
+
+void check_format(CheckReport &report, const CheckInputs &inputs, bool folder_usable) {
+  // The variable is checked here rather than with the other configuration messages: a wrong
+  // value falls back to the file's store.format (or auto) and is easy to miss.
+  if (const std::string *value = inputs.environment.get("NPUPROBE_STORE_FORMAT")) {
+    if (!store::parse_format_preference(*value)) {
+      report.fail("format", "NPUPROBE_STORE_FORMAT=" + *value + " is not v1, v2 or auto");
+      return;
+    }
+  }
+  const FormatPreference wanted = inputs.config.store.format;
+  const std::string requested(store::to_string(wanted));
+  if (!folder_usable) {
+    report.ok("format", requested + (inputs.config.store.dir.empty()
+                                         ? " (private folder: no prometheus_client files there)"
+                                         : " (no folder to inspect yet)"));
+    return;
+  }
+  std::string unknown;
+  const auto formats = python_formats(inputs.config.store.dir, &unknown);
+  if (!unknown.empty()) {
+    report.warn("format", "prometheus_client files in neither format (corrupt?): " + unknown);
+  }
+  if (formats.empty()) {
+    report.ok("format", requested + (wanted == FormatPreference::kAuto
+                                         ? " (no prometheus_client files yet: v2 until Python "
+                                           "writes one, then its format)"
+                                         : " (no prometheus_client files yet)"));
+    return;
+  }
+  const auto &[first_name, first] = *formats.begin();
+  for (const auto &[name, format] : formats) {
+    if (format != first) {
+      report.warn("format", "prometheus_client files of both formats (" + first_name + " is " +
+                                std::string(store::to_string(first)) + ", " + name + " is " +
+                                std::string(store::to_string(format)) +
+                                "): a reader of one format fails on the other");
+      return;
+    }
+  }
+  const std::string python(store::to_string(first));
+  const std::string found = std::to_string(formats.size()) + " prometheus_client file(s) in " +
+                            python + ", e.g. " + first_name;
+  const bool conflict = (wanted == FormatPreference::kV1 && first != store::StoreFormat::kV1) ||
+                        (wanted == FormatPreference::kV2 && first != store::StoreFormat::kV2);
+  if (conflict) {
+    report.warn("format", requested + " requested but the folder holds " + found +
+                              ": /metrics would fail on one or the other; use auto or " + python);
+  } else {
+    report.ok("format", requested + " (" + found + ")");
+  }
+}
+
+}  // namespace
+
+void check_store(CheckReport &report, const CheckInputs &inputs) {
+  const bool usable = check_folder(report, inputs);
+  check_format(report, inputs, usable);
+}
+
+}  // namespace npuprobe::cli

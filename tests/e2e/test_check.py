@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""`npuprobe check`, the preflight: it passes with the mock CANN on LD_LIBRARY_PATH and a
+writable store folder, and fails (exit 1, with the reason on the last line) without the CANN
+libraries, on a folder that cannot be created, an unknown store format, a malformed YAML file, a
+bad environment value or a control segment of the wrong magic; a hand-written LD_PRELOAD with
+another library before npuprobe is a warning (exit 0).
+
+Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_check
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from npuprobe_run import CLI, MOCK_LIB, PRELOAD, SANITIZED
+from test_runtime_switch import shm_path, write_segment
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GOLDEN = os.path.join(HERE, "..", "data", "prometheus-multiproc")
+# Variables that would make the result depend on the caller's environment.
+SCRUBBED = ("LD_PRELOAD", "LD_LIBRARY_PATH", "PROMETHEUS_MULTIPROC_DIR", "NPUPROBE_CONFIG",
+            "SERVICE_PROF_CONFIG_PATH", "NPUPROBE_STORE_FORMAT", "NPUPROBE_FLUSH_MS",
+            "NPUPROBE_LOG_LEVEL", "NPUPROBE_LISTEN", "NPUPROBE_DISABLE", "NPUPROBE_OP_LABEL")
+
+
+class CheckTest(unittest.TestCase):
+    def setUp(self):
+        self.prefix = f"/npuprobe_test_{os.getpid()}_{self.id().split('.')[-1][:24]}"
+        self.tmp = tempfile.TemporaryDirectory()
+        self.folder = os.path.join(self.tmp.name, "store")
+        os.mkdir(self.folder)
+
+    def tearDown(self):
+        for what in ("control", "semaphore"):
+            try:
+                os.unlink(shm_path(self.prefix, what))
+            except FileNotFoundError:
+                pass
+        self.tmp.cleanup()
+
+    def env(self, **extra):
+        """A service environment: the mock CANN on the library path, our own folder and prefix."""
+        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+        env.update({"LD_LIBRARY_PATH": MOCK_LIB, "PROMETHEUS_MULTIPROC_DIR": self.folder,
+                    "MS_SERVICE_METRIC_SHM_PREFIX": self.prefix})
+        for key, value in extra.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
+
+    def check(self, *args, **extra):
+        """Runs `npuprobe check`; returns (exit status, stdout lines)."""
+        out = subprocess.run([CLI, "check", *args], env=self.env(**extra), capture_output=True,
+                             text=True, timeout=60)
+        lines = out.stdout.splitlines()
+        self.assertTrue(lines, out.stderr)
+        for line in lines[:-1]:
+            self.assertRegex(line, r"^(ok|warn|FAIL)  [^:]+: ", out.stdout)
+        self.assertRegex(lines[-1], r"^npuprobe check: (passed \(\d+ warnings\)|FAILED: .+)$")
+        return out.returncode, lines
+
+    def assert_failed(self, status, lines, pattern):
+        text = "\n".join(lines)
+        self.assertEqual(status, 1, text)
+        self.assertRegex(text, re.compile(r"^FAIL  " + pattern, re.M))
+        self.assertRegex(lines[-1], r"^npuprobe check: FAILED: " + pattern)
+
+    def test_passes_with_the_mock_and_a_writable_folder(self):
+        status, lines = self.check()
+        text = "\n".join(lines)
+        self.assertEqual(status, 0, text)
+        self.assertRegex(text, r"(?m)^ok  CANN runtime: .*/mock/lib/libascendcl\.so$")
+        self.assertRegex(text, r"(?m)^ok  CANN symbols: all \d+ entry points found$")
+        self.assertRegex(text, r"(?m)^ok  aclnn operators: .*libopapi\.so$")
+        self.assertRegex(text, r"(?m)^ok  preload: .*/lib/libnpuprobe\.so$")
+        self.assertIn("ok  LD_PRELOAD: not in LD_PRELOAD; use `npuprobe run`", lines)
+        self.assertRegex(text, r"(?m)^ok  store folder \(PROMETHEUS_MULTIPROC_DIR\): .*writable")
+        self.assertRegex(text, r"(?m)^ok  control segment: .*_control: absent; collection starts ON")
+        self.assertEqual(lines[-1], "npuprobe check: passed (0 warnings)")
+        self.assertEqual(os.listdir(self.folder), [], "the write test leaves nothing behind")
+        status, quiet = self.check("--quiet")
+        self.assertEqual((status, quiet), (0, ["npuprobe check: passed (0 warnings)"]))
+
+    def test_fails_without_the_cann_libraries(self):
+        status, lines = self.check(LD_LIBRARY_PATH=None)
+        self.assert_failed(status, lines, r"CANN runtime: cannot load libascendcl\.so: ")
+
+    def test_fails_on_a_folder_that_cannot_be_created(self):
+        regular = os.path.join(self.tmp.name, "file")
+        open(regular, "w").close()
+        status, lines = self.check("--dir", os.path.join(regular, "store"))
+        self.assert_failed(status, lines,
+                           r"store folder \(--dir\): .* cannot be created: .*file is not a folder")
+        status, lines = self.check(PROMETHEUS_MULTIPROC_DIR=regular)
+        self.assert_failed(status, lines, r"store folder \(PROMETHEUS_MULTIPROC_DIR\): .* is not a folder")
+        # A missing folder under a writable one is what `npuprobe run --dir` creates.
+        status, lines = self.check("--dir", os.path.join(self.folder, "new", "sub"))
+        self.assertEqual(status, 0, "\n".join(lines))
+        self.assertFalse(os.path.exists(os.path.join(self.folder, "new")), "nothing created")
+        if os.geteuid() != 0:  # root writes anywhere
+            os.chmod(self.folder, 0o500)
+            try:
+                status, lines = self.check()
+                self.assert_failed(status, lines, r"store folder .* is not writable")
+            finally:
+                os.chmod(self.folder, 0o700)
+
+    def test_fails_on_an_unknown_store_format(self):
+        status, lines = self.check(NPUPROBE_STORE_FORMAT="v3")
+        self.assert_failed(status, lines, r"format: NPUPROBE_STORE_FORMAT=v3 is not v1, v2 or auto")
+        self.assertEqual(sum(1 for l in lines if l.startswith("FAIL")), 1, "reported once")
+
+    def test_format_follows_and_warns_against_python_files(self):
+        shutil.copy(os.path.join(GOLDEN, "client_python-0.16", "counter_1001.db"), self.folder)
+        status, lines = self.check()
+        self.assertEqual(status, 0, "\n".join(lines))
+        self.assertRegex("\n".join(lines), r"(?m)^ok  format: auto \(1 prometheus_client file\(s\) in v1")
+        status, lines = self.check(NPUPROBE_STORE_FORMAT="v2")
+        self.assertEqual(status, 0, "\n".join(lines))
+        self.assertRegex("\n".join(lines), r"(?m)^warn  format: v2 requested but .* in v1")
+        self.assertEqual(lines[-1], "npuprobe check: passed (1 warnings)")
+
+    def test_fails_on_a_malformed_yaml_file_naming_file_and_line(self):
+        yaml = os.path.join(self.tmp.name, "npuprobe.yaml")
+        with open(yaml, "w") as f:
+            f.write("store:\n  format: v2\nhooks: [launch\n")
+        status, lines = self.check("--config", yaml)
+        self.assert_failed(status, lines, r"config: " + re.escape(yaml) + r":\d+: ")
+        status, lines = self.check(NPUPROBE_CONFIG=yaml)
+        self.assert_failed(status, lines, r"config: " + re.escape(yaml) + r":\d+: ")
+        with open(yaml, "w") as f:
+            f.write("store:\n  format: v2\n")
+        status, lines = self.check("--config", yaml)
+        self.assertEqual(status, 0, "\n".join(lines))
+        self.assertRegex("\n".join(lines), r"(?m)^ok  config: defaults, NPUPROBE_CONFIG=")
+
+    def test_fails_on_a_bad_environment_value(self):
+        status, lines = self.check(NPUPROBE_FLUSH_MS="fast")
+        self.assert_failed(status, lines, r"environment: NPUPROBE_FLUSH_MS: ")
+        status, lines = self.check(NPUPROBE_LOG_LEVEL="loud")
+        self.assert_failed(status, lines, r"environment: NPUPROBE_LOG_LEVEL: ")
+        status, lines = self.check(NPUPROBE_LISTEN="nowhere")
+        self.assert_failed(status, lines, r"environment: NPUPROBE_LISTEN: ")
+
+    def test_fails_on_a_control_segment_of_the_wrong_magic(self):
+        write_segment(self.prefix, on=True, timestamp=1, magic=0x12345678)
+        status, lines = self.check()
+        self.assert_failed(status, lines, r"control segment: " + re.escape(self.prefix) +
+                           r"_control: wrong magic")
+        # A well-formed one is reported with its state; no semaphore beside it is a warning.
+        write_segment(self.prefix, on=False, timestamp=1700000000)
+        status, lines = self.check()
+        text = "\n".join(lines)
+        self.assertEqual(status, 0, text)
+        self.assertRegex(text, r"(?m)^ok  control segment: .*_control: OFF.*timestamp 1700000000")
+        self.assertRegex(text, r"(?m)^warn  control semaphore: .*_semaphore: missing")
+
+    @unittest.skipIf(SANITIZED, "the check would run with an uninstrumented library preloaded")
+    def test_warns_when_another_library_precedes_npuprobe_in_ld_preload(self):
+        mspti = os.path.join(MOCK_LIB, "libmspti.so")
+        status, lines = self.check(LD_PRELOAD=f"{mspti} {PRELOAD}")
+        text = "\n".join(lines)
+        self.assertEqual(status, 0, text)
+        self.assertIn("warn  LD_PRELOAD: order is libmspti.so libnpuprobe.so: put libnpuprobe.so "
+                      "first", text)
+        self.assertEqual(lines[-1], "npuprobe check: passed (1 warnings)")
+        status, lines = self.check(LD_PRELOAD=f"{PRELOAD}:{mspti}")
+        self.assertEqual(status, 0, "\n".join(lines))
+        self.assertIn("ok  LD_PRELOAD: libnpuprobe.so first (libnpuprobe.so libmspti.so)", lines)
+
+
+if __name__ == "__main__":
+    unittest.main()
