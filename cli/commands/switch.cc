@@ -36,28 +36,6 @@ int run_restart(const std::vector<std::string> &args) {
   return switch_to("restart", ControlCommand::kRestart, args);
 }
 
-int run_status(const std::vector<std::string> &args) {
-  if (!args.empty()) {
-    std::fprintf(stderr, "npuprobe status: takes no arguments\n");
-    return 2;
-  }
-  const std::string prefix = config::control_prefix_from_environment();
-  std::string error;
-  const auto state = config::read_control_segment(prefix, &error);
-  if (state) {
-    std::printf("%s_control: %s, timestamp %u\n", prefix.c_str(), state->on ? "ON" : "OFF",
-                state->timestamp);
-    return 0;
-  }
-  if (error.empty()) {
-    std::printf("%s_control: absent (processes default to ON)\n", prefix.c_str());
-    return 0;
-  }
-  std::printf("%s_control: unusable: %s (processes keep their last state)\n", prefix.c_str(),
-              error.c_str());
-  return 1;
-}
-
 }  // namespace
 
 NPUPROBE_COMMAND(on, "on", "on", "switch collection on (npuprobe and ms_service_metric)", &run_on);
@@ -65,6 +43,5 @@ NPUPROBE_COMMAND(off, "off", "off", "switch collection off (counters keep their 
                  &run_off);
 NPUPROBE_COMMAND(restart, "restart", "restart", "switch on and reload the configuration",
                  &run_restart);
-NPUPROBE_COMMAND(status, "status", "status", "the switch's state (control segment)", &run_status);
 
 }  // namespace npuprobe::cli

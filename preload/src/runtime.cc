@@ -21,6 +21,7 @@
 #include "runtime_switch.h"
 #include "self_metrics.h"
 #include "settings.h"
+#include "status_entry.h"
 
 namespace npuprobe::preload {
 
@@ -45,6 +46,7 @@ struct Runtime {
   EmbeddedExposer *exposer = nullptr;
   RuntimeSwitch *runtime_switch = nullptr;
   config::Config *config = nullptr;  // the YAML/JSON snapshot, when a file is named
+  StatusEntry *status = nullptr;     // this process in `npuprobe status`
   std::uint32_t api_ids[kHookCount] = {};
 };
 
@@ -80,6 +82,7 @@ void after_fork_in_child() {
   g_runtime_ptr->publisher->reset_after_fork();
   g_runtime_ptr->probes->reset_after_fork();
   if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->forget_after_fork();
+  g_runtime_ptr->status->forget_after_fork();
   // Op and api ids of the aclnn thunks stay valid: the probes keep their names across fork.
   g_capture_streams.clear();
   if (g_runtime_state.load() == static_cast<int>(RuntimeState::kRunning)) {
@@ -94,6 +97,7 @@ void at_exit() {
   set_state(RuntimeState::kOff);
   g_runtime_ptr->publisher->stop();  // joins the publisher thread: the exposer is ours alone now
   if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->stop();
+  g_runtime_ptr->status->remove();
   store::report_suppressed_log_lines();
 }
 
@@ -125,7 +129,10 @@ void reload_settings() {
     if (load_config_file(r.config, &loaded)) {
       *r.config = loaded.config;
       apply_config(loaded.config, &fresh);
+      install_log_sink(fresh.log_file);
+      log_config_messages(loaded);
       apply_hooks_config(loaded.config.hooks);
+      // At the old level: the line that says a new level applies is always seen.
       log_message(LogLevel::kInfo, "configuration generation %llu applied%s",
                   static_cast<unsigned long long>(loaded.config.generation),
                   loaded.kept_last_good ? " (a file was unusable: the last good one is kept)"
@@ -181,11 +188,13 @@ bool start_everything() {
     if (load_config_file(nullptr, &loaded)) {
       r.config = new config::Config(loaded.config);
       apply_config(loaded.config, &r.settings);
-      apply_hooks_config(loaded.config.hooks);
       store::set_log_level(r.settings.log_level);
+      install_log_sink(r.settings.log_file);
+      log_config_messages(loaded);
+      apply_hooks_config(loaded.config.hooks);
     }
   }
-  install_log_sink(r.settings.log_file);
+  install_log_sink(r.settings.log_file);  // stderr when no file is named
   if (!r.settings.start_on) g_measuring.store(false, std::memory_order_relaxed);
   if (r.settings.disabled) {
     log_message(LogLevel::kInfo, "NPUPROBE_DISABLE=1: every call is forwarded untouched");
@@ -220,8 +229,13 @@ bool start_everything() {
     g_runtime_ptr->probes->before_flush();
     if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->try_serve();
   };
+  r.status = new StatusEntry(folder, r.settings.dp);
   publisher_options.after_flush = [](double seconds, bool ok) {
-    g_runtime_ptr->self->after_flush(seconds, ok, g_runtime_ptr->publisher->format());
+    Runtime &rt = *g_runtime_ptr;
+    rt.self->after_flush(seconds, ok, rt.publisher->format());
+    rt.status->after_flush(g_measuring.load(std::memory_order_relaxed),
+                           rt.config != nullptr ? rt.config->generation : 0,
+                           rt.publisher->format());
   };
   r.publisher = new store::Publisher(*r.registry, publisher_options);
   g_op_libraries.rescan();

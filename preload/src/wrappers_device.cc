@@ -4,6 +4,7 @@
 #include "hook.h"
 #include "instrument.h"
 #include "npu/acl_api.h"
+#include "status_entry.h"
 
 using npuprobe::preload::HookId;
 using npuprobe::preload::measure_plain;
@@ -25,7 +26,10 @@ NPUPROBE_HOOK0(aclError, aclFinalize) {
 NPUPROBE_HOOK(aclError, aclrtSetDevice, (int32_t device), (device)) {
   static_cast<void>(caller);
   const aclError rc = measure_plain(HookId::aclrtSetDevice, [&] { return real(device); });
-  if (rc == ACL_SUCCESS) npuprobe::preload::thread_state().device = device;
+  if (rc == ACL_SUCCESS) {
+    npuprobe::preload::thread_state().device = device;
+    npuprobe::preload::note_device_used(device);
+  }
   return rc;
 }
 

@@ -1,0 +1,88 @@
+// npuprobe status: the runtime switch's state (the control segment shared with ms_service_metric)
+// and every instrumented process npuprobe's registry knows: pid, state, devices, dp, the
+// configuration generation applied, how long ago it last published, its store folder and format,
+// its command. Entries of processes that are gone are shown as dead and removed.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "../command.h"
+#include "../options.h"
+#include "npuprobe/config/control_segment.h"
+#include "npuprobe/config/process_registry.h"
+
+namespace npuprobe::cli {
+namespace {
+
+// 1 when the segment exists but is unusable.
+int print_segment() {
+  const std::string prefix = config::control_prefix_from_environment();
+  std::string error;
+  const auto state = config::read_control_segment(prefix, &error);
+  if (state) {
+    std::printf("switch %s_control: %s, timestamp %u\n", prefix.c_str(), state->on ? "ON" : "OFF",
+                state->timestamp);
+    return 0;
+  }
+  if (error.empty()) {
+    std::printf("switch %s_control: absent (processes start ON unless configured `enabled: "
+                "false`)\n",
+                prefix.c_str());
+    return 0;
+  }
+  std::printf("switch %s_control: unusable: %s (processes keep their last state)\n",
+              prefix.c_str(), error.c_str());
+  return 1;
+}
+
+std::string device_list(std::uint64_t devices) {
+  std::string out;
+  for (int d = 0; d < 64; ++d) {
+    if (devices >> d & 1u) out += (out.empty() ? "" : ",") + std::to_string(d);
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::string age(std::int64_t unix_ms) {
+  if (unix_ms <= 0) return "never";
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fs ago", static_cast<double>(now - unix_ms) / 1000.0);
+  return text;
+}
+
+std::string state_of(const config::ListedProcess &p) {
+  if (!p.alive) return p.removed ? "dead (removed)" : "dead";
+  return p.status.measuring ? "on" : "off";
+}
+
+int run_status(const std::vector<std::string> &args) {
+  const Options options(args, {"--registry"}, {"--keep-dead"});
+  if (!options.ok()) return usage_error("status", options.error());
+  const int segment = print_segment();
+  const std::string dir = options.value("--registry").value_or(
+      config::registry_dir_from_environment());
+  const auto processes = config::list_processes(dir, !options.flag("--keep-dead"));
+  std::printf("%zu instrumented process(es) in %s\n", processes.size(), dir.c_str());
+  if (processes.empty()) return segment;
+  std::printf("%-8s %-15s %-8s %-4s %-4s %-14s %-6s %-28s %s\n", "PID", "STATE", "DEVICES", "DP",
+              "GEN", "LAST PUBLISH", "FORMAT", "FOLDER", "COMMAND");
+  for (const config::ListedProcess &p : processes) {
+    const config::ProcessStatus &s = p.status;
+    std::printf("%-8d %-15s %-8s %-4s %-4llu %-14s %-6s %-28s %s\n", s.pid, state_of(p).c_str(),
+                device_list(s.devices).c_str(), s.dp.c_str(),
+                static_cast<unsigned long long>(s.config_generation),
+                age(s.last_publish_unix_ms).c_str(), s.format.c_str(), s.folder.c_str(),
+                s.command.c_str());
+  }
+  return segment;
+}
+
+}  // namespace
+
+NPUPROBE_COMMAND(status, "status", "status [--registry DIR] [--keep-dead]",
+                 "the switch's state and every instrumented process", &run_status);
+
+}  // namespace npuprobe::cli

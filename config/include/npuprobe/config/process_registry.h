@@ -1,0 +1,72 @@
+// The registry of instrumented processes behind `npuprobe status`: one small file per process,
+// `<dir>/<pid>.proc`, that the process maps and updates from its publisher thread after every
+// flush (no system call: a store into shared memory), and that `npuprobe status` reads.
+//
+// dir: NPUPROBE_REGISTRY_DIR, else /dev/shm/npuprobe-registry-<uid> (else /tmp/... where /dev/shm
+// is missing). A process removes its file at normal exit; one that ended otherwise (_exit,
+// crash, kill) leaves it behind, and `npuprobe status` shows it as dead and removes it. A pid
+// reused by another process is told apart by its start time (/proc/<pid>/stat).
+//
+// Readers and the writer share a sequence lock: the writer makes `sequence` odd, writes, makes it
+// even; a reader retries while it is odd or changed under it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace npuprobe::config {
+
+// What a process says about itself.
+struct ProcessStatus {
+  int pid = 0;
+  std::uint64_t start_ticks = 0;   // /proc/<pid>/stat field 22 (pid-reuse check)
+  std::string command;             // /proc/<pid>/cmdline, arguments joined by spaces
+  std::uint64_t devices = 0;       // bit d: device d was set by some thread (d < 64)
+  std::string dp;                  // the dp label
+  bool measuring = true;           // the runtime switch's state in this process
+  std::uint64_t config_generation = 0;  // 0: no configuration file
+  std::int64_t last_publish_unix_ms = 0;
+  std::string folder;              // store folder
+  std::string format;              // "v1" | "v2"
+};
+
+std::string registry_dir_from_environment();
+
+// This process's own entry. Publisher thread only.
+class RegistryEntry {
+ public:
+  // Creates <dir>/<pid>.proc (and dir, mode 0700). nullptr with `error` set when it cannot.
+  static std::unique_ptr<RegistryEntry> create(const std::string &dir, std::string *error);
+  ~RegistryEntry();  // unmaps; the file stays (remove() deletes it)
+  RegistryEntry(const RegistryEntry &) = delete;
+  RegistryEntry &operator=(const RegistryEntry &) = delete;
+
+  void publish(const ProcessStatus &status) noexcept;
+  void remove() noexcept;
+  // Fork child: the mapping and the file are the parent's; let go of them without writing.
+  void forget_after_fork() noexcept;
+
+ private:
+  RegistryEntry(std::string path, void *mapping);
+  std::string path_;
+  void *mapping_;
+};
+
+struct ListedProcess {
+  ProcessStatus status;
+  bool alive = false;
+  bool removed = false;  // dead entry deleted by this listing
+};
+
+// Every entry of `dir`, live ones first, by pid. Dead entries are deleted when `clean_dead`.
+// Files that are not entries (wrong size or magic) are skipped.
+std::vector<ListedProcess> list_processes(const std::string &dir, bool clean_dead);
+
+// /proc/<pid>/stat field 22 (start time in clock ticks since boot); 0 when unknown.
+std::uint64_t process_start_ticks(int pid);
+// /proc/<pid>/cmdline with the arguments joined by spaces.
+std::string process_command(int pid);
+
+}  // namespace npuprobe::config
