@@ -45,7 +45,11 @@ bool load_config_file(const config::Config *last_good, config::LoadResult *resul
   LoadFn load = plugin_loader();
   if (load == nullptr) return false;
   load(last_good, result);
-  for (const config::Diagnostic &d : result->messages) {
+  return true;
+}
+
+void log_config_messages(const config::LoadResult &result) {
+  for (const config::Diagnostic &d : result.messages) {
     if (d.line > 0) {
       log_message(LogLevel::kWarn, "%s:%d: %s: %s", d.file.c_str(), d.line, d.key.c_str(),
                   d.text.c_str());
@@ -53,7 +57,6 @@ bool load_config_file(const config::Config *last_good, config::LoadResult *resul
       log_message(LogLevel::kWarn, "%s: %s: %s", d.file.c_str(), d.key.c_str(), d.text.c_str());
     }
   }
-  return true;
 }
 
 void apply_config(const config::Config &c, Settings *s) {

@@ -11,8 +11,10 @@ namespace npuprobe::preload {
 bool config_file_named() noexcept;
 
 // First load (last_good null) or reload. False when the plugin cannot be loaded (logged once).
-// Every diagnostic is logged, tagged npuprobe.
 bool load_config_file(const config::Config *last_good, config::LoadResult *result) noexcept;
+// Logs every diagnostic of a load (warning level). Separate from loading because the log file
+// itself comes from the configuration: the caller installs it first.
+void log_config_messages(const config::LoadResult &result);
 
 // What the snapshot decides for this process (the environment already took precedence inside
 // the loader).

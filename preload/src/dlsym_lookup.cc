@@ -9,6 +9,7 @@
 #include "hook_groups.h"
 #include "op_libraries.h"
 #include "real_dlsym.h"
+#include "runtime.h"
 #include "settings.h"
 
 namespace npuprobe::preload {
@@ -30,19 +31,29 @@ void *lookup_default(const char *name, const void *caller) {
   return real(map, name);
 }
 
+// A lookup of an ACL function or aclnn op is the process's first use of ACL as much as a call:
+// npuprobe starts here (lazy start), so that the configuration's hooks section (dlsym off, skipped
+// ops) decides what this lookup hands out.
+void start_on_acl_lookup() {
+  static_cast<void>(runtime_active());
+}
+
 void *wrap(const char *name, void *target) {
-  if (const HookEntry *hook = find_hook(name)) {
+  const HookEntry *hook = find_hook(name);
+  const bool aclnn = hook == nullptr && is_aclnn_launch_name(name);
+  if (hook == nullptr && !aclnn) return target;
+  start_on_acl_lookup();
+  if (!g_wrap_dlsym_results.load(std::memory_order_relaxed)) return target;
+  if (hook != nullptr) {
     if (target == hook->exported()) return target;             // found npuprobe itself
     if (target == hook->next()) return hook->exported();       // the definition we forward to
     void *bound = hook->bind(target);
     return bound != nullptr ? bound : target;
   }
-  if (is_aclnn_launch_name(name) && !aclnn_op_skipped(name)) {
-    g_op_libraries.rescan();  // the library that defines it is loaded now
-    void *thunk = bind_aclnn_thunk(name, target);
-    return thunk != nullptr ? thunk : target;
-  }
-  return target;
+  if (aclnn_op_skipped(name)) return target;
+  g_op_libraries.rescan();  // the library that defines it is loaded now
+  void *thunk = bind_aclnn_thunk(name, target);
+  return thunk != nullptr ? thunk : target;
 }
 
 }  // namespace
@@ -73,9 +84,6 @@ void *npuprobe_dlsym_lookup(void *handle, const char *name, const void *caller) 
   DlsymFn real = real_dlsym();
   if (real == nullptr) return nullptr;
   void *target = handle == RTLD_DEFAULT ? lookup_default(name, caller) : real(handle, name);
-  if (target == nullptr || name == nullptr || disabled_by_environment() ||
-      !g_wrap_dlsym_results.load(std::memory_order_relaxed)) {
-    return target;
-  }
+  if (target == nullptr || name == nullptr || disabled_by_environment()) return target;
   return wrap(name, target);
 }

@@ -86,6 +86,20 @@ TEST_F(ErrorsAndNamesTest, PrefixAndDpLabelComeFromTheOptions) {
   EXPECT_EQ(m.counter("npuprobe:dropped", {"3", "device_id"}), 0);
 }
 
+TEST_F(ErrorsAndNamesTest, BucketOverridesReplaceOnlyTheNamedHistograms) {
+  ProbeOptions options;
+  options.buckets["npu:forward_duration"] = {0.001, 1};
+  options.buckets["npu:steps"] = {1, 2};  // a counter: no buckets to replace
+  configure(options);
+  launch(0, 2, kStart);
+  sync(0, SyncApi::kStream, kStart + 1 * kMs, kStart + 3 * kMs);  // forward: 3 ms
+  const HistogramValue forward = read().histogram("npu:forward_duration", dev(0));
+  EXPECT_EQ(forward.buckets, (std::vector<double>{0, 1, 0}));  // (0.001, 1]; +Inf last
+  EXPECT_EQ(read().histogram("npu:sync_wait_duration", dev(0)).buckets.size(), 25u)
+      << "built-in: 24 bounds and +Inf";
+  EXPECT_EQ(read().counter("npu:steps", dev(0)), 1);
+}
+
 TEST_F(ErrorsAndNamesTest, ABadPrefixIsRefusedAtConstruction) {
   store::MetricRegistry registry;
   ProbeOptions options;

@@ -53,6 +53,24 @@ TEST(Publisher, WritesOwnFilesAndRemovesLiveGaugeFilesAtStop) {
   EXPECT_EQ(sample_value(collect_folder(dir.path(), FormatPreference::kV1), "c_total"), 3);
 }
 
+TEST(Publisher, ConstantLabelsGoOnEverySeries) {
+  TempDir dir;
+  MetricRegistry registry;
+  const CounterHandle counter =
+      registry.counter(registry.add_family(counter_spec("c", "h", {"device"})), {"0"});
+  registry.add(counter, 2);
+  Publisher publisher(registry, {{dir.path(), FormatPreference::kV2, "", {{"zone", "b"}}}});
+  publisher.start();
+  ASSERT_TRUE(publisher.flush_now());
+  publisher.stop();
+  const FolderContents contents = collect_folder(dir.path(), FormatPreference::kV2);
+  ASSERT_EQ(contents.families.size(), 1u);
+  ASSERT_EQ(contents.families[0].samples.size(), 1u);
+  EXPECT_EQ(contents.families[0].samples[0].labels,
+            (LabelPairs{{"device", "0"}, {"zone", "b"}}));
+  EXPECT_EQ(contents.families[0].samples[0].value, 2);
+}
+
 TEST(Publisher, NeverStartedLeavesNoFiles) {
   TempDir dir;
   {
