@@ -15,20 +15,36 @@
 namespace npuprobe::preload {
 namespace {
 
+// True when `found` is npuprobe's exported wrapper of a function nothing else defines (an
+// optional entry point an older CANN lacks). Without npuprobe the lookup would fail, and callers
+// probe optional features exactly that way: they must still see it missing.
+bool only_npuprobe_defines(const char *name, void *found) {
+  const HookEntry *hook = find_hook(name);
+  return hook != nullptr && found == hook->exported() && hook->next() == nullptr;
+}
+
+// The failure the caller would have got: null, with dlerror() saying the symbol is undefined.
+void *as_missing(const char *name) {
+  static_cast<void>(real_dlsym()(RTLD_NEXT, name));  // fails the same way, sets dlerror()
+  return nullptr;
+}
+
 // dlsym(RTLD_DEFAULT) searches the caller's scope: the global scope, then the local group of a
 // library loaded with RTLD_LOCAL. npuprobe's own lookup covers the first; the caller's link map
 // (a valid handle in glibc) covers the second.
 void *lookup_default(const char *name, const void *caller) {
   DlsymFn real = real_dlsym();
   void *found = real(RTLD_DEFAULT, name);
-  if (found != nullptr || caller == nullptr) return found;
+  if (found != nullptr && only_npuprobe_defines(name, found)) found = nullptr;
+  if (found != nullptr || caller == nullptr) return found != nullptr ? found : as_missing(name);
   Dl_info info;
   link_map *map = nullptr;
   if (dladdr1(caller, &info, reinterpret_cast<void **>(&map), RTLD_DL_LINKMAP) == 0 ||
       map == nullptr) {
-    return nullptr;
+    return as_missing(name);
   }
-  return real(map, name);
+  found = real(map, name);
+  return found != nullptr && only_npuprobe_defines(name, found) ? as_missing(name) : found;
 }
 
 // A lookup of an ACL function or aclnn op is the process's first use of ACL as much as a call:
@@ -42,6 +58,7 @@ void *wrap(const char *name, void *target) {
   const HookEntry *hook = find_hook(name);
   const bool aclnn = hook == nullptr && is_aclnn_launch_name(name);
   if (hook == nullptr && !aclnn) return target;
+  if (hook != nullptr && only_npuprobe_defines(name, target)) return as_missing(name);
   start_on_acl_lookup();
   if (!g_wrap_dlsym_results.load(std::memory_order_relaxed)) return target;
   if (hook != nullptr) {

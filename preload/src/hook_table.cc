@@ -41,9 +41,11 @@ const HookEntry *find_hook(const char *name) noexcept {
 
 void note_missing_function(HookId id) noexcept {
   if (g_missing_logged[static_cast<int>(id)].exchange(true)) return;
-  store::log_message(store::LogLevel::kError,
-                     "%s: no definition after npuprobe (is the CANN runtime loaded?); the "
-                     "caller gets ACL_ERROR_API_NOT_SUPPORT",
+  // A warning, not an error: the usual cause is an older CANN without an optional entry point,
+  // and the caller gets exactly what such a runtime answers.
+  store::log_message(store::LogLevel::kWarn,
+                     "%s: no definition after npuprobe (an older CANN, or the runtime not "
+                     "loaded); the caller gets ACL_ERROR_API_NOT_SUPPORT",
                      hook_name(id));
 }
 

@@ -70,6 +70,27 @@ class BehaviourTest(unittest.TestCase):
                 self.assertEqual(proc.stderr, "")
             self.assertEqual(os.listdir(folder), [])
 
+    @unittest.skipIf(SANITIZED, "python3 cannot load a sanitizer-instrumented preload")
+    def test_a_function_the_runtime_lacks_stays_missing_to_lookups(self):
+        # Feature probes (dlsym of an optional entry point) must answer as without npuprobe:
+        # missing while no runtime defines it, present once libascendcl is loaded.
+        probe = ("import ctypes, sys\n"
+                 "def has(lib, n):\n"
+                 "    return hasattr(lib, n)\n"
+                 "main = ctypes.CDLL(None)\n"
+                 "before = has(main, 'aclrtLaunchKernelV2')\n"
+                 "ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)\n"
+                 "print(before, has(ctypes.CDLL(None), 'aclrtLaunchKernelV2'))\n")
+        with tempfile.TemporaryDirectory() as folder:
+            for preload in (False, True):
+                proc = subprocess.run(["/usr/bin/python3", "-c", probe,
+                                       os.path.join(MOCK_LIB, "libascendcl.so")],
+                                      env=preload_env(folder, preload=preload),
+                                      capture_output=True, text=True, timeout=60)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertEqual(proc.stdout.split(), ["False", "True"], (preload, proc.stderr))
+                self.assertNotIn("npuprobe", proc.stderr)
+
     def test_exports_only_acl_names_dlsym_and_the_c_api(self):
         out = subprocess.run(["nm", "-D", "--defined-only", PRELOAD], capture_output=True,
                              text=True, check=True).stdout
