@@ -12,6 +12,8 @@ packages=(
   libunwind-dev libdw-dev libelf-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind libjemalloc2
+  # scripts/fuzz.sh: clang, and compiler-rt (libFuzzer, ASan), which clang only recommends
+  clang libclang-rt-dev
   # serving harness and the real Python reader of the store
   python3 python3-prometheus-client curl procps
 )

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: Debian packages, a from-scratch build, unit and
-# end-to-end tests; then the same suite under AddressSanitizer+UBSan and ThreadSanitizer.
+# end-to-end tests; then the same suite under AddressSanitizer+UBSan and ThreadSanitizer; then
+# the libFuzzer targets for a short while (scripts/fuzz.sh).
 #   NPUPROBE_SANITIZERS="asan tsan" (default) | "" to skip them
+#   NPUPROBE_FUZZ=0 skips the libFuzzer run at the end (scripts/fuzz.sh, clang, build-fuzz/);
+#   NPUPROBE_FUZZ_SECONDS=20 (default here) is its time per fuzzer.
 #   CI=true turns warnings into errors.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
@@ -38,4 +41,7 @@ for san in $sanitizers; do
     *) echo "unknown sanitizer '$san'" >&2; exit 2 ;;
   esac
 done
+if [ "${NPUPROBE_FUZZ:-1}" != 0 ]; then
+  NPUPROBE_FUZZ_SECONDS=${NPUPROBE_FUZZ_SECONDS:-20} bash scripts/fuzz.sh
+fi
 echo "=== npuprobe tests: all passed"
