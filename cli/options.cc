@@ -1,5 +1,8 @@
 #include "options.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -39,6 +42,16 @@ Options::Options(const std::vector<std::string> &args, const std::set<std::strin
 std::optional<std::string> Options::value(const std::string &name) const {
   auto it = values_.find(name);
   return it == values_.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+std::string own_preload_path() {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "libnpuprobe.so";
+  self[n] = '\0';
+  std::string dir(self);
+  dir = dir.substr(0, dir.rfind('/'));
+  return dir.substr(0, dir.rfind('/')) + "/lib/libnpuprobe.so";
 }
 
 std::optional<std::string> store_directory(const Options &options) {

@@ -30,6 +30,10 @@ class Options {
 // --dir, else $PROMETHEUS_MULTIPROC_DIR; nullopt (with a message printed) when neither is set.
 std::optional<std::string> store_directory(const Options &options);
 
+// The libnpuprobe.so of this build or install: build/bin/npuprobe -> build/lib/libnpuprobe.so (the
+// same layout as an install's bin/ and lib/).
+std::string own_preload_path();
+
 // Prints "npuprobe <command>: <message>" and the usage line; returns the exit code 2.
 int usage_error(const char *command, const std::string &message);
 

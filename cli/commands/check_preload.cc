@@ -11,21 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "../options.h"
 #include "check_steps.h"
 
 namespace npuprobe::cli {
 namespace {
-
-// build/bin/npuprobe -> build/lib/libnpuprobe.so (the layout `npuprobe run` relies on too).
-std::string own_preload_path() {
-  char self[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "libnpuprobe.so";
-  self[n] = '\0';
-  std::string dir(self);
-  dir = dir.substr(0, dir.rfind('/'));
-  return dir.substr(0, dir.rfind('/')) + "/lib/libnpuprobe.so";
-}
 
 std::string file_name(const std::string &path) {
   const std::size_t slash = path.rfind('/');

@@ -18,17 +18,6 @@
 namespace npuprobe::cli {
 namespace {
 
-// build/bin/npuprobe -> build/lib/libnpuprobe.so (the same layout as an install's bin/ lib/).
-std::string preload_path() {
-  char self[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "libnpuprobe.so";
-  self[n] = '\0';
-  std::string dir(self);
-  dir = dir.substr(0, dir.rfind('/'));
-  return dir.substr(0, dir.rfind('/')) + "/lib/libnpuprobe.so";
-}
-
 // npuprobe first, then every other entry (split on spaces and colons, as ld.so does).
 std::string ordered_preload(const std::string &npuprobe, const char *existing) {
   std::string result = npuprobe;
@@ -74,7 +63,7 @@ int run_run(const std::vector<std::string> &args) {
     setenv("PROMETHEUS_MULTIPROC_DIR", dir->c_str(), 1);
   }
   if (auto config = options.value("--config")) setenv("NPUPROBE_CONFIG", config->c_str(), 1);
-  const std::string preload = preload_path();
+  const std::string preload = own_preload_path();
   if (access(preload.c_str(), R_OK) != 0) {
     std::fprintf(stderr, "npuprobe run: %s not found\n", preload.c_str());
     return 1;

@@ -15,7 +15,7 @@ import tempfile
 import unittest
 
 from npuprobe_run import CLI, MOCK_LIB, PRELOAD, SANITIZED
-from test_runtime_switch import shm_path, write_segment
+from test_runtime_switch import remove_segment, shm_path, write_segment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "..", "data", "prometheus-multiproc")
@@ -33,11 +33,7 @@ class CheckTest(unittest.TestCase):
         os.mkdir(self.folder)
 
     def tearDown(self):
-        for what in ("control", "semaphore"):
-            try:
-                os.unlink(shm_path(self.prefix, what))
-            except FileNotFoundError:
-                pass
+        remove_segment(self.prefix)
         self.tmp.cleanup()
 
     def env(self, **extra):

@@ -9,34 +9,19 @@ import os
 import re
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
 from npuprobe_run import CLI, NPU_SIM, dump, preload_env, run_sim
+from test_runtime_switch import ConfigFileCase
 
 
-class ConfigTestCase(unittest.TestCase):
+class ConfigTestCase(ConfigFileCase):
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.yaml = os.path.join(self.tmp.name, "npuprobe.yaml")
+        super().setUp()
         self.registry = os.path.join(self.tmp.name, "registry")
-        self.prefix = f"/npuprobe_test_{os.getpid()}_{self.id().split('.')[-1][:16]}"
         self.extra = {"NPUPROBE_CONFIG": self.yaml, "NPUPROBE_REGISTRY_DIR": self.registry,
                       "MS_SERVICE_METRIC_SHM_PREFIX": self.prefix}
-
-    def tearDown(self):
-        for name in (self.prefix.lstrip("/") + "_control",
-                     "sem." + self.prefix.lstrip("/") + "_semaphore"):
-            try:
-                os.unlink("/dev/shm/" + name)
-            except FileNotFoundError:
-                pass
-        self.tmp.cleanup()
-
-    def write_yaml(self, text):
-        with open(self.yaml, "w") as f:
-            f.write(text)
 
     def sim(self, yaml, args):
         self.write_yaml(yaml)

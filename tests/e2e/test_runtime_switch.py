@@ -33,6 +33,15 @@ def write_segment(prefix, on, timestamp, pids=(), max_procs=8, magic=MAGIC):
         f.write(data)
 
 
+def remove_segment(prefix):
+    """Removes the control segment and semaphore of `prefix` (a test's own), if any."""
+    for what in ("control", "semaphore"):
+        try:
+            os.unlink(shm_path(prefix, what))
+        except FileNotFoundError:
+            pass
+
+
 def read_segment(prefix):
     with open(shm_path(prefix, "control"), "rb") as f:
         return struct.unpack("<9I", f.read(36))
@@ -44,11 +53,7 @@ class RuntimeSwitchTest(unittest.TestCase):
         self.env_extra = {"MS_SERVICE_METRIC_SHM_PREFIX": self.prefix}
 
     def tearDown(self):
-        for what in ("control", "semaphore"):
-            try:
-                os.unlink(shm_path(self.prefix, what))
-            except FileNotFoundError:
-                pass
+        remove_segment(self.prefix)
 
     def cli(self, *args):
         env = dict(os.environ, **self.env_extra)
@@ -153,26 +158,26 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class ConfigFileTest(unittest.TestCase):
-    """NPUPROBE_CONFIG: the YAML decides prefix, step minimum and log level (loaded through
-    libnpuprobe-config.so); `npuprobe restart` applies a changed file to a running process."""
+class ConfigFileCase(unittest.TestCase):
+    """A test with its own temporary folder, YAML file (self.yaml) and control segment prefix."""
 
     def setUp(self):
-        self.prefix = f"/npuprobe_test_{os.getpid()}_config"
+        self.prefix = f"/npuprobe_test_{os.getpid()}_{self.id().split('.')[-1][:16]}"
         self.tmp = tempfile.TemporaryDirectory()
         self.yaml = os.path.join(self.tmp.name, "npuprobe.yaml")
 
     def tearDown(self):
-        for what in ("control", "semaphore"):
-            try:
-                os.unlink(shm_path(self.prefix, what))
-            except FileNotFoundError:
-                pass
+        remove_segment(self.prefix)
         self.tmp.cleanup()
 
     def write_yaml(self, text):
         with open(self.yaml, "w") as f:
             f.write(text)
+
+
+class ConfigFileTest(ConfigFileCase):
+    """NPUPROBE_CONFIG: the YAML decides prefix, step minimum and log level (loaded through
+    libnpuprobe-config.so); `npuprobe restart` applies a changed file to a running process."""
 
     def test_yaml_is_applied_and_reloaded_on_restart(self):
         self.write_yaml("metric_prefix: 'custom_'\nphases:\n  min_launches_per_step: 3\n"
