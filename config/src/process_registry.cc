@@ -39,6 +39,27 @@ struct Record {
 static_assert(sizeof(Record) <= 1024, "the registry record fits its file");
 constexpr std::size_t kFileSize = 1024;
 
+// The sequence lock's fences. ThreadSanitizer does not model std::atomic_thread_fence (GCC
+// refuses it there); the writer and reader are different processes, which TSan never sees
+// together, so under TSan an ordered access to the sequence itself stands in.
+void writer_fence(std::atomic<std::uint64_t> &sequence) {
+#if defined(NPUPROBE_SANITIZER_TSAN)
+  sequence.fetch_add(0, std::memory_order_acq_rel);
+#else
+  static_cast<void>(sequence);
+  std::atomic_thread_fence(std::memory_order_release);
+#endif
+}
+
+void reader_fence(const std::atomic<std::uint64_t> &sequence) {
+#if defined(NPUPROBE_SANITIZER_TSAN)
+  static_cast<void>(sequence.load(std::memory_order_acquire));
+#else
+  static_cast<void>(sequence);
+  std::atomic_thread_fence(std::memory_order_acquire);
+#endif
+}
+
 void copy_text(char *out, std::size_t size, const std::string &text) {
   const std::size_t n = std::min(size - 1, text.size());
   std::memcpy(out, text.data(), n);
@@ -82,7 +103,7 @@ bool read_record(const std::string &path, ProcessStatus *out) {
     s.dp = text_of(r->dp, sizeof r->dp);
     s.folder = text_of(r->folder, sizeof r->folder);
     s.command = text_of(r->command, sizeof r->command);
-    std::atomic_thread_fence(std::memory_order_acquire);
+    reader_fence(r->sequence);
     if (std::memcmp(r->magic, kMagic, sizeof kMagic) == 0 &&
         r->sequence.load(std::memory_order_relaxed) == before) {
       *out = s;
@@ -166,7 +187,7 @@ void RegistryEntry::publish(const ProcessStatus &s) noexcept {
   auto *r = static_cast<Record *>(mapping_);
   const std::uint64_t sequence = r->sequence.load(std::memory_order_relaxed);
   r->sequence.store(sequence + 1, std::memory_order_relaxed);  // odd: being written
-  std::atomic_thread_fence(std::memory_order_release);
+  writer_fence(r->sequence);
   std::memcpy(r->magic, kMagic, sizeof kMagic);
   r->pid = s.pid;
   r->start_ticks = s.start_ticks;
