@@ -39,4 +39,20 @@ void Probes::on_free(AllocKind kind, const void *key, bool ok) noexcept {
   s.registry.add(s.unknown_frees);
 }
 
+void Probes::on_hbm_sample(int device, std::uint64_t used_bytes,
+                           std::uint64_t total_bytes) noexcept {
+  State &s = *state_;
+  if (!State::valid_device(device)) return s.drop(DropReason::kDeviceId);
+  State::HbmSlot &slot = s.hbm[device];
+  slot.once.ensure([&] {
+    try {
+      slot.handles = s.families.resolve_hbm(device);
+    } catch (...) {
+      slot.handles = HbmHandles{};  // registry full: samples of this device go nowhere
+    }
+  });
+  s.registry.set(slot.handles.used, static_cast<double>(used_bytes));
+  s.registry.set(slot.handles.total, static_cast<double>(total_bytes));
+}
+
 }  // namespace npuprobe::probes

@@ -23,6 +23,10 @@ constexpr double kStepSeconds[] = {1e-5, 2.5e-5, 5e-5,  1e-4, 2.5e-4, 5e-4, 1e-3
 constexpr double kCallSeconds[] = {1e-6,   2.5e-6, 5e-6, 1e-5,   2.5e-5, 5e-5, 1e-4,
                                    2.5e-4, 5e-4,   1e-3, 2.5e-3, 5e-3,   0.01, 0.025,
                                    0.05,   0.1,    0.25, 0.5,    1};
+// Device execution time of one kernel (MSPTI records): 0.5 us to 1 s.
+constexpr double kKernelSeconds[] = {5e-7,  1e-6,   2.5e-6, 5e-6, 1e-5,   2.5e-5, 5e-5,
+                                     1e-4,  2.5e-4, 5e-4,   1e-3, 2.5e-3, 5e-3,   0.01,
+                                     0.025, 0.05,   0.1,    0.25, 0.5,    1};
 // Launches per step: powers of two up to 65536.
 constexpr double kLaunchCounts[] = {1,   2,    4,    8,    16,   32,    64,    128,  256,
                                     512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
@@ -94,6 +98,10 @@ MetricFamilies::MetricFamilies(store::MetricRegistry &registry, const ProbeOptio
   f.alloc_latency =
       add(histogram_spec("npu:memory:alloc_latency", "Host time of one allocation call", device,
                          bounds(kCallSeconds)));
+  f.hbm_used_bytes = add(gauge_spec("npu:memory:hbm_used_bytes",
+                                    "Device HBM in use, sampled with aclrtGetMemInfo", device));
+  f.hbm_total_bytes = add(gauge_spec("npu:memory:hbm_total_bytes",
+                                     "Device HBM capacity, sampled with aclrtGetMemInfo", device));
   f.dropped = add(counter_spec("npuprobe:dropped", "Events the probes could not account for",
                                {"dp", "reason"}));
   if (options.op_label) {
@@ -103,7 +111,19 @@ MetricFamilies::MetricFamilies(store::MetricRegistry &registry, const ProbeOptio
         add(histogram_spec("npu:op_launch_latency", "Host time inside one launch of an aclnn op",
                            op, bounds(kCallSeconds)));
   }
-  if (!options.op_label) unused_buckets.erase("npu:op_launch_latency");  // exists with op_label
+  if (options.task_time) {
+    const std::vector<std::string> type{"dp", "device", "type"};
+    f.kernel_exec_duration = add(histogram_spec("npu:kernel_exec_duration",
+                                                "Device execution time of each kernel record", type,
+                                                bounds(kKernelSeconds)));
+    f.kernels = add(counter_spec("npu:kernels", "Kernel records received", type));
+    f.device_busy =
+        add(counter_spec("npu:device_busy",
+                         "Summed device execution seconds (rate() = device utilization)", device));
+  }
+  // Histograms that exist only with an option: an override for them is not unknown.
+  if (!options.op_label) unused_buckets.erase("npu:op_launch_latency");
+  if (!options.task_time) unused_buckets.erase("npu:kernel_exec_duration");
   for (const std::string &family : unused_buckets) {
     store::log_message(store::LogLevel::kWarn,
                        "buckets.%s: npuprobe has no histogram of that name (ignored)",
@@ -161,6 +181,22 @@ OpHandles MetricFamilies::resolve_op(int device, const std::string &op) const {
   const std::vector<std::string> labels{dp_, std::to_string(device), op};
   return {registry_.counter(ids_.op_launches, labels),
           registry_.histogram(ids_.op_launch_latency, labels)};
+}
+
+KernelTypeHandles MetricFamilies::resolve_kernel_type(int device, const std::string &type) const {
+  const std::vector<std::string> labels{dp_, std::to_string(device), type};
+  return {registry_.counter(ids_.kernels, labels),
+          registry_.histogram(ids_.kernel_exec_duration, labels)};
+}
+
+HbmHandles MetricFamilies::resolve_hbm(int device) const {
+  const std::vector<std::string> labels{dp_, std::to_string(device)};
+  return {registry_.gauge(ids_.hbm_used_bytes, labels),
+          registry_.gauge(ids_.hbm_total_bytes, labels)};
+}
+
+store::CounterHandle MetricFamilies::resolve_device_busy(int device) const {
+  return registry_.counter(ids_.device_busy, {dp_, std::to_string(device)});
 }
 
 }  // namespace npuprobe::probes

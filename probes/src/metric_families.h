@@ -26,6 +26,17 @@ struct DeviceHandles {
   store::HistogramHandle alloc_latency;
 };
 
+// Task time, per (device, kernel type) and per device.
+struct KernelTypeHandles {
+  store::CounterHandle kernels;
+  store::HistogramHandle exec_duration;
+};
+
+// npu:memory:hbm_used_bytes / hbm_total_bytes: only for devices that are sampled.
+struct HbmHandles {
+  store::GaugeHandle used, total;
+};
+
 struct OpHandles {
   store::CounterHandle launches;
   store::HistogramHandle latency;
@@ -54,9 +65,13 @@ class MetricFamilies {
   // Resolution may throw what the registry throws (registry full, out of memory).
   DeviceHandles resolve_device(int device) const;
   store::CounterHandle resolve_dropped(DropReason reason) const;
+  HbmHandles resolve_hbm(int device) const;
   store::CounterHandle resolve_api_error(const std::string &api, int code) const;
   store::CounterHandle resolve_unknown_device_frees() const;
   OpHandles resolve_op(int device, const std::string &op) const;
+  // Only with ProbeOptions::task_time (the families exist only then).
+  KernelTypeHandles resolve_kernel_type(int device, const std::string &type) const;
+  store::CounterHandle resolve_device_busy(int device) const;
 
  private:
   struct Ids {
@@ -64,8 +79,9 @@ class MetricFamilies {
         launches_per_step, steps;
     store::FamilyId launches, launch_latency, syncs, sync_latency, api_errors;
     store::FamilyId allocated_bytes, peak_allocated_bytes, host_pinned_bytes, allocs, frees,
-        alloc_failures, alloc_latency;
+        alloc_failures, alloc_latency, hbm_used_bytes, hbm_total_bytes;
     store::FamilyId dropped, op_launches, op_launch_latency;
+    store::FamilyId kernel_exec_duration, kernels, device_busy;
   };
 
   store::MetricRegistry &registry_;

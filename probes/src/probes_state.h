@@ -1,11 +1,13 @@
 // Everything a Probes object owns, shared by the files that implement its entry points
-// (launch_probe.cc, sync_probe.cc, memory_probe.cc, probes.cc).
+// (launch_probe.cc, sync_probe.cc, memory_probe.cc, task_time_probe.cc, probes.cc).
 #pragma once
 
 #include <cstdint>
 #include <mutex>
+#include <string_view>
 
 #include "error_counts.h"
+#include "kernel_series.h"
 #include "memory_accounting.h"
 #include "metric_families.h"
 #include "name_table.h"
@@ -32,6 +34,8 @@ struct Probes::State {
   // Slow paths of the entry points, split out (launch_probe.cc, sync_probe.cc).
   void record_op(int device, std::uint32_t op, double seconds) noexcept;
   void observe_step(int device, const StepSample &step) noexcept;
+  // ProbeOptions::kernel_filter applied to a kernel record's name (task_time_probe.cc).
+  bool keep_kernel(std::string_view name) const noexcept;
 
   void drop(DropReason reason) noexcept { registry.add(dropped[static_cast<int>(reason)]); }
 
@@ -39,12 +43,17 @@ struct Probes::State {
     ResolveOnce once;
     DeviceHandles handles;
   };
+  struct HbmSlot {
+    ResolveOnce once;
+    HbmHandles handles;
+  };
 
   store::MetricRegistry &registry;
   const ProbeOptions options;
   const MetricFamilies families;
   store::CounterHandle dropped[kDropReasonCount];
   DeviceSlot devices[kMaxDevices];
+  HbmSlot hbm[kMaxDevices];  // resolved on a device's first memory sample
   ResolveOnce unknown_frees_once;  // frees{device="-1"}, only once such a free happened
   store::CounterHandle unknown_frees;
   OpHandleTable ops;
@@ -53,6 +62,8 @@ struct Probes::State {
   StepTracker steps;
   MemoryAccounting memory;
   ErrorCounts errors;
+  // Task time (on_kernel_record), only used with options.task_time.
+  KernelSeries kernel_series{families};
   std::mutex flush_mutex;  // before_flush() callers, one at a time
 };
 

@@ -116,5 +116,16 @@ TEST_F(MemoryTest, AFullPointerTableCountsTheAllocationButNotItsBytes) {
   EXPECT_EQ(m.gauge("npu:memory:allocated_bytes", dev(0)), total - dropped);
 }
 
+TEST_F(MemoryTest, HbmSamplesSetTheirGaugesOnlyForSampledDevices) {
+  probes().on_hbm_sample(2, 96, 1024);
+  probes().on_hbm_sample(2, 128, 1024);  // the latest sample wins
+  probes().on_hbm_sample(70, 1, 2);      // not a device: dropped
+  const MetricReader m = read();
+  EXPECT_EQ(m.gauge("npu:memory:hbm_used_bytes", dev(2)), 128);
+  EXPECT_EQ(m.gauge("npu:memory:hbm_total_bytes", dev(2)), 1024);
+  EXPECT_EQ(m.series_count("npu:memory:hbm_used_bytes"), 1u);
+  EXPECT_EQ(m.counter("npuprobe:dropped", {"0", "device_id"}), 1);
+}
+
 }  // namespace
 }  // namespace npuprobe::probes::testing

@@ -31,6 +31,13 @@ bool MetricReader::has(const std::string &family, const Labels &labels) const {
   return find(family, labels) != nullptr;
 }
 
+bool MetricReader::has_family(const std::string &family) const {
+  for (const store::FamilyInfo &info : snapshot_.families) {
+    if (info.name == prefix_ + family) return true;
+  }
+  return false;
+}
+
 std::size_t MetricReader::series_count(const std::string &family) const {
   std::size_t count = 0;
   for (const store::SeriesInfo &series : snapshot_.series) {

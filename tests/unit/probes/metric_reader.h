@@ -27,6 +27,8 @@ class MetricReader {
                         std::string prefix = "vllm_profiling_");
 
   bool has(const std::string &family, const Labels &labels) const;
+  // The family is registered (with or without series).
+  bool has_family(const std::string &family) const;
   // Series of a family that exist (resolved), whatever their values.
   std::size_t series_count(const std::string &family) const;
   // A missing series fails the test and reads as -1.

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "npuprobe/probes/events.h"
+#include "npuprobe/probes/task_time.h"
 #include "npuprobe/store/registry.h"
 
 namespace npuprobe::probes {
@@ -33,6 +34,13 @@ struct ProbeOptions {
   // Bucket edges per histogram family, named without the prefix (config `buckets`); a family not
   // listed keeps its built-in buckets. Edges strictly increasing and finite (+Inf is implicit).
   std::map<std::string, std::vector<double>> buckets;
+  // Task time from MSPTI kernel records (acl_task_time = 2): registers `npu:kernel_exec_duration`,
+  // `npu:kernels` and `npu:device_busy`. Off: those families do not exist and on_kernel_record
+  // ignores every record.
+  bool task_time = false;
+  // Kernel records kept: those whose name contains any of these substrings (empty strings are
+  // ignored; no non-empty entry = keep all). A record filtered out is counted nowhere.
+  std::vector<std::string> kernel_filter;
 };
 
 class Probes {
@@ -68,6 +76,17 @@ class Probes {
   void on_alloc(int device, AllocKind kind, const void *key, std::size_t size, bool ok,
                 std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept;
   void on_free(AllocKind kind, const void *key, bool ok) noexcept;
+  // Cold (memory sampling, before a flush): the device's HBM as aclrtGetMemInfo(HBM) reported it.
+  void on_hbm_sample(int device, std::uint64_t used_bytes, std::uint64_t total_bytes) noexcept;
+
+  // Cold (the thread that drains MSPTI's activity buffers, never an application thread): one
+  // kernel record -> `npu:kernels{type}` + 1, `npu:kernel_exec_duration{type}` and
+  // `npu:device_busy` observe end - start (0 when end < start). Ignored unless
+  // ProbeOptions::task_time; dropped silently when the name fails kernel_filter; a device outside
+  // [0, kMaxDevices) is counted in `npuprobe:dropped{reason="device_id"}`. Series are resolved
+  // on the first record of each (device, type); past kMaxKernelTypesPerDevice distinct types on
+  // a device the rest share type="other". Thread-safe (a mutex).
+  void on_kernel_record(const KernelRecord &record) noexcept;
 
   // Cold, on the publisher thread before every flush: moves what the hot path kept in atomics
   // (memory gauges, error counters by code) into the registry.

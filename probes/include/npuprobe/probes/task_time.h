@@ -1,0 +1,29 @@
+// Task time (acl_task_time = 2, MSPTI): the kernel activity records the preload's MSPTI
+// consumer hands to Probes::on_kernel_record. No MSPTI types: the consumer copies the fields.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace npuprobe::probes {
+
+// One kernel that ran on the device. Timestamps are the device's own (nanoseconds; only their
+// difference is used). `type` is the kernel's kind as MSPTI names it ("KERNEL_AICORE",
+// "KERNEL_AIVEC", "KERNEL_AICPU", ...) and becomes the `type` label; `name` is the kernel's
+// name, matched against ProbeOptions::kernel_filter and never a label. The views need only
+// live for the call.
+struct KernelRecord {
+  int device = 0;
+  std::uint64_t start_ns = 0;
+  std::uint64_t end_ns = 0;
+  std::string_view type;
+  std::string_view name;
+};
+
+// Distinct `type` label values per device; later types are counted under kOtherKernelType.
+inline constexpr int kMaxKernelTypesPerDevice = 64;
+inline constexpr std::string_view kOtherKernelType = "other";
+// The `type` label of a record with an empty type.
+inline constexpr std::string_view kUnknownKernelType = "unknown";
+
+}  // namespace npuprobe::probes
