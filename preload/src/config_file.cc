@@ -70,6 +70,7 @@ void apply_config(const config::Config &c, Settings *s) {
   s->op_label = c.op_label;
   s->min_launches_per_step = static_cast<std::uint32_t>(c.phases.min_launches_per_step);
   s->start_on = c.enabled;
+  s->memory_sample_hz = c.memory.sample_hz;
   s->labels = c.labels;
   s->buckets = c.buckets;
   if (!c.dp.empty()) s->dp = c.dp;

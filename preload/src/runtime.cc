@@ -14,10 +14,12 @@
 #include "hook.h"
 #include "hook_groups.h"
 #include "log_sink.h"
+#include "memory_sampler.h"
 #include "npuprobe/store/log.h"
 #include "npuprobe/store/private_folder.h"
 #include "npuprobe/store/publisher.h"
 #include "op_libraries.h"
+#include "real_dlsym.h"
 #include "runtime_switch.h"
 #include "self_metrics.h"
 #include "settings.h"
@@ -47,6 +49,8 @@ struct Runtime {
   RuntimeSwitch *runtime_switch = nullptr;
   config::Config *config = nullptr;  // the YAML/JSON snapshot, when a file is named
   StatusEntry *status = nullptr;     // this process in `npuprobe status`
+  npu_shim::NpuFunctions *npu = nullptr;  // ACL functions npuprobe calls itself
+  MemorySampler *memory_sampler = nullptr;  // memory.sample_hz > 0
   std::uint32_t api_ids[kHookCount] = {};
 };
 
@@ -83,6 +87,7 @@ void after_fork_in_child() {
   g_runtime_ptr->probes->reset_after_fork();
   if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->forget_after_fork();
   g_runtime_ptr->status->forget_after_fork();
+  if (g_runtime_ptr->memory_sampler != nullptr) g_runtime_ptr->memory_sampler->forget_after_fork();
   // Op and api ids of the aclnn thunks stay valid: the probes keep their names across fork.
   g_capture_streams.clear();
   if (g_runtime_state.load() == static_cast<int>(RuntimeState::kRunning)) {
@@ -95,6 +100,7 @@ void after_fork_in_child() {
 void at_exit() {
   if (g_runtime_state.load() != static_cast<int>(RuntimeState::kRunning)) return;
   set_state(RuntimeState::kOff);
+  if (g_runtime_ptr->memory_sampler != nullptr) g_runtime_ptr->memory_sampler->stop();
   g_runtime_ptr->publisher->stop();  // joins the publisher thread: the exposer is ours alone now
   if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->stop();
   g_runtime_ptr->status->remove();
@@ -140,7 +146,6 @@ void reload_settings() {
     }
   }
   store::set_log_level(fresh.log_level);
-  install_log_sink(fresh.log_file);
   r.probes->set_min_launches_per_step(fresh.min_launches_per_step);
   const std::string fixed = fixed_for_life_changes(r.settings, fresh);
   if (!fixed.empty()) {
@@ -223,9 +228,19 @@ bool start_everything() {
   publisher_options.interval = r.settings.flush_interval;
   r.runtime_switch = new RuntimeSwitch(config::control_prefix_from_environment());
   r.runtime_switch->poll();  // an OFF switch applies from the first call on
+  // note: RTLD_NEXT from npuprobe: the runtime's own definitions, never npuprobe's wrappers, so
+  // that npuprobe's calls are not counted as the application's.
+  r.npu = new npu_shim::NpuFunctions([](const char *name) { return lookup_symbol(RTLD_NEXT, name); });
+  if (r.settings.memory_sample_hz > 0) {
+    r.memory_sampler = new MemorySampler(*r.npu, r.settings.memory_sample_hz);
+  }
   publisher_options.before_flush = [] {
-    if (g_runtime_ptr->runtime_switch->poll()) reload_settings();
+    Runtime &rt = *g_runtime_ptr;
+    if (rt.runtime_switch->poll()) reload_settings();
     store::report_suppressed_log_lines();
+    if (rt.memory_sampler != nullptr && g_measuring.load(std::memory_order_relaxed)) {
+      rt.memory_sampler->before_flush(g_devices_used.load(std::memory_order_relaxed), *rt.probes);
+    }
     g_runtime_ptr->probes->before_flush();
     if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->try_serve();
   };
@@ -303,6 +318,12 @@ std::uint32_t register_thunk_id(std::atomic<std::uint32_t> *slot, const char *na
   }
   slot->store(id, std::memory_order_relaxed);
   return id;
+}
+
+void before_acl_finalize() noexcept {
+  if (g_runtime_state.load(std::memory_order_acquire) != static_cast<int>(RuntimeState::kRunning))
+    return;
+  if (g_runtime_ptr->memory_sampler != nullptr) g_runtime_ptr->memory_sampler->stop();
 }
 
 bool flush_now() noexcept {

@@ -44,4 +44,8 @@ std::uint32_t hook_api_id(HookId id) noexcept;
 // that a process ending with _exit (Python multiprocessing workers) loses nothing.
 bool flush_now() noexcept;
 
+// Cold: the application is about to finalize ACL; npuprobe's own ACL use (memory sampling
+// threads bound to devices) ends first.
+void before_acl_finalize() noexcept;
+
 }  // namespace npuprobe::preload

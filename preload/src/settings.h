@@ -26,6 +26,7 @@ struct Settings {
   bool op_label = false;                    // NPUPROBE_OP_LABEL=1
   std::uint32_t min_launches_per_step = 1;  // config phases.min_launches_per_step
   bool start_on = true;                     // config `enabled`: the switch's state at start
+  int memory_sample_hz = 0;                 // config memory.sample_hz (npu_memory_usage_freq)
   // Config `labels` and `buckets`: they shape the series, so they stay for the process's life.
   std::map<std::string, std::string> labels;
   std::map<std::string, std::vector<double>> buckets;

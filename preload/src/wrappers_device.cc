@@ -16,6 +16,7 @@ NPUPROBE_HOOK(aclError, aclInit, (const char *config_path), (config_path)) {
 
 NPUPROBE_HOOK0(aclError, aclFinalize) {
   static_cast<void>(caller);
+  if (npuprobe::preload::thread_state().depth == 0) npuprobe::preload::before_acl_finalize();
   const aclError rc = measure_plain(HookId::aclFinalize, [&] { return real(); });
   if (npuprobe::preload::thread_state().depth == 0) npuprobe::preload::flush_now();
   return rc;
