@@ -61,6 +61,13 @@ def preload_env(folder, extra=None, preload=True):
     return env
 
 
+def start_sim(args, folder, extra_env=None):
+    """Starts npu-sim in the background under npuprobe, publishing into `folder` (stdout dropped,
+    stderr piped as text). The caller stops it (kill + communicate)."""
+    return subprocess.Popen([NPU_SIM] + args, env=preload_env(folder, extra_env),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
 def run_sim(args, extra_env=None, preload=True):
     """Runs npu-sim; returns (completed process, report dict, Samples or None)."""
     with tempfile.TemporaryDirectory() as tmp:

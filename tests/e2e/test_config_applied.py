@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from npuprobe_run import CLI, NPU_SIM, dump, preload_env, run_sim
+from npuprobe_run import CLI, NPU_SIM, dump, run_sim, start_sim
 from test_runtime_switch import ConfigFileCase
 
 
@@ -97,9 +97,8 @@ class HooksTest(ConfigTestCase):
         self.write_yaml("hooks:\n  launch: true\n")
         folder = os.path.join(self.tmp.name, "store")
         os.mkdir(folder)
-        sim = subprocess.Popen([NPU_SIM, "--steps", "100000", "--launches", "2", "--host-gap-us",
-                                "1000"], env=preload_env(folder, self.extra),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        sim = start_sim(["--steps", "100000", "--launches", "2", "--host-gap-us", "1000"], folder,
+                        self.extra)
         try:
             time.sleep(0.8)
             self.cli("on")
@@ -181,10 +180,8 @@ class StatusTest(ConfigTestCase):
         self.write_yaml("logging:\n  level: warn\n")
         folder = os.path.join(self.tmp.name, "store")
         os.mkdir(folder)
-        sim = subprocess.Popen([NPU_SIM, "--steps", "100000", "--launches", "2", "--devices",
-                                "0,1", "--host-gap-us", "1000"],
-                               env=preload_env(folder, dict(self.extra, VLLM_DP_RANK="3")),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sim = start_sim(["--steps", "100000", "--launches", "2", "--devices", "0,1",
+                         "--host-gap-us", "1000"], folder, dict(self.extra, VLLM_DP_RANK="3"))
         try:
             time.sleep(0.8)
             row = self.row(self.cli("status"), sim.pid)
@@ -200,7 +197,7 @@ class StatusTest(ConfigTestCase):
             self.assertRegex(self.row(self.cli("status"), sim.pid), rf"^{sim.pid}\s+on\s+0,1\s+3\s+2\s")
         finally:
             sim.send_signal(signal.SIGKILL)
-            sim.wait(timeout=30)
+            sim.communicate(timeout=30)
         entry = os.path.join(self.registry, f"{sim.pid}.proc")
         self.assertTrue(os.path.exists(entry), "a killed process leaves its entry")
         self.assertRegex(self.row(self.cli("status"), sim.pid), r"dead \(removed\)")

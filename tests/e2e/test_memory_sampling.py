@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from npuprobe_run import CLI, NPU_SIM, dump, preload_env, run_sim
+from npuprobe_run import CLI, dump, run_sim, start_sim
 from test_runtime_switch import ConfigFileCase
 
 GIB = 1 << 30
@@ -25,9 +25,8 @@ class MemorySamplingTest(ConfigFileCase):
                      "NPUPROBE_REGISTRY_DIR": os.path.join(self.tmp.name, "registry")}, **extra)
 
     def start_sim(self, folder, args, **extra):
-        return subprocess.Popen([NPU_SIM, "--steps", "100000", "--launches", "2", "--host-gap-us",
-                                 "1000"] + args, env=preload_env(folder, self.env(**extra)),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        return start_sim(["--steps", "100000", "--launches", "2", "--host-gap-us", "1000"] + args,
+                         folder, self.env(**extra))
 
     def wait_for(self, folder, predicate, timeout=10):
         deadline = time.time() + timeout

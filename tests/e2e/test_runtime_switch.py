@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from npuprobe_run import CLI, NPU_SIM, SANITIZED, dump, preload_env
+from npuprobe_run import CLI, NPU_SIM, SANITIZED, dump, preload_env, start_sim
 
 MAGIC, END = 0x4D534D54, 0xDEADBEEF
 
@@ -63,10 +63,8 @@ class RuntimeSwitchTest(unittest.TestCase):
 
     def test_off_on_restart_on_a_running_process(self):
         with tempfile.TemporaryDirectory() as folder:
-            env = preload_env(folder, self.env_extra)
-            sim = subprocess.Popen([NPU_SIM, "--steps", "4000", "--launches", "2", "--device-us",
-                                    "20", "--host-gap-us", "1000"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            sim = start_sim(["--steps", "4000", "--launches", "2", "--device-us", "20",
+                             "--host-gap-us", "1000"], folder, self.env_extra)
             try:
                 steps = lambda: dump(folder).value("npu:steps_total")
                 time.sleep(0.6)
@@ -197,9 +195,8 @@ class ConfigFileTest(ConfigFileCase):
                          "2 launches per step < min_launches_per_step 3")
 
         self.write_yaml("logging:\n  level: info\n")
-        sim = subprocess.Popen([NPU_SIM, "--steps", "3000", "--launches", "2", "--host-gap-us",
-                                "1000"], env=preload_env(folder, extra), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+        sim = start_sim(["--steps", "3000", "--launches", "2", "--host-gap-us", "1000"], folder,
+                        extra)
         env = dict(os.environ, MS_SERVICE_METRIC_SHM_PREFIX=self.prefix)
         try:
             time.sleep(0.5)
