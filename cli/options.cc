@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 #include "command.h"
 
@@ -52,6 +53,17 @@ std::string own_preload_path() {
   std::string dir(self);
   dir = dir.substr(0, dir.rfind('/'));
   return dir.substr(0, dir.rfind('/')) + "/lib/libnpuprobe.so";
+}
+
+std::vector<std::string> preload_entries(const char *value) {
+  std::string list = value != nullptr ? value : "";
+  for (char &c : list) {
+    if (c == ':') c = ' ';
+  }
+  std::vector<std::string> entries;
+  std::istringstream words(list);
+  for (std::string entry; words >> entry;) entries.push_back(entry);
+  return entries;
 }
 
 std::optional<std::string> store_directory(const Options &options) {

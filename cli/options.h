@@ -34,6 +34,9 @@ std::optional<std::string> store_directory(const Options &options);
 // same layout as an install's bin/ and lib/).
 std::string own_preload_path();
 
+// LD_PRELOAD's entries (null = unset), split on spaces and colons as ld.so does.
+std::vector<std::string> preload_entries(const char *value);
+
 // Prints "npuprobe <command>: <message>" and the usage line; returns the exit code 2.
 int usage_error(const char *command, const std::string &message);
 

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,18 +24,6 @@ std::string file_name(const std::string &path) {
 std::string folder_of(const std::string &path) {
   const std::size_t slash = path.rfind('/');
   return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
-}
-
-// LD_PRELOAD's entries, split on spaces and colons as ld.so does.
-std::vector<std::string> preload_entries(const char *value) {
-  std::string list = value != nullptr ? value : "";
-  for (char &c : list) {
-    if (c == ':') c = ' ';
-  }
-  std::vector<std::string> entries;
-  std::istringstream words(list);
-  for (std::string entry; words >> entry;) entries.push_back(entry);
-  return entries;
 }
 
 // libnpuprobe.so or a versioned libnpuprobe.so.N, not the plugins (libnpuprobe-config.so).

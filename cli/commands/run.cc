@@ -18,16 +18,10 @@
 namespace npuprobe::cli {
 namespace {
 
-// npuprobe first, then every other entry (split on spaces and colons, as ld.so does).
+// npuprobe first, then every other entry.
 std::string ordered_preload(const std::string &npuprobe, const char *existing) {
   std::string result = npuprobe;
-  std::string list = existing != nullptr ? existing : "";
-  for (char &c : list) {
-    if (c == ':') c = ' ';
-  }
-  std::istringstream words(list);
-  std::string entry;
-  while (words >> entry) {
+  for (const std::string &entry : preload_entries(existing)) {
     if (entry.find("libnpuprobe.so") != std::string::npos) continue;
     result += " " + entry;
   }

@@ -83,11 +83,14 @@ void apply_hooks_config(const config::HooksConfig &hooks) {
   }
   if (hooks.launch) mask |= std::uint64_t{1} << kAclnnBit;
   for (const std::string &name : hooks.skip) {
-    if (const HookEntry *entry = find_hook(name.c_str())) {
-      for (int i = 0; i < kHookCount; ++i) {
-        if (&hook_entry(static_cast<HookId>(i)) == entry) mask &= ~(std::uint64_t{1} << i);
+    bool wrapped = false;
+    for (int i = 0; i < kHookCount; ++i) {
+      if (name == hook_name(static_cast<HookId>(i))) {
+        mask &= ~(std::uint64_t{1} << i);
+        wrapped = true;
       }
-    } else if (!is_aclnn_launch_name(name.c_str())) {
+    }
+    if (!wrapped && !is_aclnn_launch_name(name.c_str())) {
       store::log_message(store::LogLevel::kWarn,
                          "hooks.skip: %s is neither an ACL function npuprobe wraps nor an aclnn "
                          "op (ignored)",

@@ -1,10 +1,14 @@
 #include "settings.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <regex>
+
+#include "npuprobe/config/process_registry.h"
 
 namespace npuprobe::preload {
 namespace {
@@ -19,11 +23,7 @@ const char *env(const char *name) {
 
 // The process name as ms_service_metric sees it: the command line, arguments joined.
 std::string process_name() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  for (char &c : all) {
-    if (c == '\0') c = ' ';
-  }
+  const std::string all = config::process_command(static_cast<int>(::getpid()));
   std::ifstream comm("/proc/self/comm");
   std::string short_name;
   std::getline(comm, short_name);
