@@ -355,6 +355,8 @@ class YamlLayer {
       filter(node, path, line, &t.api_filter);
     } else if (key == "kernel_filter") {
       filter(node, path, line, &t.kernel_filter);
+    } else if (key == "mspti_buffers") {
+      integer(node, path, line, 1, 1024, &t.mspti_buffers);
     } else {
       return false;
     }

@@ -71,6 +71,7 @@ void apply_config(const config::Config &c, Settings *s) {
   s->min_launches_per_step = static_cast<std::uint32_t>(c.phases.min_launches_per_step);
   s->start_on = c.enabled;
   s->memory_sample_hz = c.memory.sample_hz;
+  s->task_time = c.task_time;
   s->labels = c.labels;
   s->buckets = c.buckets;
   if (!c.dp.empty()) s->dp = c.dp;

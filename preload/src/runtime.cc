@@ -8,6 +8,7 @@
 #include <string>
 
 #include "aclnn_thunks.h"
+#include "aclprof_session.h"
 #include "capture_streams.h"
 #include "config_file.h"
 #include "embedded_exposer.h"
@@ -15,6 +16,7 @@
 #include "hook_groups.h"
 #include "log_sink.h"
 #include "memory_sampler.h"
+#include "mspti_session.h"
 #include "npuprobe/store/log.h"
 #include "npuprobe/store/private_folder.h"
 #include "npuprobe/store/publisher.h"
@@ -51,6 +53,8 @@ struct Runtime {
   StatusEntry *status = nullptr;     // this process in `npuprobe status`
   npu_shim::NpuFunctions *npu = nullptr;  // ACL functions npuprobe calls itself
   MemorySampler *memory_sampler = nullptr;  // memory.sample_hz > 0
+  AclprofSession *aclprof = nullptr;        // task_time.mode 1
+  MsptiSession *mspti = nullptr;            // task_time.mode 2
   std::uint32_t api_ids[kHookCount] = {};
 };
 
@@ -88,6 +92,8 @@ void after_fork_in_child() {
   if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->forget_after_fork();
   g_runtime_ptr->status->forget_after_fork();
   if (g_runtime_ptr->memory_sampler != nullptr) g_runtime_ptr->memory_sampler->forget_after_fork();
+  if (g_runtime_ptr->aclprof != nullptr) g_runtime_ptr->aclprof->forget_after_fork();
+  if (g_runtime_ptr->mspti != nullptr) g_runtime_ptr->mspti->forget_after_fork();
   // Op and api ids of the aclnn thunks stay valid: the probes keep their names across fork.
   g_capture_streams.clear();
   if (g_runtime_state.load() == static_cast<int>(RuntimeState::kRunning)) {
@@ -95,16 +101,38 @@ void after_fork_in_child() {
   }
 }
 
+bool task_time_collecting(const Runtime &r) {
+  return (r.aclprof != nullptr && r.aclprof->profiling()) ||
+         (r.mspti != nullptr && r.mspti->collecting());
+}
+
+// npuprobe's own use of the NPU (memory sampling, aclprof, MSPTI) ends: before the
+// application's aclFinalize and at exit. The last MSPTI records reach the probes.
+void stop_npu_collection() {
+  Runtime &r = *g_runtime_ptr;
+  if (r.memory_sampler != nullptr) r.memory_sampler->stop();
+  if (r.aclprof != nullptr) r.aclprof->finish();
+  if (r.mspti != nullptr) r.mspti->finish();
+  r.self->set_task_time_active(false);
+}
+
 // Normal exit: stop the thread (it only ever waits on its own condition variable or writes
 // files, so the join is bounded), flush a last time, remove live gauge files.
 void at_exit() {
   if (g_runtime_state.load() != static_cast<int>(RuntimeState::kRunning)) return;
   set_state(RuntimeState::kOff);
-  if (g_runtime_ptr->memory_sampler != nullptr) g_runtime_ptr->memory_sampler->stop();
+  stop_npu_collection();
   g_runtime_ptr->publisher->stop();  // joins the publisher thread: the exposer is ours alone now
   if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->stop();
   g_runtime_ptr->status->remove();
   store::report_suppressed_log_lines();
+}
+
+bool same_task_time(const config::TaskTimeConfig &a, const config::TaskTimeConfig &b) {
+  return a.mode == b.mode && a.level == b.level && a.level_duration_s == b.level_duration_s &&
+         a.prof_dir == b.prof_dir && a.timelimit_s == b.timelimit_s &&
+         a.api_filter == b.api_filter && a.kernel_filter == b.kernel_filter &&
+         a.mspti_buffers == b.mspti_buffers;
 }
 
 // The settings a running process cannot change: they name its files or shape its series.
@@ -122,6 +150,7 @@ std::string fixed_for_life_changes(const Settings &now, const Settings &fresh) {
   note(now.listen != fresh.listen, "exposer.listen");
   note(now.op_label != fresh.op_label, "op_label");
   note(now.dp != fresh.dp, "dp");
+  note(!same_task_time(now.task_time, fresh.task_time), "task_time");
   return changed;
 }
 
@@ -214,6 +243,9 @@ bool start_everything() {
   options.op_label = r.settings.op_label;
   options.min_launches_per_step = r.settings.min_launches_per_step;
   options.buckets = r.settings.buckets;
+  options.task_time = r.settings.task_time.mode == config::TaskTimeMode::kMspti;
+  options.kernel_filter = r.settings.task_time.kernel_filter;
+  options.api_filter = r.settings.task_time.api_filter;
   r.probes = new probes::Probes(*r.registry, options);
   for (int i = 0; i < kHookCount; ++i) {
     r.api_ids[i] = r.probes->register_api(hook_name(static_cast<HookId>(i)));
@@ -234,13 +266,21 @@ bool start_everything() {
   if (r.settings.memory_sample_hz > 0) {
     r.memory_sampler = new MemorySampler(*r.npu, r.settings.memory_sample_hz);
   }
+  if (r.settings.task_time.mode == config::TaskTimeMode::kAclprof) {
+    r.aclprof = new AclprofSession(*r.npu, r.settings.task_time);
+  } else if (r.settings.task_time.mode == config::TaskTimeMode::kMspti) {
+    r.mspti = new MsptiSession(*r.npu, r.settings.task_time, *r.probes);
+  }
   publisher_options.before_flush = [] {
     Runtime &rt = *g_runtime_ptr;
     if (rt.runtime_switch->poll()) reload_settings();
     store::report_suppressed_log_lines();
-    if (rt.memory_sampler != nullptr && g_measuring.load(std::memory_order_relaxed)) {
-      rt.memory_sampler->before_flush(g_devices_used.load(std::memory_order_relaxed), *rt.probes);
-    }
+    const bool measuring = g_measuring.load(std::memory_order_relaxed);
+    const std::uint64_t devices = g_devices_used.load(std::memory_order_relaxed);
+    if (rt.memory_sampler != nullptr && measuring) rt.memory_sampler->before_flush(devices, *rt.probes);
+    if (rt.aclprof != nullptr) rt.aclprof->before_flush(devices, measuring);
+    if (rt.mspti != nullptr) rt.mspti->before_flush(measuring);
+    rt.self->set_task_time_active(task_time_collecting(rt));
     g_runtime_ptr->probes->before_flush();
     if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->try_serve();
   };
@@ -320,10 +360,21 @@ std::uint32_t register_thunk_id(std::atomic<std::uint32_t> *slot, const char *na
   return id;
 }
 
+void on_first_use_of_device() noexcept {
+  if (g_runtime_state.load(std::memory_order_acquire) != static_cast<int>(RuntimeState::kRunning) ||
+      !g_measuring.load(std::memory_order_relaxed)) {
+    return;  // the publisher starts collection once npuprobe runs and measures
+  }
+  Runtime &r = *g_runtime_ptr;
+  if (r.aclprof != nullptr) r.aclprof->start_now(g_devices_used.load(std::memory_order_relaxed));
+  if (r.mspti != nullptr) r.mspti->start_now();
+  r.self->set_task_time_active(task_time_collecting(r));
+}
+
 void before_acl_finalize() noexcept {
   if (g_runtime_state.load(std::memory_order_acquire) != static_cast<int>(RuntimeState::kRunning))
     return;
-  if (g_runtime_ptr->memory_sampler != nullptr) g_runtime_ptr->memory_sampler->stop();
+  stop_npu_collection();
 }
 
 bool flush_now() noexcept {

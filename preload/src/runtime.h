@@ -44,6 +44,10 @@ std::uint32_t hook_api_id(HookId id) noexcept;
 // that a process ending with _exit (Python multiprocessing workers) loses nothing.
 bool flush_now() noexcept;
 
+// Cold, once per device: the application set a device for the first time. Task-time
+// collection (aclprof, MSPTI) starts here, before the device's first kernel.
+void on_first_use_of_device() noexcept;
+
 // Cold: the application is about to finalize ACL; npuprobe's own ACL use (memory sampling
 // threads bound to devices) ends first.
 void before_acl_finalize() noexcept;

@@ -16,6 +16,19 @@ SelfMetrics::SelfMetrics(store::MetricRegistry &registry, const Settings &settin
       "seconds one flush of the metric files took", {"dp"},
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}));
   publish_duration_ = registry_.histogram(publish, {dp_});
+  if (settings.task_time.mode != config::TaskTimeMode::kOff) {
+    const store::FamilyId active = registry_.add_family(store::gauge_spec(
+        settings.metric_prefix + "npuprobe:task_time_active",
+        "1 while npuprobe's task-time collection (aclprof or MSPTI) runs", {"dp", "mode"}));
+    task_time_active_ = registry_.gauge(
+        active, {dp_, settings.task_time.mode == config::TaskTimeMode::kAclprof ? "aclprof"
+                                                                                  : "mspti"});
+    task_time_ = true;
+  }
+}
+
+void SelfMetrics::set_task_time_active(bool active) noexcept {
+  if (task_time_) registry_.set(task_time_active_, active ? 1 : 0);
 }
 
 void SelfMetrics::after_flush(double seconds, bool ok, store::StoreFormat format) noexcept {

@@ -13,6 +13,9 @@ class SelfMetrics {
  public:
   SelfMetrics(store::MetricRegistry &registry, const Settings &settings);
   void after_flush(double seconds, bool ok, store::StoreFormat format) noexcept;
+  // `npuprobe:task_time_active{mode}`: 1 while aclprof (mode 1) or MSPTI (mode 2) collects for
+  // npuprobe. The family exists only when task_time.mode is set.
+  void set_task_time_active(bool active) noexcept;
 
  private:
   store::MetricRegistry &registry_;
@@ -23,6 +26,8 @@ class SelfMetrics {
   bool format_known_ = false;
   store::StoreFormat format_ = store::StoreFormat::kV2;
   store::GaugeHandle info_handle_;
+  bool task_time_ = false;
+  store::GaugeHandle task_time_active_;
 };
 
 }  // namespace npuprobe::preload

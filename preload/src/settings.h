@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "npuprobe/config/config.h"
 #include "npuprobe/store/log.h"
 #include "npuprobe/store/metric_types.h"
 
@@ -27,6 +28,7 @@ struct Settings {
   std::uint32_t min_launches_per_step = 1;  // config phases.min_launches_per_step
   bool start_on = true;                     // config `enabled`: the switch's state at start
   int memory_sample_hz = 0;                 // config memory.sample_hz (npu_memory_usage_freq)
+  config::TaskTimeConfig task_time;         // config task_time.* (acl_task_time & co)
   // Config `labels` and `buckets`: they shape the series, so they stay for the process's life.
   std::map<std::string, std::string> labels;
   std::map<std::string, std::vector<double>> buckets;

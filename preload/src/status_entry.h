@@ -16,13 +16,13 @@ namespace npuprobe::preload {
 // Bit d: some thread set device d (d < 64). Written by aclrtSetDevice, read when publishing.
 extern std::atomic<std::uint64_t> g_devices_used;
 
-inline void note_device_used(int device) noexcept {
-  if (device < 0 || device >= 64) return;
+// True the first time the process sets `device` (exactly one caller sees it).
+inline bool note_device_used(int device) noexcept {
+  if (device < 0 || device >= 64) return false;
   const std::uint64_t bit = std::uint64_t{1} << device;
   // A load first: SetDevice is called often with the same device; the write happens once.
-  if ((g_devices_used.load(std::memory_order_relaxed) & bit) == 0) {
-    g_devices_used.fetch_or(bit, std::memory_order_relaxed);
-  }
+  if ((g_devices_used.load(std::memory_order_relaxed) & bit) != 0) return false;
+  return (g_devices_used.fetch_or(bit, std::memory_order_relaxed) & bit) == 0;
 }
 
 class StatusEntry {

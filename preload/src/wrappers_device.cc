@@ -29,7 +29,9 @@ NPUPROBE_HOOK(aclError, aclrtSetDevice, (int32_t device), (device)) {
   const aclError rc = measure_plain(HookId::aclrtSetDevice, [&] { return real(device); });
   if (rc == ACL_SUCCESS) {
     npuprobe::preload::thread_state().device = device;
-    npuprobe::preload::note_device_used(device);
+    // At any depth: libmspti forwards SetDevice through npuprobe's export again, and the
+    // nested call is the one that sees the device first.
+    if (npuprobe::preload::note_device_used(device)) npuprobe::preload::on_first_use_of_device();
   }
   return rc;
 }

@@ -33,7 +33,7 @@ constexpr double kLaunchCounts[] = {1,   2,    4,    8,    16,   32,    64,    1
 
 constexpr std::string_view kDropReasonLabels[kDropReasonCount] = {
     "device_id",          "event_table_full", "concurrent_close", "free_unknown_pointer",
-    "pointer_table_full", "error_table_full", "op_table_full"};
+    "pointer_table_full", "error_table_full", "op_table_full",    "mspti_buffer"};
 
 template <std::size_t N>
 std::vector<double> bounds(const double (&list)[N]) {
@@ -121,9 +121,18 @@ MetricFamilies::MetricFamilies(store::MetricRegistry &registry, const ProbeOptio
         add(counter_spec("npu:device_busy",
                          "Summed device execution seconds (rate() = device utilization)", device));
   }
+  if (options.task_time && has_filter(options.api_filter)) {
+    f.api_exec_duration =
+        add(histogram_spec("npu:api_exec_duration",
+                           "Host time of each ACL API call MSPTI reported (api_filter)", api,
+                           bounds(kCallSeconds)));
+  }
   // Histograms that exist only with an option: an override for them is not unknown.
   if (!options.op_label) unused_buckets.erase("npu:op_launch_latency");
   if (!options.task_time) unused_buckets.erase("npu:kernel_exec_duration");
+  if (!options.task_time || !has_filter(options.api_filter)) {
+    unused_buckets.erase("npu:api_exec_duration");
+  }
   for (const std::string &family : unused_buckets) {
     store::log_message(store::LogLevel::kWarn,
                        "buckets.%s: npuprobe has no histogram of that name (ignored)",
@@ -193,6 +202,10 @@ HbmHandles MetricFamilies::resolve_hbm(int device) const {
   const std::vector<std::string> labels{dp_, std::to_string(device)};
   return {registry_.gauge(ids_.hbm_used_bytes, labels),
           registry_.gauge(ids_.hbm_total_bytes, labels)};
+}
+
+store::HistogramHandle MetricFamilies::resolve_api_record(const std::string &api) const {
+  return registry_.histogram(ids_.api_exec_duration, {dp_, std::string(kUnknownDevice), api});
 }
 
 store::CounterHandle MetricFamilies::resolve_device_busy(int device) const {

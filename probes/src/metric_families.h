@@ -51,8 +51,9 @@ enum class DropReason {
   kPointerTableFull,    // an allocation could not be remembered; its bytes are not counted
   kErrorTableFull,      // an (api, code) pair beyond the error table
   kOpTableFull,         // a (device, op) pair beyond the op handle table
+  kMsptiBuffer,         // MSPTI activity records lost: no free buffer when MSPTI asked for one
 };
-inline constexpr int kDropReasonCount = 7;
+inline constexpr int kDropReasonCount = 8;
 
 // Label value of a device that is not known (API errors, frees of unknown pointers).
 inline constexpr std::string_view kUnknownDevice = "-1";
@@ -72,6 +73,8 @@ class MetricFamilies {
   // Only with ProbeOptions::task_time (the families exist only then).
   KernelTypeHandles resolve_kernel_type(int device, const std::string &type) const;
   store::CounterHandle resolve_device_busy(int device) const;
+  // Only with task_time and an api_filter.
+  store::HistogramHandle resolve_api_record(const std::string &api) const;
 
  private:
   struct Ids {
@@ -81,7 +84,7 @@ class MetricFamilies {
     store::FamilyId allocated_bytes, peak_allocated_bytes, host_pinned_bytes, allocs, frees,
         alloc_failures, alloc_latency, hbm_used_bytes, hbm_total_bytes;
     store::FamilyId dropped, op_launches, op_launch_latency;
-    store::FamilyId kernel_exec_duration, kernels, device_busy;
+    store::FamilyId kernel_exec_duration, kernels, device_busy, api_exec_duration;
   };
 
   store::MetricRegistry &registry_;

@@ -86,6 +86,7 @@ void Probes::reset_after_fork() noexcept {
   s.api_names.reset_lock_after_fork();
   s.op_names.reset_lock_after_fork();
   s.kernel_series.reset_lock_after_fork();
+  s.api_record_series.reset_lock_after_fork();
   for (State::DeviceSlot &slot : s.devices) slot.once.forget_unfinished();
   for (State::HbmSlot &slot : s.hbm) slot.once.forget_unfinished();
   s.unknown_frees_once.forget_unfinished();

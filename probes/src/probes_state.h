@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string_view>
 
+#include "api_record_series.h"
 #include "error_counts.h"
 #include "kernel_series.h"
 #include "memory_accounting.h"
@@ -34,8 +35,6 @@ struct Probes::State {
   // Slow paths of the entry points, split out (launch_probe.cc, sync_probe.cc).
   void record_op(int device, std::uint32_t op, double seconds) noexcept;
   void observe_step(int device, const StepSample &step) noexcept;
-  // ProbeOptions::kernel_filter applied to a kernel record's name (task_time_probe.cc).
-  bool keep_kernel(std::string_view name) const noexcept;
 
   void drop(DropReason reason) noexcept { registry.add(dropped[static_cast<int>(reason)]); }
 
@@ -64,6 +63,9 @@ struct Probes::State {
   ErrorCounts errors;
   // Task time (on_kernel_record), only used with options.task_time.
   KernelSeries kernel_series{families};
+  // API records (on_api_record), only used with options.task_time and an api_filter.
+  const bool api_records = options.task_time && has_filter(options.api_filter);
+  ApiRecordSeries api_record_series{families};
   std::mutex flush_mutex;  // before_flush() callers, one at a time
 };
 

@@ -1,28 +1,44 @@
-// Probes: MSPTI kernel records (task time, acl_task_time = 2). Cold: called from the thread
+// Probes: MSPTI activity records (task time, acl_task_time = 2). Cold: called from the thread
 // that drains MSPTI's activity buffers, never from an application thread.
 #include "probes_state.h"
 
 namespace npuprobe::probes {
 
-bool Probes::State::keep_kernel(std::string_view name) const noexcept {
-  bool any_filter = false;
-  for (const std::string &filter : options.kernel_filter) {
-    if (filter.empty()) continue;
-    any_filter = true;
-    if (name.find(filter) != std::string_view::npos) return true;
+bool has_filter(const std::vector<std::string> &filters) noexcept {
+  for (const std::string &filter : filters) {
+    if (!filter.empty()) return true;
   }
-  return !any_filter;
+  return false;
+}
+
+bool matches_filter(const std::vector<std::string> &filters, std::string_view name) noexcept {
+  for (const std::string &filter : filters) {
+    if (!filter.empty() && name.find(filter) != std::string_view::npos) return true;
+  }
+  return !has_filter(filters);
 }
 
 void Probes::on_kernel_record(const KernelRecord &record) noexcept {
   State &s = *state_;
-  if (!s.options.task_time || !s.keep_kernel(record.name)) return;
+  if (!s.options.task_time || !matches_filter(s.options.kernel_filter, record.name)) return;
   if (!State::valid_device(record.device)) return s.drop(DropReason::kDeviceId);
   const KernelSeries::Handles h = s.kernel_series.get(record.device, record.type);
   const double seconds = to_seconds(elapsed_ns(record.start_ns, record.end_ns));
   s.registry.add(h.type.kernels);
   s.registry.observe(h.type.exec_duration, seconds);
   s.registry.add(h.device_busy, seconds);
+}
+
+void Probes::on_api_record(const ApiRecord &record) noexcept {
+  State &s = *state_;
+  if (!s.api_records || !matches_filter(s.options.api_filter, record.name)) return;
+  s.registry.observe(s.api_record_series.get(record.name),
+                     to_seconds(elapsed_ns(record.start_ns, record.end_ns)));
+}
+
+void Probes::on_task_time_records_lost(std::uint64_t count) noexcept {
+  State &s = *state_;
+  if (count > 0) s.registry.add(s.dropped[static_cast<int>(DropReason::kMsptiBuffer)], count);
 }
 
 }  // namespace npuprobe::probes

@@ -41,7 +41,16 @@ struct ProbeOptions {
   // Kernel records kept: those whose name contains any of these substrings (empty strings are
   // ignored; no non-empty entry = keep all). A record filtered out is counted nowhere.
   std::vector<std::string> kernel_filter;
+  // MSPTI API records kept (same matching as kernel_filter). With task_time and a non-empty
+  // entry, `npu:api_exec_duration{api}` exists and on_api_record feeds it; otherwise API records
+  // are not collected at all (the preload enables MSPTI's API activity only then).
+  std::vector<std::string> api_filter;
 };
+
+// True when `name` contains one of the non-empty `filters`, or when there is none.
+bool matches_filter(const std::vector<std::string> &filters, std::string_view name) noexcept;
+// True when `filters` has a non-empty entry.
+bool has_filter(const std::vector<std::string> &filters) noexcept;
 
 class Probes {
  public:
@@ -87,6 +96,13 @@ class Probes {
   // on the first record of each (device, type); past kMaxKernelTypesPerDevice distinct types on
   // a device the rest share type="other". Thread-safe (a mutex).
   void on_kernel_record(const KernelRecord &record) noexcept;
+  // Cold, like on_kernel_record: one API record -> `npu:api_exec_duration{device="-1", api}`
+  // observes end - start. Ignored unless task_time and an api_filter; dropped silently when the
+  // name fails it. At most kMaxApiRecordNames names, the rest share api="other".
+  void on_api_record(const ApiRecord &record) noexcept;
+  // Cold: MSPTI activity records lost because no buffer was free to lend (a burst larger than
+  // the pool) -> `npuprobe:dropped{reason="mspti_buffer"}` += count.
+  void on_task_time_records_lost(std::uint64_t count) noexcept;
 
   // Cold, on the publisher thread before every flush: moves what the hot path kept in atomics
   // (memory gauges, error counters by code) into the registry.

@@ -20,10 +20,20 @@ struct KernelRecord {
   std::string_view name;
 };
 
+// One ACL API call as MSPTI timed it on the host (records of kind API, collected only when
+// ProbeOptions::api_filter names some). `name` is the entry point ("aclnnMatMul", ...).
+struct ApiRecord {
+  std::uint64_t start_ns = 0;
+  std::uint64_t end_ns = 0;
+  std::string_view name;
+};
+
 // Distinct `type` label values per device; later types are counted under kOtherKernelType.
 inline constexpr int kMaxKernelTypesPerDevice = 64;
 inline constexpr std::string_view kOtherKernelType = "other";
 // The `type` label of a record with an empty type.
 inline constexpr std::string_view kUnknownKernelType = "unknown";
+// Distinct `api` label values of npu:api_exec_duration; later names share kOtherKernelType.
+inline constexpr int kMaxApiRecordNames = 64;
 
 }  // namespace npuprobe::probes

@@ -1,0 +1,42 @@
+// Reading a completed MSPTI activity buffer. Records are walked with msptiActivityGetNextRecord,
+// as MSPTI requires (record sizes are its business), and copied out of the packed layout field
+// by field (acl-facts.md section 4), so no misaligned access is made. Kinds other than KERNEL
+// and API are skipped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "npu/mspti_api.h"
+#include "npuprobe/npu_shim/npu_functions.h"
+
+namespace npuprobe::npu_shim {
+
+// Calls on_kernel(const msptiActivityKernel &) and on_api(const msptiActivityApi &) for each
+// record of `buffer`'s first `valid` bytes. Returns the number of records walked.
+template <typename OnKernel, typename OnApi>
+std::size_t for_each_record(const MsptiFunctions &mspti, std::uint8_t *buffer, std::size_t valid,
+                            OnKernel &&on_kernel, OnApi &&on_api) {
+  std::size_t walked = 0;
+  msptiActivity *record = nullptr;
+  while (mspti.get_next_record(buffer, valid, &record) == MSPTI_SUCCESS && record != nullptr) {
+    ++walked;
+    const auto *bytes = reinterpret_cast<const std::uint8_t *>(record);
+    const std::size_t left = valid - static_cast<std::size_t>(bytes - buffer);
+    msptiActivityKind kind;
+    std::memcpy(&kind, bytes, sizeof kind);
+    if (kind == MSPTI_ACTIVITY_KIND_KERNEL && left >= sizeof(msptiActivityKernel)) {
+      msptiActivityKernel kernel;
+      std::memcpy(&kernel, bytes, sizeof kernel);
+      on_kernel(kernel);
+    } else if (kind == MSPTI_ACTIVITY_KIND_API && left >= sizeof(msptiActivityApi)) {
+      msptiActivityApi api;
+      std::memcpy(&api, bytes, sizeof api);
+      on_api(api);
+    }
+  }
+  return walked;
+}
+
+}  // namespace npuprobe::npu_shim

@@ -1,0 +1,197 @@
+#include "mspti_session.h"
+
+#include <atomic>
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include "npuprobe/npu_shim/mspti_records.h"
+#include "npuprobe/store/log.h"
+
+namespace npuprobe::preload {
+namespace {
+
+using store::log_message;
+using store::LogLevel;
+
+// MSPTI's buffer callbacks are plain functions: they find the pool here. One subscriber per
+// process (MSPTI's rule), so one pool.
+std::atomic<npu_shim::MsptiBufferPool *> g_pool{nullptr};
+
+void request_buffer(std::uint8_t **buffer, std::size_t *size, std::size_t *max_records) {
+  npu_shim::MsptiBufferPool *pool = g_pool.load(std::memory_order_acquire);
+  *buffer = pool != nullptr ? pool->lend() : nullptr;
+  *size = *buffer != nullptr ? npu_shim::MsptiBufferPool::kBufferBytes : 0;
+  *max_records = 0;  // as many as fit
+}
+
+void complete_buffer(std::uint8_t *buffer, std::size_t /*size*/, std::size_t valid) {
+  npu_shim::MsptiBufferPool *pool = g_pool.load(std::memory_order_acquire);
+  if (pool != nullptr && buffer != nullptr) pool->complete(buffer, valid);
+}
+
+const char *result_name(int result) {
+  switch (result) {
+    case MSPTI_ERROR_INVALID_PARAMETER: return "INVALID_PARAMETER";
+    case MSPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED: return "MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED";
+    case MSPTI_ERROR_MAX_LIMIT_REACHED: return "MAX_LIMIT_REACHED";
+    case MSPTI_ERROR_DEVICE_OFFLINE: return "DEVICE_OFFLINE";
+    case MSPTI_ERROR_QUEUE_EMPTY: return "QUEUE_EMPTY";
+    case MSPTI_ERROR_WITHOUT_LD_PRELOAD: return "WITHOUT_LD_PRELOAD";
+    case MSPTI_ERROR_INNER: return "INNER";
+    default: return "unknown result";
+  }
+}
+
+std::string_view view(const char *text) { return text != nullptr ? text : std::string_view(); }
+
+}  // namespace
+
+MsptiSession::MsptiSession(npu_shim::NpuFunctions &npu, const config::TaskTimeConfig &config,
+                           probes::Probes &probes)
+    : npu_(npu),
+      config_(config),
+      api_records_(probes::has_filter(config.api_filter)),
+      probes_(probes) {}
+
+void MsptiSession::before_flush(bool measuring) noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (state_ == State::kFinished) return;
+  if (state_ == State::kCollecting && config_.timelimit_s > 0 &&
+      std::chrono::steady_clock::now() - first_start_ >= std::chrono::seconds(config_.timelimit_s)) {
+    stop();
+    state_ = State::kFinished;
+    log_message(LogLevel::kInfo, "task_time.timelimit_s=%d reached: MSPTI collection stopped",
+                config_.timelimit_s);
+    return;
+  }
+  if (!measuring) {
+    if (state_ == State::kCollecting) {
+      stop();
+      state_ = State::kPaused;
+    }
+    return;
+  }
+  if (state_ != State::kCollecting && !start()) return;
+  read_records(true);
+}
+
+void MsptiSession::start_now() noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (state_ == State::kIdle || state_ == State::kPaused) start();
+}
+
+void MsptiSession::finish() noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (state_ == State::kCollecting) stop();
+  state_ = State::kFinished;
+}
+
+void MsptiSession::forget_after_fork() noexcept {
+  new (&mutex_) std::mutex;  // a parent's thread may have held it
+  state_ = State::kFinished;
+}
+
+bool MsptiSession::start() noexcept {
+  if (mspti_ == nullptr) mspti_ = npu_.mspti();
+  if (mspti_ == nullptr) {  // npu_functions said which function is missing
+    state_ = State::kFinished;
+    return false;
+  }
+  if (pool_ == nullptr) {
+    try {
+      pool_ = new npu_shim::MsptiBufferPool(config_.mspti_buffers);
+    } catch (const std::bad_alloc &) {
+      log_message(LogLevel::kWarn, "MSPTI: no memory for %d activity buffers of 1 MiB: task time off",
+                  config_.mspti_buffers);
+      state_ = State::kFinished;
+      return false;
+    }
+    g_pool.store(pool_, std::memory_order_release);
+  }
+  int result = mspti_->subscribe(&subscriber_, nullptr, nullptr);
+  if (result != MSPTI_SUCCESS) {
+    fail("msptiSubscribe", result,
+         result == MSPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED
+             ? "another MSPTI subscriber (msserviceprofiler?) is active in this process"
+             : nullptr);
+    return false;
+  }
+  result = mspti_->register_callbacks(&request_buffer, &complete_buffer);
+  if (result == MSPTI_SUCCESS) result = mspti_->enable(MSPTI_ACTIVITY_KIND_KERNEL);
+  if (result != MSPTI_SUCCESS) {
+    mspti_->unsubscribe(subscriber_);
+    fail("msptiActivityEnable(KERNEL)", result,
+         result == MSPTI_ERROR_WITHOUT_LD_PRELOAD
+             ? "libmspti.so must be in LD_PRELOAD (after libnpuprobe.so) for MSPTI to see the "
+               "runtime's calls"
+             : nullptr);
+    return false;
+  }
+  if (api_records_) {
+    result = mspti_->enable(MSPTI_ACTIVITY_KIND_API);
+    if (result != MSPTI_SUCCESS) {
+      log_message(LogLevel::kWarn,
+                  "MSPTI: msptiActivityEnable(API) returned %d (%s): kernel records only, "
+                  "task_time.api_filter is not applied",
+                  result, result_name(result));
+    }
+  }
+  if (state_ == State::kIdle) first_start_ = std::chrono::steady_clock::now();
+  state_ = State::kCollecting;
+  log_message(LogLevel::kDebug, "MSPTI: collecting kernel%s records", api_records_ ? " and API" : "");
+  return true;
+}
+
+void MsptiSession::stop() noexcept {
+  mspti_->disable(MSPTI_ACTIVITY_KIND_KERNEL);
+  if (api_records_) mspti_->disable(MSPTI_ACTIVITY_KIND_API);
+  read_records(true);
+  // Unsubscribing hands back what MSPTI still held; read that too.
+  const int result = mspti_->unsubscribe(subscriber_);
+  if (result != MSPTI_SUCCESS) {
+    log_message(LogLevel::kWarn, "MSPTI: msptiUnsubscribe returned %d (%s)", result,
+                result_name(result));
+  }
+  subscriber_ = nullptr;
+  read_records(false);
+}
+
+void MsptiSession::read_records(bool flush) noexcept {
+  if (flush) {
+    const int result = mspti_->flush_all(MSPTI_FLUSH_FORCED);
+    if (result != MSPTI_SUCCESS && !flush_failure_said_) {
+      // Not fatal: MSPTI still hands back buffers as they fill.
+      log_message(LogLevel::kWarn,
+                  "MSPTI: msptiActivityFlushAll returned %d (%s): records arrive only as "
+                  "buffers fill (said once)",
+                  result, result_name(result));
+      flush_failure_said_ = true;
+    }
+  }
+  try {
+    pool_->drain([this](std::uint8_t *buffer, std::size_t valid) {
+      npu_shim::for_each_record(
+          *mspti_, buffer, valid,
+          [this](const msptiActivityKernel &k) {
+            probes_.on_kernel_record(probes::KernelRecord{static_cast<int>(k.ds.deviceId), k.start,
+                                                          k.end, view(k.type), view(k.name)});
+          },
+          [this](const msptiActivityApi &a) {
+            probes_.on_api_record(probes::ApiRecord{a.start, a.end, view(a.name)});
+          });
+    });
+  } catch (...) {
+  }
+  probes_.on_task_time_records_lost(pool_->take_refused());
+}
+
+void MsptiSession::fail(const char *function, int result, const char *hint) noexcept {
+  log_message(LogLevel::kWarn, "MSPTI: %s returned %d (%s)%s%s: task time (acl_task_time=2) off",
+              function, result, result_name(result), hint != nullptr ? "; " : "",
+              hint != nullptr ? hint : "");
+  subscriber_ = nullptr;
+  state_ = State::kFinished;
+}
+
+}  // namespace npuprobe::preload

@@ -1,0 +1,63 @@
+// acl_task_time = 2: npuprobe as the process's MSPTI subscriber. Kernel records (and API
+// records, when task_time.api_filter names some) arrive in buffers lent from a fixed pool
+// (npu_shim::MsptiBufferPool) on MSPTI's own threads; the publisher thread asks MSPTI to hand
+// back what it holds before every flush and turns the records into npu:kernels,
+// npu:kernel_exec_duration and npu:device_busy. Collection stops at task_time.timelimit_s, while
+// the switch is OFF (unsubscribed), before aclFinalize and at exit. Any MSPTI failure is said
+// once and turns collection off; the application's calls are never affected.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+
+#include "npuprobe/config/config.h"
+#include "npuprobe/npu_shim/mspti_buffer_pool.h"
+#include "npuprobe/npu_shim/npu_functions.h"
+#include "npuprobe/probes/probes.h"
+
+namespace npuprobe::preload {
+
+class MsptiSession {
+ public:
+  MsptiSession(npu_shim::NpuFunctions &npu, const config::TaskTimeConfig &config,
+               probes::Probes &probes);
+  ~MsptiSession() = delete;  // lives as long as the process (MSPTI may call back until the end)
+
+  // Publisher thread, before each flush: starts or resumes collection while measuring, stops
+  // it when the switch is OFF or the time limit passed, and publishes the records MSPTI held.
+  void before_flush(bool measuring) noexcept;
+  // A device was set for the first time: collect from now on (if not already, not finished).
+  void start_now() noexcept;
+  // aclFinalize and exit: the last records are published; no collection after.
+  void finish() noexcept;
+  // Fork child: MSPTI's subscription and threads are the parent's; the child collects nothing.
+  void forget_after_fork() noexcept;
+  // Whether MSPTI is collecting for npuprobe now (npuprobe:task_time_active).
+  bool collecting() const noexcept { return state_ == State::kCollecting; }
+
+ private:
+  enum class State { kIdle, kCollecting, kPaused, kFinished };
+
+  bool start() noexcept;
+  // Disables the activity kinds, has MSPTI hand back every buffer, unsubscribes, reads them.
+  void stop() noexcept;
+  // Flushes MSPTI's buffers (when collecting) and turns the completed ones into metrics.
+  void read_records(bool flush) noexcept;
+  // A failed MSPTI call: said once, collection ends.
+  void fail(const char *function, int result, const char *hint) noexcept;
+
+  npu_shim::NpuFunctions &npu_;
+  const npu_shim::MsptiFunctions *mspti_ = nullptr;
+  const config::TaskTimeConfig config_;
+  const bool api_records_;
+  probes::Probes &probes_;
+  std::mutex mutex_;  // the publisher thread against aclFinalize/exit
+  State state_ = State::kIdle;
+  void *subscriber_ = nullptr;
+  npu_shim::MsptiBufferPool *pool_ = nullptr;  // made on the first start, never freed
+  std::chrono::steady_clock::time_point first_start_;
+  bool flush_failure_said_ = false;
+};
+
+}  // namespace npuprobe::preload
