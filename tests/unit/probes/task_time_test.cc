@@ -253,5 +253,47 @@ TEST_F(TaskTimeTest, RecordsCountAfterAForkReset) {
   EXPECT_EQ(m.counter("npu:kernels", dev_type(0, "KERNEL_AIVEC")), 1);
 }
 
+
+// API records (kind API, collected only when api_filter names some): npu:api_exec_duration{api}
+// with device="-1", filtered by name; absent without an api_filter.
+TEST_F(TaskTimeTest, ApiRecordsNeedAnApiFilterAndKeepOnlyMatchingNames) {
+  probes().on_api_record(ApiRecord{kStart, kStart + 5 * kUs, "aclnnMatMul"});
+  EXPECT_FALSE(read().has_family("npu:api_exec_duration")) << "no api_filter: no family";
+
+  ProbeOptions options = task_time_options();
+  options.api_filter = {"MatMul", "", "Launch"};
+  configure(options);
+  probes().on_api_record(ApiRecord{kStart, kStart + 5 * kUs, "aclnnMatMul"});
+  probes().on_api_record(ApiRecord{kStart, kStart + 15 * kUs, "aclnnMatMul"});
+  probes().on_api_record(ApiRecord{kStart, kStart + 2 * kUs, "aclrtLaunchKernel"});
+  probes().on_api_record(ApiRecord{kStart, kStart + 9 * kUs, "aclrtSynchronizeStream"});
+  const MetricReader m = read();
+  EXPECT_EQ(m.series_count("npu:api_exec_duration"), 2u);
+  const HistogramValue matmul = m.histogram("npu:api_exec_duration", {"0", "-1", "aclnnMatMul"});
+  EXPECT_EQ(matmul.count, 2);
+  EXPECT_NEAR(matmul.sum, 20e-6, 1e-15);
+  EXPECT_EQ(m.histogram("npu:api_exec_duration", {"0", "-1", "aclrtLaunchKernel"}).count, 1);
+}
+
+TEST_F(TaskTimeTest, ApiNamesBeyondTheBoundShareOther) {
+  ProbeOptions options = task_time_options();
+  options.api_filter = {"acl"};
+  configure(options);
+  std::vector<std::string> names;
+  for (int i = 0; i < kMaxApiRecordNames + 3; ++i) names.push_back("aclApi" + std::to_string(i));
+  for (const std::string &name : names) probes().on_api_record(ApiRecord{kStart, kStart + kUs, name});
+  const MetricReader m = read();
+  EXPECT_EQ(m.series_count("npu:api_exec_duration"), std::size_t(kMaxApiRecordNames) + 1);
+  EXPECT_EQ(m.histogram("npu:api_exec_duration", {"0", "-1", "other"}).count, 3);
+}
+
+TEST_F(TaskTimeTest, LostRecordsAreCountedAsMsptiBufferDrops) {
+  EXPECT_EQ(read().counter("npuprobe:dropped", {"0", "mspti_buffer"}), 0);
+  probes().on_task_time_records_lost(7);
+  probes().on_task_time_records_lost(0);
+  probes().on_task_time_records_lost(5);
+  EXPECT_EQ(read().counter("npuprobe:dropped", {"0", "mspti_buffer"}), 12);
+}
+
 }  // namespace
 }  // namespace npuprobe::probes::testing
