@@ -7,10 +7,10 @@
 namespace npuprobe::npu_shim {
 namespace {
 
-void say_unavailable(const char *feature, const std::string &missing) {
-  store::log_message(store::LogLevel::kWarn,
-                     "%s is off: the CANN in this process has no %s (an older version?)", feature,
-                     missing.c_str());
+// `where`: what a user should check, e.g. "an older CANN?".
+void say_unavailable(const char *feature, const std::string &missing, const char *where) {
+  store::log_message(store::LogLevel::kWarn, "%s is off: no %s in this process (%s)", feature,
+                     missing.c_str(), where);
 }
 
 }  // namespace
@@ -32,7 +32,7 @@ const MemoryFunctions *NpuFunctions::memory() {
     bool ok = resolve("aclrtSetDevice", &t.set_device, &missing);
     ok = resolve("aclrtGetMemInfo", &t.get_mem_info, &missing) && ok;
     memory_.available = ok;
-    if (!ok) say_unavailable("device memory sampling", missing);
+    if (!ok) say_unavailable("device memory sampling", missing, "an older CANN?");
   });
   return memory_.available ? &memory_.table : nullptr;
 }
@@ -48,7 +48,7 @@ const AclprofFunctions *NpuFunctions::aclprof() {
     ok = resolve("aclprofDestroyConfig", &t.destroy_config, &missing) && ok;
     ok = resolve("aclprofFinalize", &t.finalize, &missing) && ok;
     aclprof_.available = ok;
-    if (!ok) say_unavailable("task time mode 1 (aclprof)", missing);
+    if (!ok) say_unavailable("task time mode 1 (aclprof)", missing, "an older CANN?");
   });
   return aclprof_.available ? &aclprof_.table : nullptr;
 }
@@ -65,7 +65,9 @@ const MsptiFunctions *NpuFunctions::mspti() {
     ok = resolve("msptiActivityFlushAll", &t.flush_all, &missing) && ok;
     ok = resolve("msptiActivityGetNextRecord", &t.get_next_record, &missing) && ok;
     mspti_.available = ok;
-    if (!ok) say_unavailable("task time mode 2 (MSPTI)", missing);
+    if (!ok) say_unavailable("task time mode 2 (MSPTI)", missing,
+                                "libmspti.so is not loaded: it must be in LD_PRELOAD, after "
+                                "libnpuprobe.so");
   });
   return mspti_.available ? &mspti_.table : nullptr;
 }

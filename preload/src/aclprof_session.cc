@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,7 +28,12 @@ bool mspti_preloaded() {
 bool creatable(const std::string &path, std::string *why) {
   std::string at = path;
   while (!at.empty()) {
-    if (access(at.c_str(), F_OK) == 0) {
+    struct stat info;
+    if (stat(at.c_str(), &info) == 0) {
+      if (!S_ISDIR(info.st_mode)) {
+        *why = at + " is not a folder";
+        return false;
+      }
       if (access(at.c_str(), W_OK | X_OK) == 0) return true;
       *why = at + ": " + strerror(errno);
       return false;

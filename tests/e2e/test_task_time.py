@@ -1,0 +1,337 @@
+#!/usr/bin/python3
+"""Task-time modes (msserviceprofiler's acl_task_time) against npu-sim's ground truth.
+
+Mode 2 (MSPTI): npuprobe subscribes, lends MSPTI buffers and turns kernel records into
+npu:kernels_total / npu:kernel_exec_duration / npu:device_busy_total; the counts must equal the
+kernels the simulated device executed, in every binding. Mode 1 (aclprof): the fake CANN logs
+every aclprof call to <prof_dir>/npumock_aclprof_<pid>.log, which must show msserviceprofiler's
+sequence. Both stop on the switch, a time limit, and at exit; bad input turns them off with a
+clear message and the application unaffected.
+
+Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_task_time
+"""
+import glob
+import json
+import os
+import subprocess
+import time
+import unittest
+
+from npuprobe_run import CLI, MOCK_LIB, PRELOAD, dump, run_sim, start_sim
+from test_runtime_switch import ConfigFileCase
+
+MSPTI = os.path.join(MOCK_LIB, "libmspti.so")
+WITH_MSPTI = PRELOAD + " " + MSPTI
+
+
+class TaskTimeCase(ConfigFileCase):
+    def env(self, **extra):
+        return dict({"NPUPROBE_CONFIG": self.yaml, "MS_SERVICE_METRIC_SHM_PREFIX": self.prefix,
+                     "NPUPROBE_REGISTRY_DIR": os.path.join(self.tmp.name, "registry"),
+                     "NPU_MOCK_MSPTI_QUEUE": "10000000", "LD_PRELOAD": WITH_MSPTI}, **extra)
+
+    def run_sim(self, args, **extra):
+        proc, report, samples, _ = run_sim(args, self.env(**extra))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc, report, samples
+
+    def start(self, args, **extra):
+        folder = os.path.join(self.tmp.name, "store")
+        os.makedirs(folder, exist_ok=True)
+        return folder, start_sim(["--steps", "1000000", "--host-gap-us", "2000"] + args, folder,
+                                 self.env(**extra))
+
+    def switch(self, command):
+        subprocess.run([CLI, command], env=dict(os.environ, **self.env()), check=True,
+                       capture_output=True, timeout=30)
+
+    def wait_for(self, folder, predicate, timeout=15):
+        deadline = time.time() + timeout
+        while True:
+            s = dump(folder)
+            if predicate(s) or time.time() > deadline:
+                return s
+            time.sleep(0.1)
+
+    @staticmethod
+    def stop(sim):
+        sim.kill()
+        return sim.communicate(timeout=30)[1]
+
+
+class MsptiTest(TaskTimeCase):
+    def assert_matches_device(self, report, s):
+        for device, truth in report["devices"].items():
+            self.assertEqual(s.value("npu:kernels_total", device=device), truth["kernels"], s.text)
+            self.assertEqual(s.value("npu:kernel_exec_duration_count", device=device),
+                             truth["kernels"])
+            busy = s.value("npu:device_busy_total", device=device)
+            self.assertAlmostEqual(busy, truth["device_ns"] / 1e9, delta=truth["device_ns"] / 1e11)
+
+    def test_kernels_and_busy_time_equal_the_device_in_every_binding(self):
+        self.write_yaml("task_time:\n  mode: 2\n")
+        for args in (["--binding", "linked", "--devices", "0,1"],
+                     ["--binding", "dlsym", "--task-queue"],
+                     ["--binding", "opapi", "--launch-api", "mixed"],
+                     ["--graph", "--device-us", "7"]):
+            with self.subTest(args=args):
+                _, report, s = self.run_sim(["--steps", "40", "--launches", "30"] + args)
+                self.assert_matches_device(report, s)
+                self.assertEqual(s.label_values("npu:kernels_total", "type"), ["KERNEL_AICORE"])
+                self.assertEqual(s.value("npuprobe:dropped_total", reason="mspti_buffer"), 0)
+                self.assertEqual(s.value("npuprobe:task_time_active", mode="mspti"), 0,
+                                 "collection ended with the process")
+
+    def test_the_json_config_switches_mode_2_on(self):
+        profiler = os.path.join(self.tmp.name, "ms_service_profiler_config.json")
+        with open(profiler, "w") as f:
+            json.dump({"enable": 1, "acl_task_time": 2}, f)
+        _, report, s = self.run_sim(["--steps", "10", "--launches", "9"], NPUPROBE_CONFIG="",
+                                    SERVICE_PROF_CONFIG_PATH=profiler)
+        self.assert_matches_device(report, s)
+
+    def test_kernel_filter_keeps_matching_names_only(self):
+        # npu-sim's aclnn launches cycle MatMulV2, Add, Swish: two thirds match.
+        self.write_yaml("task_time:\n  mode: 2\n  kernel_filter: 'MatMul;Swish'\n")
+        _, report, s = self.run_sim(["--steps", "20", "--launches", "30"])
+        self.assertEqual(report["devices"]["0"]["kernels"], 600)
+        self.assertEqual(s.value("npu:kernels_total"), 400)
+        self.assertAlmostEqual(s.value("npu:device_busy_total"), 400 * 20e-6, delta=1e-7)
+        self.write_yaml("task_time:\n  mode: 2\n  kernel_filter: NoSuchKernel\n")
+        _, _, s = self.run_sim(["--steps", "20", "--launches", "30"])
+        self.assertEqual(s.value("npu:kernels_total"), 0)
+        self.assertEqual(s.value("npu:steps_total"), 20)
+
+    def test_api_filter_collects_matching_api_records(self):
+        self.write_yaml("task_time:\n  mode: 2\n  api_filter: SynchronizeStream\n")
+        _, report, s = self.run_sim(["--steps", "25", "--launches", "6"])
+        self.assertEqual(s.value("npu:api_exec_duration_count", api="aclrtSynchronizeStream",
+                                 device="-1"), report["devices"]["0"]["syncs"]["stream"])
+        self.assertEqual(s.label_values("npu:api_exec_duration_count", "api"),
+                         ["aclrtSynchronizeStream"])
+        self.assert_matches_device(report, s)
+        # Without api_filter, no API records are collected at all.
+        self.write_yaml("task_time:\n  mode: 2\n")
+        _, _, s = self.run_sim(["--steps", "5", "--launches", "6"])
+        self.assertNotIn("api_exec_duration", s.text)
+
+    def test_a_burst_beyond_the_pool_is_counted_and_never_blocks(self):
+        # One 1 MiB buffer (18724 kernel records) and a flush every 3 s: MSPTI finds no buffer
+        # for most of the burst. Every kernel is either counted or dropped, none twice.
+        self.write_yaml("task_time:\n  mode: 2\n  mspti_buffers: 1\n")
+        proc, report, s = self.run_sim(["--steps", "300", "--launches", "200", "--device-us", "1",
+                                        "--host-gap-us", "0"], NPUPROBE_FLUSH_MS="3000")
+        executed = report["devices"]["0"]["kernels"]
+        dropped = s.value("npuprobe:dropped_total", reason="mspti_buffer")
+        self.assertGreater(dropped, 0, s.text)
+        self.assertEqual(s.value("npu:kernels_total") + dropped, executed)
+        self.assertEqual(s.value("npu:steps_total"), report["devices"]["0"]["steps"])
+
+    def test_timelimit_stops_collection(self):
+        self.write_yaml("task_time:\n  mode: 2\n  timelimit_s: 1\n")
+        folder, sim = self.start(["--launches", "4"])
+        try:
+            s = self.wait_for(folder, lambda s: s.value("npu:kernels_total") > 0)
+            self.assertEqual(s.value("npuprobe:task_time_active", mode="mspti"), 1)
+            time.sleep(1.6)
+            first = dump(folder)
+            time.sleep(0.6)
+            second = dump(folder)
+        finally:
+            stderr = self.stop(sim)
+        self.assertGreater(second.value("npu:steps_total"), first.value("npu:steps_total"))
+        self.assertEqual(second.value("npu:kernels_total"), first.value("npu:kernels_total"))
+        self.assertEqual(second.value("npuprobe:task_time_active", mode="mspti"), 0)
+        self.assertIn("task_time.timelimit_s=1 reached: MSPTI collection stopped", stderr)
+
+    def test_off_unsubscribes_and_on_resumes(self):
+        self.write_yaml("task_time:\n  mode: 2\n")
+        folder, sim = self.start(["--launches", "4"])
+        try:
+            self.wait_for(folder, lambda s: s.value("npu:kernels_total") > 0)
+            self.switch("off")
+            time.sleep(0.5)  # the publisher saw OFF and unsubscribed
+            off = dump(folder)
+            time.sleep(0.5)
+            still_off = dump(folder)
+            self.switch("on")
+            on = self.wait_for(folder, lambda s: s.value("npu:kernels_total") >
+                               still_off.value("npu:kernels_total"))
+        finally:
+            self.stop(sim)
+        self.assertEqual(off.value("npu:kernels_total"), still_off.value("npu:kernels_total"))
+        self.assertEqual(still_off.value("npuprobe:task_time_active", mode="mspti"), 0)
+        self.assertGreater(on.value("npu:kernels_total"), still_off.value("npu:kernels_total"))
+
+    def test_mspti_failures_are_said_and_the_application_is_unaffected(self):
+        self.write_yaml("task_time:\n  mode: 2\n")
+        cases = [
+            ({"LD_PRELOAD": PRELOAD}, "libmspti.so is not loaded: it must be in LD_PRELOAD"),
+            ({"NPU_MOCK_FAIL": "msptiSubscribe:1:2"}, "msptiSubscribe returned 2 "
+                                                     "(MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED)"),
+            ({"NPU_MOCK_FAIL": "msptiActivityEnable:1:999"}, "returned 999 (INNER)"),
+            ({"NPU_MOCK_FAIL": "msptiActivityRegisterCallbacks:1:1"}, "(INVALID_PARAMETER)"),
+        ]
+        for extra, message in cases:
+            with self.subTest(extra=extra):
+                proc, report, s = self.run_sim(["--steps", "20", "--launches", "5"], **extra)
+                self.assertIn(message, proc.stderr)
+                self.assertRegex(proc.stderr, r"task time \(acl_task_time=2\) off|task time mode 2 "
+                                 r"\(MSPTI\) is off")
+                self.assertEqual(s.value("npu:kernels_total"), 0)
+                self.assertEqual(s.value("npu:steps_total"), report["devices"]["0"]["steps"])
+                self.assertEqual(s.value("npu:launches_total"), 100)
+
+    def test_a_failing_flush_is_said_once_and_records_still_arrive(self):
+        self.write_yaml("task_time:\n  mode: 2\n")
+        proc, report, s = self.run_sim(["--steps", "200", "--launches", "5"],
+                                       NPU_MOCK_FAIL="msptiActivityFlushAll:1+:999")
+        self.assertEqual(proc.stderr.count("msptiActivityFlushAll returned 999"), 1, proc.stderr)
+        # Full buffers still come back (MSPTI's own delivery), and unsubscribing at exit hands
+        # back the rest.
+        self.assertEqual(s.value("npu:kernels_total"), report["devices"]["0"]["kernels"])
+
+
+class AclprofTest(TaskTimeCase):
+    def prof_dir(self):
+        return os.path.join(self.tmp.name, "prof")
+
+    def calls(self):
+        logs = glob.glob(os.path.join(self.prof_dir(), "npumock_aclprof_*.log"))
+        self.assertEqual(len(logs), 1, logs)
+        with open(logs[0]) as f:
+            return f.read().splitlines()
+
+    def write_config(self, level, extra=""):
+        self.write_yaml(f"task_time:\n  mode: 1\n  level: '{level}'\n"
+                        f"  prof_dir: {self.prof_dir()}\n{extra}")
+
+    def expected(self, devices, data_types):
+        calls = [f"aclprofInit dir={self.prof_dir()}"]
+        for d in devices:
+            calls += [f"aclprofCreateConfig devices={d} aicore_metrics=1 data_types={data_types}",
+                      f"aclprofStart devices={d}"]
+        for d in devices:
+            calls += [f"aclprofStop devices={d}", f"aclprofDestroyConfig devices={d}"]
+        return calls + ["aclprofFinalize"]
+
+    def assert_sequence(self, calls, devices, data_types):
+        # Devices start in the order their threads set them; each one's own calls are ordered.
+        expected = self.expected(devices, data_types)
+        self.assertEqual((calls[0], calls[-1]), (expected[0], expected[-1]), calls)
+        self.assertEqual(sorted(calls), sorted(expected))
+        for d in devices:
+            mine = [c for c in calls if c.endswith(f"devices={d}") or f"devices={d} " in c]
+            self.assertEqual([c.split()[0] for c in mine], ["aclprofCreateConfig", "aclprofStart",
+                                                            "aclprofStop", "aclprofDestroyConfig"])
+
+    def test_levels_give_msserviceprofilers_sequence_for_every_device(self):
+        for level, types in (("L0", "0x880"), ("L1", "0x83")):
+            with self.subTest(level=level):
+                self.write_config(level)
+                _, report, s = self.run_sim(["--steps", "10", "--launches", "3", "--devices",
+                                             "0,3"], LD_PRELOAD=PRELOAD)
+                self.assert_sequence(self.calls(), [0, 3], types)
+                self.assertEqual(s.value("npu:steps_total"), 20)
+                self.assertEqual(s.value("npuprobe:task_time_active", mode="aclprof"), 0)
+                self.assertNotIn("kernels_total", s.text, "mode 1 makes no MSPTI metrics")
+                for log in glob.glob(os.path.join(self.prof_dir(), "*.log")):
+                    os.remove(log)
+
+    def test_level_duration_and_timelimit_stop_profiling_while_the_process_runs(self):
+        for level, extra, reason in (("L0,1", "", "the level's duration"),
+                                     ("L1", "  timelimit_s: 1\n", "task_time.timelimit_s passed")):
+            with self.subTest(level=level, extra=extra):
+                self.write_config(level, extra)
+                folder, sim = self.start(["--launches", "2"], LD_PRELOAD=PRELOAD)
+                try:
+                    s = self.wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
+                                                                mode="aclprof") == 1)
+                    self.assertEqual(s.value("npuprobe:task_time_active", mode="aclprof"), 1)
+                    s = self.wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
+                                                                mode="aclprof") == 0, timeout=5)
+                    self.assertEqual(sim.poll(), None, "the application still runs")
+                    self.assertEqual(self.calls()[-1], "aclprofFinalize")
+                    self.assertEqual(len(self.calls()), 6)
+                finally:
+                    stderr = self.stop(sim)
+                self.assertIn(f"aclprof stopped: {reason}", stderr)
+                for log in glob.glob(os.path.join(self.prof_dir(), "*.log")):
+                    os.remove(log)
+
+    def test_off_stops_profiling_and_on_starts_it_again(self):
+        self.write_config("L0")
+        folder, sim = self.start(["--launches", "2"], LD_PRELOAD=PRELOAD)
+        try:
+            self.wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
+                                                    mode="aclprof") == 1)
+            self.switch("off")
+            s = self.wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
+                                                        mode="aclprof") == 0, timeout=5)
+            self.assertEqual(self.calls()[-1], "aclprofFinalize")
+            self.switch("on")
+            self.wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
+                                                    mode="aclprof") == 1)
+        finally:
+            self.stop(sim)
+        calls = self.calls()
+        self.assertEqual(calls[:6], self.expected([0], "0x880"))
+        self.assertEqual(calls[6:9], self.expected([0], "0x880")[:3], "profiling again")
+
+    def test_not_started_with_libmspti_preloaded(self):
+        self.write_config("L0")
+        proc, _, s = self.run_sim(["--steps", "5", "--launches", "2"])
+        self.assertIn("task_time.mode=1 (aclprof) is not started: libmspti.so is in LD_PRELOAD",
+                      proc.stderr)
+        self.assertEqual(glob.glob(os.path.join(self.prof_dir(), "*")), [])
+        self.assertEqual(s.value("npu:steps_total"), 5)
+
+    def test_an_unusable_prof_dir_turns_aclprof_off(self):
+        blocker = os.path.join(self.tmp.name, "a_file")
+        open(blocker, "w").close()
+        self.write_yaml(f"task_time:\n  mode: 1\n  prof_dir: {blocker}/prof\n")
+        proc, _, s = self.run_sim(["--steps", "5", "--launches", "2"], LD_PRELOAD=PRELOAD)
+        self.assertIn(f"task_time.prof_dir {blocker}/prof cannot be created", proc.stderr)
+        self.assertIn("is not a folder", proc.stderr)
+        self.assertEqual(s.value("npu:steps_total"), 5)
+        # The fake CANN refusing aclprofInit (a folder it cannot create) is said too.
+        self.write_config("L0")
+        proc, _, s = self.run_sim(["--steps", "5", "--launches", "2"], LD_PRELOAD=PRELOAD,
+                                  NPU_MOCK_FAIL="aclprofInit:1:100000")
+        self.assertIn("returned 100000: aclprof (acl_task_time=1) off", proc.stderr)
+        self.assertEqual(s.value("npu:steps_total"), 5)
+
+
+class BadTaskTimeInputTest(TaskTimeCase):
+    def test_out_of_range_values_are_named_and_the_feature_stays_off(self):
+        cases = [
+            ("task_time:\n  mode: 3\n", "task_time.mode"),
+            ("task_time:\n  mode: 1\n  level: L2\n", "task_time.level"),
+            ("task_time:\n  mode: 2\n  timelimit_s: -1\n", "task_time.timelimit_s"),
+            ("task_time:\n  mode: 2\n  mspti_buffers: 0\n", "task_time.mspti_buffers"),
+            ("memory:\n  sample_hz: -5\n", "memory.sample_hz"),
+            ("memory:\n  sample_hz: 1000\n", "memory.sample_hz"),
+        ]
+        for text, key in cases:
+            with self.subTest(text=text):
+                self.write_yaml(text)
+                proc, report, s = self.run_sim(["--steps", "5", "--launches", "2"],
+                                               LD_PRELOAD=PRELOAD)
+                self.assertIn(key, proc.stderr)
+                self.assertIn("npuprobe", proc.stderr)
+                self.assertEqual(s.value("npu:steps_total"), 5)
+        profiler = os.path.join(self.tmp.name, "ms_service_profiler_config.json")
+        for bad in ({"acl_task_time": 7}, {"acl_prof_task_time_level": "L9"},
+                    {"npu_memory_usage_freq": 500}, {"timelimit": 99999}):
+            with self.subTest(json=bad):
+                with open(profiler, "w") as f:
+                    json.dump(dict({"enable": 1}, **bad), f)
+                proc, _, s = self.run_sim(["--steps", "5", "--launches", "2"], NPUPROBE_CONFIG="",
+                                          SERVICE_PROF_CONFIG_PATH=profiler)
+                self.assertIn(next(iter(bad)), proc.stderr)
+                self.assertNotIn("kernels_total", s.text)
+                self.assertEqual(s.value("npu:steps_total"), 5)
+
+
+if __name__ == "__main__":
+    unittest.main()
