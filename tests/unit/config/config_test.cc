@@ -149,6 +149,7 @@ task_time:
   timelimit_s: 7200
   api_filter: "matmul; add"
   kernel_filter: [MatMul, Add]
+  mspti_buffers: 32
 logging:
   level: debug
   file: /tmp/npuprobe.log
@@ -178,6 +179,7 @@ dp: 3
   EXPECT_EQ(c.task_time.timelimit_s, 7200);
   EXPECT_THAT(c.task_time.api_filter, ElementsAre("matmul", "add"));
   EXPECT_THAT(c.task_time.kernel_filter, ElementsAre("MatMul", "Add"));
+  EXPECT_EQ(c.task_time.mspti_buffers, 32);
   EXPECT_EQ(c.logging.level, store::LogLevel::kDebug);
   EXPECT_EQ(c.logging.file, "/tmp/npuprobe.log");
   EXPECT_TRUE(c.op_label);
