@@ -1,8 +1,10 @@
 #include "runtime.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <memory>
 #include <string>
@@ -212,7 +214,15 @@ void check_preload_order() {
   }
 }
 
+// npuprobe's own CLI looks ACL functions up (`npuprobe check`) and may run with libnpuprobe.so
+// in its LD_PRELOAD (inherited from a shell set up for the application): it must not measure
+// itself, publish files or bind the exposer.
+bool is_npuprobe_cli() {
+  return strcmp(program_invocation_short_name, "npuprobe") == 0;
+}
+
 bool start_everything() {
+  if (is_npuprobe_cli()) return false;
   g_runtime_ptr = new Runtime();
   Runtime &r = *g_runtime_ptr;
   r.settings = read_settings();

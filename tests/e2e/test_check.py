@@ -169,5 +169,15 @@ class CheckTest(unittest.TestCase):
         self.assertIn("ok  LD_PRELOAD: libnpuprobe.so first (libnpuprobe.so libmspti.so)", lines)
 
 
+    @unittest.skipIf(SANITIZED, "the check would run with an uninstrumented library preloaded")
+    def test_the_check_never_instruments_itself(self):
+        # A shell prepared for the application (libnpuprobe.so preloaded, no multiprocess folder:
+        # the embedded default) must not make `npuprobe check` publish or serve anything itself.
+        registry = os.path.join(self.tmp.name, "registry")
+        status, lines = self.check(LD_PRELOAD=PRELOAD, PROMETHEUS_MULTIPROC_DIR=None,
+                                   NPUPROBE_REGISTRY_DIR=registry, NPUPROBE_LISTEN="127.0.0.1:0")
+        self.assertEqual(status, 0, "\n".join(lines))
+        self.assertFalse(os.path.exists(registry), "the check registered itself as a process")
+
 if __name__ == "__main__":
     unittest.main()
