@@ -9,6 +9,7 @@
 // rule: the two collectors exclude each other).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -32,7 +33,7 @@ class AclprofSession {
   void finish() noexcept;
   // Fork child: the profiling session is the parent's.
   void forget_after_fork() noexcept;
-  bool profiling() const noexcept { return initialized_; }
+  bool profiling() const noexcept { return initialized_.load(std::memory_order_relaxed); }
 
   // The aclprofCreateConfig data types for a level (acl-facts.md section 3).
   static std::uint64_t data_types(config::TaskTimeLevel level) noexcept;
@@ -52,7 +53,8 @@ class AclprofSession {
   const config::TaskTimeConfig config_;
   std::mutex mutex_;  // the publisher thread against aclFinalize/exit
   bool finished_ = false;
-  bool initialized_ = false;  // between aclprofInit and aclprofFinalize
+  // Between aclprofInit and aclprofFinalize; written under mutex_, read by profiling().
+  std::atomic<bool> initialized_{false};
   bool ever_started_ = false;
   std::chrono::steady_clock::time_point first_start_;
   aclprofConfig *configs_[kDevices] = {};  // started, per device

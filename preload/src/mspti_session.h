@@ -7,6 +7,7 @@
 // once and turns collection off; the application's calls are never affected.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -34,7 +35,9 @@ class MsptiSession {
   // Fork child: MSPTI's subscription and threads are the parent's; the child collects nothing.
   void forget_after_fork() noexcept;
   // Whether MSPTI is collecting for npuprobe now (npuprobe:task_time_active).
-  bool collecting() const noexcept { return state_ == State::kCollecting; }
+  bool collecting() const noexcept {
+    return state_.load(std::memory_order_relaxed) == State::kCollecting;
+  }
 
  private:
   enum class State { kIdle, kCollecting, kPaused, kFinished };
@@ -53,7 +56,7 @@ class MsptiSession {
   const bool api_records_;
   probes::Probes &probes_;
   std::mutex mutex_;  // the publisher thread against aclFinalize/exit
-  State state_ = State::kIdle;
+  std::atomic<State> state_{State::kIdle};  // written under mutex_, read by collecting()
   void *subscriber_ = nullptr;
   npu_shim::MsptiBufferPool *pool_ = nullptr;  // made on the first start, never freed
   std::chrono::steady_clock::time_point first_start_;
