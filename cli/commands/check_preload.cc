@@ -37,6 +37,27 @@ bool same_file(const std::string &a, const std::string &b) {
          std::string(ra) == rb;
 }
 
+// Task time needs libmspti.so in LD_PRELOAD for mode 2 and excludes it for mode 1
+// (acl-facts.md sections 3, 4): either way a mismatch means no task-time data at all.
+void check_task_time_preload(CheckReport &report, const CheckInputs &inputs,
+                             const std::vector<std::string> &entries) {
+  const config::TaskTimeMode mode = inputs.config.task_time.mode;
+  if (mode == config::TaskTimeMode::kOff) return;
+  bool mspti = false;
+  for (const std::string &e : entries) mspti = mspti || file_name(e).rfind("libmspti", 0) == 0;
+  if (mode == config::TaskTimeMode::kMspti && !mspti) {
+    report.warn("task time", "task_time.mode 2 (MSPTI) needs libmspti.so in LD_PRELOAD after "
+                             "libnpuprobe.so; without it no kernel records arrive");
+  } else if (mode == config::TaskTimeMode::kAclprof && mspti) {
+    report.warn("task time", "task_time.mode 1 (aclprof) does not start while libmspti.so is in "
+                             "LD_PRELOAD; remove it or use mode 2");
+  } else {
+    report.ok("task time", mode == config::TaskTimeMode::kMspti
+                               ? "mode 2 (MSPTI), libmspti.so in LD_PRELOAD"
+                               : "mode 1 (aclprof), prof_dir " + inputs.config.task_time.prof_dir);
+  }
+}
+
 }  // namespace
 
 void check_preload(CheckReport &report, const CheckInputs &inputs) {
@@ -79,6 +100,8 @@ void check_preload(CheckReport &report, const CheckInputs &inputs) {
       }
     }
   }
+
+  check_task_time_preload(report, inputs, entries);
 
   // Plugins the preload dlopen()s from its own folder (preload/src/sibling_library.cc).
   const std::string plugins = folder_of(loaded);

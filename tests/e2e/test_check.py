@@ -179,5 +179,21 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(status, 0, "\n".join(lines))
         self.assertFalse(os.path.exists(registry), "the check registered itself as a process")
 
+    @unittest.skipIf(SANITIZED, "the check would run with an uninstrumented library preloaded")
+    def test_warns_when_task_time_and_libmspti_do_not_match(self):
+        yaml = os.path.join(self.tmp.name, "npuprobe.yaml")
+        mspti = os.path.join(MOCK_LIB, "libmspti.so")
+        for mode, preload, expected in (
+                (2, None, "warn  task time: task_time.mode 2 (MSPTI) needs libmspti.so"),
+                (2, f"{PRELOAD} {mspti}", "ok  task time: mode 2 (MSPTI), libmspti.so in"),
+                (1, f"{PRELOAD} {mspti}", "warn  task time: task_time.mode 1 (aclprof) does not "
+                                          "start while libmspti.so is in LD_PRELOAD")):
+            with self.subTest(mode=mode, preload=preload):
+                with open(yaml, "w") as f:
+                    f.write(f"task_time:\n  mode: {mode}\n")
+                status, lines = self.check(NPUPROBE_CONFIG=yaml, LD_PRELOAD=preload)
+                self.assertEqual(status, 0, "\n".join(lines))
+                self.assertTrue(any(line.startswith(expected) for line in lines), lines)
+
 if __name__ == "__main__":
     unittest.main()
