@@ -16,6 +16,9 @@ packages=(
   clang libclang-rt-dev
   # serving harness and the real Python reader of the store
   python3 python3-prometheus-client curl procps
+  # the real Prometheus server that tests/serving/test_prometheus.py and test_dashboard.py start
+  # on loopback (the tests skip without /usr/bin/prometheus; they never use a system service)
+  prometheus
 )
 
 missing=()
