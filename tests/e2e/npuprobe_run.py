@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -47,6 +48,17 @@ def dump(folder):
     if out.returncode != 0:
         raise AssertionError(f"npuprobe dump failed: {out.stderr}")
     return Samples(out.stdout)
+
+
+def wait_for(folder, predicate, timeout=15):
+    """Dumps `folder` every 0.1 s until predicate(samples) holds or `timeout` s pass; returns
+    the last Samples (the caller asserts on them)."""
+    deadline = time.time() + timeout
+    while True:
+        samples = dump(folder)
+        if predicate(samples) or time.time() > deadline:
+            return samples
+        time.sleep(0.1)
 
 
 def preload_env(folder, extra=None, preload=True):

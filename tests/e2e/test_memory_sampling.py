@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from npuprobe_run import CLI, dump, run_sim, start_sim
+from npuprobe_run import CLI, dump, run_sim, start_sim, wait_for
 from test_runtime_switch import ConfigFileCase
 
 GIB = 1 << 30
@@ -28,21 +28,13 @@ class MemorySamplingTest(ConfigFileCase):
         return start_sim(["--steps", "100000", "--launches", "2", "--host-gap-us", "1000"] + args,
                          folder, self.env(**extra))
 
-    def wait_for(self, folder, predicate, timeout=10):
-        deadline = time.time() + timeout
-        while True:
-            samples = dump(folder)
-            if predicate(samples) or time.time() > deadline:
-                return samples
-            time.sleep(0.1)
-
     def test_hbm_gauges_follow_the_device(self):
         self.write_yaml("memory:\n  sample_hz: 20\n")
         folder = os.path.join(self.tmp.name, "store")
         os.mkdir(folder)
         sim = self.start_sim(folder, ["--devices", "1,3", "--alloc-bytes", str(32 * MIB)])
         try:
-            s = self.wait_for(folder, lambda s: s.value("npu:memory:hbm_used_bytes", device=3) > 0)
+            s = wait_for(folder, lambda s: s.value("npu:memory:hbm_used_bytes", device=3) > 0)
         finally:
             sim.kill()
             sim.communicate(timeout=30)
@@ -69,7 +61,7 @@ class MemorySamplingTest(ConfigFileCase):
         os.mkdir(folder)
         sim = self.start_sim(folder, [], SERVICE_PROF_CONFIG_PATH=profiler, NPUPROBE_CONFIG="")
         try:
-            s = self.wait_for(folder, lambda s: s.value("npu:memory:hbm_total_bytes") > 0)
+            s = wait_for(folder, lambda s: s.value("npu:memory:hbm_total_bytes") > 0)
         finally:
             sim.kill()
             sim.communicate(timeout=30)
@@ -82,7 +74,7 @@ class MemorySamplingTest(ConfigFileCase):
         env = dict(os.environ, **self.env())
         sim = self.start_sim(folder, ["--alloc-bytes", str(8 * MIB)])
         try:
-            s = self.wait_for(folder, lambda s: s.value("npu:memory:hbm_used_bytes") > 0)
+            s = wait_for(folder, lambda s: s.value("npu:memory:hbm_used_bytes") > 0)
             used = s.value("npu:memory:hbm_used_bytes")
             self.assertEqual(used, 64 * MIB + s.value("npu:memory:allocated_bytes"))
             subprocess.run([CLI, "off"], env=env, check=True, capture_output=True, timeout=30)

@@ -17,7 +17,7 @@ import subprocess
 import time
 import unittest
 
-from npuprobe_run import CLI, MOCK_LIB, PRELOAD, dump, run_sim, start_sim
+from npuprobe_run import CLI, MOCK_LIB, PRELOAD, dump, run_sim, start_sim, wait_for
 from test_runtime_switch import ConfigFileCase
 
 MSPTI = os.path.join(MOCK_LIB, "libmspti.so")
@@ -44,14 +44,6 @@ class TaskTimeCase(ConfigFileCase):
     def switch(self, command):
         subprocess.run([CLI, command], env=dict(os.environ, **self.env()), check=True,
                        capture_output=True, timeout=30)
-
-    def wait_for(self, folder, predicate, timeout=15):
-        deadline = time.time() + timeout
-        while True:
-            s = dump(folder)
-            if predicate(s) or time.time() > deadline:
-                return s
-            time.sleep(0.1)
 
     @staticmethod
     def stop(sim):
@@ -131,7 +123,7 @@ class MsptiTest(TaskTimeCase):
         self.write_yaml("task_time:\n  mode: 2\n  timelimit_s: 1\n")
         folder, sim = self.start(["--launches", "4"])
         try:
-            s = self.wait_for(folder, lambda s: s.value("npu:kernels_total") > 0)
+            s = wait_for(folder, lambda s: s.value("npu:kernels_total") > 0)
             self.assertEqual(s.value("npuprobe:task_time_active", mode="mspti"), 1)
             time.sleep(1.6)
             first = dump(folder)
@@ -148,14 +140,14 @@ class MsptiTest(TaskTimeCase):
         self.write_yaml("task_time:\n  mode: 2\n")
         folder, sim = self.start(["--launches", "4"])
         try:
-            self.wait_for(folder, lambda s: s.value("npu:kernels_total") > 0)
+            wait_for(folder, lambda s: s.value("npu:kernels_total") > 0)
             self.switch("off")
             time.sleep(0.5)  # the publisher saw OFF and unsubscribed
             off = dump(folder)
             time.sleep(0.5)
             still_off = dump(folder)
             self.switch("on")
-            on = self.wait_for(folder, lambda s: s.value("npu:kernels_total") >
+            on = wait_for(folder, lambda s: s.value("npu:kernels_total") >
                                still_off.value("npu:kernels_total"))
         finally:
             self.stop(sim)
@@ -245,10 +237,10 @@ class AclprofTest(TaskTimeCase):
                 self.write_config(level, extra)
                 folder, sim = self.start(["--launches", "2"], LD_PRELOAD=PRELOAD)
                 try:
-                    s = self.wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
+                    s = wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
                                                                 mode="aclprof") == 1)
                     self.assertEqual(s.value("npuprobe:task_time_active", mode="aclprof"), 1)
-                    s = self.wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
+                    s = wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
                                                                 mode="aclprof") == 0, timeout=5)
                     self.assertEqual(sim.poll(), None, "the application still runs")
                     self.assertEqual(self.calls()[-1], "aclprofFinalize")
@@ -263,14 +255,14 @@ class AclprofTest(TaskTimeCase):
         self.write_config("L0")
         folder, sim = self.start(["--launches", "2"], LD_PRELOAD=PRELOAD)
         try:
-            self.wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
+            wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
                                                     mode="aclprof") == 1)
             self.switch("off")
-            s = self.wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
+            s = wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
                                                         mode="aclprof") == 0, timeout=5)
             self.assertEqual(self.calls()[-1], "aclprofFinalize")
             self.switch("on")
-            self.wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
+            wait_for(folder, lambda s: s.value("npuprobe:task_time_active",
                                                     mode="aclprof") == 1)
         finally:
             self.stop(sim)
