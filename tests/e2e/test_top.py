@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""`npuprobe top --once`: one table over one interval of a live store folder, one row per
+(dp, device), with rates and interval means that match what npu-sim is told to do (lower bounds
+from the workload's options, generous upper bounds); the busy% column only with task time on.
+
+Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_top
+"""
+import os
+import subprocess
+import time
+import unittest
+
+from npuprobe_run import CLI, MOCK_LIB, PRELOAD, dump, start_sim
+from test_runtime_switch import ConfigFileCase
+
+MIB = 1 << 20
+LAUNCHES, DEVICE_US, HOST_GAP_US = 20, 30, 2000
+WORKLOAD = ["--steps", "1000000", "--launches", str(LAUNCHES), "--device-us", str(DEVICE_US),
+            "--host-gap-us", str(HOST_GAP_US), "--devices", "0,1", "--alloc-bytes", str(64 * MIB)]
+
+
+def parse_table(out):
+    """{(dp, device): {column: value}} from top's output: a title line, a header, the rows."""
+    lines = out.splitlines()
+    header_at = next((i for i, line in enumerate(lines) if line.split()[:2] == ["dp", "device"]),
+                     None)
+    if header_at is None:
+        raise AssertionError(f"no table in npuprobe top's output:\n{out}")
+    columns = lines[header_at].split()
+    rows = {}
+    for line in lines[header_at + 1:]:
+        if not line.strip():
+            break
+        values = dict(zip(columns, line.split()))
+        rows[(values["dp"], values["device"])] = {
+            k: (None if v == "-" else float(v)) for k, v in values.items()
+            if k not in ("dp", "device")}
+    return columns, rows
+
+
+class TopTest(ConfigFileCase):
+    def env(self, **extra):
+        return dict({"NPUPROBE_CONFIG": self.yaml, "MS_SERVICE_METRIC_SHM_PREFIX": self.prefix,
+                     "NPUPROBE_REGISTRY_DIR": os.path.join(self.tmp.name, "registry"),
+                     "VLLM_DP_RANK": "3"}, **extra)
+
+    def top_once(self, extra_env):
+        """Starts npu-sim, waits until both devices published steps, runs `top --once`."""
+        self.write_yaml("logging:\n  level: warn\n" + extra_env.pop("yaml", ""))
+        folder = os.path.join(self.tmp.name, "store")
+        os.mkdir(folder)
+        sim = start_sim(WORKLOAD, folder, self.env(**extra_env))
+        try:
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                s = dump(folder)
+                if all(s.value("npu:steps_total", device=d) > 0 for d in (0, 1)):
+                    break
+                time.sleep(0.1)
+            out = subprocess.run([CLI, "top", "--dir", folder, "--once", "--interval", "1"],
+                                 capture_output=True, text=True, timeout=60)
+        finally:
+            sim.kill()
+            sim.communicate(timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertNotIn("\033[", out.stdout, "no screen clearing when stdout is not a terminal")
+        self.assertRegex(out.stdout.splitlines()[0], rf"^npuprobe top .* {folder}\s+last 1\.\d\d s")
+        return parse_table(out.stdout)
+
+    def test_one_row_per_device_with_the_workload_numbers(self):
+        columns, rows = self.top_once({})
+        self.assertEqual(sorted(rows), [("3", "0"), ("3", "1")])
+        self.assertNotIn("busy%", columns, "no task time: no busy column")
+        gap_ms, device_ms = HOST_GAP_US / 1000, LAUNCHES * DEVICE_US / 1000
+        for key, row in rows.items():
+            with self.subTest(device=key):
+                # A step is at least the host gap plus the kernels' device time.
+                self.assertGreater(row["steps/s"], 1)
+                self.assertLess(row["steps/s"], 1000 / (gap_ms + device_ms))
+                self.assertAlmostEqual(row["launches/s"] / row["steps/s"], LAUNCHES, delta=1)
+                self.assertGreaterEqual(row["forward"], device_ms)
+                self.assertLess(row["forward"], 50)
+                self.assertLessEqual(row["kernel_launch"], row["forward"])
+                self.assertGreaterEqual(row["non_forward"], gap_ms)
+                self.assertLess(row["non_forward"], 50)
+                share = 100 * row["non_forward"] / (row["forward"] + row["non_forward"])
+                self.assertAlmostEqual(row["host_wait%"], share, delta=0.2)
+                self.assertGreater(row["launch_api/step"], 0)
+                self.assertLessEqual(row["launch_api/step"], row["kernel_launch"] + 0.001)
+                self.assertGreaterEqual(row["alloc_MiB"], 64)
+                self.assertLess(row["alloc_MiB"], 80)
+
+    def test_busy_column_with_task_time(self):
+        columns, rows = self.top_once({"yaml": "task_time:\n  mode: 2\n",
+                                       "NPU_MOCK_MSPTI_QUEUE": "10000000",
+                                       "LD_PRELOAD": PRELOAD + " " + os.path.join(MOCK_LIB,
+                                                                                  "libmspti.so")})
+        self.assertEqual(columns[-1], "busy%")
+        for key, row in rows.items():
+            with self.subTest(device=key):
+                # Kernel time per second of wall time: steps/s x K kernels x D us. Records
+                # arrive in batches, so an interval sees roughly, not exactly, its own.
+                expected = row["steps/s"] * LAUNCHES * DEVICE_US / 1e4
+                self.assertGreater(row["busy%"], 0.3 * expected)
+                self.assertLess(row["busy%"], 2.0 * expected + 1)
+
+    def test_bad_options_and_missing_folder(self):
+        missing = os.path.join(self.tmp.name, "missing")
+        out = subprocess.run([CLI, "top", "--dir", missing, "--once"], capture_output=True,
+                             text=True, timeout=30)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("not a folder", out.stderr)
+        for bad in (["--interval", "0"], ["--interval", "x"], ["--iterations", "0"], ["--x"]):
+            with self.subTest(args=bad):
+                out = subprocess.run([CLI, "top", "--dir", self.tmp.name] + bad,
+                                     capture_output=True, text=True, timeout=30)
+                self.assertEqual(out.returncode, 2, out.stderr)
+                self.assertIn("usage: npuprobe top", out.stderr)
+        help_text = subprocess.run([CLI, "help"], capture_output=True, text=True).stdout
+        self.assertRegex(help_text, r"(?m)^  top \[--dir D\] \[--interval S\]")
+
+
+if __name__ == "__main__":
+    unittest.main()
