@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: Debian packages, a from-scratch build, unit and
 # end-to-end tests; then the same suite under AddressSanitizer+UBSan and ThreadSanitizer; then
-# the libFuzzer targets for a short while (scripts/fuzz.sh).
+# the libFuzzer targets for a short while (scripts/fuzz.sh). After the release suite, a quick
+# smoke of every benchmark (scripts/run-bench --quick).
 #   NPUPROBE_SANITIZERS="asan tsan" (default) | "" to skip them
 #   NPUPROBE_FUZZ=0 skips the libFuzzer run at the end (scripts/fuzz.sh, clang, build-fuzz/);
 #   NPUPROBE_FUZZ_SECONDS=20 (default here) is its time per fuzzer.
@@ -24,6 +25,8 @@ run_suite() {
 }
 
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# The benchmarks start and finish (a smoke: no timing is asserted; bench/README.md has figures).
+scripts/run-bench --quick --build build
 
 for san in $sanitizers; do
   case $san in
