@@ -10,6 +10,8 @@
 #include <array>
 #include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "npuprobe/store/publisher.h"
 
@@ -69,8 +71,9 @@ void BM_SharedAtomicFetchAdd(benchmark::State &state) {
 }
 BENCHMARK(BM_SharedAtomicFetchAdd)->Threads(1)->Threads(2);
 
-// Cold side: merge the shards of 2 threads and store every value, for N histogram series
-// (each 13 bounds + Inf + sum = 15 entries) in an existing v2 file.
+// Cold side: one publisher flush for N histogram series (each 13 bounds + Inf + sum = 15
+// entries) in an existing v2 file, after T threads recorded into every series (range(1); each
+// thread has its own shard, which outlives the thread, so the flush merges T shards).
 void BM_PublisherFlush(benchmark::State &state) {
   char pattern[] = "/tmp/npuprobe-bench-XXXXXX";
   const std::string dir = ::mkdtemp(pattern);
@@ -78,16 +81,28 @@ void BM_PublisherFlush(benchmark::State &state) {
     MetricRegistry registry;
     const FamilyId family =
         registry.add_family(histogram_spec("flush_latency", "h", {"api"}, kBounds));
+    std::vector<HistogramHandle> series;
     for (int s = 0; s < state.range(0); ++s)
-      registry.observe(registry.histogram(family, {std::to_string(s)}), 1e-4);
+      series.push_back(registry.histogram(family, {std::to_string(s)}));
+    std::vector<std::thread> recorders;
+    for (int t = 0; t < state.range(1); ++t) {
+      recorders.emplace_back([&registry, &series, t] {
+        for (const HistogramHandle &h : series) registry.observe(h, kValues[std::size_t(t) & 7]);
+      });
+    }
+    for (std::thread &recorder : recorders) recorder.join();
     Publisher publisher(registry, {{dir, FormatPreference::kV2, "", {}}});
     publisher.flush_now();
     for (auto _ : state) publisher.flush_now();
     state.counters["entries"] = static_cast<double>(state.range(0) * 15);
+    state.counters["shards"] = static_cast<double>(registry.thread_shard_count());
   }
   std::system(("rm -rf " + dir).c_str());
 }
-BENCHMARK(BM_PublisherFlush)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PublisherFlush)
+    ->ArgNames({"series", "threads"})
+    ->ArgsProduct({{10, 100, 1000}, {1, 2, 8}})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -26,5 +26,5 @@ extern "C" __attribute__((visibility("default"))) int npuprobe_enabled(void) {
 
 // The in-process runtime switch: 0 makes every wrapper a plain forward (counts stop), 1 resumes.
 extern "C" __attribute__((visibility("default"))) void npuprobe_set_enabled(int on) {
-  npuprobe::preload::g_measuring.store(on != 0, std::memory_order_relaxed);
+  npuprobe::preload::set_measuring(on != 0);
 }

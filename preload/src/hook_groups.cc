@@ -1,6 +1,8 @@
 #include "hook_groups.h"
 
 #include <cstring>
+#include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,26 @@ std::atomic<std::uint64_t> g_hook_mask{~std::uint64_t{0}};
 std::atomic<bool> g_wrap_dlsym_results{true};
 
 namespace {
+
+// The mask `hooks` asks for, and whether only lifecycle hooks run now; g_hook_mask combines
+// them under g_mask_mutex (a stale combination could leave a measuring process unmeasured).
+std::uint64_t g_config_mask = ~std::uint64_t{0};
+bool g_forward_only = false;
+std::mutex g_mask_mutex;
+
+void publish_mask_locked() {
+  std::uint64_t mask = g_config_mask;
+  if (g_forward_only) {
+    std::uint64_t lifecycle = 0;
+    for (int i = 0; i < kHookCount; ++i) {
+      if (hook_group(static_cast<HookId>(i)) == HookGroup::kLifecycle) {
+        lifecycle |= std::uint64_t{1} << i;
+      }
+    }
+    mask &= lifecycle;
+  }
+  g_hook_mask.store(mask, std::memory_order_relaxed);
+}
 
 // Published once per apply and never freed: a dlsym on another thread may be reading the old
 // list (reloads are rare; each list is a few names).
@@ -98,8 +120,22 @@ void apply_hooks_config(const config::HooksConfig &hooks) {
     }
   }
   g_skip.store(new std::vector<std::string>(hooks.skip), std::memory_order_release);
-  g_hook_mask.store(mask, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(g_mask_mutex);
+    g_config_mask = mask;
+    publish_mask_locked();
+  }
   g_wrap_dlsym_results.store(hooks.dlsym, std::memory_order_relaxed);
+}
+
+void reset_hooks_lock_after_fork() noexcept {
+  new (&g_mask_mutex) std::mutex;
+}
+
+void set_hooks_forward_only(bool forward_only) noexcept {
+  std::lock_guard<std::mutex> lock(g_mask_mutex);
+  g_forward_only = forward_only;
+  publish_mask_locked();
 }
 
 bool aclnn_op_skipped(const char *name) noexcept {

@@ -34,6 +34,15 @@ inline bool hook_on(HookId id) noexcept {
   return hook_on(static_cast<int>(id));
 }
 
+// While npuprobe does not measure (switch OFF, NPUPROBE_DISABLE=1, a failed start), only the
+// lifecycle hooks stay in g_hook_mask: every other wrapper forwards at its first test, without
+// looking at thread state or the runtime (bench/README.md, per-call "switch off"). The wrappers
+// still check the switch themselves, so a mask a moment late only costs time. Cold, serialized.
+void set_hooks_forward_only(bool forward_only) noexcept;
+
+// Fork child: a thread of the parent may have held the mask's lock.
+void reset_hooks_lock_after_fork() noexcept;
+
 // Sets the mask and the skip list from `hooks`; a skip name npuprobe does not wrap is reported
 // (warning). Cold: start-up and reload.
 void apply_hooks_config(const config::HooksConfig &hooks);

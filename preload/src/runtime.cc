@@ -66,6 +66,7 @@ Runtime *g_runtime_ptr = nullptr;
 
 void set_state(RuntimeState state) {
   g_runtime_state.store(static_cast<int>(state), std::memory_order_release);
+  if (state == RuntimeState::kOff) set_hooks_forward_only(true);
 }
 
 void before_fork() {
@@ -87,6 +88,7 @@ void after_fork_in_parent() {
 void after_fork_in_child() {
   log_sink_after_fork();
   store::reset_log_after_fork();
+  reset_hooks_lock_after_fork();
   if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
   g_runtime_ptr->registry->reset_after_fork();
   g_runtime_ptr->publisher->reset_after_fork();
@@ -239,7 +241,7 @@ bool start_everything() {
     }
   }
   install_log_sink(r.settings.log_file);  // stderr when no file is named
-  if (!r.settings.start_on) g_measuring.store(false, std::memory_order_relaxed);
+  if (!r.settings.start_on) set_measuring(false);
   if (r.settings.disabled) {
     log_message(LogLevel::kInfo, "NPUPROBE_DISABLE=1: every call is forwarded untouched");
     return false;
@@ -313,6 +315,11 @@ bool start_everything() {
 }
 
 }  // namespace
+
+void set_measuring(bool on) noexcept {
+  g_measuring.store(on, std::memory_order_relaxed);
+  set_hooks_forward_only(!on);
+}
 
 bool start_runtime_slow() noexcept {
   ThreadState &t = thread_state();

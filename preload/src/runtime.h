@@ -22,6 +22,8 @@ enum class RuntimeState : int {
 extern std::atomic<int> g_runtime_state;
 // The runtime switch (ms_service_metric's control segment drives it in a later layer).
 extern std::atomic<bool> g_measuring;
+// Sets g_measuring and lets the wrappers that do not measure forward at once. Cold.
+void set_measuring(bool on) noexcept;
 
 bool start_runtime_slow() noexcept;
 

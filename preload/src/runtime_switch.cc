@@ -32,7 +32,7 @@ bool RuntimeSwitch::poll() noexcept {
   const bool first = !last_.has_value();
   const bool reload = !first && now->on && now->timestamp != last_->timestamp;
   if (first || now->on != last_->on) {
-    g_measuring.store(now->on, std::memory_order_relaxed);
+    set_measuring(now->on);
     log_message(LogLevel::kInfo, "runtime switch: %s (%s_control)", now->on ? "ON" : "OFF",
                 prefix_.c_str());
   }
