@@ -21,6 +21,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$build" ] && [ -n "$out" ] || usage
 here=$(cd "$(dirname "$0")" && pwd)
+command_line="bench/per_call.sh --build $build --out $out"  # as given, before $build is resolved
 build=$(cd "$build" && pwd)
 bench=$build/bin/per_call_bench
 preload=$build/lib/libnpuprobe.so
@@ -29,7 +30,6 @@ for f in "$bench" "$preload"; do
   [ -e "$f" ] || { echo "$0: $f missing (ninja -C $build per_call_bench npuprobe_preload)" >&2; exit 1; }
 done
 mkdir -p "$out"
-command_line="bench/per_call.sh --build $build --out $out"
 if [ $quick = 1 ]; then command_line+=" --quick"; fi
 
 if [ $quick = 1 ]; then
