@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 
+from bench_stats import machine, median, spread
+
 SIZES = [16, 64, 256]
 
 SOURCES = [
@@ -47,6 +49,7 @@ PY_TIMER = r"""
 import json, sys, time
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+
 path, reps, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 times, lines = [], 0
 for i in range(reps + warmup):
@@ -60,41 +63,6 @@ for i in range(reps + warmup):
     lines = sum(1 for l in out.splitlines() if l and not l.startswith(b"#"))
 print(json.dumps({"times": times, "samples": lines}))
 """
-
-
-def median(xs):
-    s = sorted(xs)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
-
-
-def quantile(xs, q):
-    s = sorted(xs)
-    pos = (len(s) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-
-def spread(xs, fmt="{:.2f}"):
-    """IQR as 'q1..q3' with 4 or more values, else 'min..max'."""
-    if len(xs) >= 4:
-        return "IQR " + fmt.format(quantile(xs, 0.25)) + ".." + fmt.format(quantile(xs, 0.75))
-    return "min..max " + fmt.format(min(xs)) + ".." + fmt.format(max(xs))
-
-
-def machine():
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return "%s, %d cores, %s, load %.2f" % (model, os.cpu_count() or 0, os.uname().release,
-                                             os.getloadavg()[0])
 
 
 def make_sources(args, scratch):

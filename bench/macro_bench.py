@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 
+from bench_stats import machine, median, spread
+
 TARGET_PERCENT = 1.0
 
 WORKLOADS = [
@@ -32,41 +34,6 @@ WORKLOADS = [
     ("graph decode (300 kernels/step replayed by aclmdlRIExecuteAsync)",
      ["--launches", "300", "--launch-host-us", "25", "--device-us", "20", "--graph"]),
 ]
-
-
-def median(xs):
-    s = sorted(xs)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
-
-
-def quantile(xs, q):
-    s = sorted(xs)
-    pos = (len(s) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-
-def spread(xs, fmt="{:.2f}"):
-    """IQR as 'q1..q3' with 4 or more values, else 'min..max'."""
-    if len(xs) >= 4:
-        return "IQR " + fmt.format(quantile(xs, 0.25)) + ".." + fmt.format(quantile(xs, 0.75))
-    return "min..max " + fmt.format(min(xs)) + ".." + fmt.format(max(xs))
-
-
-def machine():
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    load = os.getloadavg()[0]
-    return "%s, %d cores, %s, load %.2f" % (model, os.cpu_count() or 0, os.uname().release, load)
 
 
 def run_once(build, sim_args, steps, with_probe, scratch):
