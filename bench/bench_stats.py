@@ -1,5 +1,6 @@
 """Statistics and machine description shared by the benchmark producers (bench/*_bench.py):
 medians, interquartile spreads as FORMAT.md writes them, and where the numbers came from."""
+import json
 import os
 
 
@@ -36,3 +37,12 @@ def machine():
         pass
     return "%s, %d cores, %s, load %.2f" % (model, os.cpu_count() or 0, os.uname().release,
                                              os.getloadavg()[0])
+
+
+def write_result(out, name, result, producer):
+    """Writes one results table (FORMAT.md) as OUT/NAME and says so."""
+    path = os.path.join(out, name)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    print("%s: wrote %s" % (producer, path))

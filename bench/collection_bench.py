@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from bench_stats import machine, median, spread
+from bench_stats import machine, median, spread, write_result
 
 SIZES = [16, 64, 256]
 
@@ -217,11 +217,7 @@ def main():
         "rows": rows,
         "reading": reading,
     }
-    path = os.path.join(args.out, "collection.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    print("collection_bench: wrote %s" % path)
+    write_result(args.out, "collection.json", result, "collection_bench")
 
 
 if __name__ == "__main__":

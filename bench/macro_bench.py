@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-from bench_stats import machine, median, spread
+from bench_stats import machine, median, spread, write_result
 
 TARGET_PERCENT = 1.0
 
@@ -134,11 +134,7 @@ def main():
         "rows": rows,
         "reading": reading,
     }
-    path = os.path.join(args.out, "macro.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    print("macro_bench: wrote %s" % path)
+    write_result(args.out, "macro.json", result, "macro_bench")
 
 
 if __name__ == "__main__":

@@ -24,15 +24,11 @@ import sys
 import tempfile
 import time
 
-from bench_stats import machine, median, spread
+from bench_stats import machine, median, spread, write_result
 
 
 def write(out, name, result):
-    path = os.path.join(out, name)
-    with open(path, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    print("publication_bench: wrote %s" % path)
+    write_result(out, name, result, "publication_bench")
 
 
 def clean_env():
