@@ -208,8 +208,16 @@ TEST(Publisher, ForkChildStartsAfreshUnderItsOwnPid) {
   Fixture f;
   Publisher publisher(f.registry,
                       {{dir.path(), FormatPreference::kV2, "", {}}, std::chrono::milliseconds(5)});
-  publisher.start();
+  ASSERT_TRUE(publisher.start());
   f.registry.add(f.counter, 5);
+  // Fork only once the publisher thread has flushed on its own, so it is past its start-up.
+  // A thread still starting under ASan holds the sanitizer's allocator lock, and GCC 12's
+  // libasan does not take that lock around fork(): the child would wait on it forever.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (publisher.successful_flushes() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_GE(publisher.successful_flushes(), 1u);
   ASSERT_TRUE(publisher.flush_now());
 
   publisher.prepare_fork();
