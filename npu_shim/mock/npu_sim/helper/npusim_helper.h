@@ -1,0 +1,53 @@
+// libnpusim-helper.so: the two npu-sim call sites that attribution (issue 9) must find by name.
+// They live in their own shared library, built with debug information, so a native stack taken
+// inside an ACL call shows "npu_sim_stray_sync" / "npu_sim_slow_launch" with file and line.
+// The helper calls the ACL function pointer it is given (linked, dlsym'ed or op-plugin's), so the
+// binding under test is unchanged and the helper is the caller frame of the ACL call.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "npu/aclnn_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NPUSIM_HELPER_API __attribute__((visibility("default"), noinline))
+
+typedef enum {
+  NPUSIM_LAUNCH_ACLNN,   // an aclnn second stage: fn(workspace, size, executor, stream)
+  NPUSIM_LAUNCH_ACLOP,   // aclopExecuteV2("Add", 2 inputs, 1 output)
+  NPUSIM_LAUNCH_KERNEL,  // aclrtLaunchKernel(func, block_dim, args, args_size, stream)
+  NPUSIM_LAUNCH_GRAPH,   // aclmdlRIExecuteAsync(graph, stream)
+} npusim_launch_kind;
+
+// One launch as npu-sim would make it; only the fields of `kind` are read.
+typedef struct {
+  npusim_launch_kind kind;
+  aclrtStream stream;
+  aclnnStatus (*aclnn)(void *, uint64_t, aclOpExecutor *, aclrtStream);
+  aclOpExecutor *executor;
+  aclError (*aclop)(const char *, int, aclTensorDesc *[], aclDataBuffer *[], int, aclTensorDesc *[],
+                    aclDataBuffer *[], aclopAttr *, aclrtStream);
+  aclError (*kernel)(aclrtFuncHandle, uint32_t, const void *, size_t, aclrtStream);
+  aclrtFuncHandle func;
+  uint32_t block_dim;
+  const void *args;
+  size_t args_size;
+  aclError (*graph_execute)(aclmdlRI, aclrtStream);
+  aclmdlRI graph;
+} npusim_launch;
+
+// Spends `us` microseconds of host time (spinning, like a tiling miss or an op compilation), then
+// makes the launch on the calling thread. Returns the launch's status.
+NPUSIM_HELPER_API aclError npu_sim_slow_launch(uint32_t us, const npusim_launch *launch);
+
+// An unexpected host wait (an .item() in the middle of a step): synchronize_stream(stream).
+NPUSIM_HELPER_API aclError npu_sim_stray_sync(aclError (*synchronize_stream)(aclrtStream),
+                                              aclrtStream stream);
+
+#ifdef __cplusplus
+}
+#endif
