@@ -28,11 +28,13 @@ bool write_report(const std::string &path, const Options &o, std::vector<DeviceT
   fprintf(f, "{\n  \"options\": {\"steps\": %u, \"launches\": %u, \"device_us\": %u, "
              "\"host_gap_us\": %u, \"launch_host_us\": %u, \"binding\": \"%s\", "
              "\"launch_api\": \"%s\", \"task_queue\": %s, \"graph\": %s, \"alloc_bytes\": %llu, "
-             "\"expandable\": %s, \"sync\": \"%s\", \"async_sched\": %s},\n",
+             "\"expandable\": %s, \"sync\": \"%s\", \"async_sched\": %s, \"stray_sync_every\": %u, "
+             "\"slow_launch_every\": %u, \"slow_launch_us\": %u},\n",
           o.steps, o.launches, o.device_us, o.host_gap_us, o.launch_host_us, to_string(o.binding),
           to_string(o.launch_api), o.task_queue ? "true" : "false", o.graph ? "true" : "false",
           ull(o.alloc_bytes), o.expandable ? "true" : "false", to_string(o.sync),
-          o.async_sched ? "true" : "false");
+          o.async_sched ? "true" : "false", o.stray_sync_every, o.slow_launch_every,
+          o.slow_launch_us);
   fprintf(f, "  \"wall_ns\": %llu,\n  \"devices\": {", ull(wall_ns));
   const char *sep = "";
   for (DeviceTruth &t : truth) {
@@ -47,11 +49,11 @@ bool write_report(const std::string &path, const Options &o, std::vector<DeviceT
     fprintf(f, ",\n      \"allocs\": %llu, \"frees\": %llu, \"alloc_failures\": %llu, "
                "\"bytes_allocated\": %llu, \"bytes_freed\": %llu, \"host_pinned_bytes\": %llu,\n"
                "      \"kernel_ns\": %llu, \"device_ns_per_step\": %llu, \"device_ns\": %llu, "
-               "\"host_gap_ns_per_step\": %llu, \"host_gap_ns\": %llu}",
+               "\"host_gap_ns_per_step\": %llu, \"host_gap_ns\": %llu, \"slow_launches\": %llu}",
             ull(t.allocs), ull(t.frees), ull(t.alloc_failures), ull(t.bytes_allocated),
             ull(t.bytes_freed), ull(t.host_pinned_bytes), ull(uint64_t(o.device_us) * 1000u),
             ull(per_step_device_ns), ull(per_step_device_ns * t.steps),
-            ull(uint64_t(o.host_gap_us) * 1000u), ull(t.host_gap_ns));
+            ull(uint64_t(o.host_gap_us) * 1000u), ull(t.host_gap_ns), ull(t.slow_launches));
     sep = ",";
   }
   fprintf(f, "\n  }\n}\n");

@@ -18,16 +18,23 @@ struct DeviceTruth {
   uint64_t kernels = 0;           // kernels the device executes (graph replays count each)
   uint64_t overlapped_steps = 0;  // steps enqueued before the host waited for the previous one
   std::map<std::string, uint64_t> launches;  // by contract api label
-  std::map<std::string, uint64_t> syncs;     // by contract api label
+  // by contract api label; "stray_stream" = --stray-sync-every's aclrtSynchronizeStream calls,
+  // kept apart from "stream" (the step's own wait) so both stay checkable
+  std::map<std::string, uint64_t> syncs;
   std::map<std::string, uint64_t> errors;    // failed calls by function name
   uint64_t allocs = 0, frees = 0, alloc_failures = 0;
   uint64_t bytes_allocated = 0, bytes_freed = 0, host_pinned_bytes = 0;
   uint64_t host_gap_ns = 0;  // total host time spent between steps (measured)
+  uint64_t slow_launches = 0;  // launches made by npu_sim_slow_launch (--slow-launch-every)
 
   // Launch and wait counters may be bumped from the launch thread and the main thread.
   void count(std::map<std::string, uint64_t> &m, const std::string &key, uint64_t n = 1) {
     std::lock_guard<std::mutex> lock(mu);
     m[key] += n;
+  }
+  void add(uint64_t *field, uint64_t n = 1) {
+    std::lock_guard<std::mutex> lock(mu);
+    *field += n;
   }
   std::mutex mu;
 };

@@ -12,7 +12,14 @@ const char kUsage[] =
     "usage: npu-sim --steps N --launches K [--device-us D] [--host-gap-us G] [--launch-host-us L]\n"
     "               [--binding linked|dlsym|opapi] [--launch-api aclnn|aclop|kernel|mixed]\n"
     "               [--task-queue] [--graph] [--devices LIST] [--alloc-bytes B] [--expandable]\n"
-    "               [--sync stream|device|event|memcpy] [--async-sched] [--report FILE]\n";
+    "               [--sync stream|device|event|memcpy] [--async-sched] [--report FILE]\n"
+    "               [--stray-sync-every N] [--slow-launch-every N [--slow-launch-us U]]\n"
+    "  --stray-sync-every N   after every Nth launch, an extra aclrtSynchronizeStream made by\n"
+    "                         npu_sim_stray_sync (libnpusim-helper.so); reported as syncs.stray_stream\n"
+    "  --slow-launch-every N  every Nth launch is made by npu_sim_slow_launch, which first spends\n"
+    "  --slow-launch-us U     U us of host time (default 2000); reported as slow_launches\n"
+    "  Launches are counted per device, graph replays included, captured launches not. Both run\n"
+    "  on the thread that makes the launch: the task-queue thread with --task-queue.\n";
 
 bool parse_u64(const char *s, uint64_t *out) {
   if (s == nullptr || *s == '\0' || *s == '-') return false;
@@ -52,6 +59,9 @@ bool parse_options(int argc, char **argv, Options *o) {
     else if (a == "--device-us") ok = parse_u32(v, &o->device_us);
     else if (a == "--host-gap-us") ok = parse_u32(v, &o->host_gap_us);
     else if (a == "--launch-host-us") ok = parse_u32(v, &o->launch_host_us);
+    else if (a == "--stray-sync-every") ok = parse_u32(v, &o->stray_sync_every);
+    else if (a == "--slow-launch-every") ok = parse_u32(v, &o->slow_launch_every);
+    else if (a == "--slow-launch-us") ok = parse_u32(v, &o->slow_launch_us);
     else if (a == "--alloc-bytes") ok = parse_u64(v, &o->alloc_bytes);
     else if (a == "--devices") ok = parse_devices(v, &o->devices);
     else if (a == "--report") ok = v != nullptr, o->report = v ? v : "";

@@ -26,6 +26,11 @@ struct Options {
   bool expandable = false;
   SyncKind sync = SyncKind::Stream;
   bool async_sched = false;
+  // Attribution workloads (issue 9), counted over the launches a device makes outside a graph
+  // capture (a graph replay is one launch); 0 = off.
+  uint32_t stray_sync_every = 0;   // every Nth launch is followed by npu_sim_stray_sync
+  uint32_t slow_launch_every = 0;  // every Nth launch is made by npu_sim_slow_launch
+  uint32_t slow_launch_us = 2000;  // host time of one slow launch
   std::string report;
 };
 

@@ -157,12 +157,12 @@ void DeviceWorkload::release(Block *b) {
 
 void DeviceWorkload::enqueue_step() {
   if (o_.graph) {
-    auto replay = [this] {
-      if (ok(acl_.riExecuteAsync(graph_, stream_), "aclmdlRIExecuteAsync")) {
-        truth_.count(truth_.launches, "graph");
-      }
-    };
-    enqueue(replay);
+    npusim_launch replay{};
+    replay.kind = NPUSIM_LAUNCH_GRAPH;
+    replay.stream = stream_;
+    replay.graph_execute = acl_.riExecuteAsync;
+    replay.graph = graph_;
+    enqueue([this, replay] { launch(replay, "aclmdlRIExecuteAsync", "graph", false); });
     truth_.kernels += o_.launches;
     return;
   }
@@ -171,47 +171,71 @@ void DeviceWorkload::enqueue_step() {
 }
 
 void DeviceWorkload::enqueue_launch(uint32_t index) {
+  static const uint64_t kKernelArgs[2] = {0, 0};
   LaunchApi api = o_.launch_api;
   if (api == LaunchApi::Mixed) {
     static const LaunchApi kCycle[] = {LaunchApi::Aclnn, LaunchApi::Aclop, LaunchApi::Kernel};
     api = kCycle[index % 3];
   }
-  const std::string label = capturing_ ? "capture"
+  const bool captured = capturing_;  // read here: the launch itself may run on the queue thread
+  const std::string label = captured ? "capture"
                             : api == LaunchApi::Aclnn ? "aclnn"
                             : api == LaunchApi::Aclop ? "aclop"
                                                       : "kernel";
-  std::function<void()> launch;
+  npusim_launch l{};
+  l.stream = stream_;
+  const char *function = "aclnn launch";
   if (api == LaunchApi::Aclnn) {
     // First stage on this (the "Python") thread; the launch itself may go to the task queue.
     uint64_t ws = 0;
-    aclOpExecutor *exec = nullptr;
-    decltype(acl_.add) second = nullptr;
     aclError rc = ACL_SUCCESS;
     switch (index % 3) {
-      case 0: rc = acl_.matmulGetWorkspaceSize(tensor_, tensor_, tensor_, 0, &ws, &exec); second = acl_.matmul; break;
-      case 1: rc = acl_.addGetWorkspaceSize(tensor_, tensor_, tensor_, tensor_, &ws, &exec); second = acl_.add; break;
-      default: rc = acl_.siluGetWorkspaceSize(tensor_, tensor_, &ws, &exec); second = acl_.silu; break;
+      case 0: rc = acl_.matmulGetWorkspaceSize(tensor_, tensor_, tensor_, 0, &ws, &l.executor); l.aclnn = acl_.matmul; break;
+      case 1: rc = acl_.addGetWorkspaceSize(tensor_, tensor_, tensor_, tensor_, &ws, &l.executor); l.aclnn = acl_.add; break;
+      default: rc = acl_.siluGetWorkspaceSize(tensor_, tensor_, &ws, &l.executor); l.aclnn = acl_.silu; break;
     }
     if (!ok(rc, "aclnnGetWorkspaceSize")) return;
-    launch = [this, second, exec, label] {
-      if (ok(second(nullptr, 0, exec, stream_), "aclnn launch")) truth_.count(truth_.launches, label);
-    };
+    l.kind = NPUSIM_LAUNCH_ACLNN;
   } else if (api == LaunchApi::Aclop) {
-    launch = [this, label] {
-      if (ok(acl_.opExecuteV2("Add", 2, nullptr, nullptr, 1, nullptr, nullptr, nullptr, stream_),
-             "aclopExecuteV2")) {
-        truth_.count(truth_.launches, label);
-      }
-    };
+    l.kind = NPUSIM_LAUNCH_ACLOP;
+    l.aclop = acl_.opExecuteV2;
+    function = "aclopExecuteV2";
   } else {
-    launch = [this, label] {
-      const uint64_t args[2] = {0, 0};
-      if (ok(acl_.launchKernel(kernel_, 8, args, sizeof args, stream_), "aclrtLaunchKernel")) {
-        truth_.count(truth_.launches, label);
-      }
-    };
+    l.kind = NPUSIM_LAUNCH_KERNEL;
+    l.kernel = acl_.launchKernel;
+    l.func = kernel_;
+    l.block_dim = 8;
+    l.args = kKernelArgs;
+    l.args_size = sizeof kKernelArgs;
+    function = "aclrtLaunchKernel";
   }
-  enqueue(std::move(launch));
+  enqueue([this, l, function, label, captured] { launch(l, function, label, captured); });
+}
+
+void DeviceWorkload::launch(const npusim_launch &l, const char *function, const std::string &label,
+                            bool captured) {
+  // Captured launches are only recorded: no host wait is allowed there and none is slow.
+  const uint64_t n = captured ? 0 : ++launches_made_;
+  const bool slow = n > 0 && o_.slow_launch_every > 0 && n % o_.slow_launch_every == 0;
+  aclError rc = ACL_ERROR_INVALID_PARAM;
+  if (slow) {
+    truth_.add(&truth_.slow_launches);
+    rc = npu_sim_slow_launch(o_.slow_launch_us, &l);
+  } else {
+    switch (l.kind) {
+      case NPUSIM_LAUNCH_ACLNN: rc = l.aclnn(nullptr, 0, l.executor, l.stream); break;
+      case NPUSIM_LAUNCH_ACLOP:
+        rc = l.aclop("Add", 2, nullptr, nullptr, 1, nullptr, nullptr, nullptr, l.stream);
+        break;
+      case NPUSIM_LAUNCH_KERNEL: rc = l.kernel(l.func, l.block_dim, l.args, l.args_size, l.stream); break;
+      case NPUSIM_LAUNCH_GRAPH: rc = l.graph_execute(l.graph, l.stream); break;
+    }
+  }
+  if (ok(rc, function)) truth_.count(truth_.launches, label);
+  if (n > 0 && o_.stray_sync_every > 0 && n % o_.stray_sync_every == 0) {
+    ok(npu_sim_stray_sync(acl_.synchronizeStream, stream_), "aclrtSynchronizeStream");
+    truth_.count(truth_.syncs, "stray_stream");  // counted like the step's wait: call made
+  }
 }
 
 void DeviceWorkload::wait(uint32_t step) {

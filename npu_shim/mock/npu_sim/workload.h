@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "npu_sim/acl_binding.h"
+#include "npu_sim/helper/npusim_helper.h"
 #include "npu_sim/ground_truth.h"
 #include "npu_sim/launch_queue.h"
 #include "npu_sim/options.h"
@@ -29,6 +30,8 @@ class DeviceWorkload {
   void release(Block *block);
   void enqueue_step();      // K launches, or one graph replay
   void enqueue_launch(uint32_t index);
+  // Makes one launch on the calling thread, slow and/or followed by a stray sync when its turn.
+  void launch(const npusim_launch &l, const char *function, const std::string &label, bool captured);
   void wait(uint32_t step);  // the blocking wait that ends a step (non-async)
   void host_gap();
   void enqueue(std::function<void()> work);  // on the task queue when there is one
@@ -47,6 +50,7 @@ class DeviceWorkload {
   Block output_, extra_;
   void *host_output_ = nullptr;
   bool capturing_ = false;
+  uint64_t launches_made_ = 0;  // outside capture; only the thread that makes launches counts
   std::unique_ptr<LaunchQueue> queue_;
 };
 
