@@ -7,6 +7,7 @@ Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest tests/e2e/test_npu_sim_gr
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -14,6 +15,8 @@ import unittest
 BUILD = os.path.abspath(os.environ.get("NPUPROBE_BUILD", "build"))
 NPU_SIM = os.path.join(BUILD, "mock", "bin", "npu-sim")
 MOCK_LIB = os.path.join(BUILD, "mock", "lib")
+HELPER = os.path.join(MOCK_LIB, "libnpusim-helper.so")
+HELPER_FUNCTIONS = ("npu_sim_stray_sync", "npu_sim_slow_launch")
 
 ACLNN_LAUNCHES = ("aclnnMatmul", "aclnnAdd", "aclnnSilu")
 SYNC_CALLS = {"stream": "aclrtSynchronizeStream", "device": "aclrtSynchronizeDevice",
@@ -63,7 +66,9 @@ class GroundTruthTest(unittest.TestCase):
         self.assertEqual(calls.get("aclmdlRIExecuteAsync", 0), launches.get("graph", 0))
         self.assertEqual(calls.get("aclrtMemcpyAsync", 0), launches.get("memcpy_async", 0))
         for kind, fn in SYNC_CALLS.items():
-            self.assertEqual(calls.get(fn, 0), syncs.get(kind, 0), f"{fn}: {args}")
+            # --stray-sync-every's extra syncs are the same call, reported apart from the wait
+            stray = syncs.get("stray_stream", 0) if kind == "stream" else 0
+            self.assertEqual(calls.get(fn, 0), syncs.get(kind, 0) + stray, f"{fn}: {args}")
         self.assertEqual(calls.get("aclrtSetDevice", 0), devices * (2 if opts["task_queue"] else 1))
         if opts["graph"]:
             self.assertEqual(launches.get("capture", 0), devices * opts["launches"])
@@ -88,6 +93,9 @@ class GroundTruthTest(unittest.TestCase):
             ["--sync", "memcpy", "--expandable", "--alloc-bytes", "10000000"],
             ["--sync", "event", "--launch-api", "kernel", "--alloc-bytes", "123456"],
             ["--launch-api", "aclop", "--devices", "2,3", "--task-queue", "--binding", "opapi"],
+            ["--async-sched", "--task-queue", "--stray-sync-every", "3", "--slow-launch-every", "2",
+             "--slow-launch-us", "100", "--launch-api", "mixed"],
+            ["--sync", "event", "--stray-sync-every", "1", "--devices", "0,1"],
         ]
         for shape in shapes:
             args = ["--steps", "5", "--launches", "4", "--device-us", "50", "--host-gap-us", "50"] + shape
@@ -137,10 +145,59 @@ class GroundTruthTest(unittest.TestCase):
         self.assertEqual(preloaded.stdout, plain.stdout)
         self.assertEqual(stats["calls"]["aclrtSynchronizeStream"], 4)
 
+    def test_stray_syncs_and_slow_launches_are_counted(self):
+        # 6 steps x 5 launches = 30 launches, or 6 graph replays (captured launches do not count).
+        for binding, task_queue, graph in itertools.product(
+                ("linked", "dlsym", "opapi"), (False, True), (False, True)):
+            args = ["--steps", "6", "--launches", "5", "--device-us", "50", "--host-gap-us", "50",
+                    "--binding", binding, "--stray-sync-every", "4", "--slow-launch-every", "3",
+                    "--slow-launch-us", "300"] + (["--task-queue"] if task_queue else []) + (
+                        ["--graph"] if graph else [])
+            with self.subTest(args=" ".join(args)):
+                proc, report, stats = run_sim(args)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.check_agreement(args, report, stats)
+                truth = report["devices"]["0"]
+                made = 6 if graph else 30
+                self.assertEqual(truth["syncs"], {"stream": 6, "stray_stream": made // 4})
+                self.assertEqual(truth["slow_launches"], made // 3)
+                self.assertEqual(sum(truth["launches"].values()) - truth["launches"].get("capture", 0),
+                                 made, "a slow launch is still one launch")
+                self.assertGreaterEqual(report["wall_ns"], truth["slow_launches"] * 300_000)
+                self.assertEqual(report["options"]["slow_launch_us"], 300)
+
+    def test_off_by_default(self):
+        proc, report, _ = run_sim(["--steps", "3", "--launches", "4"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(report["devices"]["0"]["slow_launches"], 0)
+        self.assertEqual(report["devices"]["0"]["syncs"], {"stream": 3})
+
+    @unittest.skipUnless(shutil.which("readelf") and shutil.which("nm"), "binutils needed")
+    def test_helper_library_has_debug_info_and_exports_both_functions(self):
+        sections = subprocess.run(["readelf", "-S", "-W", HELPER], capture_output=True, text=True,
+                                  check=True).stdout
+        for name in (".debug_info", ".debug_line", ".eh_frame", ".symtab"):
+            self.assertIn(name, sections, f"{name}: the helper must not be stripped")
+        dynamic = subprocess.run(["nm", "-D", "--defined-only", HELPER], capture_output=True,
+                                 text=True, check=True).stdout.split()
+        for fn in HELPER_FUNCTIONS:
+            self.assertIn(fn, dynamic)
+        info = subprocess.run(["readelf", "--debug-dump=info", HELPER], capture_output=True,
+                              text=True, check=True).stdout
+        for fn in HELPER_FUNCTIONS:
+            self.assertIn(fn, info, "a DW_TAG_subprogram names each function")
+        self.assertIn("npusim_helper.cc", info)
+        needed = subprocess.run(["readelf", "-d", NPU_SIM], capture_output=True, text=True,
+                                check=True).stdout
+        self.assertIn("[libnpusim-helper.so]", needed, "npu-sim links the helper")
+
     def test_usage_errors_exit_2(self):
         proc = subprocess.run([NPU_SIM, "--binding", "nope"], capture_output=True, text=True)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("bad value for --binding", proc.stderr)
+        proc = subprocess.run([NPU_SIM, "--slow-launch-every", "-1"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("bad value for --slow-launch-every", proc.stderr)
 
 
 if __name__ == "__main__":
