@@ -21,30 +21,31 @@ void burn_host_us(uint32_t us) {
   }
 }
 
-// Inlined on purpose: the ACL call's caller frame must be npu_sim_slow_launch itself.
-inline __attribute__((always_inline)) aclError make_launch(const npusim_launch *l) {
-  switch (l->kind) {
-    case NPUSIM_LAUNCH_ACLNN:
-      return l->aclnn(nullptr, 0, l->executor, l->stream);
-    case NPUSIM_LAUNCH_ACLOP:
-      return l->aclop("Add", 2, nullptr, nullptr, 1, nullptr, nullptr, nullptr, l->stream);
-    case NPUSIM_LAUNCH_KERNEL:
-      return l->kernel(l->func, l->block_dim, l->args, l->args_size, l->stream);
-    case NPUSIM_LAUNCH_GRAPH:
-      return l->graph_execute(l->graph, l->stream);
-  }
-  return ACL_ERROR_INVALID_PARAM;
-}
-
 }  // namespace
 
 extern "C" {
 
 // note: the stores through `volatile` after each call keep the call from becoming a tail jump
 // even if someone builds without -fno-optimize-sibling-calls: the frame must stay on the stack.
-aclError npu_sim_slow_launch(uint32_t us, const npusim_launch *launch) {
+// The ACL calls are written here, not in a helper: even an inlined helper would be its own
+// DWARF inline frame, and a symbolizer would name it instead of npu_sim_slow_launch.
+aclError npu_sim_slow_launch(uint32_t us, const npusim_launch *l) {
   burn_host_us(us);
-  volatile aclError rc = make_launch(launch);
+  volatile aclError rc = ACL_ERROR_INVALID_PARAM;
+  switch (l->kind) {
+    case NPUSIM_LAUNCH_ACLNN:
+      rc = l->aclnn(nullptr, 0, l->executor, l->stream);
+      break;
+    case NPUSIM_LAUNCH_ACLOP:
+      rc = l->aclop("Add", 2, nullptr, nullptr, 1, nullptr, nullptr, nullptr, l->stream);
+      break;
+    case NPUSIM_LAUNCH_KERNEL:
+      rc = l->kernel(l->func, l->block_dim, l->args, l->args_size, l->stream);
+      break;
+    case NPUSIM_LAUNCH_GRAPH:
+      rc = l->graph_execute(l->graph, l->stream);
+      break;
+  }
   return rc;
 }
 
