@@ -33,6 +33,7 @@ extern "C" {
 void npumock_set_kernel_us(uint32_t us) { knobs().kernel_us.store(us); }
 uint32_t npumock_kernel_us(void) { return knobs().kernel_us.load(); }
 void npumock_set_launch_host_us(uint32_t us) { knobs().launch_host_us.store(us); }
+void npumock_add_next_launch_host_us(uint32_t us) { add_next_launch_host_us(us); }
 
 int npumock_api_id(const char *name) { return name ? api_id(name) : -1; }
 int npumock_api_enter(int id) { return api_enter(id); }

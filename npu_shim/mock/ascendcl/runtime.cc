@@ -90,6 +90,16 @@ uint64_t kernel_duration_ns(uint32_t us) {
   return uint64_t(us) * 1000u;
 }
 
-void spend_launch_host_time() { burn_host_us(knobs().launch_host_us.load(std::memory_order_relaxed)); }
+namespace {
+thread_local uint32_t t_next_launch_extra_us = 0;  // npumock_add_next_launch_host_us
+}  // namespace
+
+void add_next_launch_host_us(uint32_t us) { t_next_launch_extra_us += us; }
+
+void spend_launch_host_time() {
+  const uint32_t extra = t_next_launch_extra_us;
+  t_next_launch_extra_us = 0;
+  burn_host_us(knobs().launch_host_us.load(std::memory_order_relaxed) + extra);
+}
 
 }  // namespace npumock

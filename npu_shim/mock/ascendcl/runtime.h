@@ -51,6 +51,9 @@ uint64_t enqueue_task(Stream *stream, Task task);
 
 uint64_t next_correlation_id();
 uint64_t kernel_duration_ns(uint32_t us);  // 0 = current default
+// Host time spent inside every launch call: NPU_MOCK_LAUNCH_HOST_US plus what
+// add_next_launch_host_us asked for on this thread (consumed by this launch).
 void spend_launch_host_time();
+void add_next_launch_host_us(uint32_t us);
 
 }  // namespace npumock

@@ -16,8 +16,9 @@ const char kUsage[] =
     "               [--stray-sync-every N] [--slow-launch-every N [--slow-launch-us U]]\n"
     "  --stray-sync-every N   after every Nth launch, an extra aclrtSynchronizeStream made by\n"
     "                         npu_sim_stray_sync (libnpusim-helper.so); reported as syncs.stray_stream\n"
-    "  --slow-launch-every N  every Nth launch is made by npu_sim_slow_launch, which first spends\n"
-    "  --slow-launch-us U     U us of host time (default 2000); reported as slow_launches\n"
+    "  --slow-launch-every N  every Nth launch is made by npu_sim_slow_launch, and that launch\n"
+    "  --slow-launch-us U     call spends U us more host time inside the runtime (default 2000);\n"
+    "                         reported as slow_launches\n"
     "  Launches are counted per device, graph replays included, captured launches not. Both run\n"
     "  on the thread that makes the launch: the task-queue thread with --task-queue.\n";
 

@@ -162,6 +162,7 @@ void DeviceWorkload::enqueue_step() {
     replay.stream = stream_;
     replay.graph_execute = acl_.riExecuteAsync;
     replay.graph = graph_;
+    replay.add_next_launch_host_us = npumock_add_next_launch_host_us;
     enqueue([this, replay] { launch(replay, "aclmdlRIExecuteAsync", "graph", false); });
     truth_.kernels += o_.launches;
     return;
@@ -184,6 +185,7 @@ void DeviceWorkload::enqueue_launch(uint32_t index) {
                                                       : "kernel";
   npusim_launch l{};
   l.stream = stream_;
+  l.add_next_launch_host_us = npumock_add_next_launch_host_us;
   const char *function = "aclnn launch";
   if (api == LaunchApi::Aclnn) {
     // First stage on this (the "Python") thread; the launch itself may go to the task queue.

@@ -22,6 +22,9 @@ aclError npumock_get_function(const char *kernelName, uint32_t durationUs, aclrt
 void npumock_set_kernel_us(uint32_t us);
 uint32_t npumock_kernel_us(void);
 void npumock_set_launch_host_us(uint32_t us);
+// The next launch-class call made on the calling thread spends `us` more host time inside the
+// call (an op compilation or a tiling miss inside the launch). Adds up until that launch.
+void npumock_add_next_launch_host_us(uint32_t us);
 
 // Call accounting and fault injection, shared by the three fake libraries. An id names one entry
 // point; npumock_api_enter counts the call and returns the error code a fault rule injects for

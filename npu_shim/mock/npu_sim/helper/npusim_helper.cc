@@ -3,26 +3,6 @@
 // ACL call it makes.
 #include "npu_sim/helper/npusim_helper.h"
 
-#include <time.h>
-
-namespace {
-
-uint64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
-
-// Spins rather than sleeps: a slow launch is host CPU work (compilation, tiling), and a sleep
-// could overshoot by a scheduler tick.
-void burn_host_us(uint32_t us) {
-  const uint64_t end = mono_ns() + uint64_t(us) * 1000u;
-  while (mono_ns() < end) {
-  }
-}
-
-}  // namespace
-
 extern "C" {
 
 // note: the stores through `volatile` after each call keep the call from becoming a tail jump
@@ -30,7 +10,7 @@ extern "C" {
 // The ACL calls are written here, not in a helper: even an inlined helper would be its own
 // DWARF inline frame, and a symbolizer would name it instead of npu_sim_slow_launch.
 aclError npu_sim_slow_launch(uint32_t us, const npusim_launch *l) {
-  burn_host_us(us);
+  l->add_next_launch_host_us(us);
   volatile aclError rc = ACL_ERROR_INVALID_PARAM;
   switch (l->kind) {
     case NPUSIM_LAUNCH_ACLNN:

@@ -38,10 +38,13 @@ typedef struct {
   size_t args_size;
   aclError (*graph_execute)(aclmdlRI, aclrtStream);
   aclmdlRI graph;
+  // The fake runtime's npumock_add_next_launch_host_us (npu/npumock.h).
+  void (*add_next_launch_host_us)(uint32_t);
 } npusim_launch;
 
-// Spends `us` microseconds of host time (spinning, like a tiling miss or an op compilation), then
-// makes the launch on the calling thread. Returns the launch's status.
+// Makes the launch on the calling thread, and that launch call spends `us` more microseconds of
+// host time inside the runtime (like an op compilation or a tiling miss inside the launch): the
+// slowness is in the launch call, where a profiler measures it. Returns the launch's status.
 NPUSIM_HELPER_API aclError npu_sim_slow_launch(uint32_t us, const npusim_launch *launch);
 
 // An unexpected host wait (an .item() in the middle of a step): synchronize_stream(stream).
