@@ -19,7 +19,7 @@ const char *const kEnvironmentNames[] = {
     "NPUPROBE_CONFIG",       "SERVICE_PROF_CONFIG_PATH", "NPUPROBE_STORE_FORMAT",
     "NPUPROBE_FLUSH_MS",     "NPUPROBE_LISTEN",          "NPUPROBE_LOG_LEVEL",
     "NPUPROBE_DISABLE",      "PROMETHEUS_MULTIPROC_DIR", "VLLM_DP_RANK",
-    "NPUPROBE_OP_LABEL",     "HOME",
+    "NPUPROBE_OP_LABEL",     "HOME",                     "NPUPROBE_ATTRIBUTION",
 };
 const std::size_t kEnvironmentNameCount = sizeof(kEnvironmentNames) / sizeof(kEnvironmentNames[0]);
 
@@ -347,6 +347,14 @@ void apply_environment(const Environment &environment, Config &config,
       used.push_back("NPUPROBE_OP_LABEL");
     } else {
       report("NPUPROBE_OP_LABEL", quoted(*v) + " is not 0 or 1");
+    }
+  }
+  if (const std::string *v = environment.get("NPUPROBE_ATTRIBUTION")) {
+    if (*v == "1" || *v == "0") {
+      config.attribution.enabled = *v == "1";
+      used.push_back("NPUPROBE_ATTRIBUTION");
+    } else {
+      report("NPUPROBE_ATTRIBUTION", quoted(*v) + " is not 0 or 1");
     }
   }
   if (!used.empty()) {

@@ -111,6 +111,12 @@ class YamlLayer {
           return true;
         });
         return true;
+      } else if (key == "attribution") {
+        section(v, path, line, [&](const std::string &k, const std::string &p,
+                                   const YAML::Node &n, int l) {
+          return attribution(k, p, n, l);
+        });
+        return true;
       } else if (key == "task_time") {
         section(v, path, line, [&](const std::string &k, const std::string &p,
                                    const YAML::Node &n, int l) {
@@ -197,6 +203,26 @@ class YamlLayer {
     if (node.IsNull()) return;  // "store:" with nothing under it
     if (!node.IsMap()) return wrong_type(node, path, line, "a map");
     each(node, path, handler);
+  }
+
+  bool attribution(const std::string &k, const std::string &p, const YAML::Node &n, int l) {
+    AttributionConfig &a = config_.attribution;
+    if (k == "enabled") {
+      boolean(n, p, l, &a.enabled);
+    } else if (k == "slow_launch_us") {
+      integer(n, p, l, 1, 10000000, &a.slow_launch_us);
+    } else if (k == "sync_captures_per_s") {
+      integer(n, p, l, 0, 1000000, &a.sync_captures_per_s);
+    } else if (k == "max_depth") {
+      integer(n, p, l, 1, 64, &a.max_depth);
+    } else if (k == "max_sites") {
+      integer(n, p, l, 1, 1000, &a.max_sites);
+    } else if (k == "skip_modules") {
+      string_list(n, p, l, &a.skip_modules);
+    } else {
+      return false;
+    }
+    return true;
   }
 
   bool scalar(const YAML::Node &node, const std::string &path, int line, const char *expected) {

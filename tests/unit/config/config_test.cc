@@ -150,6 +150,13 @@ task_time:
   api_filter: "matmul; add"
   kernel_filter: [MatMul, Add]
   mspti_buffers: 32
+attribution:
+  enabled: false
+  slow_launch_us: 250
+  sync_captures_per_s: 0
+  max_depth: 64
+  max_sites: 5
+  skip_modules: [libfoo, torch]
 logging:
   level: debug
   file: /tmp/npuprobe.log
@@ -180,11 +187,41 @@ dp: 3
   EXPECT_THAT(c.task_time.api_filter, ElementsAre("matmul", "add"));
   EXPECT_THAT(c.task_time.kernel_filter, ElementsAre("MatMul", "Add"));
   EXPECT_EQ(c.task_time.mspti_buffers, 32);
+  EXPECT_FALSE(c.attribution.enabled);
+  EXPECT_EQ(c.attribution.slow_launch_us, 250);
+  EXPECT_EQ(c.attribution.sync_captures_per_s, 0);
+  EXPECT_EQ(c.attribution.max_depth, 64);
+  EXPECT_EQ(c.attribution.max_sites, 5);
+  EXPECT_THAT(c.attribution.skip_modules, ElementsAre("libfoo", "torch"));
   EXPECT_EQ(c.logging.level, store::LogLevel::kDebug);
   EXPECT_EQ(c.logging.file, "/tmp/npuprobe.log");
   EXPECT_TRUE(c.op_label);
   EXPECT_EQ(c.dp, "3");
   EXPECT_THAT(c.sources, ElementsAre("defaults", "NPUPROBE_CONFIG=" + yaml_path_));
+}
+
+TEST_F(ConfigTest, AttributionRangesAndTheEnvironmentSwitch) {
+  yaml("attribution:\n  slow_launch_us: 0\n  max_depth: 65\n  max_sites: 0\n"
+       "  sync_captures_per_s: -1\n  skip_modules: [\"\"]\n  unknown: 1\n");
+  LoadResult r = load();
+  EXPECT_EQ(r.messages.size(), 6u) << ::testing::PrintToString(messages(r));
+  const AttributionConfig defaults;
+  EXPECT_EQ(r.config.attribution.slow_launch_us, defaults.slow_launch_us);
+  EXPECT_EQ(r.config.attribution.max_depth, defaults.max_depth);
+  EXPECT_EQ(r.config.attribution.max_sites, defaults.max_sites);
+  EXPECT_EQ(r.config.attribution.sync_captures_per_s, defaults.sync_captures_per_s);
+  EXPECT_TRUE(r.config.attribution.skip_modules.empty());
+  EXPECT_TRUE(r.config.attribution.enabled);
+
+  yaml("attribution: {enabled: true}\n");
+  env_.vars["NPUPROBE_ATTRIBUTION"] = "0";
+  r = load();
+  EXPECT_THAT(messages(r), IsEmpty());
+  EXPECT_FALSE(r.config.attribution.enabled);  // the environment wins over the file
+  env_.vars["NPUPROBE_ATTRIBUTION"] = "maybe";
+  r = load();
+  EXPECT_EQ(r.messages.size(), 1u);
+  EXPECT_TRUE(r.config.attribution.enabled);
 }
 
 TEST_F(ConfigTest, ExposerOff) {

@@ -61,6 +61,18 @@ struct MemoryConfig {
   int sample_hz = 0;  // 0 = off, 1..50
 };
 
+// Call-site attribution (docs/config.md "Attribution"): stacks of blocking waits and of slow
+// launches, captured with libunwind and symbolized with libdw on the publisher thread.
+struct AttributionConfig {
+  bool enabled = true;
+  int slow_launch_us = 1000;         // a launch at least this long is captured, 1..10000000
+  int sync_captures_per_s = 1000;    // waits captured per second at most, 0..1000000 (0: none)
+  int max_depth = 32;                // frames kept per stack, 1..64
+  int max_sites = 20;                // labelled sites per kind (the rest: "other"), 1..1000
+  std::vector<std::string> skip_modules;  // module name parts that are never the site; empty:
+                                          // the built-in list (CANN, npuprobe, libc, Python)
+};
+
 enum class TaskTimeMode { kOff = 0, kAclprof = 1, kMspti = 2 };
 enum class TaskTimeLevel { kL0, kL1 };
 
@@ -92,6 +104,7 @@ struct Config {
   // A family not listed keeps its built-in buckets.
   std::map<std::string, std::vector<double>> buckets;
   MemoryConfig memory;
+  AttributionConfig attribution;
   TaskTimeConfig task_time;
   LoggingConfig logging;
   bool op_label = false;
