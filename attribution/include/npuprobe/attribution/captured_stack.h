@@ -22,7 +22,9 @@ struct CapturedStack {
   std::int32_t device = 0;
   bool truncated = false;      // the unwinder filled every slot: outer frames are missing
   std::uint64_t duration_ns = 0;  // the wait or the launch that was captured
-  std::uintptr_t frames[kMaxFrames] = {};
+  // Not zero-initialized: a wrapper keeps one of these on its stack for every wait, and only
+  // frames[0, depth) are ever read.
+  std::uintptr_t frames[kMaxFrames];
 };
 
 }  // namespace npuprobe::attribution

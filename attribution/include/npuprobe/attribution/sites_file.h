@@ -9,9 +9,12 @@
 //  "sites": [{"kind": "sync", "api": "stream", "device": 0, "site": "f (a.cc:12)",
 //             "label": "f (a.cc:12)", "count": 10, "total_seconds": 0.5,
 //             "partial": false, "truncated": false, "site_frame": 3,
-//             "stack": [{"pc": "0x7f...", "module": "/x/liba.so", "offset": "0x1234",
-//                        "function": "f", "file": "/src/a.cc", "line": 12}, ...]}, ...]}
+//             "stack": [{"pc": "0x7f...", "known_module": true, "module": "/x/liba.so",
+//                        "offset": "0x1234", "function": "f", "file": "/src/a.cc", "line": 12},
+//                       ...]}, ...]}
 // "sites" is sorted by count, highest first, and holds at most kMaxSitesInFile entries.
+// "site_frame" is the index of the site in "stack", or null when no frame was usable.
+// "known_module" is optional when reading (absent: module != "").
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,202 @@
+#include "npuprobe/attribution/attributor.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <tuple>
+
+#include "npuprobe/attribution/site_policy.h"
+#include "npuprobe/attribution/site_table.h"
+#include "npuprobe/attribution/sites_file.h"
+#include "npuprobe/store/log.h"
+
+namespace npuprobe::attribution {
+namespace {
+
+using store::LogLevel;
+using store::log_message;
+
+// An address inside this library, to recognize the capture machinery's own frames.
+__attribute__((noinline)) void own_module_marker() {
+  __asm__ volatile("");
+}
+
+bool contains(const std::string &text, const char *part) {
+  return text.find(part) != std::string::npos;
+}
+
+double unix_seconds_now() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration<double>(now).count();
+}
+
+}  // namespace
+
+struct Attributor::Cold {
+  Cold(store::MetricRegistry &r, AttributorOptions o, std::unique_ptr<FrameResolver> f)
+      : registry(r), options(std::move(o)), resolver(std::move(f)), table(options.max_sites) {
+    if (!options.skip_modules.empty()) policy.skip_modules = options.skip_modules;
+    const std::vector<std::string> labels{"dp", "device", "api", "site"};
+    families[static_cast<int>(CaptureKind::kSync)] = registry.add_family(store::counter_spec(
+        options.metric_prefix + "npu:sync_sites",
+        "Blocking waits by call site (the first frame outside CANN, npuprobe, libc and Python)",
+        labels));
+    families[static_cast<int>(CaptureKind::kSlowLaunch)] = registry.add_family(store::counter_spec(
+        options.metric_prefix + "npu:slow_launches",
+        "Launch-class calls slower than attribution.slow_launch_us, by call site", labels));
+  }
+
+  const std::string &api_name(CaptureKind kind, std::uint8_t api) const {
+    static const std::string unknown = "unknown";
+    const auto &names = kind == CaptureKind::kSync ? options.sync_apis : options.launch_apis;
+    return api < names.size() ? names[api] : unknown;
+  }
+
+  // The capture machinery's own frames (this library, libunwind) lead every stack: not shown.
+  void trim_capture_frames(std::vector<Frame> *frames) {
+    if (own_module.empty()) {
+      own_module =
+          resolver->resolve(reinterpret_cast<std::uintptr_t>(&own_module_marker), false).module;
+    }
+    std::size_t first = 0;
+    while (first < frames->size() && ((*frames)[first].module == own_module ||
+                                      contains((*frames)[first].module, "libunwind"))) {
+      ++first;
+    }
+    frames->erase(frames->begin(), frames->begin() + static_cast<std::ptrdiff_t>(first));
+  }
+
+  void count(const CapturedStack &stack) {
+    std::vector<Frame> frames;
+    frames.reserve(stack.depth);
+    // Frame 0 is where the stack walk itself was; every other one is a return address.
+    for (int i = 0; i < stack.depth; ++i) {
+      frames.push_back(resolver->resolve(stack.frames[i], i > 0));
+    }
+    trim_capture_frames(&frames);
+    const std::size_t site = site_frame_index(policy, frames);
+    const std::string &api = api_name(stack.kind, stack.api);
+    const SiteEntry &entry = table.add(stack.kind, api, stack.device, frames, site,
+                                       stack.truncated, stack.duration_ns * 1e-9);
+    const auto key = std::make_tuple(static_cast<int>(stack.kind), api, stack.device, entry.label);
+    auto handle = handles.find(key);
+    if (handle == handles.end()) {
+      const store::CounterHandle h = registry.counter(
+          families[static_cast<int>(stack.kind)],
+          {options.dp, std::to_string(stack.device), api, entry.label});
+      handle = handles.emplace(key, h).first;
+    }
+    registry.add(handle->second);
+    ++captured[static_cast<int>(stack.kind)];
+    dirty = true;
+  }
+
+  void write_file(std::uint64_t rate_limited, std::uint64_t ring_full) {
+    SitesReport report;
+    report.pid = static_cast<long>(::getpid());
+    report.dp = options.dp;
+    report.process = program_invocation_short_name;
+    report.updated_unix_s = unix_seconds_now();
+    report.max_labels = table.max_labels_per_kind();
+    for (int k = 0; k < kCaptureKindCount; ++k) report.captured[k] = captured[k];
+    report.not_captured_rate_limit = rate_limited;
+    report.not_captured_ring_full = ring_full;
+    for (const SiteEntry *entry : table.by_count()) {
+      if (report.sites.size() == kMaxSitesInFile) break;
+      report.sites.push_back(*entry);
+    }
+    std::string error;
+    if (!write_sites_file(options.sites_dir, report, &error)) {
+      if (error != last_error) {
+        log_message(LogLevel::kWarn, "attribution: cannot write the sites file: %s",
+                    error.c_str());
+      }
+      last_error = error;
+      return;
+    }
+    last_error.clear();
+    dirty = false;
+  }
+
+  store::MetricRegistry &registry;
+  AttributorOptions options;
+  std::unique_ptr<FrameResolver> resolver;
+  SitePolicy policy;
+  SiteTable table;
+  store::FamilyId families[kCaptureKindCount] = {};
+  std::map<std::tuple<int, std::string, int, std::string>, store::CounterHandle> handles;
+  std::string own_module;
+  std::uint64_t captured[kCaptureKindCount] = {};
+  bool dirty = true;  // the first flush writes the file even with nothing captured yet
+  std::string last_error;
+};
+
+Attributor::Attributor(store::MetricRegistry &registry, AttributorOptions options,
+                       BacktraceFn backtrace, std::unique_ptr<FrameResolver> resolver)
+    : slow_launch_ns_(options.slow_launch_ns),
+      max_depth_(options.max_depth < 1            ? 1
+                 : options.max_depth > kMaxFrames ? kMaxFrames
+                                                  : options.max_depth),
+      backtrace_(backtrace),
+      budget_(options.sync_captures_per_s),
+      ring_(options.ring_capacity),
+      cold_(std::make_unique<Cold>(registry, std::move(options), std::move(resolver))) {}
+
+Attributor::~Attributor() = default;
+
+void Attributor::fill(CapturedStack &stack, CaptureKind kind, int device,
+                      std::uint8_t api) noexcept {
+  stack.kind = kind;
+  stack.api = api;
+  stack.device = device;
+  stack.duration_ns = 0;
+  // One frame more than kept tells a stack that was cut from one that fit exactly.
+  const int want = max_depth_ < kMaxFrames ? max_depth_ + 1 : kMaxFrames;
+  int depth = backtrace_(reinterpret_cast<void **>(stack.frames), want);
+  if (depth < 0) depth = 0;
+  stack.truncated = depth > max_depth_ || depth == kMaxFrames;
+  stack.depth = static_cast<std::uint16_t>(depth > max_depth_ ? max_depth_ : depth);
+}
+
+void Attributor::push(const CapturedStack &stack) noexcept {
+  if (!ring_.push(stack)) ring_full_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Attributor::capture_slow_launch(int device, std::uint8_t api,
+                                     std::uint64_t duration_ns) noexcept {
+  CapturedStack stack;
+  fill(stack, CaptureKind::kSlowLaunch, device, api);
+  stack.duration_ns = duration_ns;
+  push(stack);
+}
+
+void Attributor::before_flush() noexcept {
+  Cold &c = *cold_;
+  try {
+    CapturedStack stack;
+    while (ring_.pop(&stack)) c.count(stack);
+    if (c.dirty && !c.options.sites_dir.empty()) {
+      c.write_file(rate_limited_.load(std::memory_order_relaxed),
+                   ring_full_.load(std::memory_order_relaxed));
+    }
+  } catch (const std::exception &e) {
+    log_message(LogLevel::kWarn, "attribution: %s", e.what());
+  } catch (...) {
+    log_message(LogLevel::kWarn, "attribution: unexpected failure");
+  }
+}
+
+void Attributor::reset_after_fork() noexcept {
+  ring_.reset();
+  rate_limited_.store(0, std::memory_order_relaxed);
+  ring_full_.store(0, std::memory_order_relaxed);
+  Cold &c = *cold_;
+  c.table.clear();
+  for (auto &n : c.captured) n = 0;
+  c.dirty = true;
+}
+
+}  // namespace npuprobe::attribution
