@@ -72,6 +72,7 @@ void apply_config(const config::Config &c, Settings *s) {
   s->start_on = c.enabled;
   s->memory_sample_hz = c.memory.sample_hz;
   s->task_time = c.task_time;
+  s->attribution = c.attribution;
   s->labels = c.labels;
   s->buckets = c.buckets;
   if (!c.dp.empty()) s->dp = c.dp;

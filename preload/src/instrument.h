@@ -63,6 +63,38 @@ auto timed_call(ThreadState &t, Call &&call, std::uint64_t *t0, std::uint64_t *t
   return rc;
 }
 
+// Attribution of a blocking wait: the stack is walked before the wait (the walk overlaps device
+// work the host waits for anyway) and handed over once the wait returned, with its duration.
+// Costs nothing but a null check when attribution is off.
+class SyncCapture {
+ public:
+  SyncCapture(const ThreadState &t, probes::SyncApi api) noexcept
+      : attributor_(active_attributor()) {
+    if (attributor_ != nullptr) {
+      captured_ = attributor_->begin_sync(stack_, t.device, static_cast<std::uint8_t>(api),
+                                          now_ns());
+    }
+  }
+  SyncCapture(const SyncCapture &) = delete;
+  SyncCapture &operator=(const SyncCapture &) = delete;
+  void finish(std::uint64_t t0, std::uint64_t t1) noexcept {
+    if (captured_) attributor_->finish_sync(stack_, t1 - t0);
+  }
+
+ private:
+  attribution::Attributor *attributor_;
+  bool captured_ = false;
+  attribution::CapturedStack stack_;
+};
+
+// A launch that returned: the attributor captures it when it was slow (one comparison else).
+inline void attribute_launch(const ThreadState &t, probes::LaunchApi api, std::uint64_t t0,
+                             std::uint64_t t1) noexcept {
+  if (attribution::Attributor *a = active_attributor()) {
+    a->on_launch(t.device, static_cast<std::uint8_t>(api), t0, t1);
+  }
+}
+
 template <typename Call>
 auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> decltype(call()) {
   ThreadState &t = thread_state();
@@ -84,6 +116,7 @@ auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> 
       if (__builtin_expect(op == 0, 0)) op = register_thunk_id(kind.op_id, kind.name, true);
     }
     probes.on_launch(t.device, api, t0, t1, op);
+    attribute_launch(t, api, t0, t1);
   } else {
     const std::uint32_t api_id =
         kind.hook != HookId::kCount ? hook_api_id(kind.hook)
@@ -101,8 +134,10 @@ auto measure_sync(HookId hook, probes::SyncApi api, const void *event, Call &&ca
     -> decltype(call()) {
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
+  SyncCapture capture(t, api);
   std::uint64_t t0, t1;
   const auto rc = timed_call(t, call, &t0, &t1);
+  capture.finish(t0, t1);
   probes::Probes &probes = active_probes();
   probes.on_sync(t.device, api, event, t0, t1);
   if (rc != 0) probes.on_api_error(hook_api_id(hook), static_cast<int>(rc));

@@ -11,6 +11,7 @@
 
 #include "aclnn_thunks.h"
 #include "aclprof_session.h"
+#include "attribution_loader.h"
 #include "capture_streams.h"
 #include "config_file.h"
 #include "embedded_exposer.h"
@@ -60,6 +61,10 @@ struct Runtime {
   std::uint32_t api_ids[kHookCount] = {};
 };
 
+// attribution.enabled and libunwind loaded: read by the wrappers once runtime_active() said
+// yes (set before the state turns kRunning, whose release store publishes it).
+attribution::Attributor *g_attributor_ptr = nullptr;
+
 // A pointer, not an object: wrappers may run inside another library's constructor before
 // npuprobe's own static initialisers did (prior-art.md, init order).
 Runtime *g_runtime_ptr = nullptr;
@@ -98,6 +103,7 @@ void after_fork_in_child() {
   if (g_runtime_ptr->memory_sampler != nullptr) g_runtime_ptr->memory_sampler->forget_after_fork();
   if (g_runtime_ptr->aclprof != nullptr) g_runtime_ptr->aclprof->forget_after_fork();
   if (g_runtime_ptr->mspti != nullptr) g_runtime_ptr->mspti->forget_after_fork();
+  if (g_attributor_ptr != nullptr) g_attributor_ptr->reset_after_fork();
   // Op and api ids of the aclnn thunks stay valid: the probes keep their names across fork.
   g_capture_streams.clear();
   if (g_runtime_state.load() == static_cast<int>(RuntimeState::kRunning)) {
@@ -140,6 +146,36 @@ bool same_task_time(const config::TaskTimeConfig &a, const config::TaskTimeConfi
 }
 
 // The settings a running process cannot change: they name its files or shape its series.
+bool same_attribution(const config::AttributionConfig &a, const config::AttributionConfig &b) {
+  return a.enabled == b.enabled && a.slow_launch_us == b.slow_launch_us &&
+         a.sync_captures_per_s == b.sync_captures_per_s && a.max_depth == b.max_depth &&
+         a.max_sites == b.max_sites && a.skip_modules == b.skip_modules;
+}
+
+// attribution.*: stacks of waits and slow launches (null when off or without libunwind).
+attribution::Attributor *start_attribution(const Settings &s, const std::string &folder,
+                                           store::MetricRegistry &registry) {
+  if (!s.attribution.enabled) return nullptr;
+  const attribution::BacktraceFn backtrace = load_unwinder();
+  if (backtrace == nullptr) return nullptr;
+  attribution::AttributorOptions o;
+  o.metric_prefix = s.metric_prefix;
+  o.dp = s.dp;
+  for (int i = 0; i < probes::kSyncApiCount; ++i) {
+    o.sync_apis.emplace_back(probes::to_string(static_cast<probes::SyncApi>(i)));
+  }
+  for (int i = 0; i < probes::kLaunchApiCount; ++i) {
+    o.launch_apis.emplace_back(probes::to_string(static_cast<probes::LaunchApi>(i)));
+  }
+  o.slow_launch_ns = static_cast<std::uint64_t>(s.attribution.slow_launch_us) * 1000u;
+  o.sync_captures_per_s = static_cast<std::uint32_t>(s.attribution.sync_captures_per_s);
+  o.max_depth = s.attribution.max_depth;
+  o.max_sites = static_cast<std::size_t>(s.attribution.max_sites);
+  o.skip_modules = s.attribution.skip_modules;
+  o.sites_dir = folder;
+  return new attribution::Attributor(registry, std::move(o), backtrace, load_frame_resolver());
+}
+
 std::string fixed_for_life_changes(const Settings &now, const Settings &fresh) {
   std::string changed;
   const auto note = [&](bool differs, const char *key) {
@@ -155,6 +191,7 @@ std::string fixed_for_life_changes(const Settings &now, const Settings &fresh) {
   note(now.op_label != fresh.op_label, "op_label");
   note(now.dp != fresh.dp, "dp");
   note(!same_task_time(now.task_time, fresh.task_time), "task_time");
+  note(!same_attribution(now.attribution, fresh.attribution), "attribution");
   return changed;
 }
 
@@ -263,6 +300,7 @@ bool start_everything() {
     r.api_ids[i] = r.probes->register_api(hook_name(static_cast<HookId>(i)));
   }
   r.self = new SelfMetrics(*r.registry, r.settings);
+  g_attributor_ptr = start_attribution(r.settings, folder, *r.registry);
   if (r.settings.directory.empty() && r.settings.listen != "off") {
     r.exposer = new EmbeddedExposer(r.settings.listen, folder, r.settings.format);
   }
@@ -294,6 +332,7 @@ bool start_everything() {
     if (rt.mspti != nullptr) rt.mspti->before_flush(measuring);
     rt.self->set_task_time_active(task_time_collecting(rt));
     g_runtime_ptr->probes->before_flush();
+    if (g_attributor_ptr != nullptr) g_attributor_ptr->before_flush();
     if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->try_serve();
   };
   r.status = new StatusEntry(folder, r.settings.dp);
@@ -359,6 +398,10 @@ bool start_runtime_slow() noexcept {
 
 probes::Probes &active_probes() noexcept {
   return *g_runtime_ptr->probes;
+}
+
+attribution::Attributor *active_attributor() noexcept {
+  return g_attributor_ptr;
 }
 
 std::uint32_t hook_api_id(HookId id) noexcept {

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "hook_list.h"
+#include "npuprobe/attribution/attributor.h"
 #include "npuprobe/probes/probes.h"
 #include "thread_state.h"
 
@@ -40,6 +41,8 @@ inline bool runtime_active() noexcept {
 
 // Valid once runtime_active() returned true.
 probes::Probes &active_probes() noexcept;
+// Once runtime_active() returned true: the attributor, or null (attribution off).
+attribution::Attributor *active_attributor() noexcept;
 std::uint32_t hook_api_id(HookId id) noexcept;
 
 // Cold: a synchronous flush on the calling thread (aclrtResetDevice, aclFinalize, C API), so

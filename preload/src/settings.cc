@@ -74,6 +74,14 @@ Settings read_settings() {
   }
   if (const char *listen = env("NPUPROBE_LISTEN")) s.listen = listen;
   if (const char *op = env("NPUPROBE_OP_LABEL")) s.op_label = std::strcmp(op, "1") == 0;
+  if (const char *a = env("NPUPROBE_ATTRIBUTION")) {
+    if (std::strcmp(a, "0") == 0 || std::strcmp(a, "1") == 0) {
+      s.attribution.enabled = a[0] == '1';
+    } else {
+      log_message(LogLevel::kWarn, "NPUPROBE_ATTRIBUTION=%s is not 0 or 1; attribution stays on",
+                  a);
+    }
+  }
   s.dp = dp_label();
   return s;
 }

@@ -29,6 +29,7 @@ struct Settings {
   bool start_on = true;                     // config `enabled`: the switch's state at start
   int memory_sample_hz = 0;                 // config memory.sample_hz (npu_memory_usage_freq)
   config::TaskTimeConfig task_time;         // config task_time.* (acl_task_time & co)
+  config::AttributionConfig attribution;    // config attribution.*, NPUPROBE_ATTRIBUTION=0|1
   // Config `labels` and `buckets`: they shape the series, so they stay for the process's life.
   std::map<std::string, std::string> labels;
   std::map<std::string, std::vector<double>> buckets;

@@ -60,8 +60,10 @@ NPUPROBE_HOOK(aclError, aclmdlExecute,
   using namespace npuprobe::preload;
   ThreadState &t = thread_state();
   if (!should_measure(t)) return real(model_id, input, output);
+  SyncCapture capture(t, SyncApi::kModel);
   std::uint64_t t0, t1;
   const aclError rc = timed_call(t, [&] { return real(model_id, input, output); }, &t0, &t1);
+  capture.finish(t0, t1);
   npuprobe::probes::Probes &probes = active_probes();
   if (rc == ACL_SUCCESS) probes.on_launch(t.device, npuprobe::probes::LaunchApi::kModel, t0, t1);
   probes.on_sync(t.device, SyncApi::kModel, nullptr, t0, t1);

@@ -1,0 +1,57 @@
+#include "attribution_loader.h"
+
+#include <dlfcn.h>
+
+#include "npuprobe/attribution/symbolizer_plugin.h"
+#include "npuprobe/store/log.h"
+#include "real_dlsym.h"
+#include "sibling_library.h"
+
+namespace npuprobe::preload {
+
+using store::log_message;
+using store::LogLevel;
+
+attribution::BacktraceFn load_unwinder() noexcept {
+  // The runtime's soname first (libunwind8 on Debian/Ubuntu, libunwind on openEuler), then the
+  // development link name. RTLD_LOCAL: libunwind's weak `backtrace` must not replace glibc's.
+  for (const char *name : {"libunwind.so.8", "libunwind.so"}) {
+    void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) continue;
+    if (void *fn = lookup_symbol(handle, "unw_backtrace")) {
+      return reinterpret_cast<attribution::BacktraceFn>(fn);
+    }
+    dlclose(handle);
+  }
+  log_message(LogLevel::kWarn,
+              "attribution is off: libunwind.so.8 (with unw_backtrace) cannot be loaded; "
+              "install libunwind8 or set attribution.enabled: false");
+  return nullptr;
+}
+
+std::unique_ptr<attribution::FrameResolver> load_frame_resolver() noexcept {
+  try {
+    const std::string path = sibling_library_path(attribution::kSymbolizerPluginFile);
+    if (void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+      attribution::SymbolizerPluginApi api;
+      api.create = reinterpret_cast<npuprobe_symbolizer_new_fn>(
+          lookup_symbol(handle, "npuprobe_symbolizer_new"));
+      api.destroy = reinterpret_cast<npuprobe_symbolizer_delete_fn>(
+          lookup_symbol(handle, "npuprobe_symbolizer_delete"));
+      api.lookup = reinterpret_cast<npuprobe_symbolizer_lookup_fn>(
+          lookup_symbol(handle, "npuprobe_symbolizer_lookup"));
+      if (auto resolver = attribution::make_plugin_resolver(api)) return resolver;
+      log_message(LogLevel::kWarn, "attribution: %s is unusable; sites are named from dynamic "
+                  "symbols only (no source lines)", path.c_str());
+    } else {
+      const char *why = dlerror();
+      log_message(LogLevel::kWarn, "attribution: cannot load %s (%s); sites are named from "
+                  "dynamic symbols only (no source lines)", path.c_str(),
+                  why != nullptr ? why : "unknown error");
+    }
+  } catch (...) {
+  }
+  return attribution::make_dladdr_resolver();
+}
+
+}  // namespace npuprobe::preload
