@@ -19,11 +19,6 @@ namespace {
 using store::LogLevel;
 using store::log_message;
 
-// An address inside this library, to recognize the capture machinery's own frames.
-__attribute__((noinline)) void own_module_marker() {
-  __asm__ volatile("");
-}
-
 bool contains(const std::string &text, const char *part) {
   return text.find(part) != std::string::npos;
 }
@@ -55,17 +50,14 @@ struct Attributor::Cold {
     return api < names.size() ? names[api] : unknown;
   }
 
-  // The capture machinery's own frames (this library, libunwind) lead every stack: not shown.
-  void trim_capture_frames(std::vector<Frame> *frames) {
-    if (own_module.empty()) {
-      own_module =
-          resolver->resolve(reinterpret_cast<std::uintptr_t>(&own_module_marker), false).module;
-    }
+  // The capture machinery's own frames lead every stack and are not shown: the stack walk
+  // (libunwind), Attributor::fill, and for a slow launch capture_slow_launch (both noinline, so
+  // the count is fixed).
+  static void trim_capture_frames(CaptureKind kind, std::vector<Frame> *frames) {
     std::size_t first = 0;
-    while (first < frames->size() && ((*frames)[first].module == own_module ||
-                                      contains((*frames)[first].module, "libunwind"))) {
-      ++first;
-    }
+    while (first < frames->size() && contains((*frames)[first].module, "libunwind")) ++first;
+    first += kind == CaptureKind::kSlowLaunch ? 2 : 1;
+    if (first > frames->size()) first = frames->size();
     frames->erase(frames->begin(), frames->begin() + static_cast<std::ptrdiff_t>(first));
   }
 
@@ -76,7 +68,7 @@ struct Attributor::Cold {
     for (int i = 0; i < stack.depth; ++i) {
       frames.push_back(resolver->resolve(stack.frames[i], i > 0));
     }
-    trim_capture_frames(&frames);
+    trim_capture_frames(stack.kind, &frames);
     const std::size_t site = site_frame_index(policy, frames);
     const std::string &api = api_name(stack.kind, stack.api);
     const SiteEntry &entry = table.add(stack.kind, api, stack.device, frames, site,
@@ -128,7 +120,6 @@ struct Attributor::Cold {
   SiteTable table;
   store::FamilyId families[kCaptureKindCount] = {};
   std::map<std::tuple<int, std::string, int, std::string>, store::CounterHandle> handles;
-  std::string own_module;
   std::uint64_t captured[kCaptureKindCount] = {};
   bool dirty = true;  // the first flush writes the file even with nothing captured yet
   std::string last_error;
@@ -147,8 +138,8 @@ Attributor::Attributor(store::MetricRegistry &registry, AttributorOptions option
 
 Attributor::~Attributor() = default;
 
-void Attributor::fill(CapturedStack &stack, CaptureKind kind, int device,
-                      std::uint8_t api) noexcept {
+__attribute__((noinline)) void Attributor::fill(CapturedStack &stack, CaptureKind kind,
+                                                int device, std::uint8_t api) noexcept {
   stack.kind = kind;
   stack.api = api;
   stack.device = device;
@@ -165,8 +156,8 @@ void Attributor::push(const CapturedStack &stack) noexcept {
   if (!ring_.push(stack)) ring_full_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void Attributor::capture_slow_launch(int device, std::uint8_t api,
-                                     std::uint64_t duration_ns) noexcept {
+__attribute__((noinline)) void Attributor::capture_slow_launch(
+    int device, std::uint8_t api, std::uint64_t duration_ns) noexcept {
   CapturedStack stack;
   fill(stack, CaptureKind::kSlowLaunch, device, api);
   stack.duration_ns = duration_ns;
