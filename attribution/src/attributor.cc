@@ -31,8 +31,11 @@ double unix_seconds_now() {
 }  // namespace
 
 struct Attributor::Cold {
-  Cold(store::MetricRegistry &r, AttributorOptions o, std::unique_ptr<FrameResolver> f)
-      : registry(r), options(std::move(o)), resolver(std::move(f)), table(options.max_sites) {
+  Cold(store::MetricRegistry &r, AttributorOptions o, ResolverFactory f)
+      : registry(r),
+        options(std::move(o)),
+        make_resolver(std::move(f)),
+        table(options.max_sites) {
     if (!options.skip_modules.empty()) policy.skip_modules = options.skip_modules;
     const std::vector<std::string> labels{"dp", "device", "api", "site"};
     families[static_cast<int>(CaptureKind::kSync)] = registry.add_family(store::counter_spec(
@@ -62,6 +65,7 @@ struct Attributor::Cold {
   }
 
   void count(const CapturedStack &stack) {
+    if (!resolver) resolver = make_resolver();
     std::vector<Frame> frames;
     frames.reserve(stack.depth);
     // Frame 0 is where the stack walk itself was; every other one is a return address.
@@ -115,7 +119,8 @@ struct Attributor::Cold {
 
   store::MetricRegistry &registry;
   AttributorOptions options;
-  std::unique_ptr<FrameResolver> resolver;
+  ResolverFactory make_resolver;
+  std::unique_ptr<FrameResolver> resolver;  // made on the first stack to name
   SitePolicy policy;
   SiteTable table;
   store::FamilyId families[kCaptureKindCount] = {};
@@ -126,7 +131,7 @@ struct Attributor::Cold {
 };
 
 Attributor::Attributor(store::MetricRegistry &registry, AttributorOptions options,
-                       BacktraceFn backtrace, std::unique_ptr<FrameResolver> resolver)
+                       BacktraceFn backtrace, ResolverFactory make_resolver)
     : slow_launch_ns_(options.slow_launch_ns),
       max_depth_(options.max_depth < 1            ? 1
                  : options.max_depth > kMaxFrames ? kMaxFrames
@@ -134,7 +139,7 @@ Attributor::Attributor(store::MetricRegistry &registry, AttributorOptions option
       backtrace_(backtrace),
       budget_(options.sync_captures_per_s),
       ring_(options.ring_capacity),
-      cold_(std::make_unique<Cold>(registry, std::move(options), std::move(resolver))) {}
+      cold_(std::make_unique<Cold>(registry, std::move(options), std::move(make_resolver))) {}
 
 Attributor::~Attributor() = default;
 

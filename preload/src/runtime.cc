@@ -173,7 +173,7 @@ attribution::Attributor *start_attribution(const Settings &s, const std::string 
   o.max_sites = static_cast<std::size_t>(s.attribution.max_sites);
   o.skip_modules = s.attribution.skip_modules;
   o.sites_dir = folder;
-  return new attribution::Attributor(registry, std::move(o), backtrace, load_frame_resolver());
+  return new attribution::Attributor(registry, std::move(o), backtrace, &load_frame_resolver);
 }
 
 std::string fixed_for_life_changes(const Settings &now, const Settings &fresh) {

@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from npuprobe_run import CLI, NPU_SIM, dump, run_sim, start_sim
+from npuprobe_run import CLI, NPU_SIM, dump, run_sim, start_sim, wait_for
 from test_runtime_switch import ConfigFileCase
 
 
@@ -100,8 +100,12 @@ class HooksTest(ConfigTestCase):
         sim = start_sim(["--steps", "100000", "--launches", "2", "--host-gap-us", "1000"], folder,
                         self.extra)
         try:
-            time.sleep(0.8)
+            # The process must have seen the switch before the restart: a restart that is the
+            # first state a process reads is its starting state, not a change to reload on.
+            # So wait until it runs (it polls at start), switch ON, and give it a few polls.
+            wait_for(folder, lambda m: m.value("npu:launches_total") > 0)
             self.cli("on")
+            time.sleep(0.5)
             before = dump(folder).value("npu:launches_total")
             self.assertGreater(before, 0)
             self.write_yaml("hooks:\n  launch: false\n")

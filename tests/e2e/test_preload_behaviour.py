@@ -174,8 +174,13 @@ class BehaviourTest(unittest.TestCase):
                 self.assertEqual(m.value("npu:steps_total"), 3 * 6)
                 self.assertEqual(m.value("npu:launches_total", api="kernel"), 3 * 6 * 5)
                 self.assertEqual(m.value("npu:syncs_total", api="stream"), 3 * 6)
-                pids = {f.split("_")[-1].split("-")[0] for f in os.listdir(folder)}
-                self.assertEqual(len(pids), 3, sorted(os.listdir(folder)))
+                names = os.listdir(folder)
+                pids = {f.split("_")[-1].split("-")[0] for f in names if f.endswith(".db")}
+                self.assertEqual(len(pids), 3, sorted(names))
+                # Each worker, fork children included, keeps its own attribution sites file.
+                sites = {f[len("npuprobe_sites_"):-len(".json")] for f in names
+                         if f.startswith("npuprobe_sites_")}
+                self.assertEqual(sites, pids, sorted(names))
 
 
 def free_port():

@@ -46,13 +46,11 @@ struct Harness {
     o.sync_apis = {"stream", "device"};
     o.launch_apis = {"aclnn", "kernel"};
     o.sites_dir = dir.path;
-    std::unique_ptr<FrameResolver> resolver;
-    if (libdw) {
-      resolver = std::make_unique<SymbolizerResolver>();
-    } else {
-      resolver = make_dladdr_resolver();
-    }
-    attributor = std::make_unique<Attributor>(registry, o, &unw_backtrace, std::move(resolver));
+    ResolverFactory make = [libdw]() -> std::unique_ptr<FrameResolver> {
+      if (libdw) return std::make_unique<SymbolizerResolver>();
+      return make_dladdr_resolver();
+    };
+    attributor = std::make_unique<Attributor>(registry, o, &unw_backtrace, make);
   }
   SitesReport flush_and_read() {
     attributor->before_flush();

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ namespace npuprobe::attribution {
 // Walks the calling thread's stack: up to `size` return addresses into `buffer`, innermost
 // first; returns how many. libunwind's unw_backtrace has this shape.
 using BacktraceFn = int (*)(void **buffer, int size);
+// Makes the resolver, on the publisher thread when the first stack is to be named: loading the
+// symbolizer (libdw) never delays the application's first ACL call. Must not return null.
+using ResolverFactory = std::function<std::unique_ptr<FrameResolver>()>;
 
 struct AttributorOptions {
   std::string metric_prefix = "vllm_profiling_";
@@ -40,10 +44,9 @@ struct AttributorOptions {
 
 class Attributor {
  public:
-  // Registers both families in `registry`. `backtrace` and `resolver` must not be null; the
-  // resolver is used on the publisher thread only.
+  // Registers both families in `registry`. `backtrace` and `make_resolver` must not be null.
   Attributor(store::MetricRegistry &registry, AttributorOptions options, BacktraceFn backtrace,
-             std::unique_ptr<FrameResolver> resolver);
+             ResolverFactory make_resolver);
   ~Attributor();
   Attributor(const Attributor &) = delete;
   Attributor &operator=(const Attributor &) = delete;
