@@ -65,7 +65,9 @@ const SiteEntry &SiteTable::add(CaptureKind kind, std::string_view api, int devi
     }
     entry.stack = stack;
     entry.site_index = has_site ? site_index : stack.size();
-    entry.partial = !reaches_thread_entry(stack) || truncated;
+    entry.partial = !reaches_thread_entry(stack) || truncated ||
+                    std::any_of(stack.begin(), stack.end(),
+                                [](const Frame &f) { return !f.known_module; });
     entry.truncated = truncated;
     found = entries_.emplace(std::move(key), std::move(entry)).first;
   }

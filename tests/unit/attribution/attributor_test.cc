@@ -217,8 +217,36 @@ TEST(Attributor, AFrameWithoutUnwindInformationGivesAMarkedStackNotACrash) {
   // the entry says whether it reached the thread's entry.
   ASSERT_LT(e.site_index, e.stack.size());
   EXPECT_NE(e.stack[e.site_index].function.find("wait_site"), std::string::npos);
-  EXPECT_EQ(e.partial, !reaches_thread_entry(e.stack) || e.truncated);
+  bool unknown_frame = false;
+  for (const Frame &f : e.stack) unknown_frame = unknown_frame || !f.known_module;
+  EXPECT_EQ(e.partial, !reaches_thread_entry(e.stack) || e.truncated || unknown_frame);
   dlclose(library);
+}
+
+TEST(Attributor, ALibraryUnloadedBeforeTheFlushLeavesUnknownFramesNotACrash) {
+  void *library = dlopen(NPUPROBE_TEST_FIXTURE, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(library, nullptr) << dlerror();
+  using CallFn = int (*)(void (*)(void *), void *);
+  auto call = reinterpret_cast<CallFn>(dlsym(library, "attr_fixture_call"));
+  ASSERT_NE(call, nullptr);
+  Harness s;
+  CallbackContext context{s.attributor.get()};
+  EXPECT_EQ(call(&wait_from_callback, &context), 0);
+  ASSERT_EQ(dlclose(library), 0);
+  if (dlopen(NPUPROBE_TEST_FIXTURE, RTLD_NOW | RTLD_NOLOAD) != nullptr) {
+    GTEST_SKIP() << "the fixture library stayed loaded";
+  }
+  const SitesReport r = s.flush_and_read();
+  ASSERT_EQ(r.sites.size(), 1u);
+  const SiteEntry &e = r.sites[0];
+  EXPECT_EQ(e.count, 1u);
+  bool saw_unknown = false;
+  for (const Frame &f : e.stack) {
+    EXPECT_EQ(f.module.find("libattribution_fixture"), std::string::npos) << f.module;
+    saw_unknown = saw_unknown || !f.known_module;
+  }
+  EXPECT_TRUE(saw_unknown) << "the unloaded library's frame is an unknown module";
+  EXPECT_TRUE(e.partial);
 }
 
 TEST(Attributor, TheDladdrFallbackNamesFunctionsWithoutLines) {

@@ -34,7 +34,9 @@ struct SiteEntry {
   double total_seconds = 0;
   std::vector<Frame> stack;    // the first stack seen for this entry, innermost first
   std::size_t site_index = 0;  // index of the site frame in `stack` (stack.size(): none)
-  bool partial = false;        // the stack does not reach a thread entry (reaches_thread_entry)
+  // Not the whole story: the stack does not reach a thread entry (reaches_thread_entry), was
+  // truncated, or holds an address in no module (a library unloaded before it was named).
+  bool partial = false;
   bool truncated = false;      // the capture hit attribution.max_depth
 };
 
