@@ -4,12 +4,15 @@
 benchmark, median real and CPU time, and the coefficient of variation as the spread.
 
 Usage: gbench_results.py GBENCH_JSON OUT_JSON --title T --command C [--reading R] [--quick]
+                         [--counters NAME,NAME...]
+The counters column shows every ns_per_* counter (an inverted rate: ns per item) and the user
+counters named by --counters, as they are.
 """
 import argparse
 import json
 
 
-def rows_of(report):
+def rows_of(report, counters=()):
     by_name = {}
     for b in report["benchmarks"]:
         if b.get("run_type") != "aggregate":
@@ -26,6 +29,7 @@ def rows_of(report):
                spread]
         # Inverted rate counters (ns_per_record) come out in seconds per item.
         extra = {k: v * 1e9 for k, v in median.items() if k.startswith("ns_per_")}
+        extra.update({k: median[k] for k in counters if k in median})
         row.append("; ".join(f"{k} {v:.3g}" for k, v in extra.items()) or "-")
         rows.append(row)
     return rows
@@ -39,13 +43,15 @@ def main():
     p.add_argument("--command", required=True)
     p.add_argument("--reading", default="")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--counters", default="", help="user counters to show, comma-separated")
     a = p.parse_args()
     with open(a.gbench_json) as f:
         report = json.load(f)
     result = {"title": a.title, "command": a.command, "machine": "", "quick": a.quick,
               "columns": ["benchmark", "time (median)", "CPU (median)", "spread (cv of CPU)",
                           "counters"],
-              "rows": rows_of(report), "reading": a.reading}
+              "rows": rows_of(report, [c for c in a.counters.split(",") if c]),
+              "reading": a.reading}
     with open(a.out_json, "w") as f:
         json.dump(result, f, indent=1)
 
