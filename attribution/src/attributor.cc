@@ -115,6 +115,8 @@ struct Attributor::Cold {
     }
     last_error.clear();
     dirty = false;
+    written_rate_limited = rate_limited;
+    written_ring_full = ring_full;
   }
 
   store::MetricRegistry &registry;
@@ -127,6 +129,8 @@ struct Attributor::Cold {
   std::map<std::tuple<int, std::string, int, std::string>, store::CounterHandle> handles;
   std::uint64_t captured[kCaptureKindCount] = {};
   bool dirty = true;  // the first flush writes the file even with nothing captured yet
+  std::uint64_t written_rate_limited = 0;  // the "not_captured" counts the file shows
+  std::uint64_t written_ring_full = 0;
   std::string last_error;
 };
 
@@ -174,10 +178,10 @@ void Attributor::before_flush() noexcept {
   try {
     CapturedStack stack;
     while (ring_.pop(&stack)) c.count(stack);
-    if (c.dirty && !c.options.sites_dir.empty()) {
-      c.write_file(rate_limited_.load(std::memory_order_relaxed),
-                   ring_full_.load(std::memory_order_relaxed));
-    }
+    const std::uint64_t rate_limited = rate_limited_.sum();
+    const std::uint64_t ring_full = ring_full_.load(std::memory_order_relaxed);
+    if (rate_limited != c.written_rate_limited || ring_full != c.written_ring_full) c.dirty = true;
+    if (c.dirty && !c.options.sites_dir.empty()) c.write_file(rate_limited, ring_full);
   } catch (const std::exception &e) {
     log_message(LogLevel::kWarn, "attribution: %s", e.what());
   } catch (...) {
@@ -187,7 +191,7 @@ void Attributor::before_flush() noexcept {
 
 void Attributor::reset_after_fork() noexcept {
   ring_.reset();
-  rate_limited_.store(0, std::memory_order_relaxed);
+  rate_limited_.reset();
   ring_full_.store(0, std::memory_order_relaxed);
   Cold &c = *cold_;
   c.table.clear();

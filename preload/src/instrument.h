@@ -65,14 +65,17 @@ auto timed_call(ThreadState &t, Call &&call, std::uint64_t *t0, std::uint64_t *t
 
 // Attribution of a blocking wait: the stack is walked before the wait (the walk overlaps device
 // work the host waits for anyway) and handed over once the wait returned, with its duration.
-// Costs nothing but a null check when attribution is off.
+// `*t0` is the clock read that starts the wait; it also serves the capture budget, and is read
+// again only after a stack walk (the walk is not part of the wait). Attribution off: a null check.
 class SyncCapture {
  public:
-  SyncCapture(const ThreadState &t, probes::SyncApi api) noexcept
+  SyncCapture(const ThreadState &t, probes::SyncApi api, std::uint64_t *t0) noexcept
       : attributor_(active_attributor()) {
-    if (attributor_ != nullptr) {
-      captured_ = attributor_->begin_sync(stack_, t.device, static_cast<std::uint8_t>(api),
-                                          now_ns());
+    *t0 = now_ns();
+    if (attributor_ != nullptr &&
+        attributor_->begin_sync(stack_, t.device, static_cast<std::uint8_t>(api), *t0)) {
+      captured_ = true;
+      *t0 = now_ns();
     }
   }
   SyncCapture(const SyncCapture &) = delete;
@@ -93,6 +96,15 @@ inline void attribute_launch(const ThreadState &t, probes::LaunchApi api, std::u
   if (attribution::Attributor *a = active_attributor()) {
     a->on_launch(t.device, static_cast<std::uint8_t>(api), t0, t1);
   }
+}
+
+// The second half of timed_call, when the caller read t0 itself (a SyncCapture did).
+template <typename Call>
+auto timed_call_end(ThreadState &t, Call &&call, std::uint64_t *t1) -> decltype(call()) {
+  NestedScope nested(t);
+  const auto rc = call();
+  *t1 = now_ns();
+  return rc;
 }
 
 template <typename Call>
@@ -134,9 +146,9 @@ auto measure_sync(HookId hook, probes::SyncApi api, const void *event, Call &&ca
     -> decltype(call()) {
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
-  SyncCapture capture(t, api);
   std::uint64_t t0, t1;
-  const auto rc = timed_call(t, call, &t0, &t1);
+  SyncCapture capture(t, api, &t0);
+  const auto rc = timed_call_end(t, call, &t1);
   capture.finish(t0, t1);
   probes::Probes &probes = active_probes();
   probes.on_sync(t.device, api, event, t0, t1);

@@ -60,9 +60,9 @@ NPUPROBE_HOOK(aclError, aclmdlExecute,
   using namespace npuprobe::preload;
   ThreadState &t = thread_state();
   if (!should_measure(t)) return real(model_id, input, output);
-  SyncCapture capture(t, SyncApi::kModel);
   std::uint64_t t0, t1;
-  const aclError rc = timed_call(t, [&] { return real(model_id, input, output); }, &t0, &t1);
+  SyncCapture capture(t, SyncApi::kModel, &t0);
+  const aclError rc = timed_call_end(t, [&] { return real(model_id, input, output); }, &t1);
   capture.finish(t0, t1);
   npuprobe::probes::Probes &probes = active_probes();
   if (rc == ACL_SUCCESS) probes.on_launch(t.device, npuprobe::probes::LaunchApi::kModel, t0, t1);

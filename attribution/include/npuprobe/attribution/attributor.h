@@ -16,6 +16,7 @@
 #include "npuprobe/attribution/capture_ring.h"
 #include "npuprobe/attribution/captured_stack.h"
 #include "npuprobe/attribution/frame_resolver.h"
+#include "npuprobe/attribution/spread_counter.h"
 #include "npuprobe/store/registry.h"
 
 namespace npuprobe::attribution {
@@ -57,7 +58,7 @@ class Attributor {
   bool begin_sync(CapturedStack &stack, int device, std::uint8_t api,
                   std::uint64_t now_ns) noexcept {
     if (!budget_.take(now_ns)) {
-      rate_limited_.fetch_add(1, std::memory_order_relaxed);
+      rate_limited_.add();
       return false;
     }
     fill(stack, CaptureKind::kSync, device, api);
@@ -93,7 +94,7 @@ class Attributor {
   const BacktraceFn backtrace_;
   CaptureBudget budget_;
   CaptureRing ring_;
-  std::atomic<std::uint64_t> rate_limited_{0};
+  SpreadCounter rate_limited_;
   std::atomic<std::uint64_t> ring_full_{0};
   std::unique_ptr<Cold> cold_;
 };
