@@ -90,12 +90,11 @@ class SyncCapture {
   attribution::CapturedStack stack_;
 };
 
-// A launch that returned: the attributor captures it when it was slow (one comparison else).
+// A launch that returned: only a slow one goes to the attributor. The fast path is one load
+// and one comparison (g_slow_launch_ns is the maximum when attribution is off).
 inline void attribute_launch(const ThreadState &t, probes::LaunchApi api, std::uint64_t t0,
                              std::uint64_t t1) noexcept {
-  if (attribution::Attributor *a = active_attributor()) {
-    a->on_launch(t.device, static_cast<std::uint8_t>(api), t0, t1);
-  }
+  if (__builtin_expect(t1 - t0 >= g_slow_launch_ns, 0)) attribute_slow_launch(t, api, t0, t1);
 }
 
 // The second half of timed_call, when the caller read t0 itself (a SyncCapture did).
@@ -127,8 +126,9 @@ auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> 
       op = kind.op_id->load(std::memory_order_relaxed);
       if (__builtin_expect(op == 0, 0)) op = register_thunk_id(kind.op_id, kind.name, true);
     }
-    probes.on_launch(t.device, api, t0, t1, op);
+    // Before on_launch: t0 and t1 then need not outlive that call on the fast path.
     attribute_launch(t, api, t0, t1);
+    probes.on_launch(t.device, api, t0, t1, op);
   } else {
     const std::uint32_t api_id =
         kind.hook != HookId::kCount ? hook_api_id(kind.hook)

@@ -301,6 +301,9 @@ bool start_everything() {
   }
   r.self = new SelfMetrics(*r.registry, r.settings);
   g_attributor_ptr = start_attribution(r.settings, folder, *r.registry);
+  if (g_attributor_ptr != nullptr) {
+    g_slow_launch_ns = static_cast<std::uint64_t>(r.settings.attribution.slow_launch_us) * 1000u;
+  }
   if (r.settings.directory.empty() && r.settings.listen != "off") {
     r.exposer = new EmbeddedExposer(r.settings.listen, folder, r.settings.format);
   }
@@ -402,6 +405,16 @@ probes::Probes &active_probes() noexcept {
 
 attribution::Attributor *active_attributor() noexcept {
   return g_attributor_ptr;
+}
+
+std::uint64_t g_slow_launch_ns = ~std::uint64_t{0};
+
+__attribute__((noinline)) void attribute_slow_launch(const ThreadState &t,
+                                                     probes::LaunchApi api, std::uint64_t t0,
+                                                     std::uint64_t t1) noexcept {
+  if (g_attributor_ptr != nullptr) {
+    g_attributor_ptr->on_launch(t.device, static_cast<std::uint8_t>(api), t0, t1);
+  }
 }
 
 std::uint32_t hook_api_id(HookId id) noexcept {

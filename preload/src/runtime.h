@@ -43,6 +43,12 @@ inline bool runtime_active() noexcept {
 probes::Probes &active_probes() noexcept;
 // Once runtime_active() returned true: the attributor, or null (attribution off).
 attribution::Attributor *active_attributor() noexcept;
+// attribution.slow_launch_us in ns, or the maximum when attribution is off (set before the
+// state turns kRunning, like the attributor).
+extern std::uint64_t g_slow_launch_ns;
+// Cold: hands a launch of at least g_slow_launch_ns to the attributor.
+void attribute_slow_launch(const ThreadState &t, probes::LaunchApi api, std::uint64_t t0,
+                           std::uint64_t t1) noexcept;
 std::uint32_t hook_api_id(HookId id) noexcept;
 
 // Cold: a synchronous flush on the calling thread (aclrtResetDevice, aclFinalize, C API), so
