@@ -51,6 +51,7 @@ using npuprobe::attribution::BacktraceFn;
 using npuprobe::attribution::CapturedStack;
 using npuprobe::attribution::Frame;
 using npuprobe::attribution::FrameResolver;
+using npuprobe::attribution::make_libdw_resolver;
 using npuprobe::attribution::Symbolizer;
 using npuprobe::store::MetricRegistry;
 
@@ -137,17 +138,6 @@ class NullResolver final : public FrameResolver {
 };
 
 std::unique_ptr<FrameResolver> null_resolver() { return std::make_unique<NullResolver>(); }
-
-// The libdw symbolizer as the preload's plugin resolver serves it (symbolize_one per frame).
-class LibdwResolver final : public FrameResolver {
- public:
-  Frame resolve(std::uintptr_t pc, bool is_return_address) override {
-    return symbolizer_.symbolize_one(pc, is_return_address);
-  }
-
- private:
-  Symbolizer symbolizer_;
-};
 
 AttributorOptions options(std::uint32_t captures_per_s) {
   AttributorOptions o;
@@ -368,7 +358,7 @@ void before_flush(benchmark::State &state, npuprobe::attribution::ResolverFactor
 
 void BM_BeforeFlushLibdw(benchmark::State &state) {
   before_flush(state, []() -> std::unique_ptr<FrameResolver> {
-    return std::make_unique<LibdwResolver>();
+    return make_libdw_resolver();
   });
 }
 void BM_BeforeFlushDladdr(benchmark::State &state) {

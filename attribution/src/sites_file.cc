@@ -101,8 +101,8 @@ void append_hex(std::string *out, std::uintptr_t value) {
 void append_frame(std::string *out, const Frame &frame) {
   out->append("{\"pc\":");
   append_hex(out, frame.pc);
-  // Not in the documented example: lets an empty module path of a known module (rare, the main
-  // program under some loaders) read back as known. Readers default it to module != "".
+  // Lets an empty module path of a known module (rare: the main program under some loaders)
+  // read back as known; readers default it to module != "" (sites_file.h).
   out->append(",\"known_module\":");
   out->append(frame.known_module ? "true" : "false");
   out->append(",\"module\":");

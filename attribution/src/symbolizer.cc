@@ -15,6 +15,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "npuprobe/attribution/frame_resolver.h"
+
 namespace npuprobe::attribution {
 namespace {
 
@@ -248,6 +250,24 @@ std::uint64_t Symbolizer::cache_misses() const noexcept {
 }
 std::uint64_t Symbolizer::module_reloads() const noexcept {
   return impl_->reloads;
+}
+
+namespace {
+
+class LibdwResolver final : public FrameResolver {
+ public:
+  Frame resolve(std::uintptr_t pc, bool is_return_address) override {
+    return symbolizer_.symbolize_one(pc, is_return_address);
+  }
+
+ private:
+  Symbolizer symbolizer_;
+};
+
+}  // namespace
+
+std::unique_ptr<FrameResolver> make_libdw_resolver() {
+  return std::make_unique<LibdwResolver>();
 }
 
 }  // namespace npuprobe::attribution

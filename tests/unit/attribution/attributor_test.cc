@@ -22,16 +22,6 @@ extern "C" int unw_backtrace(void **buffer, int size);
 namespace npuprobe::attribution {
 namespace {
 
-class SymbolizerResolver final : public FrameResolver {
- public:
-  Frame resolve(std::uintptr_t pc, bool is_return_address) override {
-    return symbolizer_.symbolize_one(pc, is_return_address);
-  }
-
- private:
-  Symbolizer symbolizer_;
-};
-
 struct TempDir {
   TempDir() {
     char pattern[] = "/tmp/npuprobe-attributor-XXXXXX";
@@ -47,7 +37,7 @@ struct Harness {
     o.launch_apis = {"aclnn", "kernel"};
     o.sites_dir = dir.path;
     ResolverFactory make = [libdw]() -> std::unique_ptr<FrameResolver> {
-      if (libdw) return std::make_unique<SymbolizerResolver>();
+      if (libdw) return make_libdw_resolver();
       return make_dladdr_resolver();
     };
     attributor = std::make_unique<Attributor>(registry, o, &unw_backtrace, make);
