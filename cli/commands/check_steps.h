@@ -1,7 +1,8 @@
 // The checks of `npuprobe check` (contract.md, "Command line"), one family per file: the CANN
-// libraries (check_cann.cc), the preload and its plugins (check_preload.cc), the store folder and
-// its format (check_store.cc), the configuration (check.cc, which loads it for all of them) and
-// the control segment (check_control.cc). Each judges the environment the service WILL run with:
+// libraries (check_cann.cc), the preload and its plugins (check_preload.cc), attribution's stack
+// walk and symbolizer (check_attribution.cc), the store folder and its format (check_store.cc),
+// the configuration (check.cc, which loads it for all of them) and the control segment
+// (check_control.cc). Each judges the environment the service WILL run with:
 // this process's environment, with --dir and --config applied as `npuprobe run` applies them.
 #pragma once
 
@@ -27,6 +28,9 @@ void check_preload(CheckReport &report, const CheckInputs &inputs);
 
 // The store folder (exists or can be created, writable) and the file format.
 void check_store(CheckReport &report, const CheckInputs &inputs);
+
+// With attribution on: libunwind and the symbolizer plugin load.
+void check_attribution(CheckReport &report, const CheckInputs &inputs);
 
 // ms_service_metric's control segment and its semaphore.
 void check_control_segment(CheckReport &report);

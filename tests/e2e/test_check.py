@@ -73,6 +73,8 @@ class CheckTest(unittest.TestCase):
         self.assertRegex(text, r"(?m)^ok  CANN symbols: all \d+ entry points found$")
         self.assertRegex(text, r"(?m)^ok  aclnn operators: .*libopapi\.so$")
         self.assertRegex(text, r"(?m)^ok  preload: .*/lib/libnpuprobe\.so$")
+        self.assertRegex(text, r"(?m)^ok  attribution: libunwind and .*/lib/libnpuprobe-symbolizer\.so"
+                               r" load; launches from 1000 us and up to 1000 waits a second")
         self.assertIn("ok  LD_PRELOAD: not in LD_PRELOAD; use `npuprobe run`", lines)
         self.assertRegex(text, r"(?m)^ok  store folder \(PROMETHEUS_MULTIPROC_DIR\): .*writable")
         self.assertRegex(text, r"(?m)^ok  control segment: .*_control: absent; collection starts ON")
@@ -80,6 +82,12 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(os.listdir(self.folder), [], "the write test leaves nothing behind")
         status, quiet = self.check("--quiet")
         self.assertEqual((status, quiet), (0, ["npuprobe check: passed (0 warnings)"]))
+
+    def test_says_when_attribution_is_off(self):
+        status, lines = self.check(NPUPROBE_ATTRIBUTION="0")
+        self.assertEqual(status, 0, "\n".join(lines))
+        self.assertIn("ok  attribution: off (attribution.enabled false or NPUPROBE_ATTRIBUTION=0)",
+                      lines)
 
     def test_fails_without_the_cann_libraries(self):
         status, lines = self.check(LD_LIBRARY_PATH=None)
