@@ -55,8 +55,10 @@ class Attributor {
   // Hot: a blocking wait is about to start. True when this wait fits the capture budget and
   // `stack` now holds its stack: hand it to finish_sync() once the wait returned. Capturing
   // before the wait lets the stack walk overlap the device work the host waits for anyway.
-  bool begin_sync(CapturedStack &stack, int device, std::uint8_t api,
-                  std::uint64_t now_ns) noexcept {
+  // note: always_inline, at -O0 too: the frames a capture drops as its own are counted (fill,
+  // capture_slow_launch), so these must never be frames of their own.
+  __attribute__((always_inline)) bool begin_sync(CapturedStack &stack, int device,
+                                                 std::uint8_t api, std::uint64_t now_ns) noexcept {
     if (!budget_.take(now_ns)) {
       rate_limited_.add();
       return false;
@@ -69,7 +71,8 @@ class Attributor {
     push(stack);
   }
   // Hot: a launch returned after t1 - t0; only a slow one pays more than a comparison.
-  void on_launch(int device, std::uint8_t api, std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
+  __attribute__((always_inline)) void on_launch(int device, std::uint8_t api, std::uint64_t t0_ns,
+                                                std::uint64_t t1_ns) noexcept {
     if (__builtin_expect(t1_ns - t0_ns < slow_launch_ns_, 1)) return;
     capture_slow_launch(device, api, t1_ns - t0_ns);
   }
