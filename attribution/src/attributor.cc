@@ -54,11 +54,18 @@ struct Attributor::Cold {
   }
 
   // The capture machinery's own frames lead every stack and are not shown: the stack walk
-  // (libunwind), Attributor::fill, and for a slow launch capture_slow_launch (both noinline, so
-  // the count is fixed).
+  // (libunwind; glibc's backtrace and the sanitizer that intercepts it in TSan builds, see
+  // preload/src/attribution_loader.cc), Attributor::fill, and for a slow launch
+  // capture_slow_launch (both noinline, so the count is fixed).
+  static bool is_walker_frame(const Frame &frame) {
+    for (const char *walker : {"libunwind", "libc.so", "libgcc_s", "libtsan"}) {
+      if (contains(frame.module, walker)) return true;
+    }
+    return false;
+  }
   static void trim_capture_frames(CaptureKind kind, std::vector<Frame> *frames) {
     std::size_t first = 0;
-    while (first < frames->size() && contains((*frames)[first].module, "libunwind")) ++first;
+    while (first < frames->size() && is_walker_frame((*frames)[first])) ++first;
     first += kind == CaptureKind::kSlowLaunch ? 2 : 1;
     if (first > frames->size()) first = frames->size();
     frames->erase(frames->begin(), frames->begin() + static_cast<std::ptrdiff_t>(first));

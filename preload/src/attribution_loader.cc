@@ -13,6 +13,17 @@ using store::log_message;
 using store::LogLevel;
 
 attribution::BacktraceFn load_unwinder() noexcept {
+#if defined(NPUPROBE_SANITIZER_TSAN)
+  // ThreadSanitizer builds only: libunwind frees its per-thread trace cache in a pthread key
+  // destructor that takes a mutex after TSan has retired the exiting thread, and every process
+  // then crashes at its first thread exit. glibc's backtrace (libgcc's unwinder, no per-thread
+  // state) walks the same stacks there, so the suite still covers capture under TSan.
+  if (void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD)) {
+    if (void *fn = lookup_symbol(libc, "backtrace")) {
+      return reinterpret_cast<attribution::BacktraceFn>(fn);
+    }
+  }
+#endif
   // The runtime's soname first (libunwind8 on Debian/Ubuntu, libunwind on openEuler), then the
   // development link name. RTLD_LOCAL: libunwind's weak `backtrace` must not replace glibc's.
   for (const char *name : {"libunwind.so.8", "libunwind.so"}) {

@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from npuprobe_run import CLI, NPU_SIM, SANITIZED, dump, preload_env, start_sim
+from npuprobe_run import CLI, NPU_SIM, SANITIZED, dump, preload_env, start_sim, wait_for
 
 MAGIC, END = 0x4D534D54, 0xDEADBEEF
 
@@ -67,7 +67,9 @@ class RuntimeSwitchTest(unittest.TestCase):
                              "--host-gap-us", "1000"], folder, self.env_extra)
             try:
                 steps = lambda: dump(folder).value("npu:steps_total")
-                time.sleep(0.6)
+                # Running (and polling the switch) before the first command: a sanitizer build
+                # on a loaded machine may take longer than any fixed sleep to start.
+                wait_for(folder, lambda m: m.value("npu:steps_total") > 0)
                 before = steps()
                 self.assertGreater(before, 0)
                 self.assertIn("OFF", self.cli("off"))
@@ -199,7 +201,12 @@ class ConfigFileTest(ConfigFileCase):
                         extra)
         env = dict(os.environ, MS_SERVICE_METRIC_SHM_PREFIX=self.prefix)
         try:
-            time.sleep(0.5)
+            # The process must run and read the switch before the restart: a restart that is the
+            # first state it reads is its starting state, not a change to reload on.
+            deadline = time.time() + 15
+            while (not any(f.endswith(f"_{sim.pid}-npu.db") for f in os.listdir(folder))
+                   and time.time() < deadline):
+                time.sleep(0.05)  # its first flush: it has started and polled the switch
             subprocess.run([CLI, "on"], env=env, check=True, capture_output=True, timeout=30)
             time.sleep(0.4)
             self.write_yaml("logging:\n  level: warn\n")

@@ -17,10 +17,23 @@
 #include "npuprobe/attribution/symbolizer.h"
 #include "npuprobe/store/registry.h"
 
-extern "C" int unw_backtrace(void **buffer, int size);
 
 namespace npuprobe::attribution {
 namespace {
+
+// The stack walk as the preload gets it (attribution_loader.cc): libunwind opened RTLD_LOCAL
+// (linking it would let its weak `backtrace` replace glibc's in the whole test binary), and
+// glibc's backtrace under ThreadSanitizer, where libunwind's thread-exit destructor crashes.
+BacktraceFn stack_walk() {
+#if defined(NPUPROBE_SANITIZER_TSAN)
+  static void *library = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  static void *fn = library != nullptr ? dlsym(library, "backtrace") : nullptr;
+#else
+  static void *library = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+  static void *fn = library != nullptr ? dlsym(library, "unw_backtrace") : nullptr;
+#endif
+  return reinterpret_cast<BacktraceFn>(fn);
+}
 
 struct TempDir {
   TempDir() {
@@ -40,7 +53,9 @@ struct Harness {
       if (libdw) return make_libdw_resolver();
       return make_dladdr_resolver();
     };
-    attributor = std::make_unique<Attributor>(registry, o, &unw_backtrace, make);
+    const BacktraceFn walk = stack_walk();
+    EXPECT_NE(walk, nullptr) << "libunwind.so.8 (libunwind8) is needed";
+    attributor = std::make_unique<Attributor>(registry, o, walk, make);
   }
   SitesReport flush_and_read() {
     attributor->before_flush();
