@@ -7,14 +7,15 @@
 
 #include "../options.h"
 #include "check_steps.h"
+#include "npuprobe/attribution/attributor.h"
 #include "npuprobe/attribution/symbolizer_plugin.h"
 
 namespace npuprobe::cli {
 namespace {
 
-// The same names, in the same order, as preload/src/attribution_loader.cc.
+// As preload/src/attribution_loader.cc looks for it.
 bool libunwind_loads() {
-  for (const char *name : {"libunwind.so.8", "libunwind.so"}) {
+  for (const char *name : attribution::kUnwinderLibraries) {
     void *handle = dlopen(name, RTLD_LAZY | RTLD_LOCAL);
     if (handle == nullptr) continue;
     const bool found = dlsym(handle, "unw_backtrace") != nullptr;

@@ -24,9 +24,8 @@ attribution::BacktraceFn load_unwinder() noexcept {
     }
   }
 #endif
-  // The runtime's soname first (libunwind8 on Debian/Ubuntu, libunwind on openEuler), then the
-  // development link name. RTLD_LOCAL: libunwind's weak `backtrace` must not replace glibc's.
-  for (const char *name : {"libunwind.so.8", "libunwind.so"}) {
+  // RTLD_LOCAL: libunwind's weak `backtrace` must not replace glibc's for the application.
+  for (const char *name : attribution::kUnwinderLibraries) {
     void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) continue;
     if (void *fn = lookup_symbol(handle, "unw_backtrace")) {

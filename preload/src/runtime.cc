@@ -145,7 +145,6 @@ bool same_task_time(const config::TaskTimeConfig &a, const config::TaskTimeConfi
          a.mspti_buffers == b.mspti_buffers;
 }
 
-// The settings a running process cannot change: they name its files or shape its series.
 bool same_attribution(const config::AttributionConfig &a, const config::AttributionConfig &b) {
   return a.enabled == b.enabled && a.slow_launch_us == b.slow_launch_us &&
          a.sync_captures_per_s == b.sync_captures_per_s && a.max_depth == b.max_depth &&
@@ -168,6 +167,7 @@ attribution::Attributor *start_attribution(const Settings &s, const std::string 
     o.launch_apis.emplace_back(probes::to_string(static_cast<probes::LaunchApi>(i)));
   }
   o.slow_launch_ns = static_cast<std::uint64_t>(s.attribution.slow_launch_us) * 1000u;
+  g_slow_launch_ns = o.slow_launch_ns;  // the wrappers' one comparison (attribute_launch)
   o.sync_captures_per_s = static_cast<std::uint32_t>(s.attribution.sync_captures_per_s);
   o.max_depth = s.attribution.max_depth;
   o.max_sites = static_cast<std::size_t>(s.attribution.max_sites);
@@ -176,6 +176,7 @@ attribution::Attributor *start_attribution(const Settings &s, const std::string 
   return new attribution::Attributor(registry, std::move(o), backtrace, &load_frame_resolver);
 }
 
+// The settings a running process cannot change: they name its files or shape its series.
 std::string fixed_for_life_changes(const Settings &now, const Settings &fresh) {
   std::string changed;
   const auto note = [&](bool differs, const char *key) {
@@ -301,9 +302,6 @@ bool start_everything() {
   }
   r.self = new SelfMetrics(*r.registry, r.settings);
   g_attributor_ptr = start_attribution(r.settings, folder, *r.registry);
-  if (g_attributor_ptr != nullptr) {
-    g_slow_launch_ns = static_cast<std::uint64_t>(r.settings.attribution.slow_launch_us) * 1000u;
-  }
   if (r.settings.directory.empty() && r.settings.listen != "off") {
     r.exposer = new EmbeddedExposer(r.settings.listen, folder, r.settings.format);
   }

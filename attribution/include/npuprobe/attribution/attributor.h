@@ -24,6 +24,9 @@ namespace npuprobe::attribution {
 // Walks the calling thread's stack: up to `size` return addresses into `buffer`, innermost
 // first; returns how many. libunwind's unw_backtrace has this shape.
 using BacktraceFn = int (*)(void **buffer, int size);
+// Where the preload finds unw_backtrace, in this order (the runtime's soname, then the link name);
+// `npuprobe check` tries the same.
+inline constexpr const char *kUnwinderLibraries[] = {"libunwind.so.8", "libunwind.so"};
 // Makes the resolver, on the publisher thread when the first stack is to be named: loading the
 // symbolizer (libdw) never delays the application's first ACL call. Must not return null.
 using ResolverFactory = std::function<std::unique_ptr<FrameResolver>()>;
