@@ -64,6 +64,19 @@ def run(args, config=CONFIG, extra_env=None):
 
 
 class AttributionTest(unittest.TestCase):
+    def assert_few_ordinary_launches_were_slow(self, sites, slow_launches, context):
+        """Returns every slow launch the sites file counts. npu-sim's slow launches are exactly
+        the ones at `npu_sim_slow_launch`; an ordinary launch passes the threshold only when the
+        machine preempts the thread inside it (2 cores running ctest -j2 under a sanitizer: it
+        happened once in CI), so at most two such launches are allowed, and never at the
+        helper's slow site."""
+        every = sum(s["count"] for s in sites if s["kind"] == "slow_launch")
+        named = sum(s["count"] for s in sites if s["kind"] == "slow_launch" and
+                    s["site"].startswith("npu_sim_slow_launch ("))
+        self.assertEqual(named, slow_launches, context)
+        self.assertLessEqual(every - named, 2, (context, sites))
+        return every
+
     def assert_sites(self, args, report, files, m, text):
         truth = report["devices"]["0"]
         self.assertEqual(len(files), 1, "one sites file per process")
@@ -85,12 +98,10 @@ class AttributionTest(unittest.TestCase):
         for s in slow:
             self.assertRegex(s["site"], r"^npu_sim_slow_launch \(npusim_helper\.cc:\d+\)$")
             self.assertGreaterEqual(s["total_seconds"], s["count"] * SLOW_US * 1e-6)
-        # Every wait was captured (the budget is far above this run's rate), and only the slow
-        # launches passed the threshold.
+        # Every wait was captured (the budget is far above this run's rate).
         all_syncs = truth["syncs"]["stream"] + truth["syncs"]["stray_stream"]
         self.assertEqual(sum(s["count"] for s in sites if s["kind"] == "sync"), all_syncs, args)
-        self.assertEqual(sum(s["count"] for s in sites if s["kind"] == "slow_launch"),
-                         truth["slow_launches"], args)
+        all_slow = self.assert_few_ordinary_launches_were_slow(sites, truth["slow_launches"], args)
         # The metrics carry the same names and counts.
         for s in stray:
             self.assertEqual(m.value("npu:sync_sites_total", site=s["site"], api="stream"),
@@ -99,7 +110,7 @@ class AttributionTest(unittest.TestCase):
         for s in slow:
             self.assertEqual(m.value("npu:slow_launches_total", site=s["site"], api=s["api"]),
                              s["count"], args)
-        self.assertEqual(m.value("npu:slow_launches_total"), truth["slow_launches"], args)
+        self.assertEqual(m.value("npu:slow_launches_total"), all_slow, args)
         # `npuprobe sites` names both functions with file and line.
         self.assertRegex(text, rf"npu_sim_stray_sync at \S*npusim_helper\.cc:{sync_line}")
         self.assertRegex(text, r"npu_sim_slow_launch at \S*npusim_helper\.cc:\d+")
@@ -120,19 +131,24 @@ class AttributionTest(unittest.TestCase):
         args = ["--steps", "4", "--launches", "5", "--launch-api", "kernel",
                 "--slow-launch-every", "2", "--slow-launch-us", str(SLOW_US)]
         report, files, m, text, _ = run(args)
-        slow = [s for s in files[0]["sites"] if s["kind"] == "slow_launch"]
+        slow = [s for s in files[0]["sites"] if s["kind"] == "slow_launch" and
+                s["site"].startswith("npu_sim_slow_launch")]
         self.assertEqual([(s["site"], s["api"], s["count"]) for s in slow],
                          [(f"npu_sim_slow_launch (npusim_helper.cc:{kernel_line})", "kernel",
                            report["devices"]["0"]["slow_launches"])])
+        self.assert_few_ordinary_launches_were_slow(files[0]["sites"],
+                                                    report["devices"]["0"]["slow_launches"], args)
 
     def test_graph_replays_are_attributed_as_graph_launches(self):
         graph_line = source_line("l->graph_execute(")
         args = ["--steps", "6", "--launches", "4", "--graph", "--task-queue",
                 "--slow-launch-every", "2", "--slow-launch-us", str(SLOW_US)]
         report, files, m, _, _ = run(args)
-        slow = [s for s in files[0]["sites"] if s["kind"] == "slow_launch"]
+        slow = [s for s in files[0]["sites"] if s["kind"] == "slow_launch" and
+                s["site"].startswith("npu_sim_slow_launch")]
         self.assertEqual([(s["site"], s["api"], s["count"]) for s in slow],
                          [(f"npu_sim_slow_launch (npusim_helper.cc:{graph_line})", "graph", 3)])
+        self.assert_few_ordinary_launches_were_slow(files[0]["sites"], 3, args)
 
     def test_two_devices_are_apart(self):
         args = ["--steps", "5", "--launches", "4", "--devices", "0,1", "--stray-sync-every", "2"]
