@@ -137,7 +137,9 @@ class NullResolver final : public FrameResolver {
   }
 };
 
-std::unique_ptr<FrameResolver> null_resolver() { return std::make_unique<NullResolver>(); }
+std::unique_ptr<FrameResolver> null_resolver(const npuprobe::attribution::SymbolizerOptions &) {
+  return std::make_unique<NullResolver>();
+}
 
 AttributorOptions options(std::uint32_t captures_per_s) {
   AttributorOptions o;
@@ -276,7 +278,8 @@ TextRange text_of(const char *part) {
 // Every iteration names an address not named before. The addresses step through the module's
 // code with a stride prime to its size, so they repeat only after `size` lookups, long after
 // the symbolizer's cache (65536 entries, then cleared) forgot them: counter hit_ratio shows it.
-void symbolize_new(benchmark::State &state, const char *module) {
+void symbolize_new(benchmark::State &state, const char *module,
+                   npuprobe::attribution::SymbolizerOptions options = {}) {
   const TextRange text = text_of(module);
   if (text.size == 0) {
     state.SkipWithError("module not loaded");
@@ -284,7 +287,7 @@ void symbolize_new(benchmark::State &state, const char *module) {
   }
   std::size_t stride = 7919;
   while (std::gcd(stride, text.size) != 1) stride += 2;
-  Symbolizer s;
+  Symbolizer s(std::move(options));
   s.symbolize_one(text.begin, false);  // the Dwfl and this module's ELF/DWARF: not timed
   const std::uint64_t hits0 = s.cache_hits(), misses0 = s.cache_misses();
   std::size_t offset = 0;
@@ -312,6 +315,40 @@ void BM_SymbolizeNewAddress_ThisBinary(benchmark::State &state) { symbolize_new(
 void BM_SymbolizeNewAddress_Libc(benchmark::State &state) { symbolize_new(state, "libc.so"); }
 void BM_SymbolizeNewAddress_Libstdcxx(benchmark::State &state) {
   symbolize_new(state, "libstdc++.so");
+}
+// libc as the preload names it: a skipped module (attribution.skip_modules), no source lines.
+void BM_SymbolizeNewAddress_LibcNoLines(benchmark::State &state) {
+  npuprobe::attribution::SymbolizerOptions options;
+  options.modules_without_lines = {"libc.so"};
+  symbolize_new(state, "libc.so", std::move(options));
+}
+
+// A process's first libc frame: a new Symbolizer (the Dwfl from /proc/self/maps) and one libc
+// address, with source lines (libc6-dbg's compressed DWARF read, where installed) and without
+// (the preload's default: libc is a skipped module).
+void first_libc_lookup(benchmark::State &state, bool lines) {
+  const TextRange text = text_of("libc.so");
+  if (text.size == 0) {
+    state.SkipWithError("libc not found");
+    return;
+  }
+  npuprobe::attribution::SymbolizerOptions options;
+  if (!lines) options.modules_without_lines = {"libc.so"};
+  int with_line = 0;
+  for (auto _ : state) {
+    Symbolizer s(options);
+    Frame f = s.symbolize_one(text.begin + text.size / 2, false);
+    with_line += f.line > 0 ? 1 : 0;
+    benchmark::DoNotOptimize(f);
+  }
+  state.counters["line_ratio"] =
+      state.iterations() > 0 ? with_line / static_cast<double>(state.iterations()) : 0;
+}
+void BM_SymbolizerFirstLibcLookup_Lines(benchmark::State &state) {
+  first_libc_lookup(state, true);
+}
+void BM_SymbolizerFirstLibcLookup_NoLines(benchmark::State &state) {
+  first_libc_lookup(state, false);
 }
 
 void BM_SymbolizeCachedAddress(benchmark::State &state) {
@@ -357,12 +394,13 @@ void before_flush(benchmark::State &state, npuprobe::attribution::ResolverFactor
 }
 
 void BM_BeforeFlushLibdw(benchmark::State &state) {
-  before_flush(state, []() -> std::unique_ptr<FrameResolver> {
-    return make_libdw_resolver();
-  });
+  before_flush(state, [](const npuprobe::attribution::SymbolizerOptions &s)
+                   -> std::unique_ptr<FrameResolver> { return make_libdw_resolver(s); });
 }
 void BM_BeforeFlushDladdr(benchmark::State &state) {
-  before_flush(state, &npuprobe::attribution::make_dladdr_resolver);
+  before_flush(state, [](const npuprobe::attribution::SymbolizerOptions &) {
+    return npuprobe::attribution::make_dladdr_resolver();
+  });
 }
 
 BENCHMARK(BM_UnwBacktrace)->ArgName("depth")->Arg(10)->Arg(30)->Arg(60);
@@ -377,6 +415,9 @@ BENCHMARK(BM_SymbolizerFirstLookup)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SymbolizeNewAddress_ThisBinary)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SymbolizeNewAddress_Libc)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SymbolizeNewAddress_Libstdcxx)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SymbolizeNewAddress_LibcNoLines)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SymbolizerFirstLibcLookup_Lines)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SymbolizerFirstLibcLookup_NoLines)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SymbolizeCachedAddress);
 BENCHMARK(BM_BeforeFlushLibdw)->ArgName("stacks")->Arg(1)->Arg(64)->Arg(1000)
     ->Unit(benchmark::kMicrosecond);

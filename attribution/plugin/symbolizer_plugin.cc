@@ -3,6 +3,7 @@
 // why libdw cannot be inside libnpuprobe.so). Exceptions never cross the C boundary.
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "npuprobe/attribution/symbolizer.h"
 #include "npuprobe/attribution/symbolizer_plugin.h"
@@ -10,6 +11,9 @@
 namespace {
 
 struct Instance {
+  explicit Instance(npuprobe::attribution::SymbolizerOptions options)
+      : symbolizer(std::move(options)) {}
+
   npuprobe::attribution::Symbolizer symbolizer;
   npuprobe::attribution::Frame last;  // owns the strings handed out by the last lookup
 };
@@ -17,14 +21,24 @@ struct Instance {
 }  // namespace
 
 struct npuprobe_symbolizer {
+  explicit npuprobe_symbolizer(npuprobe::attribution::SymbolizerOptions options)
+      : instance(std::move(options)) {}
+
   Instance instance;
 };
 
 extern "C" {
 
-__attribute__((visibility("default"))) npuprobe_symbolizer *npuprobe_symbolizer_new(void) {
+__attribute__((visibility("default"))) npuprobe_symbolizer *npuprobe_symbolizer_create(
+    const char *const *modules_without_lines, int count) {
   try {
-    return new npuprobe_symbolizer();
+    npuprobe::attribution::SymbolizerOptions options;
+    for (int i = 0; modules_without_lines != nullptr && i < count; ++i) {
+      if (modules_without_lines[i] != nullptr) {
+        options.modules_without_lines.emplace_back(modules_without_lines[i]);
+      }
+    }
+    return new npuprobe_symbolizer(std::move(options));
   } catch (...) {
     return nullptr;
   }
@@ -55,6 +69,6 @@ __attribute__((visibility("default"))) void npuprobe_symbolizer_lookup(
 }  // extern "C"
 
 // The exported functions have exactly the types the preload casts them to.
-static_assert(std::is_same_v<decltype(&npuprobe_symbolizer_new), npuprobe_symbolizer_new_fn>);
+static_assert(std::is_same_v<decltype(&npuprobe_symbolizer_create), npuprobe_symbolizer_create_fn>);
 static_assert(std::is_same_v<decltype(&npuprobe_symbolizer_delete), npuprobe_symbolizer_delete_fn>);
 static_assert(std::is_same_v<decltype(&npuprobe_symbolizer_lookup), npuprobe_symbolizer_lookup_fn>);

@@ -72,7 +72,11 @@ struct Attributor::Cold {
   }
 
   void count(const CapturedStack &stack) {
-    if (!resolver) resolver = make_resolver();
+    if (!resolver) {
+      SymbolizerOptions symbolizer;
+      symbolizer.modules_without_lines = policy.skip_modules;  // never a site: names suffice
+      resolver = make_resolver(symbolizer);
+    }
     std::vector<Frame> frames;
     frames.reserve(stack.depth);
     // Frame 0 is where the stack walk itself was; every other one is a return address.

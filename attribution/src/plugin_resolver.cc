@@ -1,6 +1,9 @@
 // The attributor's side of libnpuprobe-symbolizer.so: C strings back into a Frame.
 #include "npuprobe/attribution/symbolizer_plugin.h"
 
+#include <string>
+#include <vector>
+
 namespace npuprobe::attribution {
 namespace {
 
@@ -33,9 +36,15 @@ class PluginResolver final : public FrameResolver {
 
 }  // namespace
 
-std::unique_ptr<FrameResolver> make_plugin_resolver(const SymbolizerPluginApi &api) {
+std::unique_ptr<FrameResolver> make_plugin_resolver(const SymbolizerPluginApi &api,
+                                                    const SymbolizerOptions &options) {
   if (api.create == nullptr || api.destroy == nullptr || api.lookup == nullptr) return nullptr;
-  npuprobe_symbolizer *symbolizer = api.create();
+  std::vector<const char *> patterns;
+  for (const std::string &pattern : options.modules_without_lines) {
+    patterns.push_back(pattern.c_str());
+  }
+  npuprobe_symbolizer *symbolizer =
+      api.create(patterns.data(), static_cast<int>(patterns.size()));
   if (symbolizer == nullptr) return nullptr;
   return std::make_unique<PluginResolver>(api, symbolizer);
 }

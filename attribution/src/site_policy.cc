@@ -3,18 +3,15 @@
 #include <cstdio>
 #include <string_view>
 
+#include "npuprobe/attribution/module_match.h"
+
 namespace npuprobe::attribution {
 namespace {
 
 constexpr std::string_view kNpuprobeModule = "libnpuprobe";
 
-std::string_view basename_of(std::string_view path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
 bool is_npuprobe_module(const std::string &module) {
-  return basename_of(module).find(kNpuprobeModule) != std::string_view::npos;
+  return module_basename(module).find(kNpuprobeModule) != std::string_view::npos;
 }
 
 }  // namespace
@@ -36,12 +33,7 @@ std::vector<std::string> default_skip_modules() {
 }
 
 bool is_skipped_module(const SitePolicy &policy, const std::string &module) {
-  const std::string_view name = basename_of(module);
-  for (const std::string &skip : policy.skip_modules) {
-    // An empty entry (a stray comma in the config) would match every module.
-    if (!skip.empty() && name.find(skip) != std::string_view::npos) return true;
-  }
-  return false;
+  return module_matches(policy.skip_modules, module);
 }
 
 std::size_t site_frame_index(const SitePolicy &policy, const std::vector<Frame> &frames) {
@@ -87,13 +79,13 @@ bool reaches_thread_entry(const std::vector<Frame> &frames) {
 
 std::string site_name(const Frame &frame) {
   if (!frame.known_module || frame.module.empty()) return "unknown";
-  const std::string_view module = basename_of(frame.module);
+  const std::string_view module = module_basename(frame.module);
   std::string name;
   if (!frame.function.empty()) {
     name = frame.function;
     name += " (";
     if (!frame.file.empty() && frame.line > 0) {
-      name += basename_of(frame.file);
+      name += module_basename(frame.file);
       name += ':';
       name += std::to_string(frame.line);
     } else {

@@ -14,8 +14,10 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "npuprobe/attribution/frame_resolver.h"
+#include "npuprobe/attribution/module_match.h"
 
 namespace npuprobe::attribution {
 namespace {
@@ -129,6 +131,9 @@ struct CacheKeyHash {
 }  // namespace
 
 struct Symbolizer::Impl {
+  explicit Impl(SymbolizerOptions o) : options(std::move(o)) {}
+
+  SymbolizerOptions options;
   Dwfl *dwfl = nullptr;
   bool reported = false;
   LoadCounters counters;
@@ -186,6 +191,7 @@ struct Symbolizer::Impl {
     const char *function =
         dwfl_module_addrinfo(module, address, &offset, &symbol, nullptr, nullptr, nullptr);
     if (function != nullptr) frame.function = demangle(function);
+    if (module_matches(options.modules_without_lines, frame.module)) return frame;
     if (Dwfl_Line *line = dwfl_module_getsrc(module, address)) {
       int line_number = 0;
       const char *file = dwfl_lineinfo(line, nullptr, &line_number, nullptr, nullptr, nullptr);
@@ -212,7 +218,8 @@ struct Symbolizer::Impl {
   }
 };
 
-Symbolizer::Symbolizer() : impl_(std::make_unique<Impl>()) {}
+Symbolizer::Symbolizer(SymbolizerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 Symbolizer::~Symbolizer() = default;
 
 std::vector<Frame> Symbolizer::symbolize(const std::uintptr_t *pcs, int depth,
@@ -256,6 +263,7 @@ namespace {
 
 class LibdwResolver final : public FrameResolver {
  public:
+  explicit LibdwResolver(SymbolizerOptions options) : symbolizer_(std::move(options)) {}
   Frame resolve(std::uintptr_t pc, bool is_return_address) override {
     return symbolizer_.symbolize_one(pc, is_return_address);
   }
@@ -266,8 +274,8 @@ class LibdwResolver final : public FrameResolver {
 
 }  // namespace
 
-std::unique_ptr<FrameResolver> make_libdw_resolver() {
-  return std::make_unique<LibdwResolver>();
+std::unique_ptr<FrameResolver> make_libdw_resolver(SymbolizerOptions options) {
+  return std::make_unique<LibdwResolver>(std::move(options));
 }
 
 }  // namespace npuprobe::attribution

@@ -39,18 +39,19 @@ attribution::BacktraceFn load_unwinder() noexcept {
   return nullptr;
 }
 
-std::unique_ptr<attribution::FrameResolver> load_frame_resolver() noexcept {
+std::unique_ptr<attribution::FrameResolver> load_frame_resolver(
+    const attribution::SymbolizerOptions &options) noexcept {
   try {
     const std::string path = sibling_library_path(attribution::kSymbolizerPluginFile);
     if (void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
       attribution::SymbolizerPluginApi api;
-      api.create = reinterpret_cast<npuprobe_symbolizer_new_fn>(
-          lookup_symbol(handle, "npuprobe_symbolizer_new"));
+      api.create = reinterpret_cast<npuprobe_symbolizer_create_fn>(
+          lookup_symbol(handle, attribution::kSymbolizerCreate));
       api.destroy = reinterpret_cast<npuprobe_symbolizer_delete_fn>(
-          lookup_symbol(handle, "npuprobe_symbolizer_delete"));
+          lookup_symbol(handle, attribution::kSymbolizerDelete));
       api.lookup = reinterpret_cast<npuprobe_symbolizer_lookup_fn>(
-          lookup_symbol(handle, "npuprobe_symbolizer_lookup"));
-      if (auto resolver = attribution::make_plugin_resolver(api)) return resolver;
+          lookup_symbol(handle, attribution::kSymbolizerLookup));
+      if (auto resolver = attribution::make_plugin_resolver(api, options)) return resolver;
       log_message(LogLevel::kWarn, "attribution: %s is unusable; sites are named from dynamic "
                   "symbols only (no source lines)", path.c_str());
     } else {

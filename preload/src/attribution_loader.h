@@ -16,6 +16,8 @@ namespace npuprobe::preload {
 attribution::BacktraceFn load_unwinder() noexcept;
 
 // Cold, once: the libdw plugin's resolver, else (logged) the dladdr fallback. Never null.
-std::unique_ptr<attribution::FrameResolver> load_frame_resolver() noexcept;
+// An attribution::ResolverFactory.
+std::unique_ptr<attribution::FrameResolver> load_frame_resolver(
+    const attribution::SymbolizerOptions &options) noexcept;
 
 }  // namespace npuprobe::preload

@@ -49,8 +49,8 @@ struct Harness {
     o.sync_apis = {"stream", "device"};
     o.launch_apis = {"aclnn", "kernel"};
     o.sites_dir = dir.path;
-    ResolverFactory make = [libdw]() -> std::unique_ptr<FrameResolver> {
-      if (libdw) return make_libdw_resolver();
+    ResolverFactory make = [libdw](const SymbolizerOptions &s) -> std::unique_ptr<FrameResolver> {
+      if (libdw) return make_libdw_resolver(s);
       return make_dladdr_resolver();
     };
     const BacktraceFn walk = stack_walk();

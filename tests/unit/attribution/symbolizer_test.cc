@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,32 @@ TEST(Symbolizer, FirstFrameIsACallSiteOnlyWhenAsked) {
   ASSERT_EQ(returns.size(), 2u);
   EXPECT_NE(returns[0].function, "attr_probe::probe_target(int)");  // pc - 1: the function before
   EXPECT_EQ(returns[1].function, "attr_probe::probe_target(int)");
+}
+
+TEST(Symbolizer, ModulesWithoutLinesGetTheirFunctionNameOnly) {
+  // The patterns match the module's basename, as attribution.skip_modules does.
+  SymbolizerOptions options;
+  options.modules_without_lines = {"", "unit_tests"};  // an empty pattern matches nothing
+  Symbolizer symbolizer(options);
+  const Frame frame = symbolizer.symbolize_one(address_of_probe(), false);
+  EXPECT_TRUE(frame.known_module);
+  EXPECT_EQ(basename_of(frame.module), "attribution_unit_tests");
+  EXPECT_EQ(frame.function, "attr_probe::probe_target(int)");
+  EXPECT_EQ(frame.file, "");
+  EXPECT_EQ(frame.line, 0);
+
+  // Another module keeps its lines: libc's, where libc6-dbg is installed (else it has none).
+  SymbolizerOptions libc_only;
+  libc_only.modules_without_lines = {"libc.so"};
+  Symbolizer selective(libc_only);
+  const Frame own = selective.symbolize_one(address_of_probe(), false);
+  EXPECT_EQ(basename_of(own.file), "symbolizer_test.cc");
+  EXPECT_GT(own.line, 0);
+  const Frame libc = selective.symbolize_one(reinterpret_cast<std::uintptr_t>(&std::abort), false);
+  EXPECT_EQ(basename_of(libc.module), "libc.so.6");
+  EXPECT_NE(libc.function.find("abort"), std::string::npos) << libc.function;
+  EXPECT_EQ(libc.file, "");
+  EXPECT_EQ(libc.line, 0);
 }
 
 TEST(Symbolizer, GarbageAddressesAreInNoModule) {

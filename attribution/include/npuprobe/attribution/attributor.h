@@ -28,8 +28,9 @@ using BacktraceFn = int (*)(void **buffer, int size);
 // `npuprobe check` tries the same.
 inline constexpr const char *kUnwinderLibraries[] = {"libunwind.so.8", "libunwind.so"};
 // Makes the resolver, on the publisher thread when the first stack is to be named: loading the
-// symbolizer (libdw) never delays the application's first ACL call. Must not return null.
-using ResolverFactory = std::function<std::unique_ptr<FrameResolver>()>;
+// symbolizer (libdw) never delays the application's first ACL call. Must not return null. The
+// attributor passes what its site policy needs read (no source lines in skipped modules).
+using ResolverFactory = std::function<std::unique_ptr<FrameResolver>(const SymbolizerOptions &)>;
 
 struct AttributorOptions {
   std::string metric_prefix = "vllm_profiling_";

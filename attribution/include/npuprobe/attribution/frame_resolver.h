@@ -26,6 +26,6 @@ std::unique_ptr<FrameResolver> make_dladdr_resolver();
 
 // The libdw symbolizer (symbolizer.h) as a resolver; in npuprobe_symbolizer (links libdw), for
 // the plugin, tests and benchmarks.
-std::unique_ptr<FrameResolver> make_libdw_resolver();
+std::unique_ptr<FrameResolver> make_libdw_resolver(SymbolizerOptions options = {});
 
 }  // namespace npuprobe::attribution

@@ -20,8 +20,10 @@ struct npuprobe_frame {
 };
 
 struct npuprobe_symbolizer;
-// Exported by the plugin under these names.
-typedef npuprobe_symbolizer *(*npuprobe_symbolizer_new_fn)(void);
+// Exported by the plugin under these names (kSymbolizerCreate... below).
+// `modules_without_lines`: `count` patterns (SymbolizerOptions), copied by the call.
+typedef npuprobe_symbolizer *(*npuprobe_symbolizer_create_fn)(
+    const char *const *modules_without_lines, int count);
 typedef void (*npuprobe_symbolizer_delete_fn)(npuprobe_symbolizer *);
 typedef void (*npuprobe_symbolizer_lookup_fn)(npuprobe_symbolizer *, std::uintptr_t pc,
                                              int is_return_address, npuprobe_frame *out);
@@ -30,14 +32,20 @@ typedef void (*npuprobe_symbolizer_lookup_fn)(npuprobe_symbolizer *, std::uintpt
 namespace npuprobe::attribution {
 
 inline constexpr const char *kSymbolizerPluginFile = "libnpuprobe-symbolizer.so";
+// The exported names. A plugin from an older build (npuprobe_symbolizer_new, no options) lacks
+// the first and is refused as unusable instead of being called with the wrong arguments.
+inline constexpr const char *kSymbolizerCreate = "npuprobe_symbolizer_create";
+inline constexpr const char *kSymbolizerDelete = "npuprobe_symbolizer_delete";
+inline constexpr const char *kSymbolizerLookup = "npuprobe_symbolizer_lookup";
 
 struct SymbolizerPluginApi {
-  npuprobe_symbolizer_new_fn create = nullptr;
+  npuprobe_symbolizer_create_fn create = nullptr;
   npuprobe_symbolizer_delete_fn destroy = nullptr;
   npuprobe_symbolizer_lookup_fn lookup = nullptr;
 };
 
 // A resolver over the plugin's functions (all three non-null); null when create() fails.
-std::unique_ptr<FrameResolver> make_plugin_resolver(const SymbolizerPluginApi &api);
+std::unique_ptr<FrameResolver> make_plugin_resolver(const SymbolizerPluginApi &api,
+                                                    const SymbolizerOptions &options);
 
 }  // namespace npuprobe::attribution
