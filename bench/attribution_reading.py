@@ -93,6 +93,16 @@ def main():
             "symbol table at every lookup, so a large stripped library costs more); these "
             "include the first parse of each compilation unit the addresses fall in, spread "
             f"over the run. An address named before costs {t(cached)} (the cache).")
+    libc_first_lines = ns("BM_SymbolizerFirstLibcLookup_Lines")
+    libc_first_names = ns("BM_SymbolizerFirstLibcLookup_NoLines")
+    libc_names = ns("BM_SymbolizeNewAddress_LibcNoLines")
+    if None not in (libc_first_lines, libc_first_names, libc_names):
+        parts.append(
+            "libc is a skipped module (never the site), so the preload names its frames "
+            "without source lines: a process's first libc frame costs "
+            f"{t(libc_first_names)} that way against {t(libc_first_lines)} with lines "
+            "(libdw reads the libc6-dbg DWARF where installed), and a new libc address "
+            f"{t(libc_names)} (the symbol search).")
     flush = ns("BM_BeforeFlushLibdw/stacks:1000")
     dladdr = ns("BM_BeforeFlushDladdr/stacks:64")
     if flush is not None:

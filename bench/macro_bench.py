@@ -106,18 +106,22 @@ def main():
         parts.append("%s %+.2f %% (%s)" % (short, med, spread(overhead)))
     noisy = any(max(o) - min(o) > 2 * TARGET_PERCENT for _, _, o, _ in verdicts)
     reading = ("Step-time overhead of npuprobe, median of %d alternating pairs: %s; target under "
-               "%.0f %% (judged on the median): %s. npuprobe's own cost is about 80 ns per "
-               "intercepted launch on the development VM (the per-call table in "
-               "bench/README.md), i.e. about 24 us on a 300-launch step, a fraction of "
-               "a percent of a decode step of several ms; what the table shows beyond that is "
-               "run-to-run noise of the machine." % (
+               "%.0f %% (judged on the median): %s. Per step, npuprobe's wrappers cost about "
+               "300 times the enabled launch of the per-call table (tens of us on a step of "
+               "several ms). A run lasts about a second, so one-time costs are in it too: "
+               "npuprobe's start and the publisher's first symbolization of a captured stack "
+               "(frames of skipped modules such as libc are named without source lines: "
+               "reading libc6-dbg's DWARF, tens of ms, showed as +10 %% on the eager "
+               "decode). On a 2-core machine the eager decode's busy threads (main, task "
+               "queue, simulated device) already fill it, so any CPU the publisher thread "
+               "takes shows in the step time." % (
                    pairs, "; ".join(parts), TARGET_PERCENT,
                    "met" if all(v[3] for v in verdicts) else
                    "missed (%s)" % ", ".join("%s by %.2f points" % (v[0], v[1] - TARGET_PERCENT)
                                              for v in verdicts if not v[3])))
     if noisy:
-        reading += (" The pairs spread over more than %.0f points, so the machine's noise is "
-                    "larger than the effect; more pairs or a quiet machine narrow it." %
+        reading += (" The pairs' full range spans more than %.0f points: the machine's noise "
+                    "is of the effect's size; more pairs or a quiet machine narrow it." %
                     (2 * TARGET_PERCENT))
     if args.quick:
         reading = "Quick smoke run (1 pair, 10 steps): not a measurement. " + reading
