@@ -1,10 +1,10 @@
 // The symbolizer over this test binary: names, demangling, line info, garbage, the cache.
 #include "npuprobe/attribution/symbolizer.h"
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -88,7 +88,13 @@ TEST(Symbolizer, ModulesWithoutLinesGetTheirFunctionNameOnly) {
   const Frame own = selective.symbolize_one(address_of_probe(), false);
   EXPECT_EQ(basename_of(own.file), "symbolizer_test.cc");
   EXPECT_GT(own.line, 0);
-  const Frame libc = selective.symbolize_one(reinterpret_cast<std::uintptr_t>(&std::abort), false);
+  // libc's own abort, through its handle: under TSan `&abort` is the sanitizer's interceptor.
+  void *libc_handle = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(libc_handle, nullptr);
+  const auto libc_abort = reinterpret_cast<std::uintptr_t>(dlsym(libc_handle, "abort"));
+  dlclose(libc_handle);
+  ASSERT_NE(libc_abort, 0u);
+  const Frame libc = selective.symbolize_one(libc_abort, false);
   EXPECT_EQ(basename_of(libc.module), "libc.so.6");
   EXPECT_NE(libc.function.find("abort"), std::string::npos) << libc.function;
   EXPECT_EQ(libc.file, "");
