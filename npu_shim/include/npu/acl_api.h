@@ -20,6 +20,7 @@ typedef void *aclrtContext;
 typedef void *aclrtFuncHandle;
 typedef void *aclrtDrvMemHandle;
 typedef void *aclmdlRI;
+typedef void *aclrtTaskGrp;
 typedef struct aclOpExecutor aclOpExecutor;
 typedef struct aclTensorDesc aclTensorDesc;
 typedef struct aclDataBuffer aclDataBuffer;
@@ -48,13 +49,15 @@ enum {
   ACL_ERROR_RT_INVALID_DEVICEID = 107001,
   ACL_ERROR_RT_CONTEXT_NULL = 107002,
   ACL_ERROR_RT_STREAM_CONTEXT = 107003,
-  ACL_ERROR_RT_STREAM_CAPTURED = 107025,
   ACL_ERROR_RT_WAIT_TIMEOUT = 107019,
+  ACL_ERROR_RT_STREAM_UNJOINED = 107025,
+  ACL_ERROR_RT_STREAM_CAPTURED = 107027,
   ACL_ERROR_RT_TASK_TIMEOUT = 107020,
   ACL_ERROR_RT_MEMORY_ALLOCATION = 207001,
   ACL_ERROR_RT_DEVICE_OOM = 207018,
   ACL_ERROR_RT_AICORE_TIMEOUT = 507014,
   ACL_ERROR_RT_AICORE_EXCEPTION = 507015,
+  ACL_ERROR_RT_STREAM_SYNC_TIMEOUT = 507046,
 };
 
 typedef enum {
@@ -80,6 +83,46 @@ typedef enum {
   ACL_MEM_MALLOC_NORMAL_ONLY = 2,
 } aclrtMemMallocPolicy;
 
+// acl_rt.h: allocation attributes (aclrtMallocWithCfg, aclrtMallocHostWithCfg).
+typedef enum {
+  ACL_RT_MEM_ATTR_RSV = 0,
+  ACL_RT_MEM_ATTR_MODULE_ID,
+  ACL_RT_MEM_ATTR_DEVICE_ID,
+  ACL_RT_MEM_ATTR_VA_FLAG,
+} aclrtMallocAttrType;
+typedef union {
+  uint16_t moduleId;
+  uint32_t deviceId;
+  uint32_t vaFlag;
+  uint8_t rsv[8];
+} aclrtMallocAttrValue;
+typedef struct {
+  aclrtMallocAttrType attr;
+  aclrtMallocAttrValue value;
+} aclrtMallocAttribute;
+typedef struct {
+  aclrtMallocAttribute *attrs;
+  size_t numAttrs;
+} aclrtMallocConfig;
+
+// acl_rt.h: where each side of a batch copy lives (aclrtMemcpyBatch / BatchAsync).
+typedef enum aclrtMemLocationType {
+  ACL_MEM_LOCATION_TYPE_HOST = 0,
+  ACL_MEM_LOCATION_TYPE_DEVICE,
+  ACL_MEM_LOCATION_TYPE_UNREGISTERED,
+  ACL_MEM_LOCATION_TYPE_MANAGED,
+  ACL_MEM_LOCATION_TYPE_HOST_NUMA = 4,
+} aclrtMemLocationType;
+typedef struct aclrtMemLocation {
+  uint32_t id;
+  aclrtMemLocationType type;
+} aclrtMemLocation;
+typedef struct {
+  aclrtMemLocation dstLoc;
+  aclrtMemLocation srcLoc;
+  uint8_t rsv[16];
+} aclrtMemcpyBatchAttr;
+
 enum { ACL_STREAM_FAST_LAUNCH = 0x1, ACL_STREAM_FAST_SYNC = 0x2 };
 enum { ACL_EVENT_SYNC = 0x1, ACL_EVENT_CAPTURE_STREAM_PROGRESS = 0x2, ACL_EVENT_TIME_LINE = 0x8 };
 enum { ACL_CALLBACK_NO_BLOCK = 0, ACL_CALLBACK_BLOCK = 1 };
@@ -93,6 +136,8 @@ aclError aclrtResetDevice(int32_t deviceId);
 aclError aclrtGetDeviceCount(uint32_t *count);
 aclError aclrtCreateContext(aclrtContext *context, int32_t deviceId);
 aclError aclrtDestroyContext(aclrtContext context);
+aclError aclrtSetCurrentContext(aclrtContext context);
+aclError aclrtGetCurrentContext(aclrtContext *context);
 
 // Streams, events, synchronization
 aclError aclrtCreateStream(aclrtStream *stream);
@@ -106,6 +151,7 @@ aclError aclrtSynchronizeStreamWithTimeout(aclrtStream stream, int32_t timeout);
 aclError aclrtSynchronizeDevice(void);
 aclError aclrtSynchronizeDeviceWithTimeout(int32_t timeout);
 aclError aclrtSynchronizeEvent(aclrtEvent event);
+aclError aclrtSynchronizeEventWithTimeout(aclrtEvent event, int32_t timeout);
 aclError aclrtRecordEvent(aclrtEvent event, aclrtStream stream);
 aclError aclrtStreamWaitEvent(aclrtStream stream, aclrtEvent event);
 aclError aclrtEventElapsedTime(float *ms, aclrtEvent startEvent, aclrtEvent endEvent);
@@ -116,6 +162,9 @@ aclError aclrtMalloc(void **devPtr, size_t size, int policy);
 aclError aclrtMallocAlign32(void **devPtr, size_t size, int policy);
 aclError aclrtFree(void *devPtr);
 aclError aclrtMallocHost(void **hostPtr, size_t size);
+aclError aclrtMallocWithCfg(void **devPtr, size_t size, aclrtMemMallocPolicy policy,
+                            aclrtMallocConfig *cfg);
+aclError aclrtMallocHostWithCfg(void **ptr, uint64_t size, aclrtMallocConfig *cfg);
 aclError aclrtFreeHost(void *hostPtr);
 aclError aclrtMallocPhysical(aclrtDrvMemHandle *handle, size_t size, const void *prop, uint64_t flags);
 aclError aclrtFreePhysical(aclrtDrvMemHandle handle);
@@ -128,6 +177,17 @@ aclError aclrtUnmapMem(void *virPtr);
 aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count, int kind);
 aclError aclrtMemcpyAsync(void *dst, size_t destMax, const void *src, size_t count, int kind,
                           aclrtStream stream);
+// Like aclrtMemcpyAsync; with pageable (not pinned) host memory it returns only once the copy
+// is done (CANN docs).
+aclError aclrtMemcpyAsyncWithCondition(void *dst, size_t destMax, const void *src, size_t count,
+                                       aclrtMemcpyKind kind, aclrtStream stream);
+aclError aclrtMemcpyBatch(void **dsts, size_t *destMaxs, void **srcs, size_t *sizes,
+                          size_t numBatches, aclrtMemcpyBatchAttr *attrs, size_t *attrsIndexes,
+                          size_t numAttrs, size_t *failIndex);
+aclError aclrtMemcpyBatchAsync(void **dsts, size_t *destMaxs, void **srcs, size_t *sizes,
+                               size_t numBatches, aclrtMemcpyBatchAttr *attrs,
+                               size_t *attrsIndexes, size_t numAttrs, size_t *failIndex,
+                               aclrtStream stream);
 aclError aclrtMemset(void *devPtr, size_t maxCount, int32_t value, size_t count);
 aclError aclrtMemsetAsync(void *devPtr, size_t maxCount, int32_t value, size_t count,
                           aclrtStream stream);
@@ -157,6 +217,13 @@ aclError aclmdlExecuteAsync(uint32_t modelId, const aclmdlDataset *input, aclmdl
 aclError aclmdlRICaptureBegin(aclrtStream stream, int mode);
 aclError aclmdlRICaptureEnd(aclrtStream stream, aclmdlRI *modelRI);
 aclError aclmdlRIExecuteAsync(aclmdlRI modelRI, aclrtStream stream);
+aclError aclmdlRIExecute(aclmdlRI modelRI, int32_t timeout);  // synchronous replay
+// Task groups of a captured graph, and updating one between replays (vllm-ascend's attention
+// parameter update): launches on `stream` between UpdateBegin and UpdateEnd rewrite the group.
+aclError aclmdlRICaptureTaskGrpBegin(aclrtStream stream);
+aclError aclmdlRICaptureTaskGrpEnd(aclrtStream stream, aclrtTaskGrp *handle);
+aclError aclmdlRICaptureTaskUpdateBegin(aclrtStream stream, aclrtTaskGrp handle);
+aclError aclmdlRICaptureTaskUpdateEnd(aclrtStream stream);
 aclError aclmdlRIDestroy(aclmdlRI modelRI);
 aclError aclrtLaunchKernel(aclrtFuncHandle funcHandle, uint32_t numBlocks, const void *argsData,
                            size_t argsSize, aclrtStream stream);
