@@ -23,12 +23,27 @@ const char *const kRequired[] = {"aclInit",           "aclrtSetDevice", "aclrtSy
                                  "aclrtLaunchKernel", "aclrtMalloc",    "aclrtFree",
                                  "aclrtRecordEvent"};
 
+// rt* entry points live below ACL, in libruntime.so.
+bool is_runtime_layer(const char *name) {
+  return name[0] == 'r' && name[1] == 't';
+}
+
+std::vector<std::string> runtime_layer_symbols() {
+  std::vector<std::string> names;
+#define NPUPROBE_CHECK_RT_HOOK(name) \
+  if (is_runtime_layer(#name)) names.emplace_back(#name);
+  NPUPROBE_ACL_HOOKS(NPUPROBE_CHECK_RT_HOOK)
+#undef NPUPROBE_CHECK_RT_HOOK
+  return names;
+}
+
 // Everything else npuprobe wraps, plus what it calls itself (memory sampling, aclprof task
 // time): older CANN releases lack some (the V2 launches, graph capture), which only means those
 // calls are not seen.
 std::vector<std::string> optional_symbols() {
   std::vector<std::string> names;
   auto add_hook = [&names](const char *name) {
+    if (is_runtime_layer(name)) return;  // in libruntime.so, checked on their own
     for (const char *required : kRequired) {
       if (std::string(required) == name) return;
     }
@@ -96,6 +111,23 @@ void check_cann(CheckReport &report, const CheckInputs &inputs) {
       report.ok("CANN symbols", "all " + std::to_string(std::size(kRequired) + optional.size()) +
                                     " entry points found");
     }
+  }
+
+  // Launches below ACL (ATB's lcal kernels, AI-CPU and MC2 operators): libruntime.so.
+  if (void *runtime = open_library("libruntime.so", &where)) {
+    std::vector<std::string> missing;
+    for (const std::string &name : runtime_layer_symbols()) {
+      if (dlsym(runtime, name.c_str()) == nullptr) missing.push_back(name);
+    }
+    if (missing.empty()) {
+      report.ok("launches below ACL", where);
+    } else {
+      report.warn("launches below ACL", where + " lacks " + joined(missing) +
+                                            " (launches made through them go unseen)");
+    }
+  } else {
+    report.warn("launches below ACL", "cannot load " + where +
+                                          ": launches made below ACL (ATB, AI-CPU) go unseen");
   }
 
   if (open_library("libopapi.so", &where) != nullptr) {

@@ -1,5 +1,8 @@
 #include "aclnn_thunks.h"
 
+#include <dlfcn.h>
+#include <link.h>
+
 #include <atomic>
 #include <algorithm>
 #include <array>
@@ -9,6 +12,7 @@
 #include "hook_groups.h"
 #include "instrument.h"
 #include "npu/aclnn_api.h"
+#include "real_dlsym.h"
 
 namespace npuprobe::preload {
 namespace {
@@ -44,6 +48,8 @@ constexpr std::array<SecondStage, sizeof...(I)> make_thunks(std::index_sequence<
 constexpr std::array<SecondStage, kAclnnThunks> kThunks =
     make_thunks(std::make_index_sequence<kAclnnThunks>());
 
+constexpr char kFirstStageSuffix[] = "GetWorkspaceSize";
+
 bool ends_with(const char *s, const char *suffix) {
   const std::size_t n = std::strlen(s), m = std::strlen(suffix);
   return n >= m && std::strcmp(s + n - m, suffix) == 0;
@@ -51,17 +57,31 @@ bool ends_with(const char *s, const char *suffix) {
 
 }  // namespace
 
-bool is_aclnn_launch_name(const char *name) noexcept {
+bool looks_like_aclnn_op_name(const char *name) noexcept {
   if (name == nullptr || std::strncmp(name, "aclnn", 5) != 0) return false;
   if (name[5] < 'A' || name[5] > 'Z') return false;
-  if (ends_with(name, "GetWorkspaceSize")) return false;
-  static const char *const kFrameworkPrefixes[] = {"aclnnInit",    "aclnnFinalize", "aclnnSet",
-                                                   "aclnnGet",     "aclnnCreate",   "aclnnDestroy",
-                                                   "aclnnRelease", "aclnnReset"};
-  for (const char *prefix : kFrameworkPrefixes) {
-    if (std::strncmp(name, prefix, std::strlen(prefix)) == 0) return false;
+  return !ends_with(name, kFirstStageSuffix);
+}
+
+bool is_aclnn_second_stage(const char *name, const void *target) noexcept {
+  if (!looks_like_aclnn_op_name(name)) return false;
+  char twin[256];
+  const std::size_t n = std::strlen(name);
+  if (n + sizeof kFirstStageSuffix > sizeof twin) return false;  // no op has such a name
+  std::memcpy(twin, name, n);
+  std::memcpy(twin + n, kFirstStageSuffix, sizeof kFirstStageSuffix);
+  Dl_info info;
+  link_map *map = nullptr;
+  if (dladdr1(target, &info, reinterpret_cast<void **>(&map), RTLD_DL_LINKMAP) == 0 ||
+      map == nullptr) {
+    return false;
   }
-  return true;
+  // Looked up from the defining library's own handle; it must be that library's, not one of
+  // its dependencies'.
+  const void *first_stage = lookup_symbol(map, twin);
+  Dl_info twin_info;
+  return first_stage != nullptr && dladdr(first_stage, &twin_info) != 0 &&
+         twin_info.dli_fbase == info.dli_fbase;
 }
 
 void *bind_aclnn_thunk(const char *name, void *target) noexcept {

@@ -1,6 +1,8 @@
-// Streams that are capturing a graph (between aclmdlRICaptureBegin and CaptureEnd): launches on
-// them are recorded, not run, and count as api="capture". A handful of slots: real code captures
-// one stream per device at a time. The fast path, with nothing capturing, is one relaxed load.
+// Streams whose launches are recorded into a graph instead of run: capturing (between
+// aclmdlRICaptureBegin and CaptureEnd; api="capture") or updating a captured task group
+// (between aclmdlRICaptureTaskUpdateBegin and End; api="graph_update"). One set per kind. A
+// handful of slots: real code captures one stream per device at a time. The fast path, with
+// nothing capturing, is one relaxed load.
 #pragma once
 
 #include <atomic>
@@ -53,5 +55,6 @@ class CaptureStreams {
 };
 
 extern CaptureStreams g_capture_streams;
+extern CaptureStreams g_update_streams;
 
 }  // namespace npuprobe::preload

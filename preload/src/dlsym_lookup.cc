@@ -1,6 +1,7 @@
 // What npuprobe's dlsym does for every handle but RTLD_NEXT (which dlsym_trampoline.S sends
 // straight to the real dlsym): look the name up exactly as asked, then hand out a wrapper that
-// calls exactly what the lookup found.
+// calls exactly what the lookup found. The decision is made once per (name, address) and
+// remembered (resolved_names.h): a repeated lookup costs the real dlsym plus a hash and a compare.
 #include <dlfcn.h>
 #include <link.h>
 
@@ -9,16 +10,70 @@
 #include "hook_groups.h"
 #include "op_libraries.h"
 #include "real_dlsym.h"
+#include "resolved_names.h"
 #include "runtime.h"
 #include "settings.h"
 
 namespace npuprobe::preload {
 namespace {
 
+// npuprobe's own mapped image, so that "is this one of our wrappers?" is two compares.
+std::uintptr_t g_self_low = 0, g_self_high = 0;
+// NPUPROBE_DISABLE=1, read once at load: getenv on every lookup would cost more than dlsym.
+bool g_disabled = false;
+
+void find_own_image() noexcept {
+  Dl_info self;
+  if (dladdr(reinterpret_cast<void *>(&find_own_image), &self) == 0) return;
+  struct Span {
+    const void *base;
+    std::uintptr_t low = ~std::uintptr_t{0}, high = 0;
+  } span{self.dli_fbase};
+  dl_iterate_phdr(
+      [](dl_phdr_info *info, size_t, void *data) -> int {
+        auto *s = static_cast<Span *>(data);
+        bool mine = false;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD) continue;
+          const std::uintptr_t low = info->dlpi_addr + ph.p_vaddr;
+          if (reinterpret_cast<std::uintptr_t>(s->base) >= low &&
+              reinterpret_cast<std::uintptr_t>(s->base) < low + ph.p_memsz) {
+            mine = true;
+          }
+        }
+        if (!mine && info->dlpi_addr != reinterpret_cast<std::uintptr_t>(s->base)) return 0;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD) continue;
+          const std::uintptr_t low = info->dlpi_addr + ph.p_vaddr;
+          if (low < s->low) s->low = low;
+          if (low + ph.p_memsz > s->high) s->high = low + ph.p_memsz;
+        }
+        return 1;
+      },
+      &span);
+  if (span.high > span.low) {
+    g_self_low = span.low;
+    g_self_high = span.high;
+  }
+}
+
+bool in_npuprobe(const void *address) noexcept {
+  const auto a = reinterpret_cast<std::uintptr_t>(address);
+  return a >= g_self_low && a < g_self_high;
+}
+
+// Only ACL (acl*, aclnn*) and runtime (rt*) names are ever wrapped.
+bool maybe_wrapped(const char *name) noexcept {
+  return (name[0] == 'a' && name[1] == 'c' && name[2] == 'l') || (name[0] == 'r' && name[1] == 't');
+}
+
 // True when `found` is npuprobe's exported wrapper of a function nothing else defines (an
 // optional entry point an older CANN lacks). Without npuprobe the lookup would fail, and callers
 // probe optional features exactly that way: they must still see it missing.
 bool only_npuprobe_defines(const char *name, void *found) {
+  if (!in_npuprobe(found)) return false;
   const HookEntry *hook = find_hook(name);
   return hook != nullptr && found == hook->exported() && hook->next() == nullptr;
 }
@@ -47,30 +102,37 @@ void *lookup_default(const char *name, const void *caller) {
   return found != nullptr && only_npuprobe_defines(name, found) ? as_missing(name) : found;
 }
 
-// A lookup of an ACL function or aclnn op is the process's first use of ACL as much as a call:
-// npuprobe starts here (lazy start), so that the configuration's hooks section (dlsym off, skipped
-// ops) decides what this lookup hands out.
-void start_on_acl_lookup() {
-  static_cast<void>(runtime_active());
-}
-
-void *wrap(const char *name, void *target) {
-  const HookEntry *hook = find_hook(name);
-  const bool aclnn = hook == nullptr && is_aclnn_launch_name(name);
-  if (hook == nullptr && !aclnn) return target;
-  if (hook != nullptr && only_npuprobe_defines(name, target)) return as_missing(name);
-  start_on_acl_lookup();
-  if (!g_wrap_dlsym_results.load(std::memory_order_relaxed)) return target;
-  if (hook != nullptr) {
-    if (target == hook->exported()) return target;             // found npuprobe itself
-    if (target == hook->next()) return hook->exported();       // the definition we forward to
+// What to hand out for `target`, the definition the lookup of `name` found. Cold: once per
+// (name, address, generation).
+void *decide(const char *name, void *target) {
+  static_cast<void>(runtime_active());  // a lookup is the first use of ACL as much as a call
+  if (const HookEntry *hook = find_hook(name)) {
+    if (target == hook->next()) return hook->exported();  // the definition we forward to
     void *bound = hook->bind(target);
     return bound != nullptr ? bound : target;
   }
-  if (aclnn_op_skipped(name)) return target;
-  g_op_libraries.rescan();  // the library that defines it is loaded now
+  if (aclnn_op_skipped(name) || !is_aclnn_second_stage(name, target)) return target;
+  // Launches made inside the operator's library belong to it (op_libraries.h); the library
+  // may have been loaded since the last scan.
+  if (!g_op_libraries.contains(target)) g_op_libraries.rescan();
   void *thunk = bind_aclnn_thunk(name, target);
   return thunk != nullptr ? thunk : target;
+}
+
+void *wrap(const char *name, void *target, std::uint32_t generation) {
+  if (in_npuprobe(target)) {
+    // Our own export (RTLD_DEFAULT, or a handle of npuprobe): it already measures.
+    if (only_npuprobe_defines(name, target)) return as_missing(name);
+    static_cast<void>(runtime_active());
+    return target;
+  }
+  const std::uint64_t key = hash_name(name);
+  void *handed_out = g_resolved_names.find(target, key, generation);
+  if (handed_out == nullptr) {
+    handed_out = decide(name, target);
+    g_resolved_names.insert(target, key, generation, handed_out);
+  }
+  return g_wrap_dlsym_results.load(std::memory_order_relaxed) ? handed_out : target;
 }
 
 }  // namespace
@@ -85,6 +147,8 @@ namespace {
 bool g_constructed = false;
 
 __attribute__((constructor)) void mark_constructed() {
+  npuprobe::preload::find_own_image();
+  npuprobe::preload::g_disabled = npuprobe::preload::disabled_by_environment();
   __atomic_store_n(&g_constructed, true, __ATOMIC_RELEASE);
 }
 
@@ -100,7 +164,25 @@ void *npuprobe_dlsym_lookup(void *handle, const char *name, const void *caller) 
   }
   DlsymFn real = real_dlsym();
   if (real == nullptr) return nullptr;
+  // Read before the lookup: a library closed meanwhile makes this decision stale, never current.
+  const std::uint32_t generation = g_resolved_generation.load(std::memory_order_acquire);
   void *target = handle == RTLD_DEFAULT ? lookup_default(name, caller) : real(handle, name);
-  if (target == nullptr || name == nullptr || disabled_by_environment()) return target;
-  return wrap(name, target);
+  if (target == nullptr || name == nullptr || !maybe_wrapped(name) || g_disabled) return target;
+  return wrap(name, target, generation);
+}
+
+// dlclose: the only way an address can come to mean another library, so the decisions dlsym
+// remembered are dropped (after the close: a lookup that raced it keeps its older generation).
+extern "C" __attribute__((visibility("default"))) int dlclose(void *handle) {
+  using CloseFn = int (*)(void *);
+  static std::atomic<CloseFn> next{nullptr};
+  CloseFn fn = next.load(std::memory_order_acquire);
+  if (fn == nullptr) {
+    fn = reinterpret_cast<CloseFn>(npuprobe::preload::lookup_symbol(RTLD_NEXT, "dlclose"));
+    if (fn == nullptr) return -1;
+    next.store(fn, std::memory_order_release);
+  }
+  const int rc = fn(handle);
+  npuprobe::preload::invalidate_resolved_names();
+  return rc;
 }

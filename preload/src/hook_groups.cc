@@ -10,6 +10,7 @@
 #include "hook.h"
 #include "npuprobe/config/config.h"
 #include "npuprobe/store/log.h"
+#include "resolved_names.h"
 
 namespace npuprobe::preload {
 
@@ -50,30 +51,43 @@ HookGroup hook_group(HookId id) noexcept {
     case HookId::aclFinalize:
     case HookId::aclrtSetDevice:
     case HookId::aclrtResetDevice:
+    case HookId::aclrtCreateContext:
+    case HookId::aclrtSetCurrentContext:
     case HookId::aclmdlRICaptureBegin:
     case HookId::aclmdlRICaptureEnd:
+    case HookId::aclmdlRICaptureTaskGrpBegin:
+    case HookId::aclmdlRICaptureTaskGrpEnd:
+    case HookId::aclmdlRICaptureTaskUpdateBegin:
+    case HookId::aclmdlRICaptureTaskUpdateEnd:
       return HookGroup::kLifecycle;
     case HookId::aclrtCreateEvent:
     case HookId::aclrtCreateEventWithFlag:
     case HookId::aclrtDestroyEvent:
     case HookId::aclrtRecordEvent:  // events matter only to event waits
     case HookId::aclrtSynchronizeEvent:
+    case HookId::aclrtSynchronizeEventWithTimeout:
     case HookId::aclrtSynchronizeStream:
     case HookId::aclrtSynchronizeStreamWithTimeout:
     case HookId::aclrtSynchronizeDevice:
     case HookId::aclrtSynchronizeDeviceWithTimeout:
     case HookId::aclrtMemcpy:
+    case HookId::aclrtMemcpyBatch:
     case HookId::aclmdlExecute:  // synchronous: a launch and its wait in one call
+    case HookId::aclmdlRIExecute:
       return HookGroup::kSync;
     case HookId::aclrtMalloc:
     case HookId::aclrtMallocAlign32:
     case HookId::aclrtFree:
+    case HookId::aclrtMallocWithCfg:
     case HookId::aclrtMallocHost:
+    case HookId::aclrtMallocHostWithCfg:
     case HookId::aclrtFreeHost:
     case HookId::aclrtMallocPhysical:
     case HookId::aclrtFreePhysical:
       return HookGroup::kMemory;
     case HookId::aclrtMemcpyAsync:
+    case HookId::aclrtMemcpyAsyncWithCondition:  // a launch, or a wait with pageable memory
+    case HookId::aclrtMemcpyBatchAsync:
     case HookId::aclopExecuteV2:
     case HookId::aclopCompileAndExecute:
     case HookId::aclopCompileAndExecuteV2:
@@ -83,6 +97,8 @@ HookGroup hook_group(HookId id) noexcept {
     case HookId::aclrtLaunchKernelV2:
     case HookId::aclrtLaunchKernelWithConfig:
     case HookId::aclrtLaunchKernelWithHostArgs:
+    case HookId::rtKernelLaunchWithFlagV2:
+    case HookId::rtAicpuKernelLaunchExWithArgs:
     case HookId::kCount:
       break;
   }
@@ -112,7 +128,7 @@ void apply_hooks_config(const config::HooksConfig &hooks) {
         wrapped = true;
       }
     }
-    if (!wrapped && !is_aclnn_launch_name(name.c_str())) {
+    if (!wrapped && !looks_like_aclnn_op_name(name.c_str())) {
       store::log_message(store::LogLevel::kWarn,
                          "hooks.skip: %s is neither an ACL function npuprobe wraps nor an aclnn "
                          "op (ignored)",
@@ -120,6 +136,7 @@ void apply_hooks_config(const config::HooksConfig &hooks) {
     }
   }
   g_skip.store(new std::vector<std::string>(hooks.skip), std::memory_order_release);
+  invalidate_resolved_names();  // what dlsym hands out for a skipped op changed
   {
     std::lock_guard<std::mutex> lock(g_mask_mutex);
     g_config_mask = mask;

@@ -1,5 +1,6 @@
-// Every ACL entry point npuprobe wraps (acl-facts.md section 2), as an X-macro so that the
-// hook ids, the names for dlsym and the per-function error labels come from one list.
+// Every ACL (and below-ACL runtime) entry point npuprobe wraps, as an X-macro so that the hook
+// ids, the names for dlsym and the per-function error labels come from one list. Who calls each
+// one and how: docs/ascend-stack.md.
 #pragma once
 
 #include <cstdint>
@@ -9,11 +10,14 @@
   X(aclFinalize)                       \
   X(aclrtSetDevice)                    \
   X(aclrtResetDevice)                  \
+  X(aclrtCreateContext)                \
+  X(aclrtSetCurrentContext)            \
   X(aclrtCreateEvent)                  \
   X(aclrtCreateEventWithFlag)          \
   X(aclrtDestroyEvent)                 \
   X(aclrtRecordEvent)                  \
   X(aclrtSynchronizeEvent)             \
+  X(aclrtSynchronizeEventWithTimeout)  \
   X(aclrtSynchronizeStream)            \
   X(aclrtSynchronizeStreamWithTimeout) \
   X(aclrtSynchronizeDevice)            \
@@ -21,12 +25,17 @@
   X(aclrtMalloc)                       \
   X(aclrtMallocAlign32)                \
   X(aclrtFree)                         \
+  X(aclrtMallocWithCfg)                \
   X(aclrtMallocHost)                   \
+  X(aclrtMallocHostWithCfg)            \
   X(aclrtFreeHost)                     \
   X(aclrtMallocPhysical)               \
   X(aclrtFreePhysical)                 \
   X(aclrtMemcpy)                       \
   X(aclrtMemcpyAsync)                  \
+  X(aclrtMemcpyAsyncWithCondition)     \
+  X(aclrtMemcpyBatch)                  \
+  X(aclrtMemcpyBatchAsync)             \
   X(aclopExecuteV2)                    \
   X(aclopCompileAndExecute)            \
   X(aclopCompileAndExecuteV2)          \
@@ -34,11 +43,18 @@
   X(aclmdlExecuteAsync)                \
   X(aclmdlRICaptureBegin)              \
   X(aclmdlRICaptureEnd)                \
+  X(aclmdlRICaptureTaskGrpBegin)       \
+  X(aclmdlRICaptureTaskGrpEnd)         \
+  X(aclmdlRICaptureTaskUpdateBegin)    \
+  X(aclmdlRICaptureTaskUpdateEnd)      \
   X(aclmdlRIExecuteAsync)              \
+  X(aclmdlRIExecute)                   \
   X(aclrtLaunchKernel)                 \
   X(aclrtLaunchKernelV2)               \
   X(aclrtLaunchKernelWithConfig)       \
-  X(aclrtLaunchKernelWithHostArgs)
+  X(aclrtLaunchKernelWithHostArgs)     \
+  X(rtKernelLaunchWithFlagV2)          \
+  X(rtAicpuKernelLaunchExWithArgs)
 
 namespace npuprobe::preload {
 

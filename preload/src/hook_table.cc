@@ -32,7 +32,9 @@ const char *hook_name(HookId id) noexcept {
 }
 
 const HookEntry *find_hook(const char *name) noexcept {
-  if (name == nullptr || std::strncmp(name, "acl", 3) != 0) return nullptr;
+  if (name == nullptr || !(std::strncmp(name, "acl", 3) == 0 || std::strncmp(name, "rt", 2) == 0)) {
+    return nullptr;
+  }
   for (const HookEntry *entry : kEntries) {
     if (std::strcmp(entry->name, name) == 0) return entry;
   }

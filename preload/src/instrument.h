@@ -117,6 +117,8 @@ auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> 
     probes::LaunchApi api = kind.api;
     if (g_capture_streams.contains(stream)) {
       api = probes::LaunchApi::kCapture;
+    } else if (g_update_streams.contains(stream)) {
+      api = probes::LaunchApi::kGraphUpdate;
     } else if (kind.kernel_caller != nullptr &&
                launched_from_operator_library(kind.kernel_caller)) {
       api = probes::LaunchApi::kAclnn;
@@ -152,6 +154,24 @@ auto measure_sync(HookId hook, probes::SyncApi api, const void *event, Call &&ca
   capture.finish(t0, t1);
   probes::Probes &probes = active_probes();
   probes.on_sync(t.device, api, event, t0, t1);
+  if (rc != 0) probes.on_api_error(hook_api_id(hook), static_cast<int>(rc));
+  return rc;
+}
+
+// A synchronous execution (aclmdlExecute, aclmdlRIExecute): a launch (it enqueues the work) and
+// the blocking wait for it, in one call.
+template <typename Call>
+auto measure_launch_and_wait(HookId hook, probes::LaunchApi launch, probes::SyncApi sync,
+                             Call &&call) -> decltype(call()) {
+  ThreadState &t = thread_state();
+  if (!should_measure(t)) return call();
+  std::uint64_t t0, t1;
+  SyncCapture capture(t, sync, &t0);
+  const auto rc = timed_call_end(t, call, &t1);
+  capture.finish(t0, t1);
+  probes::Probes &probes = active_probes();
+  if (rc == 0) probes.on_launch(t.device, launch, t0, t1);
+  probes.on_sync(t.device, sync, nullptr, t0, t1);
   if (rc != 0) probes.on_api_error(hook_api_id(hook), static_cast<int>(rc));
   return rc;
 }

@@ -36,6 +36,7 @@ thread_local ThreadState tls_thread_state __attribute__((tls_model("initial-exec
 std::atomic<int> g_runtime_state{static_cast<int>(RuntimeState::kIdle)};
 std::atomic<bool> g_measuring{true};
 CaptureStreams g_capture_streams;
+CaptureStreams g_update_streams;
 
 namespace {
 
@@ -106,6 +107,7 @@ void after_fork_in_child() {
   if (g_attributor_ptr != nullptr) g_attributor_ptr->reset_after_fork();
   // Op and api ids of the aclnn thunks stay valid: the probes keep their names across fork.
   g_capture_streams.clear();
+  g_update_streams.clear();
   if (g_runtime_state.load() == static_cast<int>(RuntimeState::kRunning)) {
     set_state(RuntimeState::kForked);
   }

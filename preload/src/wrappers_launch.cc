@@ -2,6 +2,7 @@
 #include "hook.h"
 #include "instrument.h"
 #include "npu/acl_api.h"
+#include "npu/rt_api.h"
 #include "op_libraries.h"
 
 using npuprobe::preload::HookId;
@@ -13,8 +14,8 @@ namespace {
 
 // A kernel launch made from inside an operator library is that operator's launch (libopapi's
 // second stage calls aclrtLaunchKernelWithHostArgs): api="aclnn".
-LaunchKind kernel_launch(HookId hook, const void *caller) {
-  return LaunchKind{LaunchApi::kKernel, nullptr, nullptr, nullptr, hook, caller};
+LaunchKind kernel_launch(HookId hook, const void *caller, LaunchApi api = LaunchApi::kKernel) {
+  return LaunchKind{api, nullptr, nullptr, nullptr, hook, caller};
 }
 
 LaunchKind launch(LaunchApi api, HookId hook) {
@@ -123,11 +124,26 @@ NPUPROBE_HOOK(aclError, aclmdlRIExecuteAsync, (aclmdlRI graph, aclrtStream strea
                         [&] { return real(graph, stream); });
 }
 
-NPUPROBE_HOOK(aclError, aclrtMemcpyAsync,
-              (void *dst, size_t dest_max, const void *src, size_t count, int kind,
-               aclrtStream stream),
-              (dst, dest_max, src, count, kind, stream)) {
-  static_cast<void>(caller);
-  return measure_launch(launch(LaunchApi::kMemcpyAsync, HookId::aclrtMemcpyAsync), stream,
-                        [&] { return real(dst, dest_max, src, count, kind, stream); });
+// Below ACL (libruntime): operator code that launches without aclrt* (ATB's lcal kernels,
+// opbase's AI-CPU and MC2 operators). Counted once with their own api label; when ACL itself
+// calls down into these (an ACL launch in progress on this thread), the nested call is
+// forwarded untouched. From inside an operator library they are that aclnn op's launch.
+NPUPROBE_HOOK(rtError_t, rtKernelLaunchWithFlagV2,
+              (const void *stub_func, uint32_t num_blocks, rtArgsEx_t *args_info,
+               rtSmDesc_t *sm_desc, rtStream_t stream, uint32_t flags,
+               const rtTaskCfgInfo_t *cfg_info),
+              (stub_func, num_blocks, args_info, sm_desc, stream, flags, cfg_info)) {
+  return measure_launch(
+      kernel_launch(HookId::rtKernelLaunchWithFlagV2, caller, LaunchApi::kRtKernel), stream,
+      [&] { return real(stub_func, num_blocks, args_info, sm_desc, stream, flags, cfg_info); });
+}
+
+NPUPROBE_HOOK(rtError_t, rtAicpuKernelLaunchExWithArgs,
+              (const uint32_t kernel_type, const char *const op_name, const uint32_t num_blocks,
+               const rtAicpuArgsEx_t *args_info, rtSmDesc_t *const sm_desc,
+               const rtStream_t stream, const uint32_t flags),
+              (kernel_type, op_name, num_blocks, args_info, sm_desc, stream, flags)) {
+  return measure_launch(
+      kernel_launch(HookId::rtAicpuKernelLaunchExWithArgs, caller, LaunchApi::kAicpu), stream,
+      [&] { return real(kernel_type, op_name, num_blocks, args_info, sm_desc, stream, flags); });
 }

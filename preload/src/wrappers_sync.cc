@@ -1,11 +1,12 @@
-// Blocking waits, events and graph capture: what closes a step and what cuts it (the step
-// model of architecture.md lives in probes/; these only report the calls).
+// Blocking waits and events: what closes a step and what cuts it (the step model of
+// architecture.md lives in probes/; these only report the calls).
 #include "capture_streams.h"
 #include "hook.h"
 #include "instrument.h"
 #include "npu/acl_api.h"
 
 using npuprobe::preload::g_capture_streams;
+using npuprobe::preload::g_update_streams;
 using npuprobe::preload::HookId;
 using npuprobe::preload::measure_plain;
 using npuprobe::preload::measure_sync;
@@ -42,14 +43,11 @@ NPUPROBE_HOOK(aclError, aclrtSynchronizeEvent, (aclrtEvent event), (event)) {
                       [&] { return real(event); });
 }
 
-// A synchronous copy involving the device waits for the stream's earlier work.
-NPUPROBE_HOOK(aclError, aclrtMemcpy,
-              (void *dst, size_t dest_max, const void *src, size_t count, int kind),
-              (dst, dest_max, src, count, kind)) {
+NPUPROBE_HOOK(aclError, aclrtSynchronizeEventWithTimeout, (aclrtEvent event, int32_t timeout),
+              (event, timeout)) {
   static_cast<void>(caller);
-  auto copy = [&] { return real(dst, dest_max, src, count, kind); };
-  if (kind == ACL_MEMCPY_HOST_TO_HOST) return measure_plain(HookId::aclrtMemcpy, copy);
-  return measure_sync(HookId::aclrtMemcpy, SyncApi::kMemcpy, nullptr, copy);
+  return measure_sync(HookId::aclrtSynchronizeEventWithTimeout, SyncApi::kEvent, event,
+                      [&] { return real(event, timeout); });
 }
 
 // Synchronous model execution is both a launch (it enqueues the model) and the wait for it.
@@ -57,18 +55,9 @@ NPUPROBE_HOOK(aclError, aclmdlExecute,
               (uint32_t model_id, const aclmdlDataset *input, aclmdlDataset *output),
               (model_id, input, output)) {
   static_cast<void>(caller);
-  using namespace npuprobe::preload;
-  ThreadState &t = thread_state();
-  if (!should_measure(t)) return real(model_id, input, output);
-  std::uint64_t t0, t1;
-  SyncCapture capture(t, SyncApi::kModel, &t0);
-  const aclError rc = timed_call_end(t, [&] { return real(model_id, input, output); }, &t1);
-  capture.finish(t0, t1);
-  npuprobe::probes::Probes &probes = active_probes();
-  if (rc == ACL_SUCCESS) probes.on_launch(t.device, npuprobe::probes::LaunchApi::kModel, t0, t1);
-  probes.on_sync(t.device, SyncApi::kModel, nullptr, t0, t1);
-  if (rc != ACL_SUCCESS) probes.on_api_error(hook_api_id(HookId::aclmdlExecute), rc);
-  return rc;
+  return npuprobe::preload::measure_launch_and_wait(
+      HookId::aclmdlExecute, npuprobe::probes::LaunchApi::kModel, SyncApi::kModel,
+      [&] { return real(model_id, input, output); });
 }
 
 NPUPROBE_HOOK(aclError, aclrtRecordEvent, (aclrtEvent event, aclrtStream stream),
@@ -78,8 +67,9 @@ NPUPROBE_HOOK(aclError, aclrtRecordEvent, (aclrtEvent event, aclrtStream stream)
   return measure_plain(
       HookId::aclrtRecordEvent, [&] { return real(event, stream); },
       [&](aclError rc) {
-        // An event recorded into a capturing stream is part of the graph, not a cut.
-        if (rc == ACL_SUCCESS && !g_capture_streams.contains(stream)) {
+        // An event recorded into a graph (capture, task update) is part of it, not a cut.
+        if (rc == ACL_SUCCESS && !g_capture_streams.contains(stream) &&
+            !g_update_streams.contains(stream)) {
           active_probes().on_record_event(thread_state().device, event, now_ns());
         }
       });
@@ -104,23 +94,4 @@ NPUPROBE_HOOK(aclError, aclrtCreateEventWithFlag, (aclrtEvent * event, uint32_t 
               (event, flag)) {
   static_cast<void>(caller);
   return measure_plain(HookId::aclrtCreateEventWithFlag, [&] { return real(event, flag); });
-}
-
-// Capture state is tracked even while npuprobe is switched off, so that switching it on in the
-// middle of a capture still labels the captured launches right.
-NPUPROBE_HOOK(aclError, aclmdlRICaptureBegin, (aclrtStream stream, int mode), (stream, mode)) {
-  static_cast<void>(caller);
-  const aclError rc =
-      measure_plain(HookId::aclmdlRICaptureBegin, [&] { return real(stream, mode); });
-  if (rc == ACL_SUCCESS) g_capture_streams.add(stream);
-  return rc;
-}
-
-NPUPROBE_HOOK(aclError, aclmdlRICaptureEnd, (aclrtStream stream, aclmdlRI *graph),
-              (stream, graph)) {
-  static_cast<void>(caller);
-  const aclError rc =
-      measure_plain(HookId::aclmdlRICaptureEnd, [&] { return real(stream, graph); });
-  g_capture_streams.remove(stream);
-  return rc;
 }

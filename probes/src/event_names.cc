@@ -19,6 +19,12 @@ std::string_view to_string(LaunchApi api) {
       return "memcpy_async";
     case LaunchApi::kCapture:
       return "capture";
+    case LaunchApi::kGraphUpdate:
+      return "graph_update";
+    case LaunchApi::kRtKernel:
+      return "rt_kernel";
+    case LaunchApi::kAicpu:
+      return "aicpu";
   }
   return "unknown";
 }
@@ -35,6 +41,8 @@ std::string_view to_string(SyncApi api) {
       return "memcpy";
     case SyncApi::kModel:
       return "model";
+    case SyncApi::kGraph:
+      return "graph";
   }
   return "unknown";
 }

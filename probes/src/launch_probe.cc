@@ -32,8 +32,8 @@ void Probes::on_launch(int device, LaunchApi api, std::uint64_t t0_ns, std::uint
   s.registry.add(h.launches[index]);
   s.registry.observe(h.launch_latency[index], seconds);
   if (op != 0 && s.options.op_label) s.record_op(device, op, seconds);
-  // A launch recorded into a graph under capture is not device work: no step.
-  if (api != LaunchApi::kCapture) s.steps.on_launch(device, t0_ns, t1_ns);
+  // A launch recorded into a graph (capture, task update) is not device work: no step.
+  if (!records_into_graph(api)) s.steps.on_launch(device, t0_ns, t1_ns);
 }
 
 }  // namespace npuprobe::probes

@@ -91,14 +91,17 @@ class BehaviourTest(unittest.TestCase):
                 self.assertEqual(proc.stdout.split(), ["False", "True"], (preload, proc.stderr))
                 self.assertNotIn("npuprobe", proc.stderr)
 
-    def test_exports_only_acl_names_dlsym_and_the_c_api(self):
+    def test_exports_only_acl_and_rt_names_dlsym_dlclose_and_the_c_api(self):
         out = subprocess.run(["nm", "-D", "--defined-only", PRELOAD], capture_output=True,
                              text=True, check=True).stdout
         names = [line.split()[-1] for line in out.splitlines() if line.strip()]
-        self.assertIn("aclrtLaunchKernel", names)
-        self.assertIn("dlsym", names)
+        for wanted in ("aclrtLaunchKernel", "rtKernelLaunchWithFlagV2",
+                       "rtAicpuKernelLaunchExWithArgs", "dlsym", "dlclose"):
+            self.assertIn(wanted, names)
         for name in names:
-            self.assertTrue(re.match(r"^(acl[A-Za-z0-9_]+|dlsym|npuprobe_[a-z_]+)$", name), name)
+            self.assertTrue(re.match(r"^(acl[A-Za-z0-9_]+|rtKernelLaunchWithFlagV2|"
+                                     r"rtAicpuKernelLaunchExWithArgs|dlsym|dlclose|"
+                                     r"npuprobe_[a-z_]+)$", name), name)
 
     def test_never_calls_the_public_dlsym_itself(self):
         out = subprocess.run(["readelf", "-rW", PRELOAD], capture_output=True, text=True,

@@ -17,12 +17,25 @@ enum class LaunchApi : std::uint8_t {
   kModel,
   kMemcpyAsync,
   kCapture,
+  // Launches between aclmdlRICaptureTaskUpdateBegin and End rewrite a task group of a captured
+  // graph (vllm-ascend's attention parameter update): recorded, not run; no step.
+  kGraphUpdate,
+  // Below ACL (libruntime): rtKernelLaunchWithFlagV2 (ATB's lcal) and
+  // rtAicpuKernelLaunchExWithArgs (opbase's AI-CPU and MC2 operators).
+  kRtKernel,
+  kAicpu,
 };
-inline constexpr int kLaunchApiCount = 7;
+inline constexpr int kLaunchApiCount = 10;
+
+// True for launches that record device work into a graph instead of running it.
+inline constexpr bool records_into_graph(LaunchApi api) {
+  return api == LaunchApi::kCapture || api == LaunchApi::kGraphUpdate;
+}
 
 // Blocking waits (contract.md, `npu:syncs{api}`).
-enum class SyncApi : std::uint8_t { kStream, kDevice, kEvent, kMemcpy, kModel };
-inline constexpr int kSyncApiCount = 5;
+// kGraph: a synchronous graph replay (aclmdlRIExecute), a launch and its wait in one call.
+enum class SyncApi : std::uint8_t { kStream, kDevice, kEvent, kMemcpy, kModel, kGraph };
+inline constexpr int kSyncApiCount = 6;
 
 // What an allocation hands out: a device pointer (aclrtMalloc, aclrtMallocAlign32), a physical
 // handle (aclrtMallocPhysical) or a pinned host pointer (aclrtMallocHost).
