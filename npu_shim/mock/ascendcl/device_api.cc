@@ -10,14 +10,6 @@ namespace {
 std::mutex g_init_mu;
 int g_init_count = 0;
 int g_device_refs[64] = {};
-
-struct Context {
-  int device;
-};
-HandleSet<Context> &contexts() {
-  static auto *s = new HandleSet<Context>;
-  return *s;
-}
 }  // namespace
 
 extern "C" {
@@ -47,15 +39,17 @@ aclError aclrtSetDevice(int32_t deviceId) {
   if (device(deviceId) == nullptr) return ACL_ERROR_RT_INVALID_DEVICEID;
   std::lock_guard<std::mutex> lock(g_init_mu);
   ++g_device_refs[deviceId];
-  set_current_device(deviceId);
+  set_current_context(primary_context(deviceId));  // the thread now uses the primary context
   return ACL_SUCCESS;
 }
 
+// The device of the thread's current context (ApiImpl::ContextGetDevice).
 aclError aclrtGetDevice(int32_t *deviceId) {
   NPUMOCK_ENTER("aclrtGetDevice");
   if (deviceId == nullptr) return ACL_ERROR_INVALID_PARAM;
-  if (current_device() < 0) return ACL_ERROR_RT_CONTEXT_NULL;
-  *deviceId = current_device();
+  const int dev = current_device();
+  if (dev < 0) return ACL_ERROR_RT_CONTEXT_NULL;
+  *deviceId = dev;
   return ACL_SUCCESS;
 }
 
@@ -67,7 +61,7 @@ aclError aclrtResetDevice(int32_t deviceId) {
   if (dev == nullptr || g_device_refs[deviceId] == 0) return ACL_ERROR_RT_CONTEXT_NULL;
   --g_device_refs[deviceId];
   dev->wait_idle();
-  if (current_device() == deviceId) set_current_device(-1);
+  if (current_context() == primary_context(deviceId)) set_current_context(nullptr);
   return ACL_SUCCESS;
 }
 
@@ -78,19 +72,48 @@ aclError aclrtGetDeviceCount(uint32_t *count) {
   return ACL_SUCCESS;
 }
 
+// Contexts follow src/acl/aclrt_impl/context.cpp over the runtime's ApiErrorDecorator and
+// ApiImpl (src/runtime/api/impl): the ACL layer checks pointers (ACL_ERROR_INVALID_PARAM), the
+// runtime validates the context and returns its own codes. A created context becomes the
+// calling thread's current one (ApiImpl::ContextCreate calls ContextSetCurrent).
 aclError aclrtCreateContext(aclrtContext *context, int32_t deviceId) {
   NPUMOCK_ENTER("aclrtCreateContext");
   if (context == nullptr) return ACL_ERROR_INVALID_PARAM;
   if (device(deviceId) == nullptr) return ACL_ERROR_RT_INVALID_DEVICEID;
-  *context = contexts().add(new Context{deviceId});
-  set_current_device(deviceId);  // a new context becomes the thread's current one
+  auto *c = new Context;
+  c->device = deviceId;
+  *context = contexts().add(c);
+  set_current_context(c);
   return ACL_SUCCESS;
 }
 
 aclError aclrtDestroyContext(aclrtContext context) {
   NPUMOCK_ENTER("aclrtDestroyContext");
-  if (!contexts().remove(context)) return ACL_ERROR_RT_PARAM_INVALID;
-  delete static_cast<Context *>(context);
+  if (context == nullptr) return ACL_ERROR_INVALID_PARAM;
+  auto *c = static_cast<Context *>(context);
+  // Unknown, already destroyed, or a primary context: RT_ERROR_CONTEXT_NULL.
+  if (!contexts().contains(context) || c->primary) return ACL_ERROR_RT_CONTEXT_NULL;
+  if (c->destroyed.exchange(true, std::memory_order_acq_rel)) return ACL_ERROR_RT_CONTEXT_NULL;
+  contexts().remove(context);  // never freed: other threads may still hold it as current
+  if (current_context() == nullptr) set_current_context(nullptr);
+  return ACL_SUCCESS;
+}
+
+aclError aclrtSetCurrentContext(aclrtContext context) {
+  NPUMOCK_ENTER("aclrtSetCurrentContext");
+  if (context == nullptr) return ACL_ERROR_INVALID_PARAM;
+  // ApiErrorDecorator::ContextSetCurrent: an invalid context is RT_ERROR_INVALID_VALUE.
+  if (!contexts().contains(context)) return ACL_ERROR_RT_PARAM_INVALID;
+  set_current_context(static_cast<Context *>(context));
+  return ACL_SUCCESS;
+}
+
+aclError aclrtGetCurrentContext(aclrtContext *context) {
+  NPUMOCK_ENTER("aclrtGetCurrentContext");
+  if (context == nullptr) return ACL_ERROR_INVALID_PARAM;
+  Context *c = current_context();
+  if (c == nullptr) return ACL_ERROR_RT_CONTEXT_NULL;
+  *context = c;
   return ACL_SUCCESS;
 }
 

@@ -22,13 +22,12 @@ HandleSet<Function> &functions() {
 
 aclError launch_function(aclrtFuncHandle func, uint32_t numBlocks, aclrtStream stream) {
   if (func == nullptr || numBlocks == 0) return ACL_ERROR_INVALID_PARAM;
-  if (!functions().contains(func)) return ACL_ERROR_RT_PARAM_INVALID;
+  if (!functions().contains(func)) return ACL_ERROR_RT_INVALID_HANDLE;  // ValidateKernelHandleForApi
   Stream *s = nullptr;
   if (aclError rc = resolve_stream(stream, &s)) return rc;
   spend_launch_host_time();
   const auto *f = static_cast<Function *>(func);
-  enqueue_kernel(s, KernelSpec{f->name, f->type, kernel_duration_ns(f->duration_us)});
-  return ACL_SUCCESS;
+  return enqueue_kernel(s, KernelSpec{f->name, f->type, kernel_duration_ns(f->duration_us)});
 }
 
 aclError launch_op(const char *opType, int numInputs, int numOutputs, aclrtStream stream,
@@ -38,8 +37,7 @@ aclError launch_op(const char *opType, int numInputs, int numOutputs, aclrtStrea
   if (aclError rc = resolve_stream(stream, &s)) return rc;
   burn_host_us(extra_host_us);
   spend_launch_host_time();
-  enqueue_kernel(s, KernelSpec{intern(opType), intern("KERNEL_AICORE"), kernel_duration_ns(0)});
-  return ACL_SUCCESS;
+  return enqueue_kernel(s, KernelSpec{intern(opType), intern("KERNEL_AICORE"), kernel_duration_ns(0)});
 }
 
 }  // namespace
@@ -50,6 +48,27 @@ aclError npumock_get_function(const char *kernelName, uint32_t durationUs, aclrt
   if (kernelName == nullptr || func == nullptr) return ACL_ERROR_INVALID_PARAM;
   *func = functions().add(new Function{intern(kernelName), intern("KERNEL_AICORE"), durationUs});
   return ACL_SUCCESS;
+}
+
+// The runtime layer's launches (the fake libruntime.so's rt* entry points) enqueue through here,
+// so there is one simulated device per process. The caller counted the call and checked its
+// own arguments; this resolves the stream for the calling thread, spends the launch's host
+// time and enqueues (or captures, or rewrites a task group) like any other kernel launch.
+aclError npumock_launch_kernel(aclrtStream stream, aclrtFuncHandle func, const char *name,
+                               const char *type) {
+  KernelSpec k{nullptr, nullptr, 0};
+  if (func != nullptr) {
+    if (!functions().contains(func)) return ACL_ERROR_RT_PARAM_INVALID;  // not a registered stub
+    const auto *f = static_cast<Function *>(func);
+    k = KernelSpec{f->name, f->type, kernel_duration_ns(f->duration_us)};
+  } else {
+    if (name == nullptr || type == nullptr) return ACL_ERROR_RT_PARAM_INVALID;
+    k = KernelSpec{intern(name), intern(type), kernel_duration_ns(0)};
+  }
+  Stream *s = nullptr;
+  if (aclError rc = resolve_stream(stream, &s)) return rc;
+  spend_launch_host_time();
+  return enqueue_kernel(s, k);
 }
 
 aclError aclrtLaunchKernel(aclrtFuncHandle funcHandle, uint32_t numBlocks, const void *argsData,

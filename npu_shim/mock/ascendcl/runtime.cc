@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 
 #include "sim/activity.h"
 #include "sim/clock.h"
@@ -11,7 +12,13 @@
 
 namespace npumock {
 namespace {
-thread_local int t_current_device = -1;
+thread_local Context *t_current_context = nullptr;
+
+// AI-CPU kernels (rtAicpuKernelLaunchExWithArgs) cannot join or update a task group: only tasks
+// of the Cube/Vector cores can (Stream::AllocTask / AddTaskToGroup in the real runtime).
+bool is_aicpu(const KernelSpec &kernel) {
+  return kernel.type != nullptr && strcmp(kernel.type, "KERNEL_AICPU") == 0;
+}
 }  // namespace
 
 ApiCall::ApiCall(int id, const char *name) : name_(name) {
@@ -33,8 +40,17 @@ ApiCall::~ApiCall() {
   sink(&rec);
 }
 
-int current_device() { return t_current_device; }
-void set_current_device(int device) { t_current_device = device; }
+Context *current_context() {
+  Context *c = t_current_context;
+  return (c != nullptr && !c->destroyed.load(std::memory_order_acquire)) ? c : nullptr;
+}
+
+int current_device() {
+  const Context *c = current_context();
+  return c != nullptr ? c->device : -1;
+}
+
+void set_current_context(Context *context) { t_current_context = context; }
 
 aclError resolve_stream(aclrtStream stream, Stream **out) {
   const int dev = current_device();
@@ -43,19 +59,29 @@ aclError resolve_stream(aclrtStream stream, Stream **out) {
     *out = default_stream(dev);
     return *out != nullptr ? ACL_SUCCESS : ACL_ERROR_RT_CONTEXT_NULL;
   }
-  if (!streams().contains(stream)) return ACL_ERROR_RT_PARAM_INVALID;
+  if (!streams().contains(stream)) return ACL_ERROR_RT_INVALID_HANDLE;
   auto *s = static_cast<Stream *>(stream);
   if (s->device != dev) return ACL_ERROR_RT_STREAM_CONTEXT;
   *out = s;
   return ACL_SUCCESS;
 }
 
-void enqueue_kernel(Stream *stream, const KernelSpec &kernel) {
+aclError enqueue_kernel(Stream *stream, const KernelSpec &kernel) {
   {
     std::lock_guard<std::mutex> lock(stream->capture_mu);
+    if (TaskGroup *g = stream->updating) {
+      if (is_aicpu(kernel)) return ACL_ERROR_RT_TASK_TYPE_NOT_SUPPORT;
+      // More launches than the group has tasks: RT_ERROR_STREAM_TASKGRP_UPDATE.
+      if (stream->update_index >= g->end - g->begin) return ACL_ERROR_RT_INTERNAL_ERROR;
+      std::lock_guard<std::mutex> graph_lock(g->graph->mu);
+      g->graph->kernels[g->begin + stream->update_index++] = kernel;
+      return ACL_SUCCESS;
+    }
     if (stream->capturing != nullptr) {
+      if (stream->grouping != nullptr && is_aicpu(kernel)) return ACL_ERROR_RT_TASK_TYPE_NOT_SUPPORT;
+      std::lock_guard<std::mutex> graph_lock(stream->capturing->mu);
       stream->capturing->kernels.push_back(kernel);
-      return;
+      return ACL_SUCCESS;
     }
   }
   Task t;
@@ -66,6 +92,7 @@ void enqueue_kernel(Stream *stream, const KernelSpec &kernel) {
   t.stream_id = stream->id;
   t.correlation_id = next_correlation_id();
   stream->last_seq.store(device(stream->device)->enqueue(t), std::memory_order_release);
+  return ACL_SUCCESS;
 }
 
 uint64_t enqueue_task(Stream *stream, Task task) {

@@ -36,16 +36,21 @@ class ApiCall {
     return npumock_err_;                               \
   }
 
-// The device bound to the calling thread by aclrtSetDevice, or -1.
+// The calling thread's current context (aclrtSetDevice: the device's primary context;
+// aclrtCreateContext / aclrtSetCurrentContext: that context), or null; a destroyed context
+// counts as none. current_device() is its device, or -1.
+Context *current_context();
 int current_device();
-void set_current_device(int device);
+void set_current_context(Context *context);
 
 // Resolves a stream argument (NULL = the current device's default stream) for the calling
 // thread. Returns ACL_SUCCESS or the runtime's error code.
 aclError resolve_stream(aclrtStream stream, Stream **out);
 
-// Enqueues a kernel on the stream, or records it into the graph the stream is capturing.
-void enqueue_kernel(Stream *stream, const KernelSpec &kernel);
+// A kernel launched on the stream: rewrites the next task of the group the stream is updating
+// (aclmdlRICaptureTaskUpdateBegin..End), or is recorded into the graph the stream is capturing,
+// or is enqueued. Returns ACL_SUCCESS or the runtime's error code (update and group limits).
+aclError enqueue_kernel(Stream *stream, const KernelSpec &kernel);
 // Enqueues any other task; returns its seq (0 when the stream is capturing: recorded only).
 uint64_t enqueue_task(Stream *stream, Task task);
 

@@ -10,18 +10,47 @@ bool is_capturing(Stream *s) {
   return s->capturing != nullptr;
 }
 
+// The runtime's timeout rule (ApiErrorDecorator::StreamSynchronize / EventSynchronize /
+// DeviceSynchronize): -1 waits forever, > 0 is milliseconds, anything else is
+// RT_ERROR_INVALID_VALUE.
+bool valid_timeout(int32_t timeout_ms) { return timeout_ms == -1 || timeout_ms > 0; }
+
+// rtStreamSynchronize(WithTimeout): the stream handle is validated first, then the timeout,
+// then a capturing stream is refused; a timeout is RT_ERROR_STREAM_SYNC_TIMEOUT.
 aclError sync_stream(aclrtStream stream, int32_t timeout_ms) {
+  if (stream != nullptr && !streams().contains(stream)) return ACL_ERROR_RT_INVALID_HANDLE;
+  if (!valid_timeout(timeout_ms)) return ACL_ERROR_RT_PARAM_INVALID;
   Stream *s = nullptr;
   if (aclError rc = resolve_stream(stream, &s)) return rc;
   if (is_capturing(s)) return ACL_ERROR_RT_STREAM_CAPTURED;
   const uint64_t seq = s->last_seq.load(std::memory_order_acquire);
-  return device(s->device)->wait_for(seq, timeout_ms) ? ACL_SUCCESS : ACL_ERROR_RT_WAIT_TIMEOUT;
+  return device(s->device)->wait_for(seq, timeout_ms) ? ACL_SUCCESS
+                                                      : ACL_ERROR_RT_STREAM_SYNC_TIMEOUT;
 }
 
 aclError sync_device(int32_t timeout_ms) {
+  if (!valid_timeout(timeout_ms)) return ACL_ERROR_RT_PARAM_INVALID;
   const int dev = current_device();
   if (dev < 0) return ACL_ERROR_RT_CONTEXT_NULL;
-  return device(dev)->wait_idle(timeout_ms) ? ACL_SUCCESS : ACL_ERROR_RT_WAIT_TIMEOUT;
+  return device(dev)->wait_idle(timeout_ms) ? ACL_SUCCESS : ACL_ERROR_RT_STREAM_SYNC_TIMEOUT;
+}
+
+// Event handles: NULL is refused by the ACL layer, an unknown one by the runtime's handle check.
+aclError check_event(aclrtEvent event) {
+  if (event == nullptr) return ACL_ERROR_INVALID_PARAM;
+  return events().contains(event) ? ACL_SUCCESS : ACL_ERROR_RT_INVALID_HANDLE;
+}
+
+// rtEventSynchronize(WithTimeout): a never-recorded event is complete; a timeout is
+// RT_ERROR_EVENT_SYNC_TIMEOUT (Event::Synchronize maps the stream timeout to it).
+aclError sync_event(aclrtEvent event, int32_t timeout_ms) {
+  if (aclError rc = check_event(event)) return rc;
+  if (!valid_timeout(timeout_ms)) return ACL_ERROR_RT_PARAM_INVALID;
+  auto *e = static_cast<Event *>(event);
+  const uint64_t seq = e->record_seq.load(std::memory_order_acquire);
+  if (seq == 0) return ACL_SUCCESS;  // never recorded: complete by definition
+  return device(e->device)->wait_for(seq, timeout_ms) ? ACL_SUCCESS
+                                                      : ACL_ERROR_RT_EVENT_SYNC_TIMEOUT;
 }
 
 aclError create_stream(aclrtStream *stream) {
@@ -65,7 +94,8 @@ aclError aclrtCreateStreamWithConfig(aclrtStream *stream, uint32_t priority, uin
 
 aclError aclrtDestroyStream(aclrtStream stream) {
   NPUMOCK_ENTER("aclrtDestroyStream");
-  if (stream == nullptr || !streams().contains(stream)) return ACL_ERROR_RT_PARAM_INVALID;
+  if (stream == nullptr) return ACL_ERROR_INVALID_PARAM;
+  if (!streams().contains(stream)) return ACL_ERROR_RT_INVALID_HANDLE;
   auto *s = static_cast<Stream *>(stream);
   if (s->is_default) return ACL_ERROR_RT_PARAM_INVALID;
   // The real runtime lets queued work finish before the stream goes away.
@@ -89,7 +119,7 @@ aclError aclrtCreateEventWithFlag(aclrtEvent *event, uint32_t flag) {
 
 aclError aclrtDestroyEvent(aclrtEvent event) {
   NPUMOCK_ENTER("aclrtDestroyEvent");
-  if (event == nullptr || !events().contains(event)) return ACL_ERROR_RT_PARAM_INVALID;
+  if (aclError rc = check_event(event)) return rc;
   auto *e = static_cast<Event *>(event);
   // A record still queued references the event: let it execute first.
   if (uint64_t seq = e->record_seq.load(std::memory_order_acquire)) device(e->device)->wait_for(seq);
@@ -103,9 +133,11 @@ aclError aclrtSynchronizeStream(aclrtStream stream) {
   return sync_stream(stream, -1);
 }
 
+// stream.cpp: a timeout below -1 is refused by the ACL layer itself with
+// ACL_ERROR_RT_PARAM_INVALID; 0 is refused by the runtime with the same code.
 aclError aclrtSynchronizeStreamWithTimeout(aclrtStream stream, int32_t timeout) {
   NPUMOCK_ENTER("aclrtSynchronizeStreamWithTimeout");
-  if (timeout < -1) return ACL_ERROR_INVALID_PARAM;
+  if (timeout < -1) return ACL_ERROR_RT_PARAM_INVALID;
   return sync_stream(stream, timeout);
 }
 
@@ -116,23 +148,26 @@ aclError aclrtSynchronizeDevice(void) {
 
 aclError aclrtSynchronizeDeviceWithTimeout(int32_t timeout) {
   NPUMOCK_ENTER("aclrtSynchronizeDeviceWithTimeout");
-  if (timeout < -1) return ACL_ERROR_INVALID_PARAM;
+  if (timeout < -1) return ACL_ERROR_RT_PARAM_INVALID;
   return sync_device(timeout);
 }
 
 aclError aclrtSynchronizeEvent(aclrtEvent event) {
   NPUMOCK_ENTER("aclrtSynchronizeEvent");
-  if (event == nullptr || !events().contains(event)) return ACL_ERROR_RT_PARAM_INVALID;
-  auto *e = static_cast<Event *>(event);
-  const uint64_t seq = e->record_seq.load(std::memory_order_acquire);
-  if (seq == 0) return ACL_SUCCESS;  // never recorded: complete by definition
-  device(e->device)->wait_for(seq);
-  return ACL_SUCCESS;
+  return sync_event(event, -1);
+}
+
+// event.cpp: the ACL layer refuses a timeout below -1 (ACL_ERROR_RT_PARAM_INVALID) before it
+// looks at the event; the runtime then refuses 0.
+aclError aclrtSynchronizeEventWithTimeout(aclrtEvent event, int32_t timeout) {
+  NPUMOCK_ENTER("aclrtSynchronizeEventWithTimeout");
+  if (timeout < -1) return ACL_ERROR_RT_PARAM_INVALID;
+  return sync_event(event, timeout);
 }
 
 aclError aclrtRecordEvent(aclrtEvent event, aclrtStream stream) {
   NPUMOCK_ENTER("aclrtRecordEvent");
-  if (event == nullptr || !events().contains(event)) return ACL_ERROR_RT_PARAM_INVALID;
+  if (aclError rc = check_event(event)) return rc;
   Stream *s = nullptr;
   if (aclError rc = resolve_stream(stream, &s)) return rc;
   auto *e = static_cast<Event *>(event);
@@ -146,7 +181,7 @@ aclError aclrtRecordEvent(aclrtEvent event, aclrtStream stream) {
 
 aclError aclrtStreamWaitEvent(aclrtStream stream, aclrtEvent event) {
   NPUMOCK_ENTER("aclrtStreamWaitEvent");
-  if (event == nullptr || !events().contains(event)) return ACL_ERROR_RT_PARAM_INVALID;
+  if (aclError rc = check_event(event)) return rc;
   Stream *s = nullptr;
   if (aclError rc = resolve_stream(stream, &s)) return rc;
   auto *e = static_cast<Event *>(event);

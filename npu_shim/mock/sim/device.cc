@@ -124,6 +124,7 @@ struct DeviceTable {
   std::mutex mu;
   Device *devices[64] = {};
   Stream *default_streams[64] = {};
+  Context *primary_contexts[64] = {};
 };
 
 DeviceTable &table() {
@@ -144,6 +145,10 @@ Device *device(int id) {
     s->device = id;
     s->is_default = true;
     t.default_streams[id] = streams().add(s);
+    auto *c = new Context;
+    c->device = id;
+    c->primary = true;
+    t.primary_contexts[id] = contexts().add(c);
   }
   return t.devices[id];
 }
@@ -162,6 +167,13 @@ Stream *default_stream(int id) {
   return t.default_streams[id];
 }
 
+Context *primary_context(int id) {
+  if (device(id) == nullptr) return nullptr;
+  DeviceTable &t = table();
+  std::lock_guard<std::mutex> lock(t.mu);
+  return t.primary_contexts[id];
+}
+
 HandleSet<Stream> &streams() {
   static auto *s = new HandleSet<Stream>;
   return *s;
@@ -172,6 +184,15 @@ HandleSet<Event> &events() {
 }
 HandleSet<Graph> &graphs() {
   static auto *s = new HandleSet<Graph>;
+  return *s;
+}
+
+HandleSet<TaskGroup> &task_groups() {
+  static auto *s = new HandleSet<TaskGroup>;
+  return *s;
+}
+HandleSet<Context> &contexts() {
+  static auto *s = new HandleSet<Context>;
   return *s;
 }
 

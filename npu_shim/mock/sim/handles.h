@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <unordered_set>
@@ -19,9 +20,30 @@ struct KernelSpec {
   uint64_t duration_ns;
 };
 
+struct Graph;
+
+// A group of captured tasks (aclmdlRICaptureTaskGrpBegin/End): kernels [begin, end) of a graph.
+struct TaskGroup {
+  Graph *graph = nullptr;
+  size_t begin = 0;
+  size_t end = 0;
+  bool updating = false;  // between aclmdlRICaptureTaskUpdateBegin and End on some stream
+};
+
 struct Graph {
   int device = -1;
+  std::mutex mu;  // kernels: replays copy them while an update may rewrite a group
   std::vector<KernelSpec> kernels;
+  std::vector<TaskGroup *> groups;  // owned; destroyed with the graph
+};
+
+// A runtime context (aclrtCreateContext, or a device's primary context made by aclrtSetDevice).
+// Never freed: a thread may still have it current after aclrtDestroyContext, so destroying
+// only marks it, and every use checks the mark.
+struct Context {
+  int device = -1;
+  bool primary = false;
+  std::atomic<bool> destroyed{false};
 };
 
 struct Stream {
@@ -29,8 +51,11 @@ struct Stream {
   int device = -1;
   bool is_default = false;
   std::atomic<uint64_t> last_seq{0};  // seq of the last task enqueued on this stream
-  std::mutex capture_mu;
+  std::mutex capture_mu;       // guards the capture and task-group fields below
   Graph *capturing = nullptr;  // non-null between aclmdlRICaptureBegin and End
+  TaskGroup *grouping = nullptr;  // between aclmdlRICaptureTaskGrpBegin and End (capturing)
+  TaskGroup *updating = nullptr;  // between aclmdlRICaptureTaskUpdateBegin and End
+  size_t update_index = 0;        // tasks of `updating` rewritten so far
 };
 
 struct Event {
@@ -73,9 +98,14 @@ class HandleSet {
 HandleSet<Stream> &streams();
 HandleSet<Event> &events();
 HandleSet<Graph> &graphs();
+HandleSet<TaskGroup> &task_groups();
+HandleSet<Context> &contexts();
 
 // The default stream of a device (what a NULL aclrtStream means), created with the device.
 Stream *default_stream(int device);
+// The device's primary context (aclrtSetDevice binds it; aclrtGetCurrentContext returns it),
+// created with the device.
+Context *primary_context(int device);
 uint32_t next_stream_id();
 
 }  // namespace npumock

@@ -60,6 +60,8 @@ TEST_F(DeviceTest, CapturedGraphReplaysItsKernelsAsOneLaunch) {
   ASSERT_EQ(aclmdlRICaptureBegin(stream_, 0), ACL_SUCCESS);
   for (int i = 0; i < 4; ++i) ASSERT_EQ(aclrtLaunchKernel(k2ms_, 1, nullptr, 0, stream_), ACL_SUCCESS);
   EXPECT_EQ(aclrtSynchronizeStream(stream_), ACL_ERROR_RT_STREAM_CAPTURED);
+  EXPECT_EQ(ACL_ERROR_RT_STREAM_CAPTURED, 107027);
+  EXPECT_EQ(aclrtSynchronizeStreamWithTimeout(stream_, 100), ACL_ERROR_RT_STREAM_CAPTURED);
   aclmdlRI graph = nullptr;
   ASSERT_EQ(aclmdlRICaptureEnd(stream_, &graph), ACL_SUCCESS);
   const uint64_t replays = npumock_call_count("aclmdlRIExecuteAsync");
@@ -69,7 +71,7 @@ TEST_F(DeviceTest, CapturedGraphReplaysItsKernelsAsOneLaunch) {
   EXPECT_GE(ms_since(t0), 8.0) << "captured kernels did not run at capture, they run per replay";
   EXPECT_EQ(npumock_call_count("aclmdlRIExecuteAsync"), replays + 1);
   EXPECT_EQ(aclmdlRIDestroy(graph), ACL_SUCCESS);
-  EXPECT_EQ(aclmdlRIExecuteAsync(graph, stream_), ACL_ERROR_RT_PARAM_INVALID);
+  EXPECT_EQ(aclmdlRIExecuteAsync(graph, stream_), ACL_ERROR_RT_INVALID_HANDLE) << "destroyed";
 }
 
 TEST_F(DeviceTest, SynchronousModelExecuteBlocksForItsKernels) {
@@ -98,9 +100,13 @@ TEST_F(DeviceTest, AclnnLaunchGoesThroughLaunchKernelWithHostArgs) {
 
 TEST_F(DeviceTest, WrongUsesReturnRuntimeErrorsInsteadOfCrashing) {
   int dummy = 0;
-  EXPECT_EQ(aclrtSynchronizeStream(reinterpret_cast<aclrtStream>(&dummy)), ACL_ERROR_RT_PARAM_INVALID);
+  // Unknown handles fail the runtime's handle validation (RT_VALIDATE_AND_UNWRAP_OBJECT).
+  EXPECT_EQ(aclrtSynchronizeStream(reinterpret_cast<aclrtStream>(&dummy)), ACL_ERROR_RT_INVALID_HANDLE);
   EXPECT_EQ(aclrtLaunchKernel(reinterpret_cast<aclrtFuncHandle>(&dummy), 1, nullptr, 0, stream_),
-            ACL_ERROR_RT_PARAM_INVALID);
+            ACL_ERROR_RT_INVALID_HANDLE);
+  EXPECT_EQ(aclrtSynchronizeEvent(reinterpret_cast<aclrtEvent>(&dummy)), ACL_ERROR_RT_INVALID_HANDLE);
+  EXPECT_EQ(aclrtSynchronizeEvent(nullptr), ACL_ERROR_INVALID_PARAM);
+  EXPECT_EQ(aclrtDestroyStream(nullptr), ACL_ERROR_INVALID_PARAM);
   EXPECT_EQ(aclrtSetDevice(4), ACL_ERROR_RT_INVALID_DEVICEID) << "NPU_MOCK_DEVICES=4";
   std::thread([this] {
     int32_t dev = -1;

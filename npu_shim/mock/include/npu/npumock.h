@@ -17,6 +17,14 @@ extern "C" {
 // named handles. duration_us = 0 means "the current default kernel duration".
 aclError npumock_get_function(const char *kernelName, uint32_t durationUs, aclrtFuncHandle *func);
 
+// A kernel launch made below ACL (the fake libruntime.so's rt* entry points call this): `func`
+// is a handle from npumock_get_function (the mock's registered stub), or NULL with `name` and
+// `type` ("KERNEL_AICPU" for AI-CPU kernels) naming a kernel of the default duration. Resolves
+// the stream for the calling thread, spends the launch's host time and enqueues the kernel (or
+// captures it, or rewrites a task group). Returns the runtime's error code.
+aclError npumock_launch_kernel(aclrtStream stream, aclrtFuncHandle func, const char *name,
+                               const char *type);
+
 // Default simulated device time of a kernel (NPU_MOCK_KERNEL_US) and host time spent inside
 // every launch call (NPU_MOCK_LAUNCH_HOST_US). Process-wide, may change at any time.
 void npumock_set_kernel_us(uint32_t us);
