@@ -126,11 +126,10 @@ void *wrap(const char *name, void *target, std::uint32_t generation) {
     static_cast<void>(runtime_active());
     return target;
   }
-  const std::uint64_t key = hash_name(name);
-  void *handed_out = g_resolved_names.find(target, key, generation);
+  void *handed_out = g_resolved_names.find(target, name, generation);
   if (handed_out == nullptr) {
     handed_out = decide(name, target);
-    g_resolved_names.insert(target, key, generation, handed_out);
+    g_resolved_names.insert(target, name, generation, handed_out);
   }
   return g_wrap_dlsym_results.load(std::memory_order_relaxed) ? handed_out : target;
 }

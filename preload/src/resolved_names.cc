@@ -5,44 +5,57 @@ namespace npuprobe::preload {
 std::atomic<std::uint32_t> g_resolved_generation{1};
 ResolvedNames g_resolved_names;
 
-void *ResolvedNames::find(const void *target, std::uint64_t name,
+void *ResolvedNames::find(const void *target, const char *name,
                           std::uint32_t generation) const noexcept {
-  const std::size_t start = home(target, name);
+  const std::size_t start = home(target);
   for (std::size_t i = 0; i < kProbe; ++i) {
     const Entry &e = entries_[(start + i) & (kEntries - 1)];
     const std::uint32_t before = e.seq.load(std::memory_order_acquire);
     if (before == 0) return nullptr;  // never written: nothing further along either
     if ((before & 1u) != 0) continue;
-    const bool match = e.target.load(std::memory_order_relaxed) == target &&
-                       e.name.load(std::memory_order_relaxed) == name &&
-                       e.generation.load(std::memory_order_relaxed) == generation;
+    const void *entry_target = e.target.load(std::memory_order_relaxed);
+    const std::uint32_t entry_generation = e.generation.load(std::memory_order_relaxed);
+    const char *entry_name = e.name.load(std::memory_order_relaxed);
+    const char *entry_source = e.source.load(std::memory_order_relaxed);
     void *result = e.result.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (match && e.seq.load(std::memory_order_relaxed) == before) return result;
+    if (e.seq.load(std::memory_order_relaxed) != before) continue;  // rewritten meanwhile
+    // A consistent entry: its name was copied before it was published, so reading it is safe.
+    if (entry_target == target && entry_generation == generation &&
+        (entry_source == name || std::strcmp(entry_name, name) == 0)) {
+      return result;
+    }
   }
   return nullptr;
 }
 
-void ResolvedNames::insert(const void *target, std::uint64_t name, std::uint32_t generation,
+const char *ResolvedNames::keep_name(const char *name) noexcept {
+  const std::size_t size = std::strlen(name) + 1;
+  std::size_t used = names_used_.load(std::memory_order_relaxed);
+  do {
+    if (used + size > kArenaBytes) return nullptr;
+  } while (!names_used_.compare_exchange_weak(used, used + size, std::memory_order_relaxed));
+  std::memcpy(names_ + used, name, size);
+  return names_ + used;
+}
+
+void ResolvedNames::insert(const void *target, const char *name, std::uint32_t generation,
                            void *result) noexcept {
-  const std::size_t start = home(target, name);
+  const std::size_t start = home(target);
+  const char *kept = nullptr;
   for (std::size_t i = 0; i < kProbe; ++i) {
     Entry &e = entries_[(start + i) & (kEntries - 1)];
     std::uint32_t seq = e.seq.load(std::memory_order_acquire);
     if ((seq & 1u) != 0) continue;
     // A free entry, or one made in an older generation, may be (re)written.
-    if (seq != 0 && e.generation.load(std::memory_order_relaxed) == generation) {
-      if (e.target.load(std::memory_order_relaxed) == target &&
-          e.name.load(std::memory_order_relaxed) == name) {
-        return;  // another thread decided the same already
-      }
-      continue;
-    }
+    if (seq != 0 && e.generation.load(std::memory_order_relaxed) == generation) continue;
+    if (kept == nullptr && (kept = keep_name(name)) == nullptr) return;  // arena full
     if (!e.seq.compare_exchange_strong(seq, seq + 1, std::memory_order_acq_rel)) continue;
     std::atomic_thread_fence(std::memory_order_release);  // odd seq before any field (seqlock)
     e.generation.store(generation, std::memory_order_relaxed);
     e.target.store(target, std::memory_order_relaxed);
-    e.name.store(name, std::memory_order_relaxed);
+    e.name.store(kept, std::memory_order_relaxed);
+    e.source.store(name, std::memory_order_relaxed);
     e.result.store(result, std::memory_order_relaxed);
     e.seq.store(seq + 2, std::memory_order_release);
     return;

@@ -29,15 +29,16 @@ typedef struct aclmdlDataset aclmdlDataset;
 typedef struct aclprofConfig aclprofConfig;
 typedef void (*aclrtCallback)(void *userData);
 
-// Results (acl_base.h / rt error codes).
+// Results: values as in the open-sourced CANN runtime, include/external/acl/acl_base_rt.h and
+// error_codes/rt_error_codes.h (docs/ascend-stack.md, "Error codes").
 enum {
   ACL_SUCCESS = 0,
   ACL_ERROR_INVALID_PARAM = 100000,
   ACL_ERROR_UNINITIALIZE = 100001,
   ACL_ERROR_REPEAT_INITIALIZE = 100002,
-  ACL_ERROR_PROF_NOT_RUN = 100021,
-  ACL_ERROR_PROF_ALREADY_RUN = 100022,
-  ACL_ERROR_INVALID_MODEL_ID = 100024,
+  ACL_ERROR_INVALID_MODEL_ID = 100011,
+  ACL_ERROR_PROF_ALREADY_RUN = 100042,
+  ACL_ERROR_PROF_NOT_RUN = 100043,
   ACL_ERROR_BAD_ALLOC = 200000,
   ACL_ERROR_API_NOT_SUPPORT = 200001,
   ACL_ERROR_INVALID_DEVICE = 200002,

@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+"""No call is ever changed by npuprobe's dlsym, and repeated lookups stay exact.
+
+Exports with aclnn names and other shapes (torch_npu's format-cast and kernel-reselect
+functions, more arguments than registers, floating point, none), a four-argument export without
+its first stage, a first stage without its second, and one real two-stage op are resolved
+through dlsym on a handle, RTLD_DEFAULT, RTLD_NEXT and dlvsym, called, and their results
+printed: with and without npuprobe the output must be the same bytes. The library is loaded
+after npuprobe started, closed and reopened at another address, then replaced by a build
+without the op's first stage: only real second stages count, exactly.
+
+Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_dlsym_resolution
+"""
+import os
+import subprocess
+import tempfile
+import unittest
+
+from npuprobe_run import BUILD, MOCK_LIB, dump, preload_env
+
+MAIN = os.path.join(BUILD, "tests", "bin", "dlsym_shapes_main")
+LIB = os.path.join(BUILD, "tests", "lib", "libdlsym_shapes.so")
+LIB_NO_TWIN = os.path.join(BUILD, "tests", "lib", "libdlsym_shapes_no_twin.so")
+# Ways npuprobe's dlsym sees (a handle, RTLD_DEFAULT); RTLD_NEXT goes straight to the real
+# dlsym and dlvsym is not interposed, so those lookups hand out the plain function.
+COUNTED_WAYS = 2
+ROUNDS_WITH_TWIN = 2
+
+
+def run(folder, preload):
+    env = preload_env(folder, {"LD_LIBRARY_PATH": MOCK_LIB}, preload=preload)
+    return subprocess.run([MAIN, LIB, LIB_NO_TWIN], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+class DlsymResolutionTest(unittest.TestCase):
+    def test_every_export_returns_the_same_with_and_without_npuprobe(self):
+        with tempfile.TemporaryDirectory() as folder:
+            bare = run(None, preload=False)
+            probed = run(folder, preload=True)
+        self.assertEqual(bare.returncode, 0, bare.stderr)
+        self.assertEqual(probed.returncode, 0, probed.stderr)
+        self.assertEqual(probed.stdout, bare.stdout)
+        # The values themselves: a thunk of the wrong shape would have lost arguments 5 and 6.
+        self.assertIn("handle format_cast rc=0 size=3 shape=1,29,4 format=294", bare.stdout)
+        self.assertIn("default many=650.000000", bare.stdout)
+        self.assertIn("reopened at another address", bare.stdout)
+        for way in ("handle", "default", "next", "dlvsym"):
+            self.assertIn(f"{way} twin_only=missing", bare.stdout)
+        self.assertEqual(bare.stdout.count(" op first=0 second=0"), 4 * ROUNDS_WITH_TWIN)
+        self.assertEqual(bare.stdout.count(" op first=-1 second=0"), 4)
+
+    def test_only_real_second_stages_count_exactly(self):
+        with tempfile.TemporaryDirectory() as folder:
+            probed = run(folder, preload=True)
+            self.assertEqual(probed.returncode, 0, probed.stderr)
+            m = dump(folder)
+        self.assertEqual(m.value("npu:launches_total", api="aclnn", device="0"),
+                         COUNTED_WAYS * ROUNDS_WITH_TWIN, m.text[:3000])
+        for api in ("kernel", "aclop", "capture", "graph_update"):
+            self.assertEqual(m.value("npu:launches_total", api=api), 0, api)
+        self.assertIn('api="aclnn"', m.text)
+        self.assertEqual(m.value("npu:api_errors_total"), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
