@@ -179,7 +179,7 @@ TEST(Prof, LifecycleIsValidatedAndLogged) {
 
 int main(int argc, char **argv) {
   setenv("NPU_MOCK_DEVICES", "4", 1);
-  setenv("NPU_MOCK_FAIL", "aclrtGetDeviceCount:3:500001,aclmdlUnload:2+:100024", 1);
+  setenv("NPU_MOCK_FAIL", "aclrtGetDeviceCount:3:500001,aclmdlUnload:2+:100011", 1);
   setenv("NPU_MOCK_HANG", "aclrtSynchronizeDeviceWithTimeout:1:120", 1);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
