@@ -16,13 +16,12 @@ void *ResolvedNames::find(const void *target, const char *name,
     const void *entry_target = e.target.load(std::memory_order_relaxed);
     const std::uint32_t entry_generation = e.generation.load(std::memory_order_relaxed);
     const char *entry_name = e.name.load(std::memory_order_relaxed);
-    const char *entry_source = e.source.load(std::memory_order_relaxed);
     void *result = e.result.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (e.seq.load(std::memory_order_relaxed) != before) continue;  // rewritten meanwhile
     // A consistent entry: its name was copied before it was published, so reading it is safe.
     if (entry_target == target && entry_generation == generation &&
-        (entry_source == name || std::strcmp(entry_name, name) == 0)) {
+        std::strcmp(entry_name, name) == 0) {
       return result;
     }
   }
@@ -55,7 +54,6 @@ void ResolvedNames::insert(const void *target, const char *name, std::uint32_t g
     e.generation.store(generation, std::memory_order_relaxed);
     e.target.store(target, std::memory_order_relaxed);
     e.name.store(kept, std::memory_order_relaxed);
-    e.source.store(name, std::memory_order_relaxed);
     e.result.store(result, std::memory_order_relaxed);
     e.seq.store(seq + 2, std::memory_order_release);
     return;

@@ -4,9 +4,9 @@
 // must cost no more than a hash and a compare on top of the real dlsym.
 //
 // Keyed by the address; the name is compared too (two names may share one address: the same
-// function, so any decision is safe to call, but the label is the name's), first by pointer
-// (op-plugin passes the same literal every time), else against a copy kept in a write-once
-// arena. An entry holds the generation it was made in; the generation moves when a library is closed (an address may
+// function, so any decision is safe to call, but the label is the name's), against a copy kept
+// in a write-once arena. Not by the caller's pointer: a buffer reused for another name would
+// match. An entry holds the generation it was made in; the generation moves when a library is closed (an address may
 // then come back for another library) or when the hooks configuration changes what dlsym hands
 // out, and older entries no longer match. Fixed size, lock-free: each entry is a seqlock over
 // atomic words, so a reader never sees half an entry, and reads the arena only through a
@@ -38,8 +38,7 @@ class ResolvedNames {
     std::atomic<std::uint32_t> seq{0};  // 0 never written; odd while written
     std::atomic<std::uint32_t> generation{0};
     std::atomic<const void *> target{nullptr};
-    std::atomic<const char *> name{nullptr};    // in names_
-    std::atomic<const char *> source{nullptr};  // the caller's pointer it was decided for
+    std::atomic<const char *> name{nullptr};  // in names_
     std::atomic<void *> result{nullptr};
   };
   static std::size_t home(const void *target) noexcept {
