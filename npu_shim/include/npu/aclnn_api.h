@@ -62,6 +62,19 @@ aclnnStatus aclnnFlashAttentionScoreGetWorkspaceSize(const aclTensor *query, con
                                                      aclOpExecutor **executor);
 aclnnStatus aclnnFlashAttentionScore(void *workspace, uint64_t workspaceSize,
                                      aclOpExecutor *executor, aclrtStream stream);
+// An AI-CPU operator: its second stage launches through rtAicpuKernelLaunchExWithArgs.
+aclnnStatus aclnnNonzeroGetWorkspaceSize(const aclTensor *self, aclTensor *out,
+                                         uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnNonzero(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
+                         aclrtStream stream);
+
+// aclnn exports of other shapes that torch_npu resolves by name in libopapi (no
+// ...GetWorkspaceSize twin). dstShape gets an array allocated with new[] (the caller frees it).
+aclnnStatus aclnnNpuFormatCastCalculateSizeAndFormat(const aclTensor *srcTensor, const int dstFormat,
+                                                     int additionalDtype, int64_t **dstShape,
+                                                     uint64_t *dstShapeSize, int *actualFormat);
+aclnnStatus aclnnReselectStaticKernel(void);
+aclnnStatus aclnnReselectStaticKernelWithPath(const char *path);
 
 #ifdef __cplusplus
 }
