@@ -3,8 +3,8 @@
  * a handle, RTLD_DEFAULT, RTLD_NEXT, dlvsym), calls it with known arguments and prints what it
  * returned, so that runs with and without npuprobe can be compared byte for byte. After ACL is
  * in use (npuprobe started), the library is opened, closed and opened again at another address
- * (its first one is kept reserved), then closed and replaced by a build of it without the
- * operator's first stage, and looked up afresh each time.
+ * (its first one is kept reserved), then replaced by a build of it without the operator's first
+ * stage, and looked up afresh each time; a last round opens it RTLD_GLOBAL for every way.
  * Usage: dlsym_shapes_main LIB LIB_WITHOUT_TWIN */
 #include <dlfcn.h>
 #include <link.h>
@@ -90,6 +90,24 @@ static void span_of(void *symbol, uintptr_t *low, size_t *size) {
   *size = (high - *low + 4095) & ~(uintptr_t)4095;
 }
 
+/* One round: open `path` (RTLD_LOCAL, so that a close unloads it; RTLD_GLOBAL for the lookups
+ * through RTLD_DEFAULT and RTLD_NEXT, which pin the library for good), resolve and call
+ * everything the given ways, close. Returns the address of aclnnNoTwin, or NULL. */
+static void *round_of(const char *path, int global, int round, uintptr_t *low, size_t *size) {
+  void *handle = dlopen(path, RTLD_NOW | (global ? RTLD_GLOBAL : RTLD_LOCAL));
+  if (handle == NULL) {
+    fprintf(stderr, "dlopen: %s\n", dlerror());
+    exit(4);
+  }
+  void *symbol = dlsym(handle, "aclnnNoTwin");
+  if (low != NULL) span_of(symbol, low, size);
+  for (int way = 0; way < kWays; ++way) {
+    if (global || way == kHandle || way == kVersioned) exercise(handle, way, round);
+  }
+  dlclose(handle);
+  return symbol;
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s LIB LIB_WITHOUT_TWIN\n", argv[0]);
@@ -98,31 +116,20 @@ int main(int argc, char **argv) {
   if (aclrtSetDevice(0) != ACL_SUCCESS) return 3;  // npuprobe starts before the library loads
   uintptr_t first_low = 0;
   size_t first_size = 0;
-  for (int round = 1; round <= 3; ++round) {
-    /* RTLD_GLOBAL: RTLD_DEFAULT and RTLD_NEXT from the executable see it too. */
-    void *handle = dlopen(argv[round < 3 ? 1 : 2], RTLD_NOW | RTLD_GLOBAL);
-    if (handle == NULL) {
-      fprintf(stderr, "dlopen: %s\n", dlerror());
-      return 4;
-    }
-    void *symbol = dlsym(handle, "aclnnNoTwin");
-    if (round == 1) {
-      span_of(symbol, &first_low, &first_size);
-    } else if (round == 2) {
-      printf("reopened at %s address\n", (uintptr_t)symbol >= first_low &&
-                                                   (uintptr_t)symbol < first_low + first_size
-                                               ? "the same" : "another");
-    }
-    for (int way = 0; way < kWays; ++way) exercise(handle, way, round);
-    dlclose(handle);
-    if (round == 1) {
-      /* Keep the first address taken, so that the library comes back somewhere else. */
-      mmap((void *)first_low, first_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-           -1, 0);
-    } else if (round == 2) {
-      munmap((void *)first_low, first_size);
-    }
+  round_of(argv[1], 0, 1, &first_low, &first_size);
+  /* Keep the first address taken, so that the library comes back somewhere else. */
+  void *reserved = mmap((void *)first_low, first_size, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (reserved != MAP_FAILED && reserved != (void *)first_low) {  /* an old kernel: a hint */
+    munmap(reserved, first_size);
+    reserved = MAP_FAILED;
   }
+  const uintptr_t second = (uintptr_t)round_of(argv[1], 0, 2, NULL, NULL);
+  printf("reopened at %s address\n",
+         second >= first_low && second < first_low + first_size ? "the same" : "another");
+  if (reserved != MAP_FAILED) munmap(reserved, first_size);
+  round_of(argv[2], 0, 3, NULL, NULL);  /* the same names, no first stage beside the op */
+  round_of(argv[1], 1, 4, NULL, NULL);  /* every way */
   printf("op calls %d\n", g_op_calls);
   aclrtResetDevice(0);
   return 0;
