@@ -26,18 +26,32 @@ void *open_library(const char *lib) {
 
 #define NPUSIM_LOOKUP(handle, lib, field, name) ok = lookup(handle, lib, #name, &b.field) && ok
 
+void *AclBinding::lookup_opapi(const char *name) const {
+  // note: no cache on purpose (op-plugin 26.0.0 GetApiFunc): every call pays the dlsym.
+  void *fn = dlsym(opapi, name);
+  if (fn == nullptr) fprintf(stderr, "npu-sim: libopapi.so has no symbol %s\n", name);
+  return fn;
+}
+
 bool make_binding(Binding kind, AclBinding *out) {
   AclBinding b{&aclrtSetDevice, &aclrtResetDevice, &aclrtRecordEvent, &aclrtSynchronizeEvent,
                &aclrtDestroyEvent, &aclrtFree, &aclrtMallocHost, &aclrtFreeHost, &aclrtMemcpy,
-               &aclrtMemcpyAsync, &aclopExecuteV2, &aclrtLaunchKernel,
+               &aclrtMemcpyAsync, &aclopExecuteV2, &aclrtLaunchKernel, &aclrtCreateContext,
+               &aclrtDestroyContext, &aclrtSetCurrentContext, &aclrtGetCurrentContext,
+               &aclrtMemcpyAsyncWithCondition, &aclrtMemcpyBatch, &aclrtMemcpyBatchAsync,
+               &rtKernelLaunchWithFlagV2, &rtAicpuKernelLaunchExWithArgs,
                &aclrtCreateStreamWithConfig, &aclrtDestroyStream, &aclrtCreateEventWithFlag,
                &aclrtSynchronizeStream, &aclrtSynchronizeDevice, &aclrtMallocAlign32,
                &aclrtReserveMemAddress, &aclrtReleaseMemAddress, &aclrtMallocPhysical,
                &aclrtFreePhysical, &aclrtMapMem, &aclrtUnmapMem, &aclmdlRICaptureBegin,
-               &aclmdlRICaptureEnd, &aclmdlRIExecuteAsync, &aclmdlRIDestroy, &aclCreateTensor,
-               &aclDestroyTensor, &aclnnAddGetWorkspaceSize, &aclnnAdd,
-               &aclnnMatmulGetWorkspaceSize, &aclnnMatmul, &aclnnSiluGetWorkspaceSize,
-               &aclnnSilu};
+               &aclmdlRICaptureEnd, &aclmdlRIExecuteAsync, &aclmdlRIDestroy, &aclrtMallocWithCfg,
+               &aclrtMallocHostWithCfg, &aclrtSynchronizeStreamWithTimeout,
+               &aclrtSynchronizeEventWithTimeout, &aclmdlRIExecute, &aclmdlRICaptureTaskGrpBegin,
+               &aclmdlRICaptureTaskGrpEnd, &aclmdlRICaptureTaskUpdateBegin,
+               &aclmdlRICaptureTaskUpdateEnd, &aclCreateTensor, &aclDestroyTensor,
+               &aclnnAddGetWorkspaceSize, &aclnnAdd, &aclnnMatmulGetWorkspaceSize, &aclnnMatmul,
+               &aclnnSiluGetWorkspaceSize, &aclnnSilu, &aclnnNpuFormatCastCalculateSizeAndFormat,
+               &aclnnReselectStaticKernel, nullptr};
   bool ok = true;
   if (kind == Binding::Dlsym) {
     const char *lib = "libascendcl.so";
@@ -59,7 +73,16 @@ bool make_binding(Binding kind, AclBinding *out) {
     NPUSIM_LOOKUP(h, lib, captureEnd, aclmdlRICaptureEnd);
     NPUSIM_LOOKUP(h, lib, riExecuteAsync, aclmdlRIExecuteAsync);
     NPUSIM_LOOKUP(h, lib, riDestroy, aclmdlRIDestroy);
-  } else if (kind == Binding::Opapi) {
+    NPUSIM_LOOKUP(h, lib, mallocWithCfg, aclrtMallocWithCfg);
+    NPUSIM_LOOKUP(h, lib, mallocHostWithCfg, aclrtMallocHostWithCfg);
+    NPUSIM_LOOKUP(h, lib, synchronizeStreamWithTimeout, aclrtSynchronizeStreamWithTimeout);
+    NPUSIM_LOOKUP(h, lib, synchronizeEventWithTimeout, aclrtSynchronizeEventWithTimeout);
+    NPUSIM_LOOKUP(h, lib, riExecute, aclmdlRIExecute);
+    NPUSIM_LOOKUP(h, lib, captureTaskGrpBegin, aclmdlRICaptureTaskGrpBegin);
+    NPUSIM_LOOKUP(h, lib, captureTaskGrpEnd, aclmdlRICaptureTaskGrpEnd);
+    NPUSIM_LOOKUP(h, lib, captureTaskUpdateBegin, aclmdlRICaptureTaskUpdateBegin);
+    NPUSIM_LOOKUP(h, lib, captureTaskUpdateEnd, aclmdlRICaptureTaskUpdateEnd);
+  } else if (kind == Binding::Opapi || kind == Binding::OpapiPerOp) {
     const char *lib = "libopapi.so";
     void *h = open_library(lib);
     if (h == nullptr) return false;
@@ -71,6 +94,9 @@ bool make_binding(Binding kind, AclBinding *out) {
     NPUSIM_LOOKUP(h, lib, matmul, aclnnMatmul);
     NPUSIM_LOOKUP(h, lib, siluGetWorkspaceSize, aclnnSiluGetWorkspaceSize);
     NPUSIM_LOOKUP(h, lib, silu, aclnnSilu);
+    NPUSIM_LOOKUP(h, lib, formatCastCalculate, aclnnNpuFormatCastCalculateSizeAndFormat);
+    NPUSIM_LOOKUP(h, lib, reselectStaticKernel, aclnnReselectStaticKernel);
+    if (kind == Binding::OpapiPerOp) b.opapi = h;  // and look every aclnn stage up again per call
   }
   *out = b;
   return ok;

@@ -29,12 +29,16 @@ bool write_report(const std::string &path, const Options &o, std::vector<DeviceT
              "\"host_gap_us\": %u, \"launch_host_us\": %u, \"binding\": \"%s\", "
              "\"launch_api\": \"%s\", \"task_queue\": %s, \"graph\": %s, \"alloc_bytes\": %llu, "
              "\"expandable\": %s, \"sync\": \"%s\", \"async_sched\": %s, \"stray_sync_every\": %u, "
-             "\"slow_launch_every\": %u, \"slow_launch_us\": %u},\n",
+             "\"slow_launch_every\": %u, \"slow_launch_us\": %u, \"task_queue_level\": %u, "
+             "\"bind_context\": %s, \"format_cast\": %s, \"graph_update\": %s, "
+             "\"step_copy\": \"%s\", \"alloc_cfg\": %s},\n",
           o.steps, o.launches, o.device_us, o.host_gap_us, o.launch_host_us, to_string(o.binding),
           to_string(o.launch_api), o.task_queue ? "true" : "false", o.graph ? "true" : "false",
           ull(o.alloc_bytes), o.expandable ? "true" : "false", to_string(o.sync),
           o.async_sched ? "true" : "false", o.stray_sync_every, o.slow_launch_every,
-          o.slow_launch_us);
+          o.slow_launch_us, o.task_queue_level, o.bind_context ? "true" : "false",
+          o.format_cast ? "true" : "false", o.graph_update ? "true" : "false",
+          to_string(o.step_copy), o.alloc_cfg ? "true" : "false");
   fprintf(f, "  \"wall_ns\": %llu,\n  \"devices\": {", ull(wall_ns));
   const char *sep = "";
   for (DeviceTruth &t : truth) {
@@ -49,11 +53,15 @@ bool write_report(const std::string &path, const Options &o, std::vector<DeviceT
     fprintf(f, ",\n      \"allocs\": %llu, \"frees\": %llu, \"alloc_failures\": %llu, "
                "\"bytes_allocated\": %llu, \"bytes_freed\": %llu, \"host_pinned_bytes\": %llu,\n"
                "      \"kernel_ns\": %llu, \"device_ns_per_step\": %llu, \"device_ns\": %llu, "
-               "\"host_gap_ns_per_step\": %llu, \"host_gap_ns\": %llu, \"slow_launches\": %llu}",
+               "\"host_gap_ns_per_step\": %llu, \"host_gap_ns\": %llu, \"slow_launches\": %llu,\n"
+               "      \"context_binds\": %llu, \"format_casts\": %llu, \"opapi_lookups\": %llu, ",
             ull(t.allocs), ull(t.frees), ull(t.alloc_failures), ull(t.bytes_allocated),
             ull(t.bytes_freed), ull(t.host_pinned_bytes), ull(uint64_t(o.device_us) * 1000u),
             ull(per_step_device_ns), ull(per_step_device_ns * t.steps),
-            ull(uint64_t(o.host_gap_us) * 1000u), ull(t.host_gap_ns), ull(t.slow_launches));
+            ull(uint64_t(o.host_gap_us) * 1000u), ull(t.host_gap_ns), ull(t.slow_launches),
+            ull(t.context_binds), ull(t.format_casts), ull(t.opapi_lookups));
+    write_map(f, "first_stages", t.first_stages);
+    fprintf(f, "}");
     sep = ",";
   }
   fprintf(f, "\n  }\n}\n");

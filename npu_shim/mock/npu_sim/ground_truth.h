@@ -26,6 +26,16 @@ struct DeviceTruth {
   uint64_t bytes_allocated = 0, bytes_freed = 0, host_pinned_bytes = 0;
   uint64_t host_gap_ns = 0;  // total host time spent between steps (measured)
   uint64_t slow_launches = 0;  // launches made by npu_sim_slow_launch (--slow-launch-every)
+  // --bind-context: successful aclrtSetCurrentContext and aclrtCreateContext calls
+  uint64_t context_binds = 0;
+  // --format-cast: aclnnNpuFormatCastCalculateSizeAndFormat calls that succeeded with the
+  // right shape and format (a wrong one is counted in errors)
+  uint64_t format_casts = 0;
+  // --binding opapi-per-op: dlsym(libopapi, name) calls made for aclnn functions
+  uint64_t opapi_lookups = 0;
+  // aclnn first stages by the thread that made them: "main" (the device's thread) or "queue"
+  // (the task-queue thread, --task-queue-level 2)
+  std::map<std::string, uint64_t> first_stages;
 
   // Launch and wait counters may be bumped from the launch thread and the main thread.
   void count(std::map<std::string, uint64_t> &m, const std::string &key, uint64_t n = 1) {

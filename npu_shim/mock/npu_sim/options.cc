@@ -10,10 +10,24 @@ namespace {
 
 const char kUsage[] =
     "usage: npu-sim --steps N --launches K [--device-us D] [--host-gap-us G] [--launch-host-us L]\n"
-    "               [--binding linked|dlsym|opapi] [--launch-api aclnn|aclop|kernel|mixed]\n"
-    "               [--task-queue] [--graph] [--devices LIST] [--alloc-bytes B] [--expandable]\n"
-    "               [--sync stream|device|event|memcpy] [--async-sched] [--report FILE]\n"
+    "               [--binding linked|dlsym|opapi|opapi-per-op]\n"
+    "               [--launch-api aclnn|aclop|kernel|mixed|rt|aicpu]\n"
+    "               [--task-queue] [--task-queue-level 0|1|2] [--graph [--graph-update]]\n"
+    "               [--devices LIST] [--alloc-bytes B] [--expandable] [--alloc-cfg]\n"
+    "               [--sync stream|device|event|memcpy|conditional|batch|event-timeout|\n"
+    "                       stream-timeout|graph] [--step-copy conditional|batch]\n"
+    "               [--async-sched] [--bind-context] [--format-cast] [--report FILE]\n"
     "               [--stray-sync-every N] [--slow-launch-every N [--slow-launch-us U]]\n"
+    "  --binding opapi-per-op every aclnn stage is dlsym'ed from libopapi right before its call\n"
+    "  --task-queue-level 2   the aclnn first stages run on the task-queue thread too\n"
+    "  --bind-context         threads bind the main thread's context (aclrtSetCurrentContext);\n"
+    "                         without --task-queue the main thread uses aclrtCreateContext\n"
+    "  --format-cast          aclnnNpuFormatCastCalculateSizeAndFormat once per step\n"
+    "                         (aclnnReselectStaticKernel once at setup)\n"
+    "  --graph-update         the capture puts the first launch in a task group; every step\n"
+    "                         updates it (aclmdlRICaptureTaskUpdateBegin, 1 launch, ...End)\n"
+    "  --step-copy K          one asynchronous D2H copy per step into pinned memory\n"
+    "  --alloc-cfg            aclrtMallocWithCfg / aclrtMallocHostWithCfg for the buffers\n"
     "  --stray-sync-every N   after every Nth launch, an extra aclrtSynchronizeStream made by\n"
     "                         npu_sim_stray_sync (libnpusim-helper.so); reported as syncs.stray_stream\n"
     "  --slow-launch-every N  every Nth launch is made by npu_sim_slow_launch, and that launch\n"
@@ -51,6 +65,8 @@ bool parse_devices(const char *s, std::vector<int> *out) {
 }  // namespace
 
 bool parse_options(int argc, char **argv, Options *o) {
+  bool task_queue_flag = false;
+  int64_t task_queue_level = -1;  // -1: not given
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : nullptr;
@@ -66,30 +82,49 @@ bool parse_options(int argc, char **argv, Options *o) {
     else if (a == "--alloc-bytes") ok = parse_u64(v, &o->alloc_bytes);
     else if (a == "--devices") ok = parse_devices(v, &o->devices);
     else if (a == "--report") ok = v != nullptr, o->report = v ? v : "";
-    else if (a == "--binding") {
+    else if (a == "--task-queue-level") {
+      uint32_t level = 0;
+      ok = parse_u32(v, &level) && level <= 2;
+      task_queue_level = level;
+    } else if (a == "--binding") {
       const std::string s = v ? v : "";
-      ok = s == "linked" || s == "dlsym" || s == "opapi";
-      o->binding = s == "dlsym" ? Binding::Dlsym : s == "opapi" ? Binding::Opapi : Binding::Linked;
+      ok = s == "linked" || s == "dlsym" || s == "opapi" || s == "opapi-per-op";
+      o->binding = s == "dlsym"          ? Binding::Dlsym
+                   : s == "opapi"        ? Binding::Opapi
+                   : s == "opapi-per-op" ? Binding::OpapiPerOp
+                                         : Binding::Linked;
     } else if (a == "--launch-api") {
       const std::string s = v ? v : "";
-      ok = s == "aclnn" || s == "aclop" || s == "kernel" || s == "mixed";
+      ok = s == "aclnn" || s == "aclop" || s == "kernel" || s == "mixed" || s == "rt" ||
+           s == "aicpu";
       o->launch_api = s == "aclop"    ? LaunchApi::Aclop
                       : s == "kernel" ? LaunchApi::Kernel
                       : s == "mixed"  ? LaunchApi::Mixed
+                      : s == "rt"     ? LaunchApi::Rt
+                      : s == "aicpu"  ? LaunchApi::Aicpu
                                       : LaunchApi::Aclnn;
     } else if (a == "--sync") {
       const std::string s = v ? v : "";
-      ok = s == "stream" || s == "device" || s == "event" || s == "memcpy";
-      o->sync = s == "device" ? SyncKind::Device
-                : s == "event"  ? SyncKind::Event
-                : s == "memcpy" ? SyncKind::Memcpy
-                                : SyncKind::Stream;
+      ok = false;
+      for (SyncKind k : {SyncKind::Stream, SyncKind::Device, SyncKind::Event, SyncKind::Memcpy,
+                         SyncKind::Conditional, SyncKind::Batch, SyncKind::EventTimeout,
+                         SyncKind::StreamTimeout, SyncKind::Graph}) {
+        if (s == to_string(k)) ok = true, o->sync = k;
+      }
+    } else if (a == "--step-copy") {
+      const std::string s = v ? v : "";
+      ok = s == "conditional" || s == "batch";
+      o->step_copy = s == "conditional" ? StepCopy::Conditional : StepCopy::Batch;
     } else {
       takes_value = false;
-      if (a == "--task-queue") o->task_queue = true;
+      if (a == "--task-queue") task_queue_flag = true;
       else if (a == "--graph") o->graph = true;
+      else if (a == "--graph-update") o->graph_update = true;
       else if (a == "--expandable") o->expandable = true;
+      else if (a == "--alloc-cfg") o->alloc_cfg = true;
       else if (a == "--async-sched") o->async_sched = true;
+      else if (a == "--bind-context") o->bind_context = true;
+      else if (a == "--format-cast") o->format_cast = true;
       else if (a == "--help" || a == "-h") {
         fputs(kUsage, stdout);
         exit(0);
@@ -104,28 +139,71 @@ bool parse_options(int argc, char **argv, Options *o) {
     }
     if (takes_value) ++i;
   }
+  // --task-queue is level 1; --task-queue-level picks the level (0 = no queue).
+  o->task_queue_level = task_queue_level >= 0 ? uint32_t(task_queue_level) : (task_queue_flag ? 1u : 0u);
+  o->task_queue = o->task_queue_level >= 1;
   if (o->async_sched) o->sync = SyncKind::Event;  // async scheduling waits on events
   if (o->launches == 0) {
     fprintf(stderr, "npu-sim: --launches must be at least 1\n");
+    return false;
+  }
+  if ((o->graph_update || o->sync == SyncKind::Graph) && !o->graph) {
+    fprintf(stderr, "npu-sim: %s needs --graph\n", o->graph_update ? "--graph-update" : "--sync graph");
+    return false;
+  }
+  if (o->graph_update && o->launch_api == LaunchApi::Aicpu) {
+    // Only Cube/Vector tasks can be in a task group (the runtime refuses AI-CPU ones).
+    fprintf(stderr, "npu-sim: --graph-update needs an AI-Core launch api, not aicpu\n");
     return false;
   }
   return true;
 }
 
 const char *to_string(Binding b) {
-  return b == Binding::Dlsym ? "dlsym" : b == Binding::Opapi ? "opapi" : "linked";
+  switch (b) {
+    case Binding::Dlsym: return "dlsym";
+    case Binding::Opapi: return "opapi";
+    case Binding::OpapiPerOp: return "opapi-per-op";
+    case Binding::Linked: break;
+  }
+  return "linked";
 }
 const char *to_string(SyncKind s) {
-  return s == SyncKind::Device ? "device"
-         : s == SyncKind::Event ? "event"
-         : s == SyncKind::Memcpy ? "memcpy"
-                                 : "stream";
+  switch (s) {
+    case SyncKind::Device: return "device";
+    case SyncKind::Event: return "event";
+    case SyncKind::Memcpy: return "memcpy";
+    case SyncKind::Conditional: return "conditional";
+    case SyncKind::Batch: return "batch";
+    case SyncKind::EventTimeout: return "event-timeout";
+    case SyncKind::StreamTimeout: return "stream-timeout";
+    case SyncKind::Graph: return "graph";
+    case SyncKind::Stream: break;
+  }
+  return "stream";
+}
+const char *sync_label(SyncKind s) {
+  switch (s) {
+    case SyncKind::Conditional:
+    case SyncKind::Batch: return "memcpy";
+    case SyncKind::EventTimeout: return "event";
+    case SyncKind::StreamTimeout: return "stream";
+    default: return to_string(s);
+  }
 }
 const char *to_string(LaunchApi a) {
-  return a == LaunchApi::Aclop ? "aclop"
-         : a == LaunchApi::Kernel ? "kernel"
-         : a == LaunchApi::Mixed ? "mixed"
-                                 : "aclnn";
+  switch (a) {
+    case LaunchApi::Aclop: return "aclop";
+    case LaunchApi::Kernel: return "kernel";
+    case LaunchApi::Mixed: return "mixed";
+    case LaunchApi::Rt: return "rt";
+    case LaunchApi::Aicpu: return "aicpu";
+    case LaunchApi::Aclnn: break;
+  }
+  return "aclnn";
+}
+const char *to_string(StepCopy c) {
+  return c == StepCopy::Conditional ? "conditional" : c == StepCopy::Batch ? "batch" : "none";
 }
 
 }  // namespace npusim

@@ -7,9 +7,21 @@
 
 namespace npusim {
 
-enum class Binding { Linked, Dlsym, Opapi };
-enum class SyncKind { Stream, Device, Event, Memcpy };
-enum class LaunchApi { Aclnn, Aclop, Kernel, Mixed };
+enum class Binding { Linked, Dlsym, Opapi, OpapiPerOp };
+enum class SyncKind {
+  Stream, Device, Event, Memcpy,
+  Conditional,    // aclrtMemcpyAsyncWithCondition D2H into pageable memory (blocks)
+  Batch,          // aclrtMemcpyBatch D2H
+  EventTimeout,   // aclrtRecordEvent + aclrtSynchronizeEventWithTimeout
+  StreamTimeout,  // aclrtSynchronizeStreamWithTimeout
+  Graph,          // the step is one synchronous aclmdlRIExecute (needs --graph)
+};
+enum class LaunchApi {
+  Aclnn, Aclop, Kernel, Mixed,
+  Rt,     // rtKernelLaunchWithFlagV2 in libruntime (ATB's lcal)
+  Aicpu,  // rtAicpuKernelLaunchExWithArgs in libruntime
+};
+enum class StepCopy { None, Conditional, Batch };
 
 struct Options {
   uint32_t steps = 10;
@@ -19,7 +31,8 @@ struct Options {
   uint32_t launch_host_us = 0;
   Binding binding = Binding::Linked;
   LaunchApi launch_api = LaunchApi::Aclnn;
-  bool task_queue = false;
+  bool task_queue = false;      // task_queue_level >= 1
+  uint32_t task_queue_level = 0;  // 1: launches on the queue thread; 2: first stages too
   bool graph = false;
   std::vector<int> devices{0};
   uint64_t alloc_bytes = 0;
@@ -31,6 +44,11 @@ struct Options {
   uint32_t stray_sync_every = 0;   // every Nth launch is followed by npu_sim_stray_sync
   uint32_t slow_launch_every = 0;  // every Nth launch is made by npu_sim_slow_launch
   uint32_t slow_launch_us = 2000;  // host time of one slow launch
+  bool bind_context = false;  // threads bind with aclrtSetCurrentContext (torch_npu)
+  bool format_cast = false;   // aclnnNpuFormatCastCalculateSizeAndFormat once per step
+  bool graph_update = false;  // the captured first launch is a task group updated per step
+  StepCopy step_copy = StepCopy::None;
+  bool alloc_cfg = false;  // aclrtMallocWithCfg / aclrtMallocHostWithCfg
   std::string report;
 };
 
@@ -40,5 +58,8 @@ bool parse_options(int argc, char **argv, Options *out);
 const char *to_string(Binding b);
 const char *to_string(SyncKind s);
 const char *to_string(LaunchApi a);
+const char *to_string(StepCopy c);
+// The contract's api label of a step's wait ("memcpy" for both copy waits, ...).
+const char *sync_label(SyncKind s);
 
 }  // namespace npusim

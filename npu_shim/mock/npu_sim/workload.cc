@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "npu/npumock.h"
 
@@ -11,6 +12,8 @@ namespace {
 
 constexpr size_t kOutputBytes = 4096;
 constexpr size_t kGranule = size_t(2) << 20;  // expandable segments map 2 MiB pages
+constexpr int32_t kWaitTimeoutMs = 60000;     // --sync event-timeout / stream-timeout
+constexpr int kFormatNZ = 29;                 // ACL_FORMAT_FRACTAL_NZ
 
 uint64_t mono_ns() {
   timespec ts;
@@ -70,32 +73,78 @@ void DeviceWorkload::run() {
   teardown();
 }
 
-bool DeviceWorkload::setup() {
-  if (!ok(acl_.setDevice(device_), "aclrtSetDevice")) return false;
-  if (o_.task_queue) {
-    queue_.reset(new LaunchQueue([this] { ok(acl_.setDevice(device_), "aclrtSetDevice"); }));
+// Binds the device on this (the device's main) thread, and the task-queue thread when there is
+// one: aclrtSetDevice, or with --bind-context the main thread's context (aclrtCreateContext
+// without a task queue; aclrtGetCurrentContext after aclrtSetDevice with one, which the queue
+// thread binds with aclrtSetCurrentContext, as torch_npu does).
+bool DeviceWorkload::bind_device() {
+  if (o_.bind_context && !o_.task_queue) {
+    if (!ok(acl_.createContext(&context_, device_), "aclrtCreateContext")) return false;
+    created_context_ = true;
+    truth_.add(&truth_.context_binds);
+    return true;
   }
+  if (!ok(acl_.setDevice(device_), "aclrtSetDevice")) return false;
+  if (o_.bind_context && !ok(acl_.getCurrentContext(&context_), "aclrtGetCurrentContext")) return false;
+  if (o_.task_queue) {
+    queue_.reset(new LaunchQueue([this] {
+      if (!o_.bind_context) {
+        ok(acl_.setDevice(device_), "aclrtSetDevice");
+      } else if (ok(acl_.setCurrentContext(context_), "aclrtSetCurrentContext")) {
+        truth_.add(&truth_.context_binds);
+      }
+    }));
+  }
+  return true;
+}
+
+bool DeviceWorkload::setup() {
+  if (!bind_device()) return false;
   bool good = ok(acl_.createStreamWithConfig(&stream_, 0, ACL_STREAM_FAST_LAUNCH | ACL_STREAM_FAST_SYNC),
                  "aclrtCreateStreamWithConfig");
   for (aclrtEvent &e : events_) good = ok(acl_.createEventWithFlag(&e, ACL_EVENT_SYNC), "aclrtCreateEventWithFlag") && good;
   good = ok(npumock_get_function("npu_sim_kernel", 0, &kernel_), "npumock_get_function") && good;
+  rt_args_.args = kernel_args_;
+  rt_args_.argsSize = sizeof kernel_args_;
+  aicpu_args_.args = kernel_args_;
+  aicpu_args_.argsSize = sizeof kernel_args_;
   const int64_t dims[2] = {16, 16};
-  tensor_ = acl_.createTensor(dims, 2, 0, nullptr, 0, 2, dims, 2, nullptr);
-  good = ok(acl_.mallocHost(&host_output_, kOutputBytes), "aclrtMallocHost") && good;
+  tensor_ = acl_.createTensor(dims, 2, 0, nullptr, 0, 2, dims, 2, nullptr);  // FLOAT, ND
+  if (o_.alloc_cfg) {
+    good = ok(acl_.mallocHostWithCfg(&host_output_, kOutputBytes, nullptr), "aclrtMallocHostWithCfg") && good;
+  } else {
+    good = ok(acl_.mallocHost(&host_output_, kOutputBytes), "aclrtMallocHost") && good;
+  }
   if (host_output_ != nullptr) truth_.host_pinned_bytes += kOutputBytes;
+  pageable_output_ = aligned_alloc(64, kOutputBytes);  // the docs ask for 64-byte alignment
   good = alloc(kOutputBytes, &output_) && good;
   if (o_.alloc_bytes > 0) alloc(o_.alloc_bytes, &extra_);  // a failure is counted, not fatal
-  if (!good) return false;
-  if (o_.graph) {
-    // Capture once before the first step: the launches are recorded, not run, and no wait.
-    good = ok(acl_.captureBegin(stream_, 0), "aclmdlRICaptureBegin");
-    capturing_ = good;
-    for (uint32_t i = 0; good && i < o_.launches; ++i) enqueue_launch(i);
-    drain();
-    capturing_ = false;
-    good = good && ok(acl_.captureEnd(stream_, &graph_), "aclmdlRICaptureEnd");
+  if (o_.format_cast) {
+    bool looked_up = false;
+    auto reselect = acl_.aclnn_fn("aclnnReselectStaticKernel", acl_.reselectStaticKernel, &looked_up);
+    if (looked_up) truth_.add(&truth_.opapi_lookups);
+    good = reselect != nullptr && ok(reselect(), "aclnnReselectStaticKernel") && good;
   }
-  return good;
+  if (!good) return false;
+  return !o_.graph || capture_graph();
+}
+
+// Captures the K launches once before the first step: recorded, not run, and no wait. With
+// --graph-update the first one is a task group. The group markers go through the task queue
+// like the launches, so they reach the stream in order.
+bool DeviceWorkload::capture_graph() {
+  if (!ok(acl_.captureBegin(stream_, 0), "aclmdlRICaptureBegin")) return false;
+  for (uint32_t i = 0; i < o_.launches; ++i) {
+    if (i == 0 && o_.graph_update) {
+      enqueue([this] { ok(acl_.captureTaskGrpBegin(stream_), "aclmdlRICaptureTaskGrpBegin"); });
+    }
+    enqueue_launch(i, Role::Capture);
+    if (i == 0 && o_.graph_update) {
+      enqueue([this] { ok(acl_.captureTaskGrpEnd(stream_, &group_), "aclmdlRICaptureTaskGrpEnd"); });
+    }
+  }
+  drain();
+  return ok(acl_.captureEnd(stream_, &graph_), "aclmdlRICaptureEnd");
 }
 
 void DeviceWorkload::teardown() {
@@ -106,18 +155,26 @@ void DeviceWorkload::teardown() {
   if (host_output_ != nullptr && ok(acl_.freeHost(host_output_), "aclrtFreeHost")) {
     truth_.host_pinned_bytes -= kOutputBytes;
   }
+  free(pageable_output_);
   for (aclrtEvent e : events_) {
     if (e != nullptr) ok(acl_.destroyEvent(e), "aclrtDestroyEvent");
   }
   if (stream_ != nullptr) ok(acl_.destroyStream(stream_), "aclrtDestroyStream");
   if (tensor_ != nullptr) acl_.destroyTensor(tensor_);
   queue_.reset();
-  ok(acl_.resetDevice(device_), "aclrtResetDevice");
+  if (created_context_) {
+    ok(acl_.destroyContext(context_), "aclrtDestroyContext");
+  } else {
+    ok(acl_.resetDevice(device_), "aclrtResetDevice");
+  }
 }
 
 bool DeviceWorkload::alloc(size_t size, Block *out) {
   if (!o_.expandable) {
-    if (!ok(acl_.mallocAlign32(&out->ptr, size, ACL_MEM_MALLOC_HUGE_FIRST), "aclrtMallocAlign32")) {
+    const aclError rc = o_.alloc_cfg
+                            ? acl_.mallocWithCfg(&out->ptr, size, ACL_MEM_MALLOC_HUGE_FIRST, nullptr)
+                            : acl_.mallocAlign32(&out->ptr, size, ACL_MEM_MALLOC_HUGE_FIRST);
+    if (!ok(rc, o_.alloc_cfg ? "aclrtMallocWithCfg" : "aclrtMallocAlign32")) {
       ++truth_.alloc_failures;
       return false;
     }
@@ -156,68 +213,144 @@ void DeviceWorkload::release(Block *b) {
 }
 
 void DeviceWorkload::enqueue_step() {
-  if (o_.graph) {
-    npusim_launch replay{};
-    replay.kind = NPUSIM_LAUNCH_GRAPH;
-    replay.stream = stream_;
-    replay.graph_execute = acl_.riExecuteAsync;
-    replay.graph = graph_;
-    replay.add_next_launch_host_us = npumock_add_next_launch_host_us;
-    enqueue([this, replay] { launch(replay, "aclmdlRIExecuteAsync", "graph", false); });
-    truth_.kernels += o_.launches;
-    return;
-  }
-  for (uint32_t i = 0; i < o_.launches; ++i) enqueue_launch(i);
+  if (o_.format_cast) format_cast();  // on this thread, before the step's launches
   truth_.kernels += o_.launches;
+  if (o_.graph) {
+    if (o_.graph_update) {
+      // vllm-ascend's per-step attention update: one launch rewrites the captured group.
+      enqueue([this] { ok(acl_.captureTaskUpdateBegin(stream_, group_), "aclmdlRICaptureTaskUpdateBegin"); });
+      enqueue_launch(0, Role::Update);
+      enqueue([this] { ok(acl_.captureTaskUpdateEnd(stream_), "aclmdlRICaptureTaskUpdateEnd"); });
+    }
+    if (o_.sync != SyncKind::Graph) {  // else the step's wait is the synchronous replay
+      npusim_launch replay{};
+      replay.kind = NPUSIM_LAUNCH_GRAPH;
+      replay.stream = stream_;
+      replay.graph_execute = acl_.riExecuteAsync;
+      replay.graph = graph_;
+      replay.add_next_launch_host_us = npumock_add_next_launch_host_us;
+      enqueue([this, replay] { launch(replay, "aclmdlRIExecuteAsync", "graph", true); });
+    }
+  } else {
+    for (uint32_t i = 0; i < o_.launches; ++i) enqueue_launch(i, Role::Eager);
+  }
+  enqueue_step_copy();
 }
 
-void DeviceWorkload::enqueue_launch(uint32_t index) {
-  static const uint64_t kKernelArgs[2] = {0, 0};
+bool DeviceWorkload::plan_aclnn(uint32_t index, npusim_launch *l, const char **second_stage,
+                                const char *thread) {
+  uint64_t ws = 0;
+  aclnnStatus rc = ACLNN_SUCCESS;
+  bool looked_up = false;
+  switch (index % 3) {
+    case 0: {
+      auto fn = acl_.aclnn_fn("aclnnMatmulGetWorkspaceSize", acl_.matmulGetWorkspaceSize, &looked_up);
+      rc = fn != nullptr ? fn(tensor_, tensor_, tensor_, 0, &ws, &l->executor) : ACLNN_ERR_INNER;
+      l->aclnn = acl_.matmul;
+      *second_stage = "aclnnMatmul";
+      break;
+    }
+    case 1: {
+      auto fn = acl_.aclnn_fn("aclnnAddGetWorkspaceSize", acl_.addGetWorkspaceSize, &looked_up);
+      rc = fn != nullptr ? fn(tensor_, tensor_, tensor_, tensor_, &ws, &l->executor) : ACLNN_ERR_INNER;
+      l->aclnn = acl_.add;
+      *second_stage = "aclnnAdd";
+      break;
+    }
+    default: {
+      auto fn = acl_.aclnn_fn("aclnnSiluGetWorkspaceSize", acl_.siluGetWorkspaceSize, &looked_up);
+      rc = fn != nullptr ? fn(tensor_, tensor_, &ws, &l->executor) : ACLNN_ERR_INNER;
+      l->aclnn = acl_.silu;
+      *second_stage = "aclnnSilu";
+      break;
+    }
+  }
+  if (looked_up) truth_.add(&truth_.opapi_lookups);
+  truth_.count(truth_.first_stages, thread);
+  if (!acl_.per_op()) *second_stage = nullptr;  // the cached pointer is used
+  return ok(rc, "aclnnGetWorkspaceSize");
+}
+
+void DeviceWorkload::enqueue_launch(uint32_t index, Role role) {
   LaunchApi api = o_.launch_api;
   if (api == LaunchApi::Mixed) {
     static const LaunchApi kCycle[] = {LaunchApi::Aclnn, LaunchApi::Aclop, LaunchApi::Kernel};
     api = kCycle[index % 3];
   }
-  const bool captured = capturing_;  // read here: the launch itself may run on the queue thread
-  const std::string label = captured ? "capture"
+  const std::string label = role == Role::Capture ? "capture"
+                            : role == Role::Update ? "graph_update"
                             : api == LaunchApi::Aclnn ? "aclnn"
                             : api == LaunchApi::Aclop ? "aclop"
+                            : api == LaunchApi::Rt    ? "rt_kernel"
+                            : api == LaunchApi::Aicpu ? "aicpu"
                                                       : "kernel";
+  const bool counted = role == Role::Eager;
   npusim_launch l{};
   l.stream = stream_;
   l.add_next_launch_host_us = npumock_add_next_launch_host_us;
-  const char *function = "aclnn launch";
   if (api == LaunchApi::Aclnn) {
-    // First stage on this (the "Python") thread; the launch itself may go to the task queue.
-    uint64_t ws = 0;
-    aclError rc = ACL_SUCCESS;
-    switch (index % 3) {
-      case 0: rc = acl_.matmulGetWorkspaceSize(tensor_, tensor_, tensor_, 0, &ws, &l.executor); l.aclnn = acl_.matmul; break;
-      case 1: rc = acl_.addGetWorkspaceSize(tensor_, tensor_, tensor_, tensor_, &ws, &l.executor); l.aclnn = acl_.add; break;
-      default: rc = acl_.siluGetWorkspaceSize(tensor_, tensor_, &ws, &l.executor); l.aclnn = acl_.silu; break;
-    }
-    if (!ok(rc, "aclnnGetWorkspaceSize")) return;
     l.kind = NPUSIM_LAUNCH_ACLNN;
-  } else if (api == LaunchApi::Aclop) {
-    l.kind = NPUSIM_LAUNCH_ACLOP;
-    l.aclop = acl_.opExecuteV2;
-    function = "aclopExecuteV2";
-  } else {
-    l.kind = NPUSIM_LAUNCH_KERNEL;
-    l.kernel = acl_.launchKernel;
-    l.func = kernel_;
-    l.block_dim = 8;
-    l.args = kKernelArgs;
-    l.args_size = sizeof kKernelArgs;
-    function = "aclrtLaunchKernel";
+    if (o_.task_queue_level >= 2) {
+      // TASK_QUEUE_ENABLE=2: the first stage also runs on the queue thread.
+      enqueue([this, l, index, label, counted]() mutable {
+        const char *second = nullptr;
+        if (plan_aclnn(index, &l, &second, "queue")) launch(l, "aclnn launch", label, counted, second);
+      });
+      return;
+    }
+    // First stage on this (the "Python") thread; the launch itself may go to the task queue.
+    const char *second = nullptr;
+    if (!plan_aclnn(index, &l, &second, "main")) return;
+    enqueue([this, l, label, counted, second] { launch(l, "aclnn launch", label, counted, second); });
+    return;
   }
-  enqueue([this, l, function, label, captured] { launch(l, function, label, captured); });
+  const char *function = "aclrtLaunchKernel";
+  switch (api) {
+    case LaunchApi::Aclop:
+      l.kind = NPUSIM_LAUNCH_ACLOP;
+      l.aclop = acl_.opExecuteV2;
+      function = "aclopExecuteV2";
+      break;
+    case LaunchApi::Rt:  // ATB's lcal: a registered stub through libruntime
+      l.kind = NPUSIM_LAUNCH_RT;
+      l.rt_kernel = acl_.rtKernelLaunch;
+      l.func = kernel_;
+      l.block_dim = 8;
+      l.rt_args = &rt_args_;
+      function = "rtKernelLaunchWithFlagV2";
+      break;
+    case LaunchApi::Aicpu:
+      l.kind = NPUSIM_LAUNCH_AICPU;
+      l.rt_aicpu = acl_.rtAicpuKernelLaunch;
+      l.aicpu_name = "npu_sim_aicpu_kernel";
+      l.aicpu_args = &aicpu_args_;
+      function = "rtAicpuKernelLaunchExWithArgs";
+      break;
+    default:
+      l.kind = NPUSIM_LAUNCH_KERNEL;
+      l.kernel = acl_.launchKernel;
+      l.func = kernel_;
+      l.block_dim = 8;
+      l.args = kernel_args_;
+      l.args_size = sizeof kernel_args_;
+      break;
+  }
+  enqueue([this, l, function, label, counted] { launch(l, function, label, counted); });
 }
 
-void DeviceWorkload::launch(const npusim_launch &l, const char *function, const std::string &label,
-                            bool captured) {
-  // Captured launches are only recorded: no host wait is allowed there and none is slow.
-  const uint64_t n = captured ? 0 : ++launches_made_;
+void DeviceWorkload::launch(npusim_launch l, const char *function, const std::string &label,
+                            bool counted, const char *aclnn_name) {
+  if (aclnn_name != nullptr) {  // opapi-per-op: the second stage is looked up right now
+    bool looked_up = false;
+    l.aclnn = acl_.aclnn_fn(aclnn_name, l.aclnn, &looked_up);
+    if (looked_up) truth_.add(&truth_.opapi_lookups);
+    if (l.aclnn == nullptr) {
+      ok(ACLNN_ERR_INNER, function);
+      return;
+    }
+  }
+  // Captured and update launches are only recorded: no host wait is allowed there and none is slow.
+  const uint64_t n = counted ? ++launches_made_ : 0;
   const bool slow = n > 0 && o_.slow_launch_every > 0 && n % o_.slow_launch_every == 0;
   aclError rc = ACL_ERROR_INVALID_PARAM;
   if (slow) {
@@ -231,12 +364,78 @@ void DeviceWorkload::launch(const npusim_launch &l, const char *function, const 
         break;
       case NPUSIM_LAUNCH_KERNEL: rc = l.kernel(l.func, l.block_dim, l.args, l.args_size, l.stream); break;
       case NPUSIM_LAUNCH_GRAPH: rc = l.graph_execute(l.graph, l.stream); break;
+      case NPUSIM_LAUNCH_RT:
+        rc = l.rt_kernel(l.func, l.block_dim, l.rt_args, nullptr, l.stream, 0, nullptr);
+        break;
+      case NPUSIM_LAUNCH_AICPU:
+        rc = l.rt_aicpu(NPUMOCK_KERNEL_TYPE_AICPU, l.aicpu_name, 1, l.aicpu_args, nullptr, l.stream, 0);
+        break;
+      case NPUSIM_LAUNCH_GRAPH_SYNC: rc = l.graph_execute_sync(l.graph, -1); break;
     }
   }
   if (ok(rc, function)) truth_.count(truth_.launches, label);
   if (n > 0 && o_.stray_sync_every > 0 && n % o_.stray_sync_every == 0) {
     ok(npu_sim_stray_sync(acl_.synchronizeStream, stream_), "aclrtSynchronizeStream");
     truth_.count(truth_.syncs, "stray_stream");  // counted like the step's wait: call made
+  }
+}
+
+// torch_npu's format cast of a weight (ND -> FRACTAL_NZ): the 16x16 FLOAT tensor becomes
+// [ceil(16/8), ceil(16/16), 16, 8] in FRACTAL_NZ (C0 = 32 B / 4 B).
+void DeviceWorkload::format_cast() {
+  const char *name = "aclnnNpuFormatCastCalculateSizeAndFormat";
+  bool looked_up = false;
+  auto fn = acl_.aclnn_fn(name, acl_.formatCastCalculate, &looked_up);
+  if (looked_up) truth_.add(&truth_.opapi_lookups);
+  int64_t *shape = nullptr;
+  uint64_t rank = 0;
+  int format = -1;
+  const aclnnStatus rc = fn != nullptr ? fn(tensor_, kFormatNZ, -1, &shape, &rank, &format) : ACLNN_ERR_INNER;
+  const bool right = rc == ACLNN_SUCCESS && rank == 4 && shape != nullptr && shape[0] == 2 &&
+                     shape[1] == 1 && shape[2] == 16 && shape[3] == 8 && format == kFormatNZ;
+  delete[] shape;  // allocated by the callee with new[]
+  if (!ok(rc, name)) return;
+  if (!right) {
+    fprintf(stderr, "npu-sim: device %d: %s gave a wrong shape or format\n", device_, name);
+    truth_.count(truth_.errors, name);
+    return;
+  }
+  truth_.add(&truth_.format_casts);
+}
+
+// One D2H copy of the output buffer as a batch of one (attributes as the docs describe them).
+aclError DeviceWorkload::batch_copy(void *host, bool async) {
+  void *dsts[1] = {host};
+  void *srcs[1] = {output_.ptr};
+  size_t sizes[1] = {kOutputBytes};
+  size_t maxs[1] = {kOutputBytes};
+  aclrtMemcpyBatchAttr attrs[1] = {};
+  attrs[0].dstLoc.type = ACL_MEM_LOCATION_TYPE_HOST;
+  attrs[0].srcLoc.type = ACL_MEM_LOCATION_TYPE_DEVICE;
+  attrs[0].srcLoc.id = uint32_t(device_);
+  size_t indexes[1] = {0};
+  size_t fail = 0;
+  return async ? acl_.memcpyBatchAsync(dsts, maxs, srcs, sizes, 1, attrs, indexes, 1, &fail, stream_)
+               : acl_.memcpyBatch(dsts, maxs, srcs, sizes, 1, attrs, indexes, 1, &fail);
+}
+
+// --step-copy: one asynchronous D2H copy into pinned memory after the step's launches, through
+// the task queue like them.
+void DeviceWorkload::enqueue_step_copy() {
+  if (o_.step_copy == StepCopy::Conditional) {
+    enqueue([this] {
+      if (ok(acl_.memcpyAsyncWithCondition(host_output_, kOutputBytes, output_.ptr, kOutputBytes,
+                                           ACL_MEMCPY_DEVICE_TO_HOST, stream_),
+             "aclrtMemcpyAsyncWithCondition")) {
+        truth_.count(truth_.launches, "memcpy_async");
+      }
+    });
+  } else if (o_.step_copy == StepCopy::Batch) {
+    enqueue([this] {
+      if (ok(batch_copy(host_output_, true), "aclrtMemcpyBatchAsync")) {
+        truth_.count(truth_.launches, "memcpy_async");
+      }
+    });
   }
 }
 
@@ -258,8 +457,35 @@ void DeviceWorkload::wait(uint32_t step) {
                      ACL_MEMCPY_DEVICE_TO_HOST),
          "aclrtMemcpy");
       break;
+    case SyncKind::Conditional:  // pageable memory: returns once the stream and the copy are done
+      ok(acl_.memcpyAsyncWithCondition(pageable_output_, kOutputBytes, output_.ptr, kOutputBytes,
+                                       ACL_MEMCPY_DEVICE_TO_HOST, stream_),
+         "aclrtMemcpyAsyncWithCondition");
+      break;
+    case SyncKind::Batch:
+      ok(batch_copy(host_output_, false), "aclrtMemcpyBatch");
+      break;
+    case SyncKind::EventTimeout:
+      ok(acl_.recordEvent(events_[step % 2], stream_), "aclrtRecordEvent");
+      ok(acl_.synchronizeEventWithTimeout(events_[step % 2], kWaitTimeoutMs),
+         "aclrtSynchronizeEventWithTimeout");
+      break;
+    case SyncKind::StreamTimeout:
+      ok(acl_.synchronizeStreamWithTimeout(stream_, kWaitTimeoutMs), "aclrtSynchronizeStreamWithTimeout");
+      break;
+    case SyncKind::Graph: {
+      // The step's replay and its wait in one call: a launch ("graph") and a sync ("graph").
+      npusim_launch replay{};
+      replay.kind = NPUSIM_LAUNCH_GRAPH_SYNC;
+      replay.graph_execute_sync = acl_.riExecute;
+      replay.graph = graph_;
+      replay.stream = stream_;
+      replay.add_next_launch_host_us = npumock_add_next_launch_host_us;
+      launch(replay, "aclmdlRIExecute", "graph", true);
+      break;
+    }
   }
-  truth_.count(truth_.syncs, to_string(o_.sync));
+  truth_.count(truth_.syncs, sync_label(o_.sync));
 }
 
 // The host's own work between steps (scheduling, sampling). Sleeps for long gaps and spins for

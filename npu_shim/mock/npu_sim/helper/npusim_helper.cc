@@ -25,6 +25,15 @@ aclError npu_sim_slow_launch(uint32_t us, const npusim_launch *l) {
     case NPUSIM_LAUNCH_GRAPH:
       rc = l->graph_execute(l->graph, l->stream);
       break;
+    case NPUSIM_LAUNCH_RT:
+      rc = l->rt_kernel(l->func, l->block_dim, l->rt_args, nullptr, l->stream, 0, nullptr);
+      break;
+    case NPUSIM_LAUNCH_AICPU:
+      rc = l->rt_aicpu(2 /* KERNEL_TYPE_AICPU */, l->aicpu_name, 1, l->aicpu_args, nullptr, l->stream, 0);
+      break;
+    case NPUSIM_LAUNCH_GRAPH_SYNC:
+      rc = l->graph_execute_sync(l->graph, -1);
+      break;
   }
   return rc;
 }

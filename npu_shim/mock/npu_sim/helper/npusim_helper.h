@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "npu/aclnn_api.h"
+#include "npu/rt_api.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,6 +22,9 @@ typedef enum {
   NPUSIM_LAUNCH_ACLOP,   // aclopExecuteV2("Add", 2 inputs, 1 output)
   NPUSIM_LAUNCH_KERNEL,  // aclrtLaunchKernel(func, block_dim, args, args_size, stream)
   NPUSIM_LAUNCH_GRAPH,   // aclmdlRIExecuteAsync(graph, stream)
+  NPUSIM_LAUNCH_RT,      // rtKernelLaunchWithFlagV2(func, block_dim, rt_args, NULL, stream, 0, NULL)
+  NPUSIM_LAUNCH_AICPU,   // rtAicpuKernelLaunchExWithArgs(2, aicpu_name, 1, aicpu_args, NULL, stream, 0)
+  NPUSIM_LAUNCH_GRAPH_SYNC,  // aclmdlRIExecute(graph, -1)
 } npusim_launch_kind;
 
 // One launch as npu-sim would make it; only the fields of `kind` are read.
@@ -40,6 +44,15 @@ typedef struct {
   aclmdlRI graph;
   // The fake runtime's npumock_add_next_launch_host_us (npu/npumock.h).
   void (*add_next_launch_host_us)(uint32_t);
+  // Launches below ACL (libruntime.so) and the synchronous graph replay.
+  rtError_t (*rt_kernel)(const void *, uint32_t, rtArgsEx_t *, rtSmDesc_t *, rtStream_t, uint32_t,
+                         const rtTaskCfgInfo_t *);
+  rtArgsEx_t *rt_args;
+  rtError_t (*rt_aicpu)(uint32_t, const char *, uint32_t, const rtAicpuArgsEx_t *, rtSmDesc_t *,
+                        rtStream_t, uint32_t);
+  const char *aicpu_name;
+  const rtAicpuArgsEx_t *aicpu_args;
+  aclError (*graph_execute_sync)(aclmdlRI, int32_t);
 } npusim_launch;
 
 // Makes the launch on the calling thread, and that launch call spends `us` more microseconds of
