@@ -1,4 +1,4 @@
-// npuprobe check [--dir D] [--config F] [--quiet]: the preflight of contract.md. Run before a
+// npuprobe check [--dir D] [--config F] [--quiet]: the preflight of docs/contract.md. Run before a
 // service starts (by people and by the smoke runner), with the environment the service will
 // get; --dir and --config stand for the same options of `npuprobe run`. One line per finding,
 // "ok|warn|FAIL  <what>: <detail>", then "npuprobe check: passed (N warnings)" (exit 0) or

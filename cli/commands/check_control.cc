@@ -1,6 +1,6 @@
-// `npuprobe check`: ms_service_metric's control segment (acl-facts.md section 7). Instrumented
-// processes read it at start and every flush: absent means ON, a malformed one means every
-// process keeps its last state and ignores on/off, so that is a failure.
+// `npuprobe check`: ms_service_metric's control segment (docs/config.md, "The runtime switch").
+// Instrumented processes read it at start and every flush: absent means ON, a malformed one means
+// every process keeps its last state and ignores on/off, so that is a failure.
 #include <fcntl.h>
 #include <semaphore.h>
 

@@ -38,7 +38,7 @@ bool same_file(const std::string &a, const std::string &b) {
 }
 
 // Task time needs libmspti.so in LD_PRELOAD for mode 2 and excludes it for mode 1
-// (acl-facts.md sections 3, 4): either way a mismatch means no task-time data at all.
+// (docs/config.md, "Task time"): either way a mismatch means no task-time data at all.
 void check_task_time_preload(CheckReport &report, const CheckInputs &inputs,
                              const std::vector<std::string> &entries) {
   const config::TaskTimeMode mode = inputs.config.task_time.mode;

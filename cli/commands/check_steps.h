@@ -1,4 +1,4 @@
-// The checks of `npuprobe check` (contract.md, "Command line"), one family per file: the CANN
+// The checks of `npuprobe check` (docs/contract.md, "Command line"), one family per file: the CANN
 // libraries (check_cann.cc), the preload and its plugins (check_preload.cc), attribution's stack
 // walk and symbolizer (check_attribution.cc), the store folder and its format (check_store.cc),
 // the configuration (check.cc, which loads it for all of them) and the control segment

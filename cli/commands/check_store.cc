@@ -1,7 +1,7 @@
 // `npuprobe check`: the store folder and its file format. Every process writes its own files
 // into the folder, so it must exist (or be created by `npuprobe run --dir`) and be writable; and
 // npuprobe must write the format prometheus_client already uses there, because a reader of one
-// format fails on the other (contract.md; store/include/npuprobe/store/format_detection.h).
+// format fails on the other (docs/contract.md; store/include/npuprobe/store/format_detection.h).
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>

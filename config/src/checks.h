@@ -31,8 +31,8 @@ std::string bad_prefix(std::string_view value);
 std::string bad_listen(std::string_view value);
 std::string bad_level(std::string_view value);
 
-// Labels npuprobe's own series carry (contract.md; le/quantile from prometheus_client): an extra
-// constant label (`labels`) may not reuse them.
+// Labels npuprobe's own series carry (docs/contract.md; le/quantile from prometheus_client): an
+// extra constant label (`labels`) may not reuse them.
 extern const char kReservedLabelList[];  // "dp, device, api, ..."
 bool is_reserved_label_name(std::string_view name);
 

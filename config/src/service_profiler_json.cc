@@ -1,4 +1,5 @@
-// The msserviceprofiler JSON layer (SERVICE_PROF_CONFIG_PATH; seed 004, acl-facts.md section 3).
+// The msserviceprofiler JSON layer (SERVICE_PROF_CONFIG_PATH; docs/config.md, "The
+// msserviceprofiler JSON").
 #include <set>
 
 #include "checks.h"

@@ -35,7 +35,8 @@ class AclprofSession {
   void forget_after_fork() noexcept;
   bool profiling() const noexcept { return initialized_.load(std::memory_order_relaxed); }
 
-  // The aclprofCreateConfig data types for a level (acl-facts.md section 3).
+  // The aclprofCreateConfig data types for a level (docs/ascend-stack.md, "aclprof data types per
+  // level").
   static std::uint64_t data_types(config::TaskTimeLevel level) noexcept;
 
  private:

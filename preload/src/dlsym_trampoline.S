@@ -1,7 +1,7 @@
 /* npuprobe's public dlsym. Written in assembly for one reason: dlsym(RTLD_NEXT, name) resolves
  * "next" from its caller's return address, so that request must reach the real dlsym with the
- * original caller's return address intact: a tail jump, never a call (prior-art.md: HAMi, LLVM
- * OpenMP). Every other handle goes to npuprobe_dlsym_lookup(handle, name, caller). */
+ * original caller's return address intact: a tail jump, never a call (docs/interposition.md: HAMi,
+ * LLVM OpenMP). Every other handle goes to npuprobe_dlsym_lookup(handle, name, caller). */
 
 #if defined(__x86_64__)
         .text

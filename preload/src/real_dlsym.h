@@ -1,5 +1,5 @@
 // The real dlsym, reached without ever calling the public `dlsym` (which is npuprobe's own
-// interposer): bootstrapped through dlvsym(RTLD_NEXT, "dlsym", <version>) (prior-art.md).
+// interposer): bootstrapped through dlvsym(RTLD_NEXT, "dlsym", <version>) (docs/interposition.md).
 #pragma once
 
 namespace npuprobe::preload {

@@ -67,7 +67,7 @@ struct Runtime {
 attribution::Attributor *g_attributor_ptr = nullptr;
 
 // A pointer, not an object: wrappers may run inside another library's constructor before
-// npuprobe's own static initialisers did (prior-art.md, init order).
+// npuprobe's own static initialisers did (docs/interposition.md, "Init order and lazy start").
 Runtime *g_runtime_ptr = nullptr;
 
 void set_state(RuntimeState state) {
@@ -241,7 +241,8 @@ std::string store_folder(const Settings &s) {
 }
 
 // libmspti interposes many of the same aclrt* names; whichever comes first in LD_PRELOAD sees
-// those calls first (acl-facts.md section 1). Said once, at start.
+// those calls first (docs/ascend-stack.md, section 7, MSPTI row; docs/interposition.md, "Other
+// preloads"). Said once, at start.
 void check_preload_order() {
   const char *preload = getenv("LD_PRELOAD");
   if (preload == nullptr) return;

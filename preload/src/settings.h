@@ -1,4 +1,4 @@
-// The environment npuprobe reads at start (contract.md, "Environment"). The YAML config and
+// The environment npuprobe reads at start (docs/contract.md, "Environment"). The YAML config and
 // the runtime switch build on this snapshot.
 #pragma once
 

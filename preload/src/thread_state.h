@@ -1,5 +1,5 @@
 // Per-thread state of the hot path. Tiny and initial-exec: a preloaded library's TLS comes out
-// of the static TLS block, and global-dynamic access may call malloc (prior-art.md).
+// of the static TLS block, and global-dynamic access may call malloc (docs/interposition.md).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Launch-class entry points (contract.md `npu:launches{api}`): the host enqueues device work.
+// Launch-class entry points (docs/contract.md `npu:launches{api}`): the host enqueues device work.
 #include "hook.h"
 #include "instrument.h"
 #include "npu/acl_api.h"

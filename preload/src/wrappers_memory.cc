@@ -1,4 +1,4 @@
-// Device memory (contract.md `npu:memory:*`): the caching allocator's two paths,
+// Device memory (docs/contract.md `npu:memory:*`): the caching allocator's two paths,
 // aclrtMallocAlign32 and, with expandable segments, aclrtMallocPhysical; aclrtMallocWithCfg;
 // pinned host memory (aclrtMallocHostWithCfg first in torch_npu's host caching allocator, then
 // aclrtMallocHost), whose ranges the copy wrappers also need (pinned_host_ranges.h).

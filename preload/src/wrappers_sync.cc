@@ -1,5 +1,5 @@
 // Blocking waits and events: what closes a step and what cuts it (the step model of
-// architecture.md lives in probes/; these only report the calls).
+// docs/architecture.md lives in probes/; these only report the calls).
 #include "capture_streams.h"
 #include "hook.h"
 #include "instrument.h"

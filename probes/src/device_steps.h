@@ -1,4 +1,4 @@
-// The step model of one device (architecture.md "The step model").
+// The step model of one device (docs/architecture.md, "The step (phase) model").
 //
 // Launches and event records arrive on the device's launching thread(s); blocking waits arrive
 // on another thread, concurrently with the next step's launches. Nothing here blocks.

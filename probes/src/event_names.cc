@@ -1,4 +1,4 @@
-// The `api` label values of contract.md. Dashboards select on them: never rename.
+// The `api` label values of docs/contract.md. Dashboards select on them: never rename.
 #include "npuprobe/probes/events.h"
 
 namespace npuprobe::probes {

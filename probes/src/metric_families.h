@@ -1,4 +1,4 @@
-// The metric families of contract.md, registered once, and the resolution of their series
+// The metric families of docs/contract.md, registered once, and the resolution of their series
 // (label values -> handles). Resolution takes the registry's lock: cold, once per device, op
 // or error code. Every family's labels start with dp, device.
 #pragma once

@@ -1,5 +1,5 @@
 // The Ascend runtime (ACL) surface that npuprobe interposes and the mock implements.
-// Written from the public signatures summarized in docs (acl-facts.md section 2); no vendor
+// Written from the public signatures listed in docs/ascend-stack.md (sections 1-7); no vendor
 // header is copied. Every declaration here must match the real ABI exactly: a wrong parameter
 // type would corrupt the caller's arguments once npuprobe sits between torch_npu and CANN.
 #ifndef NPU_ACL_API_H

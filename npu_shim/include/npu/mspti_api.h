@@ -1,4 +1,5 @@
-// MSPTI (libmspti.so), the activity API behind acl_task_time = 2 (acl-facts.md section 4).
+// MSPTI (libmspti.so), the activity API behind acl_task_time = 2 (docs/ascend-stack.md, "MSPTI
+// activity records").
 #ifndef NPU_MSPTI_API_H
 #define NPU_MSPTI_API_H
 

@@ -1,5 +1,5 @@
 """The smoke scenarios: how the harness is started for each, what it is sent, and the contract
-its /metrics must meet (contract.md names, with the default prefix)."""
+its /metrics must meet (docs/contract.md names, with the default prefix)."""
 from contract import PREFIX, Increases, IncreasesForDistinct, Positive
 
 # What every scenario with npuprobe working must show: steps closed, launches counted, the three

@@ -74,7 +74,8 @@ TEST(MsptiBufferPool, LendingFromManyThreadsNeverGivesABufferTwice) {
   EXPECT_EQ(pool.take_refused(), 8u);
 }
 
-// A buffer as MSPTI fills it: records back to back, each 8-aligned (acl-facts.md section 4).
+// A buffer as MSPTI fills it: records back to back, each 8-aligned (docs/ascend-stack.md, "MSPTI
+// activity records").
 class RecordBuffer {
  public:
   void kernel(std::uint32_t device, std::uint64_t start, std::uint64_t end, const char *name) {

@@ -1,4 +1,4 @@
-// The step model (architecture.md) on the shapes real programs produce: a stream sync per
+// The step model (docs/architecture.md) on the shapes real programs produce: a stream sync per
 // step, an event per step, vLLM's async scheduling (overlapping steps) and a mix.
 #include "probe_fixture.h"
 

@@ -1,6 +1,6 @@
-// The runtime switch shared with the Python ms_service_metric tool (acl-facts.md section 7):
-// POSIX shared memory `<prefix>_control` guarded by the POSIX semaphore `<prefix>_semaphore`,
-// prefix from MS_SERVICE_METRIC_SHM_PREFIX (default "/ms_service_metric").
+// The runtime switch shared with the Python ms_service_metric tool (docs/config.md, "The runtime
+// switch"): POSIX shared memory `<prefix>_control` guarded by the POSIX semaphore
+// `<prefix>_semaphore`, prefix from MS_SERVICE_METRIC_SHM_PREFIX (default "/ms_service_metric").
 //
 // Layout (little-endian uint32): 0 magic 0x4D534D54, 4 version 1, 8 header length 28, 12 state
 // (0 off, 1 on), 16 timestamp (unix seconds), 20 process-list offset 28, 24 end marker

@@ -1,7 +1,7 @@
 // Reading a completed MSPTI activity buffer. Records are walked with msptiActivityGetNextRecord,
 // as MSPTI requires (record sizes are its business), and copied out of the packed layout field
-// by field (acl-facts.md section 4), so no misaligned access is made. Kinds other than KERNEL
-// and API are skipped.
+// by field (docs/ascend-stack.md, "MSPTI activity records"), so no misaligned access is made. Kinds
+// other than KERNEL and API are skipped.
 #pragma once
 
 #include <cstddef>

@@ -7,7 +7,7 @@
 
 namespace npuprobe::probes {
 
-// Launch-class calls (contract.md, `npu:launches{api}`). kCapture: a launch recorded into a
+// Launch-class calls (docs/contract.md, `npu:launches{api}`). kCapture: a launch recorded into a
 // graph while its stream is capturing; it is not device work and never opens a step.
 enum class LaunchApi : std::uint8_t {
   kAclnn,
@@ -32,7 +32,7 @@ inline constexpr bool records_into_graph(LaunchApi api) {
   return api == LaunchApi::kCapture || api == LaunchApi::kGraphUpdate;
 }
 
-// Blocking waits (contract.md, `npu:syncs{api}`).
+// Blocking waits (docs/contract.md, `npu:syncs{api}`).
 // kGraph: a synchronous graph replay (aclmdlRIExecute), a launch and its wait in one call.
 enum class SyncApi : std::uint8_t { kStream, kDevice, kEvent, kMemcpy, kModel, kGraph };
 inline constexpr int kSyncApiCount = 6;

@@ -25,7 +25,7 @@ namespace npuprobe::probes {
 
 struct ProbeOptions {
   std::string metric_prefix = "vllm_profiling_";  // config `metric_prefix`
-  std::string dp = "0";                           // the `dp` label (contract.md)
+  std::string dp = "0";                           // the `dp` label (docs/contract.md)
   // A blocking wait that would close a step with fewer launches only extends the idle gap.
   std::uint32_t min_launches_per_step = 1;
   // Adds `npu:op_launches{op}` / `npu:op_launch_latency{op}` for aclnn ops (cardinality: off by
@@ -54,7 +54,7 @@ bool has_filter(const std::vector<std::string> &filters) noexcept;
 
 class Probes {
  public:
-  // Registers every family of contract.md (per step, per call, device memory, self-observation
+  // Registers every family of docs/contract.md (per step, per call, device memory, self-observation
   // `npuprobe:dropped`) in `registry`. Throws store::MetricSpecError on a bad prefix.
   Probes(store::MetricRegistry &registry, ProbeOptions options);
   ~Probes();

@@ -10,8 +10,8 @@ namespace npuprobe::store {
 enum class MetricType { kCounter, kGauge, kHistogram };
 
 // prometheus_client's multiprocess gauge modes (the second part of a gauge file name).
-// kAuto is npuprobe's own: `mostrecent` in format v2 and `liveall` in v1 (contract.md), because
-// v1 readers (0.16/0.17) do not know `mostrecent`.
+// kAuto is npuprobe's own: `mostrecent` in format v2 and `liveall` in v1 (docs/contract.md),
+// because v1 readers (0.16/0.17) do not know `mostrecent`.
 enum class GaugeMode {
   kAuto,
   kAll,

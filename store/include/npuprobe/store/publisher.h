@@ -73,7 +73,7 @@ class Publisher {
   std::unique_ptr<std::thread> thread_;
   bool stop_requested_ = false;
   // A publisher that never started has nothing to flush at stop(): a process that never
-  // recorded anything leaves no files (architecture.md, lazy start).
+  // recorded anything leaves no files (docs/architecture.md, lazy start).
   bool ever_started_ = false;
   std::atomic<std::uint64_t> successful_flushes_{0};
   std::atomic<std::uint64_t> failed_flushes_{0};
