@@ -109,8 +109,8 @@ class RecordBuffer {
 };
 
 TEST(MsptiRecords, KernelAndApiRecordsAreReadAtTheirPackedOffsets) {
-  static_assert(sizeof(msptiActivityKernel) == 56, "the layout of acl-facts.md");
-  static_assert(sizeof(msptiActivityApi) == 48, "the layout of acl-facts.md");
+  static_assert(sizeof(msptiActivityKernel) == 56, "the layout of docs/ascend-stack.md");
+  static_assert(sizeof(msptiActivityApi) == 48, "the layout of docs/ascend-stack.md");
   MsptiFunctions mspti{};
   mspti.get_next_record = &msptiActivityGetNextRecord;  // the fake libmspti's walk
   RecordBuffer buffer;
