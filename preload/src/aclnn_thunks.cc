@@ -12,7 +12,7 @@
 #include "hook_groups.h"
 #include "instrument.h"
 #include "npu/aclnn_api.h"
-#include "real_dlsym.h"
+#include "elf_symbols.h"
 
 namespace npuprobe::preload {
 namespace {
@@ -76,12 +76,8 @@ bool is_aclnn_second_stage(const char *name, const void *target) noexcept {
       map == nullptr) {
     return false;
   }
-  // Looked up from the defining library's own handle; it must be that library's, not one of
-  // its dependencies'.
-  const void *first_stage = lookup_symbol(map, twin);
-  Dl_info twin_info;
-  return first_stage != nullptr && dladdr(first_stage, &twin_info) != 0 &&
-         twin_info.dli_fbase == info.dli_fbase;
+  // In the defining library's own symbol table, not its dependencies' (elf_symbols.h).
+  return defined_in(map, twin) != nullptr;
 }
 
 void *bind_aclnn_thunk(const char *name, void *target) noexcept {

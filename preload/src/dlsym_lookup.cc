@@ -85,8 +85,10 @@ void *as_missing(const char *name) {
 }
 
 // dlsym(RTLD_DEFAULT) searches the caller's scope: the global scope, then the local group of a
-// library loaded with RTLD_LOCAL. npuprobe's own lookup covers the first; the caller's link map
-// (a valid handle in glibc) covers the second.
+// library loaded with RTLD_LOCAL. npuprobe's own lookup covers the first. The second needs a
+// real handle of the caller's library: its link map is one only if it was dlopen'ed (a library
+// loaded at start has no search list, and glibc's lookup crashes on it), so the library is
+// opened again with RTLD_NOLOAD, which gives any loaded object its handle, and closed after.
 void *lookup_default(const char *name, const void *caller) {
   DlsymFn real = real_dlsym();
   void *found = real(RTLD_DEFAULT, name);
@@ -95,10 +97,13 @@ void *lookup_default(const char *name, const void *caller) {
   Dl_info info;
   link_map *map = nullptr;
   if (dladdr1(caller, &info, reinterpret_cast<void **>(&map), RTLD_DL_LINKMAP) == 0 ||
-      map == nullptr) {
-    return as_missing(name);
+      map == nullptr || map->l_prev == nullptr || info.dli_fname == nullptr) {
+    return as_missing(name);  // the executable's scope is the global scope
   }
-  found = real(map, name);
+  void *handle = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+  if (handle == nullptr) return as_missing(name);
+  found = real(handle, name);
+  close_quietly(handle);
   return found != nullptr && only_npuprobe_defines(name, found) ? as_missing(name) : found;
 }
 
@@ -170,18 +175,28 @@ void *npuprobe_dlsym_lookup(void *handle, const char *name, const void *caller) 
   return wrap(name, target, generation);
 }
 
-// dlclose: the only way an address can come to mean another library, so the decisions dlsym
-// remembered are dropped (after the close: a lookup that raced it keeps its older generation).
-extern "C" __attribute__((visibility("default"))) int dlclose(void *handle) {
+namespace npuprobe::preload {
+
+// The dlclose after npuprobe's: closing a handle npuprobe opened itself unloads nothing, so the
+// remembered decisions stay.
+int close_quietly(void *handle) noexcept {
   using CloseFn = int (*)(void *);
   static std::atomic<CloseFn> next{nullptr};
   CloseFn fn = next.load(std::memory_order_acquire);
   if (fn == nullptr) {
-    fn = reinterpret_cast<CloseFn>(npuprobe::preload::lookup_symbol(RTLD_NEXT, "dlclose"));
+    fn = reinterpret_cast<CloseFn>(lookup_symbol(RTLD_NEXT, "dlclose"));
     if (fn == nullptr) return -1;
     next.store(fn, std::memory_order_release);
   }
-  const int rc = fn(handle);
+  return fn(handle);
+}
+
+}  // namespace npuprobe::preload
+
+// dlclose: the only way an address can come to mean another library, so the decisions dlsym
+// remembered are dropped (after the close: a lookup that raced it keeps its older generation).
+extern "C" __attribute__((visibility("default"))) int dlclose(void *handle) {
+  const int rc = npuprobe::preload::close_quietly(handle);
   npuprobe::preload::invalidate_resolved_names();
   return rc;
 }

@@ -12,6 +12,10 @@ DlsymFn real_dlsym() noexcept;
 // Symbol lookup for npuprobe's own needs, always through real_dlsym.
 void *lookup_symbol(void *handle, const char *name) noexcept;
 
+// dlclose of a handle npuprobe opened itself, through the next dlclose: npuprobe's own dlclose
+// would drop dlsym's remembered decisions though nothing was unloaded (dlsym_lookup.cc).
+int close_quietly(void *handle) noexcept;
+
 }  // namespace npuprobe::preload
 
 // Read by the dlsym trampoline (dlsym_trampoline.S): the real dlsym, null until resolved.

@@ -4,6 +4,7 @@
 #include <link.h>
 
 #include "context_devices.h"
+#include "elf_symbols.h"
 #include "hook.h"
 #include "instrument.h"
 #include "npu/acl_api.h"
@@ -69,7 +70,7 @@ decltype(&::aclrtGetDevice) get_device_beside(const void *set_current_context) n
   link_map *map = nullptr;
   if (dladdr1(set_current_context, &info, reinterpret_cast<void **>(&map), RTLD_DL_LINKMAP) != 0 &&
       map != nullptr) {
-    fn = reinterpret_cast<decltype(&::aclrtGetDevice)>(lookup_symbol(map, "aclrtGetDevice"));
+    fn = reinterpret_cast<decltype(&::aclrtGetDevice)>(defined_in(map, "aclrtGetDevice"));
   }
   if (fn == nullptr) {
     fn = reinterpret_cast<decltype(&::aclrtGetDevice)>(lookup_symbol(RTLD_NEXT, "aclrtGetDevice"));

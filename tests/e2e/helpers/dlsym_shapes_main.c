@@ -15,6 +15,8 @@
 
 #include "npu/acl_api.h"
 
+void *default_lookup_from_a_linked_library(const char *name);
+
 typedef int (*FormatCastFn)(const void *, int, int, int64_t **, uint64_t *, int *);
 typedef int (*ReselectFn)(void);
 typedef int (*ReselectPathFn)(const char *);
@@ -114,6 +116,11 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (aclrtSetDevice(0) != ACL_SUCCESS) return 3;  // npuprobe starts before the library loads
+  /* RTLD_DEFAULT from a library loaded at start: a miss, an ACL name, an aclnn name nobody has. */
+  printf("linked default: aclNoSuchFunction %s, aclrtSetDevice %s, aclnnNoSuchOp %s\n",
+         default_lookup_from_a_linked_library("aclNoSuchFunction") == NULL ? "missing" : "found",
+         default_lookup_from_a_linked_library("aclrtSetDevice") == NULL ? "missing" : "found",
+         default_lookup_from_a_linked_library("aclnnNoSuchOp") == NULL ? "missing" : "found");
   uintptr_t first_low = 0;
   size_t first_size = 0;
   round_of(argv[1], 0, 1, &first_low, &first_size);
