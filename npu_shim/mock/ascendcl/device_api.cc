@@ -10,6 +10,12 @@ namespace {
 std::mutex g_init_mu;
 int g_init_count = 0;
 int g_device_refs[64] = {};
+
+// Destroyed contexts stay allocated (a thread may still point at one) and reachable from here.
+HandleSet<Context> &retired_contexts() {
+  static auto *s = new HandleSet<Context>;
+  return *s;
+}
 }  // namespace
 
 extern "C" {
@@ -94,7 +100,8 @@ aclError aclrtDestroyContext(aclrtContext context) {
   // Unknown, already destroyed, or a primary context: RT_ERROR_CONTEXT_NULL.
   if (!contexts().contains(context) || c->primary) return ACL_ERROR_RT_CONTEXT_NULL;
   if (c->destroyed.exchange(true, std::memory_order_acq_rel)) return ACL_ERROR_RT_CONTEXT_NULL;
-  contexts().remove(context);  // never freed: other threads may still hold it as current
+  contexts().remove(context);
+  retired_contexts().add(c);  // never freed: other threads may still hold it as current
   if (current_context() == nullptr) set_current_context(nullptr);
   return ACL_SUCCESS;
 }
