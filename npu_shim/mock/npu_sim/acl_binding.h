@@ -1,4 +1,5 @@
-// How npu-sim reaches the fake CANN: the three ways real code binds its calls (acl-facts.md 1).
+// How npu-sim reaches the fake CANN: the ways real code binds its calls (docs/ascend-stack.md,
+// "How real code binds names").
 //   linked: every call is a direct (PLT) call, as libtorch_npu does for its linked names.
 //   dlsym:  the allocator, sync, stream, event-creation and graph names come from
 //           dlopen("libascendcl.so") + dlsym(handle, name), as older torch_npu branches do;

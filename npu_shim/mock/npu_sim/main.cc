@@ -1,5 +1,5 @@
 // npu-sim: drives the fake CANN the way torch_npu and op-plugin do, and reports the ground
-// truth (contract.md, "npu-sim"). Exit status: 0 when every call succeeded, 1 when some ACL
+// truth (docs/contract.md, "npu-sim"). Exit status: 0 when every call succeeded, 1 when some ACL
 // call failed (fault injection, memory pressure), 2 on a usage or setup error.
 #include <time.h>
 

@@ -1,4 +1,4 @@
-// npu-sim command line (contract.md, "npu-sim").
+// npu-sim command line (docs/contract.md, "npu-sim").
 #pragma once
 
 #include <cstdint>
