@@ -46,6 +46,7 @@ class DlsymResolutionTest(unittest.TestCase):
         self.assertIn("handle format_cast rc=0 size=3 shape=1,29,4 format=294", bare.stdout)
         self.assertIn("default many=680.000000", bare.stdout)  # round 4: j = 4
         self.assertIn("reopened at another address", bare.stdout)
+        self.assertIn("without its first stage at an earlier address", bare.stdout)
         self.assertIn("linked default: aclNoSuchFunction missing, aclrtSetDevice found, "
                       "aclnnNoSuchOp missing", bare.stdout)
         for way in ("handle", "default", "next", "dlvsym"):

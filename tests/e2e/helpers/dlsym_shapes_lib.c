@@ -9,6 +9,15 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* A real two-stage op: the second stage is a launch, counted once per call. Built without its
+ * first stage (SHAPES_NO_TWIN, defined last in this file so that this function keeps its offset:
+ * the library reloaded at the same address must be decided afresh) it is no operator, and must
+ * not count. */
+
+EXPORT int aclnnShapesOp(void *workspace, uint64_t size, void *executor, void *stream) {
+  return executor == (void *)0x5eed && size == 64 && workspace != NULL && stream == NULL ? 0 : 561000;
+}
+
 /* torch_npu FormatCastKernelNpu.cpp: int(const aclTensor*, int, int, int64_t**, uint64_t*, int*).
  * NULL out-parameters are an error, as in the real one: a thunk that dropped arguments 5 and 6
  * would get 161001 here, and a real callee would write through garbage. */
@@ -55,8 +64,7 @@ EXPORT int aclnnTwinOnlyGetWorkspaceSize(uint64_t *size, void **executor) {
   return 0;
 }
 
-/* A real two-stage op: the second stage is a launch, counted once per call. Built without its
- * first stage (SHAPES_NO_TWIN) it is no operator, and must not count. */
+/* The op's first stage, last: see aclnnShapesOp. */
 #ifndef SHAPES_NO_TWIN
 EXPORT int aclnnShapesOpGetWorkspaceSize(uint64_t *size, void **executor) {
   if (size == NULL || executor == NULL) return 161001;
@@ -65,6 +73,3 @@ EXPORT int aclnnShapesOpGetWorkspaceSize(uint64_t *size, void **executor) {
   return 0;
 }
 #endif
-EXPORT int aclnnShapesOp(void *workspace, uint64_t size, void *executor, void *stream) {
-  return executor == (void *)0x5eed && size == 64 && workspace != NULL && stream == NULL ? 0 : 561000;
-}
