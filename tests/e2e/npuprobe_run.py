@@ -1,8 +1,10 @@
 """Shared helpers of the end-to-end tests: run a process under LD_PRELOAD of libnpuprobe.so
 with its own store folder, then read the folder back with `npuprobe dump` (the text exposition,
 parsed by Debian's prometheus_client) as vLLM's /metrics would show it."""
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -16,11 +18,13 @@ NPU_SIM = os.path.join(BUILD, "mock", "bin", "npu-sim")
 MOCK_LIB = os.path.join(BUILD, "mock", "lib")
 PREFIX = "vllm_profiling_"
 # Sanitizer builds: the instrumented preload can only go into instrumented executables.
-SANITIZED = os.environ.get("NPUPROBE_SANITIZER", "none") != "none"
+SANITIZED = os.environ.get("NPUPROBE_SANITIZER", "none") not in ("", "none")
 
 
 class Samples:
-    """Samples of one exposition: value(name, **labels) sums every matching sample."""
+    """Samples of one exposition. value(name, **labels) sums every matching sample and fails
+    (AssertionError naming the series) when none matches: a series npuprobe did not publish is
+    never read as 0. Where a test expects a series to be absent it says so with absent()/has()."""
 
     def __init__(self, text):
         self.text = text
@@ -29,14 +33,31 @@ class Samples:
             for s in family.samples:
                 self.samples.append((s.name, s.labels, s.value))
 
+    def _matching(self, name, labels):
+        return [v for sample_name, sample_labels, v in self.samples
+                if sample_name == PREFIX + name
+                and all(sample_labels.get(k) == str(val) for k, val in labels.items())]
+
+    def has(self, name, **labels):
+        """Whether at least one sample of `name` matches `labels`."""
+        return bool(self._matching(name, labels))
+
+    def absent(self, name, **labels):
+        """True when no sample of `name` matches `labels` (the series was not published)."""
+        return not self.has(name, **labels)
+
     def value(self, name, **labels):
-        total = 0.0
-        for sample_name, sample_labels, v in self.samples:
-            if sample_name != PREFIX + name:
-                continue
-            if all(sample_labels.get(k) == str(val) for k, val in labels.items()):
-                total += v
-        return total
+        found = self._matching(name, labels)
+        if not found:
+            where = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+            raise AssertionError(f"no series {PREFIX}{name}{{{where}}} in the exposition "
+                                 f"(a missing series is not 0):\n{self.text[:3000]}")
+        return sum(found)
+
+    def value_or_absent(self, name, **labels):
+        """The summed value, or None when the series is absent: for a test that accepts both
+        "published as 0" and "never published" it must say which one it means."""
+        return self.value(name, **labels) if self.has(name, **labels) else None
 
     def label_values(self, name, label):
         return sorted({l[label] for n, l, _ in self.samples if n == PREFIX + name and label in l})
@@ -52,19 +73,61 @@ def dump(folder):
 
 def wait_for(folder, predicate, timeout=15):
     """Dumps `folder` every 0.1 s until predicate(samples) holds or `timeout` s pass; returns
-    the last Samples (the caller asserts on them)."""
-    deadline = time.time() + timeout
+    the last Samples (the caller asserts on them). A predicate that reads a series not
+    published yet (value() raises AssertionError) counts as "not yet"."""
+    deadline = time.monotonic() + timeout * (3 if SANITIZED else 1)
     while True:
         samples = dump(folder)
-        if predicate(samples) or time.time() > deadline:
+        try:
+            held = predicate(samples)
+        except AssertionError:
+            held = False
+        if held or time.monotonic() > deadline:
             return samples
         time.sleep(0.1)
+
+
+def wait_until(check, timeout=15, interval=0.05):
+    """Calls check() until it returns a true value or `timeout` s pass (3x in a sanitizer build);
+    returns its last value. An AssertionError from check() (a series not there yet) is "not yet"."""
+    deadline = time.monotonic() + timeout * (3 if SANITIZED else 1)
+    while True:
+        try:
+            result = check()
+        except AssertionError:
+            result = None
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+
+
+# Every process this module starts gets this test process's own registry folder and control
+# segment prefix (unless the caller names its own), so that tests run side by side by
+# `ctest -j2` never see each other's processes nor each other's `npuprobe on|off`.
+_OWN = tempfile.mkdtemp(prefix="npuprobe-e2e-")
+OWN_REGISTRY = os.path.join(_OWN, "registry")
+OWN_CONTROL_PREFIX = f"/npuprobe_e2e_{os.getpid()}"
+
+
+def _remove_own():
+    shutil.rmtree(_OWN, ignore_errors=True)
+    name = OWN_CONTROL_PREFIX.lstrip("/")
+    for path in (f"/dev/shm/{name}_control", f"/dev/shm/sem.{name}_semaphore"):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+atexit.register(_remove_own)
 
 
 def preload_env(folder, extra=None, preload=True):
     env = dict(os.environ)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    env.update({"NPUPROBE_LISTEN": "off", "NPUPROBE_FLUSH_MS": "100"})
+    env.update({"NPUPROBE_LISTEN": "off", "NPUPROBE_FLUSH_MS": "100",
+                "NPUPROBE_REGISTRY_DIR": OWN_REGISTRY,
+                "MS_SERVICE_METRIC_SHM_PREFIX": OWN_CONTROL_PREFIX})
     if folder is not None:
         env["PROMETHEUS_MULTIPROC_DIR"] = folder
     if preload:

@@ -64,8 +64,7 @@ class DlsymResolutionTest(unittest.TestCase):
                          COUNTED_LAUNCHES, m.text[:3000])
         for api in ("kernel", "aclop", "capture", "graph_update"):
             self.assertEqual(m.value("npu:launches_total", api=api), 0, api)
-        self.assertIn('api="aclnn"', m.text)
-        self.assertEqual(m.value("npu:api_errors_total"), 0)
+        self.assertTrue(m.absent("npu:api_errors_total"), m.text[:3000])
 
 
 if __name__ == "__main__":
