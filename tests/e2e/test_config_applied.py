@@ -12,8 +12,8 @@ import subprocess
 import time
 import unittest
 
-from npuprobe_run import CLI, NPU_SIM, dump, run_sim, start_sim, wait_for
-from test_runtime_switch import ConfigFileCase
+from npuprobe_run import CLI, NPU_SIM, dump, run_sim, start_sim, wait_for, wait_until
+from test_runtime_switch import ConfigFileCase, wait_published_after
 
 
 class ConfigTestCase(ConfigFileCase):
@@ -34,6 +34,26 @@ class ConfigTestCase(ConfigFileCase):
         out = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         return out.stdout
+
+    def status_row(self, out, pid):
+        """The row of `pid` in `npuprobe status`'s output, or None."""
+        for line in out.splitlines():
+            if line.split()[:1] == [str(pid)]:
+                return line
+        return None
+
+    def wait_row(self, pid, pattern, timeout=15):
+        """Polls `npuprobe status` until the row of `pid` matches `pattern` (the state the
+        process itself published in the registry); fails with the last output after `timeout` s."""
+        last = []
+
+        def matches():
+            last[:] = [self.cli("status")]
+            row = self.status_row(last[0], pid)
+            return row is not None and re.search(pattern, row) is not None
+        if not wait_until(matches, timeout=timeout):
+            self.fail(f"row of pid {pid} never matched {pattern!r}:\n{last[0] if last else ''}")
+        return self.status_row(last[0], pid)
 
 
 class HooksTest(ConfigTestCase):
@@ -67,9 +87,14 @@ class HooksTest(ConfigTestCase):
         self.assertEqual(s.value("npu:memory:allocs_total"), 0)
         self.assertEqual(s.value("npu:memory:frees_total"), 0)
         self.assertEqual(s.value("npu:launches_total"), truth["launches"]["aclnn"])
-        ops = s.label_values("npu:op_launches_total", "op")
-        self.assertTrue(ops, "other ops keep their thunks")
-        self.assertNotIn("aclnnAdd", ops)
+        # npu-sim's 4 launches a step: aclnnMatmul twice, aclnnAdd, aclnnSilu. The skipped op
+        # has no series; the others keep their thunks and count exactly.
+        self.assertEqual(s.label_values("npu:op_launches_total", "op"),
+                         ["aclnnMatmul", "aclnnSilu"])
+        self.assertEqual(s.value("npu:op_launches_total", op="aclnnMatmul"), 2 * truth["steps"])
+        self.assertEqual(s.value("npu:op_launches_total", op="aclnnSilu"), truth["steps"])
+        self.assertEqual(s.value("npu:op_launches_total"),
+                         truth["launches"]["aclnn"] - truth["steps"])
 
     def test_an_unknown_skip_name_is_said(self):
         proc, truth, s = self.sim("hooks:\n  skip: [aclrtNoSuchThing]\n", self.ARGS)
@@ -104,13 +129,16 @@ class HooksTest(ConfigTestCase):
             # first state a process reads is its starting state, not a change to reload on.
             # So wait until it runs (it polls at start), switch ON, and give it a few polls.
             wait_for(folder, lambda m: m.value("npu:launches_total") > 0)
+            since = time.time()
             self.cli("on")
-            time.sleep(0.5)
+            # It read ON (a flush polls the switch first): the restart below is a change.
+            wait_published_after(self, dict(os.environ, **self.extra), sim.pid, since)
             before = dump(folder).value("npu:launches_total")
             self.assertGreater(before, 0)
             self.write_yaml("hooks:\n  launch: false\n")
             self.cli("restart")
-            # Applied within a flush or two (100 ms each; longer on a loaded host): from then on
+            self.wait_row(sim.pid, r"^\d+\s+on\s+0\s+\S+\s+2\s")  # generation 2 applied
+            # Published within a flush or two (100 ms each; longer on a loaded host): from then on
             # two dumps 0.5 s apart show the same launches while the waits still count.
             deadline = time.time() + 15
             while True:
@@ -124,8 +152,9 @@ class HooksTest(ConfigTestCase):
             self.assertGreater(second.value("npu:syncs_total"), first.value("npu:syncs_total"))
             self.write_yaml("hooks:\n  launch: true\n")
             self.cli("restart")
-            time.sleep(0.6)
-            self.assertGreater(dump(folder).value("npu:launches_total"), frozen)
+            self.wait_row(sim.pid, r"^\d+\s+on\s+0\s+\S+\s+3\s")  # generation 3 applied
+            resumed = wait_for(folder, lambda m: m.value("npu:launches_total") > frozen)
+            self.assertGreater(resumed.value("npu:launches_total"), frozen)
         finally:
             sim.kill()
             sim.communicate(timeout=30)
@@ -149,8 +178,12 @@ class SeriesShapeTest(ConfigTestCase):
         bounds = s.label_values("npu:forward_duration_bucket", "le")
         self.assertEqual(sorted(bounds, key=float), ["0.001", "1.0", "+Inf"])
         self.assertEqual(s.value("npu:forward_duration_bucket", le="+Inf"), truth["steps"])
-        self.assertGreater(len(s.label_values("npu:sync_wait_duration_bucket", "le")), 3,
-                           "other families keep their built-in buckets")
+        # Other families keep their built-in buckets (kStepSeconds, probes/src/metric_families.cc).
+        self.assertEqual(sorted(float(b) for b in
+                                s.label_values("npu:sync_wait_duration_bucket", "le")),
+                         [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025,
+                          0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 300,
+                          float("inf")])
 
     def test_an_unknown_bucket_family_is_said(self):
         proc, _, _ = self.sim("buckets:\n  npu:no_such_histogram: [1]\n",
@@ -182,10 +215,10 @@ class LoggingTest(ConfigTestCase):
 
 class StatusTest(ConfigTestCase):
     def row(self, out, pid):
-        for line in out.splitlines():
-            if line.split()[:1] == [str(pid)]:
-                return line
-        self.fail(f"pid {pid} not in:\n{out}")
+        line = self.status_row(out, pid)
+        if line is None:
+            self.fail(f"pid {pid} not in:\n{out}")
+        return line
 
     def test_live_off_and_dead_processes(self):
         self.write_yaml("logging:\n  level: warn\n")
@@ -194,18 +227,15 @@ class StatusTest(ConfigTestCase):
         sim = start_sim(["--steps", "100000", "--launches", "2", "--devices", "0,1",
                          "--host-gap-us", "1000"], folder, dict(self.extra, VLLM_DP_RANK="3"))
         try:
-            time.sleep(0.8)
-            row = self.row(self.cli("status"), sim.pid)
+            # Registered once both devices are set (the row lists them).
+            row = self.wait_row(sim.pid, r"^\d+\s+on\s+0,1\s")
             self.assertRegex(row, rf"^{sim.pid}\s+on\s+0,1\s+3\s+1\s+\d+\.\ds ago\s+v2\s+"
                                   rf"{re.escape(folder)}\s+{re.escape(NPU_SIM)} --steps")
             self.cli("off")
-            time.sleep(0.4)
-            out = self.cli("status")
-            self.assertIn("switch " + self.prefix + "_control: OFF", out)
-            self.assertRegex(self.row(out, sim.pid), rf"^{sim.pid}\s+off\s")
+            self.wait_row(sim.pid, r"^\d+\s+off\s")
+            self.assertIn("switch " + self.prefix + "_control: OFF", self.cli("status"))
             self.cli("restart")
-            time.sleep(0.4)
-            self.assertRegex(self.row(self.cli("status"), sim.pid), rf"^{sim.pid}\s+on\s+0,1\s+3\s+2\s")
+            self.wait_row(sim.pid, r"^\d+\s+on\s+0,1\s+3\s+2\s")
         finally:
             sim.send_signal(signal.SIGKILL)
             sim.communicate(timeout=30)

@@ -8,14 +8,38 @@ Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_memory_sampling
 import json
 import os
 import subprocess
+import sys
 import time
 import unittest
 
-from npuprobe_run import CLI, dump, run_sim, start_sim, wait_for
-from test_runtime_switch import ConfigFileCase
+from npuprobe_run import (CLI, MOCK_LIB, SANITIZED, dump, preload_env, run_sim, start_sim,
+                          wait_for)
+from test_runtime_switch import ConfigFileCase, wait_published_after, wait_status
 
 GIB = 1 << 30
 MIB = 1 << 20
+# Allocates 8 MiB on device 0, says "first", allocates 16 MiB more when told, says "second",
+# frees both when told again.
+ALLOC_ON_REQUEST = """
+import ctypes, os, sys
+# RTLD_GLOBAL: npuprobe's sampler finds aclrtGetMemInfo in the global scope only.
+lib = ctypes.CDLL(os.path.join(os.environ["NPU_MOCK_LIB"], "libascendcl.so"),
+                  mode=ctypes.RTLD_GLOBAL)
+lib.aclrtMalloc.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t, ctypes.c_int]
+lib.aclrtFree.argtypes = [ctypes.c_void_p]
+assert lib.aclInit(None) == 0
+assert lib.aclrtSetDevice(0) == 0
+a, b = ctypes.c_void_p(), ctypes.c_void_p()
+assert lib.aclrtMalloc(ctypes.byref(a), 8 << 20, 0) == 0
+print("first", flush=True)
+sys.stdin.readline()
+assert lib.aclrtMalloc(ctypes.byref(b), 16 << 20, 0) == 0
+print("second", flush=True)
+sys.stdin.readline()
+assert lib.aclrtFree(b) == 0 and lib.aclrtFree(a) == 0
+assert lib.aclrtResetDevice(0) == 0
+assert lib.aclFinalize() == 0
+"""
 
 
 class MemorySamplingTest(ConfigFileCase):
@@ -32,20 +56,29 @@ class MemorySamplingTest(ConfigFileCase):
         self.write_yaml("memory:\n  sample_hz: 20\n")
         folder = os.path.join(self.tmp.name, "store")
         os.mkdir(folder)
-        sim = self.start_sim(folder, ["--devices", "1,3", "--alloc-bytes", str(32 * MIB)])
+        args = ["--devices", "1,3", "--alloc-bytes", str(32 * MIB)]
+        # npu-sim's truth for this workload: it allocates everything before its first step and
+        # frees it after its last, so a short run reports what the long one holds while it runs.
+        proc, report, _, _ = run_sim(["--steps", "2", "--launches", "2"] + args,
+                                     self.env(), preload=False)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        held = {d: t["bytes_allocated"] for d, t in report["devices"].items()}
+        self.assertEqual(sorted(held), ["1", "3"])
+        sim = self.start_sim(folder, args)
         try:
-            s = wait_for(folder, lambda s: s.value("npu:memory:hbm_used_bytes", device=3) > 0)
+            s = wait_for(folder, lambda s: all(
+                s.value("npu:memory:hbm_used_bytes", device=d) == 64 * MIB + held[str(d)]
+                for d in (1, 3)))
         finally:
             sim.kill()
             sim.communicate(timeout=30)
         for device in (1, 3):
             self.assertEqual(s.value("npu:memory:hbm_total_bytes", device=device), GIB)
-            # used = what the runtime holds (reserved) + what npu-sim allocated (its 32 MiB block
-            # and small buffers), as npuprobe's own allocation accounting counts it
-            allocated = s.value("npu:memory:allocated_bytes", device=device)
-            self.assertGreaterEqual(allocated, 32 * MIB)
+            # used = what the runtime holds (NPU_MOCK_HBM_RESERVED_BYTES) + what npu-sim
+            # allocated on that device (its 32 MiB block and its output buffer), by npu-sim
+            self.assertGreater(held[str(device)], 32 * MIB)
             self.assertEqual(s.value("npu:memory:hbm_used_bytes", device=device),
-                             64 * MIB + allocated, s.text)
+                             64 * MIB + held[str(device)], s.text)
         self.assertEqual(s.label_values("npu:memory:hbm_total_bytes", "device"), ["1", "3"],
                          "only devices the process set")
 
@@ -67,25 +100,43 @@ class MemorySamplingTest(ConfigFileCase):
             sim.communicate(timeout=30)
         self.assertEqual(s.value("npu:memory:hbm_total_bytes", device=0), GIB)
 
-    def test_gauges_keep_their_last_value_while_off(self):
+    @unittest.skipIf(SANITIZED, "python3 cannot load a sanitizer-instrumented preload")
+    def test_not_sampled_while_off_and_sampled_again_on(self):
+        # A process whose device memory changes only while the switch is OFF: the gauge keeps
+        # the value sampled before, and shows the new one once the switch is ON again.
         self.write_yaml("memory:\n  sample_hz: 50\n")
         folder = os.path.join(self.tmp.name, "store")
         os.mkdir(folder)
         env = dict(os.environ, **self.env())
-        sim = self.start_sim(folder, ["--alloc-bytes", str(8 * MIB)])
+        driver = subprocess.Popen(
+            [sys.executable, "-c", ALLOC_ON_REQUEST], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True,
+            env=preload_env(folder, dict(self.env(), NPU_MOCK_LIB=MOCK_LIB)))
         try:
-            s = wait_for(folder, lambda s: s.value("npu:memory:hbm_used_bytes") > 0)
-            used = s.value("npu:memory:hbm_used_bytes")
-            self.assertEqual(used, 64 * MIB + s.value("npu:memory:allocated_bytes"))
+            self.assertEqual(driver.stdout.readline().strip(), "first")
+            first = 64 * MIB + 8 * MIB
+            s = wait_for(folder, lambda s: s.value("npu:memory:hbm_used_bytes") == first)
+            self.assertEqual(s.value("npu:memory:hbm_used_bytes", device=0), first, s.text)
             subprocess.run([CLI, "off"], env=env, check=True, capture_output=True, timeout=30)
-            time.sleep(0.4)
-            self.assertEqual(dump(folder).value("npu:memory:hbm_used_bytes"), used)
+            wait_status(self, env, driver.pid, r"^\d+\s+off\s")  # the process saw OFF
+            driver.stdin.write("more\n")
+            driver.stdin.flush()
+            self.assertEqual(driver.stdout.readline().strip(), "second")
+            # A flush (and with it a sampling occasion) after the allocation, while OFF.
+            wait_published_after(self, env, driver.pid, time.time())
+            self.assertEqual(dump(folder).value("npu:memory:hbm_used_bytes", device=0), first,
+                             "sampled while OFF")
             subprocess.run([CLI, "on"], env=env, check=True, capture_output=True, timeout=30)
-            time.sleep(0.4)
-            self.assertEqual(dump(folder).value("npu:memory:hbm_used_bytes"), used)
+            second = first + 16 * MIB
+            s = wait_for(folder, lambda s: s.value("npu:memory:hbm_used_bytes") == second)
+            self.assertEqual(s.value("npu:memory:hbm_used_bytes", device=0), second, s.text)
+            driver.stdin.write("done\n")
+            driver.stdin.flush()
+            self.assertEqual(driver.wait(timeout=60), 0)
         finally:
-            sim.kill()
-            sim.communicate(timeout=30)
+            if driver.poll() is None:
+                driver.kill()
+            driver.communicate(timeout=30)
 
     def test_a_cann_without_get_mem_info_turns_the_feature_off(self):
         # The mock's aclrtGetMemInfo fails (NPU_MOCK_FAIL): three failures, one warning, the

@@ -7,6 +7,7 @@ registered a SIGUSR1 handler in the pid ring.
 Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_runtime_switch
 """
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -14,7 +15,8 @@ import tempfile
 import time
 import unittest
 
-from npuprobe_run import CLI, NPU_SIM, SANITIZED, dump, preload_env, start_sim, wait_for
+from npuprobe_run import (CLI, NPU_SIM, OWN_REGISTRY, SANITIZED, dump, preload_env, start_sim,
+                          wait_for, wait_until)
 
 MAGIC, END = 0x4D534D54, 0xDEADBEEF
 
@@ -47,13 +49,77 @@ def read_segment(prefix):
         return struct.unpack("<9I", f.read(36))
 
 
+def status_row(out, pid):
+    """The row of `pid` in `npuprobe status`'s output, or None."""
+    for line in out.splitlines():
+        if line.split()[:1] == [str(pid)]:
+            return line
+    return None
+
+
+def wait_status(test, env, pid, pattern, timeout=15):
+    """Polls `npuprobe status` (with `env`) until the row of `pid` matches `pattern`: the state
+    the process itself published in the registry. Fails with the last output after timeout."""
+    last = [""]
+
+    def matches():
+        last[0] = subprocess.run([CLI, "status"], env=env, capture_output=True, text=True,
+                                 timeout=30).stdout
+        row = status_row(last[0], pid)
+        return row is not None and re.search(pattern, row) is not None
+    if not wait_until(matches, timeout=timeout):
+        test.fail(f"row of pid {pid} never matched {pattern!r}:\n{last[0]}")
+
+
+def wait_published_after(test, env, pid, since, timeout=15):
+    """Polls `npuprobe status` until the row of `pid` shows a publish (a flush) that began after
+    `since` (time.time()). A flush polls the control segment first, so from then on the
+    process has seen every command given before `since`."""
+    last = [""]
+
+    def published():
+        asked = time.time()
+        last[0] = subprocess.run([CLI, "status"], env=env, capture_output=True, text=True,
+                                 timeout=30).stdout
+        row = status_row(last[0], pid)
+        ago = re.search(r"\s(\d+\.\d)s ago\s", row or "")
+        # "N.Ns ago" is rounded to 0.1 s: take the earliest the publish can have been.
+        return ago is not None and asked - float(ago.group(1)) - 0.15 > since
+    if not wait_until(published, timeout=timeout):
+        test.fail(f"pid {pid} published nothing after the command:\n{last[0]}")
+
+
+def steady(folder, name, quiet_s=0.3, timeout=15):
+    """Waits until `name` stays the same across two dumps `quiet_s` apart (three flush
+    intervals: whatever was recorded has been published); returns that value."""
+    deadline = time.monotonic() + timeout * (3 if SANITIZED else 1)
+    previous = dump(folder).value(name)
+    while True:
+        time.sleep(quiet_s)
+        now = dump(folder).value(name)
+        if now == previous or time.monotonic() > deadline:
+            return now
+        previous = now
+
+
+def reaped_pid():
+    """The pid of a child this process started and reaped: dead, and not reused by a process
+    of ours while the test runs (the kernel hands pids out in order, wrapping at pid_max)."""
+    child = subprocess.Popen(["/bin/true"])
+    child.wait()
+    return child.pid
+
+
 class RuntimeSwitchTest(unittest.TestCase):
     def setUp(self):
         self.prefix = f"/npuprobe_test_{os.getpid()}_{self.id().split('.')[-1][:20]}"
-        self.env_extra = {"MS_SERVICE_METRIC_SHM_PREFIX": self.prefix}
+        self.tmp = tempfile.TemporaryDirectory()
+        self.env_extra = {"MS_SERVICE_METRIC_SHM_PREFIX": self.prefix,
+                          "NPUPROBE_REGISTRY_DIR": os.path.join(self.tmp.name, "registry")}
 
     def tearDown(self):
         remove_segment(self.prefix)
+        self.tmp.cleanup()
 
     def cli(self, *args):
         env = dict(os.environ, **self.env_extra)
@@ -63,7 +129,7 @@ class RuntimeSwitchTest(unittest.TestCase):
 
     def test_off_on_restart_on_a_running_process(self):
         with tempfile.TemporaryDirectory() as folder:
-            sim = start_sim(["--steps", "4000", "--launches", "2", "--device-us", "20",
+            sim = start_sim(["--steps", "1000000", "--launches", "2", "--device-us", "20",
                              "--host-gap-us", "1000"], folder, self.env_extra)
             try:
                 steps = lambda: dump(folder).value("npu:steps_total")
@@ -72,17 +138,19 @@ class RuntimeSwitchTest(unittest.TestCase):
                 wait_for(folder, lambda m: m.value("npu:steps_total") > 0)
                 before = steps()
                 self.assertGreater(before, 0)
+                env = dict(os.environ, **self.env_extra)
                 self.assertIn("OFF", self.cli("off"))
-                time.sleep(0.4)  # > one flush interval (100 ms) plus the scheduler's slack
-                stopped = steps()
-                time.sleep(0.5)
-                self.assertEqual(steps(), stopped, "recording stopped within one flush interval")
+                wait_status(self, env, sim.pid, r"^\d+\s+off\s")  # the process saw OFF
+                stopped = steady(folder, "npu:steps_total")
+                time.sleep(0.5)  # an observation window, not a synchronisation: 5 flushes
+                self.assertEqual(steps(), stopped, "recording stopped while OFF")
                 self.assertIn("ON", self.cli("on"))
-                time.sleep(0.5)
-                resumed = steps()
-                self.assertGreater(resumed, stopped, "recording resumed")
+                wait_status(self, env, sim.pid, r"^\d+\s+on\s")
+                resumed = wait_for(folder, lambda m: m.value("npu:steps_total") > stopped)
+                self.assertGreater(resumed.value("npu:steps_total"), stopped, "recording resumed")
+                since = time.time()
                 self.cli("restart")
-                time.sleep(0.4)
+                wait_published_after(self, env, sim.pid, since)  # it polled: reload 1 is done
                 self.assertEqual(sim.poll(), None, "npu-sim still running for the whole check")
             finally:
                 sim.kill()
@@ -98,7 +166,10 @@ class RuntimeSwitchTest(unittest.TestCase):
                                   env=preload_env(folder, self.env_extra), capture_output=True,
                                   text=True, timeout=60)
             self.assertEqual(proc.returncode, 0, proc.stderr)
-            self.assertEqual(dump(folder).value("npu:steps_total"), 0, "OFF from the start")
+            off = dump(folder)
+            # OFF from the first call: no device is ever seen, so no step series exists at all.
+            self.assertTrue(off.absent("npu:steps_total"), "OFF from the start: " + off.text)
+            self.assertTrue(off.absent("npu:launches_total"), off.text)
         write_segment(self.prefix, on=True, timestamp=1700000001)
         with tempfile.TemporaryDirectory() as folder:
             subprocess.run([NPU_SIM, "--steps", "5", "--launches", "2"],
@@ -136,7 +207,7 @@ class RuntimeSwitchTest(unittest.TestCase):
         bystander = subprocess.Popen(["/bin/sleep", "20"])  # no handler: must not be killed
         try:
             self.assertEqual(waiter.stdout.readline().strip(), "ready")
-            dead = 999999
+            dead = reaped_pid()
             write_segment(self.prefix, on=False, timestamp=5,
                           pids=[waiter.pid, bystander.pid, dead])
             out = self.cli("on")
@@ -197,9 +268,10 @@ class ConfigFileTest(ConfigFileCase):
                          "2 launches per step < min_launches_per_step 3")
 
         self.write_yaml("logging:\n  level: info\n")
-        sim = start_sim(["--steps", "3000", "--launches", "2", "--host-gap-us", "1000"], folder,
+        sim = start_sim(["--steps", "1000000", "--launches", "2", "--host-gap-us", "1000"], folder,
                         extra)
-        env = dict(os.environ, MS_SERVICE_METRIC_SHM_PREFIX=self.prefix)
+        env = dict(os.environ, MS_SERVICE_METRIC_SHM_PREFIX=self.prefix,
+                   NPUPROBE_REGISTRY_DIR=OWN_REGISTRY)
         try:
             # The process must run and read the switch before the restart: a restart that is the
             # first state it reads is its starting state, not a change to reload on.
@@ -207,13 +279,16 @@ class ConfigFileTest(ConfigFileCase):
             while (not any(f.endswith(f"_{sim.pid}-npu.db") for f in os.listdir(folder))
                    and time.time() < deadline):
                 time.sleep(0.05)  # its first flush: it has started and polled the switch
+            since = time.time()
             subprocess.run([CLI, "on"], env=env, check=True, capture_output=True, timeout=30)
-            time.sleep(0.4)
+            wait_published_after(self, env, sim.pid, since)  # it read ON: a restart is a change
             self.write_yaml("logging:\n  level: warn\n")
             subprocess.run([CLI, "restart"], env=env, check=True, capture_output=True, timeout=30)
-            time.sleep(0.4)
+            wait_status(self, env, sim.pid, r"^\d+\s+on\s+\S+\s+\S+\s+2\s")
             subprocess.run([CLI, "off"], env=env, check=True, capture_output=True, timeout=30)
-            time.sleep(0.4)
+            # OFF must have arrived (the process says so in the registry), or the absence of
+            # its info line below would prove nothing.
+            wait_status(self, env, sim.pid, r"^\d+\s+off\s")
         finally:
             sim.kill()
             _, stderr = sim.communicate(timeout=30)
