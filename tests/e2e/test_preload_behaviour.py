@@ -38,15 +38,28 @@ class BehaviourTest(unittest.TestCase):
         for fault in faults:
             with self.subTest(fault=fault):
                 bare, _, _, _ = run_sim(SIM_ARGS, fault, preload=False)
-                probed, _, m, _ = run_sim(SIM_ARGS, fault)
+                probed, report, m, _ = run_sim(SIM_ARGS, fault)
                 self.assertEqual(probed.returncode, bare.returncode, probed.stderr)
                 self.assertEqual(probed.stdout, bare.stdout)
                 self.assertEqual(probed.stderr, bare.stderr)
+                # Every failed call npu-sim saw is one error with the injected code, under the
+                # name the application called (the aclnn op for a failing nested launch).
+                seen = sum(sum(t["errors"].values()) for t in report["devices"].values())
                 if fault:
                     name, _, code = fault["NPU_MOCK_FAIL"].split(":")
-                    api = "aclnnMatmul" if name == "aclrtLaunchKernelWithHostArgs" else name
-                    errors = m.value("npu:api_errors_total", code=code)
-                    self.assertGreaterEqual(errors, 1, f"{api}: {m.text[:2000]}")
+                    self.assertGreater(seen, 0, report)
+                    self.assertEqual(m.value("npu:api_errors_total", code=code), seen,
+                                     m.text[:2000])
+                    self.assertEqual(m.value("npu:api_errors_total"), seen)
+                    if name == "aclrtLaunchKernelWithHostArgs":
+                        self.assertEqual(m.label_values("npu:api_errors_total", "api"),
+                                         ["aclnnAdd", "aclnnMatmul", "aclnnSilu"])
+                    else:
+                        self.assertEqual(m.value("npu:api_errors_total", api=name, code=code),
+                                         seen)
+                else:
+                    self.assertEqual(seen, 0, report)
+                    self.assertTrue(m.absent("npu:api_errors_total"), m.text[:2000])
 
     def test_injected_error_is_counted_once_with_its_code(self):
         proc, _, m, _ = run_sim(["--steps", "5", "--launches", "2"],
@@ -186,10 +199,15 @@ class BehaviourTest(unittest.TestCase):
                 self.assertEqual(sites, pids, sorted(names))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def reserve_port():
+    """A loopback port held for the caller: a socket bound to port 0 with SO_REUSEADDR and never
+    listening. While it stays open the kernel hands the port to no other bind (port 0 or not),
+    and npuprobe's exposer, which binds with SO_REUSEADDR and listens, can still serve on it.
+    Returns (socket, port); close the socket when done."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    return s, s.getsockname()[1]
 
 
 def scrape(url):
@@ -205,14 +223,17 @@ class EmbeddedDefaultTest(unittest.TestCase):
     the first one that binds NPUPROBE_LISTEN serves it, another takes over when it exits."""
 
     def test_first_process_serves_and_another_takes_over(self):
-        port = free_port()
+        reservation, port = reserve_port()
+        self.addCleanup(reservation.close)
         url = f"http://127.0.0.1:{port}/metrics"
         with tempfile.TemporaryDirectory() as tmp:
             env = preload_env(None, {"NPUPROBE_LISTEN": f"127.0.0.1:{port}"})
             short = f"{NPU_SIM} --steps 150 --host-gap-us 4000 --device-us 50 --launches 2"
             long = f"{NPU_SIM} --steps 700 --host-gap-us 4000 --device-us 50 --launches 2"
+            # B starts once A says it serves (at most 20 s), so A is the first server.
             script = (f"{short} >{tmp}/a.out 2>&1; touch {tmp}/a.done & "
-                      f"sleep 0.3; {long} >{tmp}/b.out 2>&1 & wait")
+                      f"i=0; until grep -q serving {tmp}/a.out || [ $i -ge 400 ]; do "
+                      f"sleep 0.05; i=$((i+1)); done; {long} >{tmp}/b.out 2>&1 & wait")
             # A new session: both processes share its private folder, no other test's.
             proc = subprocess.Popen(["/bin/sh", "-c", script], env=env, start_new_session=True)
             folder = f"/dev/shm/npuprobe-{os.getuid()}-{proc.pid}"
@@ -235,8 +256,13 @@ class EmbeddedDefaultTest(unittest.TestCase):
                 self.assertIsNotNone(taken_over, "no process took over after the first exited")
                 steps = sum(float(line.split()[-1]) for line in taken_over.splitlines()
                             if line.startswith("vllm_profiling_npu:steps_total"))
-                self.assertGreaterEqual(steps, 150, "A's counts stay in the folder")
+                # A's 150 steps stay in the folder, and B (running since A served) adds its
+                # own: more than either alone, at most both runs' steps.
+                self.assertGreater(steps, 150, "A's counts and B's in the folder")
+                self.assertLessEqual(steps, 150 + 700)
                 self.assertEqual(proc.wait(timeout=60), 0)
+                # Both done: exactly both runs' steps.
+                self.assertEqual(dump(folder).value("npu:steps_total"), 150 + 700)
                 with open(f"{tmp}/a.out") as f:
                     self.assertIn("serving", f.read())
                 with open(f"{tmp}/b.out") as f:
