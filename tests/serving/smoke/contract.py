@@ -1,46 +1,73 @@
 """The checks a scenario's contract is made of. Each compares the scrape taken before the
 requests with a later one, so a value left over from earlier work never passes: counters must
-INCREASE during the scenario, not merely exist."""
+INCREASE during the scenario, not merely exist. Where a request is a known amount of work (a
+request is 1 prefill + max_tokens decode steps on one worker), `per_request` makes the check
+exact: the increase must be per_request x the requests completed between the two scrapes, as
+the harness's own `vllm:request_success_total` counts them in the same scrapes."""
 PREFIX = "vllm_profiling_"
+REQUESTS = "vllm:request_success_total"
 
 
 def _labels_text(labels):
     return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else ""
 
 
-class Increases:
-    """The sum of `metric`'s series (filtered by `labels`) grew."""
+def requests_between(before, after):
+    """Requests the harness completed between two scrapes (its own Python counter)."""
+    return after.total(REQUESTS) - before.total(REQUESTS)
 
-    def __init__(self, metric, labels=None):
+
+class Increases:
+    """The sum of `metric`'s series (filtered by `labels`) grew; with `per_request`, by exactly
+    per_request x the requests completed between the scrapes (and at least one request)."""
+
+    def __init__(self, metric, labels=None, per_request=None):
         self.metric, self.labels = metric, dict(labels or {})
+        self.per_request = per_request
 
     def evaluate(self, before, after):
         old, new = before.total(self.metric, self.labels), after.total(self.metric, self.labels)
-        ok = new > old
+        present = after.has(self.metric, self.labels)
         where = self.metric + _labels_text(self.labels)
-        detail = f"{where} increased by {new - old:g} ({old:g} -> {new:g})" if ok else (
-            f"{where} did not increase: before {old:g}, after {new:g}" +
-            ("" if after.has(self.metric, self.labels) else " (absent from /metrics)"))
-        return {"check": "increases", "metric": self.metric, "labels": self.labels,
-                "before": old, "after": new, "present": after.has(self.metric, self.labels),
-                "ok": ok, "detail": detail}
+        result = {"check": "increases", "metric": self.metric, "labels": self.labels,
+                  "before": old, "after": new, "present": present}
+        if self.per_request is None:
+            ok = present and new > old
+            detail = f"{where} increased by {new - old:g} ({old:g} -> {new:g})" if ok else (
+                f"{where} did not increase: before {old:g}, after {new:g}" +
+                ("" if present else " (absent from /metrics)"))
+        else:
+            requests = requests_between(before, after)
+            want = self.per_request * requests
+            ok = present and requests > 0 and new - old == want
+            detail = (f"{where} increased by {new - old:g} ({old:g} -> {new:g}); "
+                      f"{requests:g} requests x {self.per_request:g} = {want:g}" +
+                      ("" if present else " (absent from /metrics)"))
+            result.update({"check": "increases by per_request x requests",
+                           "per_request": self.per_request, "requests": requests,
+                           "expected_increase": want})
+        result.update({"ok": ok, "detail": detail})
+        return result
 
 
 class Positive:
-    """The sum of a gauge's series is > 0 in the later scrape (a level, not a count)."""
+    """The sum of a gauge's series is > 0 in the later scrape (a level, not a count); with
+    `equals`, exactly that value (a level the workload fixes, e.g. bytes a known allocator
+    holds)."""
 
-    def __init__(self, metric, labels=None):
-        self.metric, self.labels = metric, dict(labels or {})
+    def __init__(self, metric, labels=None, equals=None):
+        self.metric, self.labels, self.equals = metric, dict(labels or {}), equals
 
     def evaluate(self, before, after):
         old, new = before.total(self.metric, self.labels), after.total(self.metric, self.labels)
-        ok = new > 0
+        present = after.has(self.metric, self.labels)
+        ok = present and (new > 0 if self.equals is None else new == self.equals)
         where = self.metric + _labels_text(self.labels)
-        detail = f"{where} = {new:g} > 0" if ok else (
-            f"{where} is not positive: {new:g}" +
-            ("" if after.has(self.metric, self.labels) else " (absent from /metrics)"))
-        return {"check": "positive", "metric": self.metric, "labels": self.labels,
-                "before": old, "after": new, "present": after.has(self.metric, self.labels),
+        wanted = "> 0" if self.equals is None else f"== {self.equals:g}"
+        detail = f"{where} = {new:g} {wanted}" if ok else (
+            f"{where} is not {wanted}: {new:g}" + ("" if present else " (absent from /metrics)"))
+        return {"check": "positive" if self.equals is None else "equals", "metric": self.metric,
+                "labels": self.labels, "before": old, "after": new, "present": present,
                 "ok": ok, "detail": detail}
 
 
