@@ -123,6 +123,13 @@ class DashboardQueryTest(unittest.TestCase):
             self.assertEqual(bad, {}, "queries without a finite series:\n"
                              + "\n".join(f"{n}: {v}" for n, v in bad.items())
                              + stack.diagnostics())
+            # What every panel plots is a count, a rate, a duration, a share or a byte count:
+            # never negative (a counter that went down, a subtraction the wrong way round).
+            negative = {n: [r for r in answer["data"]["result"]
+                            if float(r["value"][1]) < 0]
+                        for n, answer in ((n, stack.query(e)) for n, e in queries)}
+            self.assertEqual({n: v for n, v in negative.items() if v}, {},
+                             "queries answering a negative value")
             self.assertEqual(stack.load.failed, 0, stack.diagnostics())
         self.assertFalse(stack.stop_result["leftover_processes"])
 
