@@ -1,33 +1,73 @@
 """Second half of the interop test (see interop_writer.cc, which exec()s this script with the
 same pid): read an npuprobe-written folder with the real prometheus_client MultiProcessCollector.
 
-usage: interop_check.py DIR v1|v2 GOLDEN_EXPOSITION
-Exit 0 = pass, 1 = fail, 77 = skipped (this prometheus_client reads the other format).
+usage: interop_check.py DIR v1|v2 GOLDEN_EXPOSITION GOLDEN_REPLAY_DIR
+DIR is the mixed folder (npuprobe's files beside Python's, same pid); GOLDEN_REPLAY_DIR holds only
+npuprobe's replay of the golden ops.json, which the client must read exactly as it read the files it
+wrote itself (GOLDEN_EXPOSITION, the line multiset, order aside).
+Which prometheus_client reads it comes from the environment (tests/unit/store/CMakeLists.txt):
+  NPUPROBE_INTEROP_CLIENT_DIR      a vendored source tree (../shared/vendor/client_python/X.Y.Z),
+                                   also on PYTHONPATH; unset: the interpreter's own (Debian's 0.16)
+  NPUPROBE_INTEROP_CLIENT_VERSION  the version that must be the one imported (X.Y or X.Y.Z)
+Exit 0 = pass, 1 = fail, 77 = skipped: only where the client is absent and CI is not "true" (a
+user's clone has no ../shared); with CI=true a missing client is a failure, never a skip.
 """
 import os
 import shutil
 import sys
 
 SKIP = 77
+FAIL = 1
+KEPT = -1  # failed after reading: the folder stays for a look
+
+
+def unavailable(message):
+    """A client that is not there: skipped on a user's machine, a failure on CI."""
+    if os.environ.get("CI") == "true":
+        print(f"FAIL: {message} (CI=true: the interop test must run on CI, not skip)")
+        return FAIL
+    print(f"SKIP: {message} (set CI=true to make this a failure)")
+    return SKIP
 
 
 def main():
-    directory, fmt, golden_path = sys.argv[1:4]
+    directory, fmt, golden_path, replay_dir = sys.argv[1:5]
+    client_dir = os.environ.get("NPUPROBE_INTEROP_CLIENT_DIR", "")
+    wanted = os.environ.get("NPUPROBE_INTEROP_CLIENT_VERSION", "")
+    if not wanted:
+        print("FAIL: NPUPROBE_INTEROP_CLIENT_VERSION is not set (see CMakeLists.txt)")
+        return FAIL
+    if client_dir and not os.path.isdir(os.path.join(client_dir, "prometheus_client")):
+        return unavailable(f"no vendored prometheus_client {wanted} at {client_dir}")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # before the import: picks the mmap values
     try:
         import prometheus_client
         from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+        from prometheus_client import mmap_dict
         from prometheus_client.multiprocess import MultiProcessCollector
         from prometheus_client.parser import text_string_to_metric_families
     except ImportError as error:
-        print(f"SKIP: no prometheus_client ({error})")
-        return SKIP
-    version = tuple(int(p) for p in prometheus_client.__version__.split(".")[:2]) \
-        if hasattr(prometheus_client, "__version__") else _debian_version()
-    reads_v2 = version >= (0, 18)
+        return unavailable(f"no prometheus_client for {sys.executable} ({error})")
+    imported_from = os.path.dirname(os.path.dirname(os.path.realpath(prometheus_client.__file__)))
+    if client_dir:
+        # A source tree has no package metadata: the tree is the version, so it must be the
+        # tree that was imported (PYTHONPATH), not the interpreter's own copy.
+        if imported_from != os.path.realpath(client_dir):
+            print(f"FAIL: prometheus_client imported from {imported_from}, not {client_dir} "
+                  f"(PYTHONPATH={os.environ.get('PYTHONPATH')!r})")
+            return FAIL
+        version = os.path.basename(os.path.realpath(client_dir))
+    else:
+        version = getattr(prometheus_client, "__version__", None) or _installed_version()
+    if version.split(".")[:len(wanted.split("."))] != wanted.split("."):
+        print(f"FAIL: prometheus_client {version} from {imported_from}, expected {wanted}")
+        return FAIL
+    # What the imported client itself reads, from its code, not from the version number.
+    reads_v2 = hasattr(mmap_dict, "_pack_two_doubles")
     if reads_v2 != (fmt == "v2"):
-        print(f"SKIP: prometheus_client {version} reads {'v2' if reads_v2 else 'v1'}, not {fmt}")
-        return SKIP
+        print(f"FAIL: prometheus_client {version} reads {'v2' if reads_v2 else 'v1'}, not {fmt}: "
+              f"the test is set up with the wrong client")
+        return FAIL
 
     pid = os.getpid()
     # The mixed folder: Python metrics written by this process, which has the writer's pid.
@@ -44,8 +84,20 @@ def main():
     text = generate_latest(registry).decode("utf-8")
     lines = set(text.splitlines())
 
-    # 1. The golden replay reads exactly as the files Python itself wrote.
-    for line in open(golden_path, encoding="utf-8").read().splitlines():
+    # 1. The golden replay reads exactly as the files Python itself wrote: alone, the same lines
+    # (no more, no fewer), and in the mixed folder, every golden line is there.
+    golden_lines = open(golden_path, encoding="utf-8").read().splitlines()
+    replay = CollectorRegistry()
+    MultiProcessCollector(replay, path=replay_dir)
+    replay_lines = generate_latest(replay).decode("utf-8").splitlines()
+    if sorted(replay_lines) != sorted(golden_lines):
+        problems.append("the golden replay alone does not read as the golden exposition:\n" +
+                        "\n".join([f"  only in ours:   {l!r}" for l in replay_lines
+                                    if l not in golden_lines] +
+                                   [f"  only in golden: {l!r}" for l in golden_lines
+                                    if l not in replay_lines]) +
+                        f"\n  ({len(replay_lines)} lines, golden {len(golden_lines)})")
+    for line in golden_lines:
         if line not in lines:
             problems.append(f"golden line missing: {line!r}")
 
@@ -81,17 +133,20 @@ def main():
     if problems:
         print(text)
         print("\n".join(["FAIL (folder kept: " + directory + ")"] + problems))
-        return 1
-    print(f"PASS: prometheus_client {'.'.join(map(str, version))} reads npuprobe's {fmt} files "
-          f"exactly ({len(expected)} samples + {len(open(golden_path).read().splitlines())} golden lines)")
-    shutil.rmtree(directory)
+        return KEPT
+    print(f"PASS: prometheus_client {version} ({imported_from}) reads npuprobe's {fmt} files "
+          f"exactly ({len(expected)} samples + {len(golden_lines)} golden lines, alone and mixed)")
     return 0
 
 
-def _debian_version():
+def _installed_version():
     from importlib.metadata import version
-    return tuple(int(p) for p in version("prometheus_client").split(".")[:2])
+    return version("prometheus_client")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if status == KEPT:
+        sys.exit(FAIL)
+    shutil.rmtree(sys.argv[1], ignore_errors=True)
+    sys.exit(status)

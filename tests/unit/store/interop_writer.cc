@@ -2,9 +2,13 @@
 // ops replayed under the golden pids, plus a multi-threaded workload under this process's own
 // "<pid>-npu" files), then exec()s interop_check.py. exec keeps the pid, so the Python side is
 // "a Python process with the same pid as an npuprobe writer": it adds its own metrics to the
-// folder and checks both sets with MultiProcessCollector.
+// folder and checks both sets with MultiProcessCollector. The golden replay is also written alone
+// into DIR/golden-replay (not read as part of DIR: the collector reads DIR/*.db only), where the
+// real client's result must equal the exposition it gave for its own golden files.
+// Which prometheus_client python imports: see interop_check.py and CMakeLists.txt.
 //
 // usage: store_interop_writer v1|v2 PYTHON interop_check.py
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -79,13 +83,17 @@ int main(int argc, char **argv) {
   const std::string dir = pattern;
   // auto, not the explicit format: the golden replay's files are "Python's files" here, so
   // this also checks that auto detection follows them.
-  if (!write_golden_replay(dir, format) || !write_own_workload(dir, FormatPreference::kAuto)) {
+  const std::string replay_dir = dir + "/golden-replay";
+  if (::mkdir(replay_dir.c_str(), 0700) != 0) return std::perror("mkdir"), 1;
+  if (!write_golden_replay(dir, format) || !write_golden_replay(replay_dir, format) ||
+      !write_own_workload(dir, FormatPreference::kAuto)) {
     return 1;
   }
   const std::string golden = testing::test_data_dir() + "/client_python-" +
                              (format == StoreFormat::kV1 ? "0.16" : "0.25") + "/exposition.txt";
-  std::vector<const char *> args = {argv[2],        argv[3], dir.c_str(), format_name.c_str(),
-                                    golden.c_str(), nullptr};
+  std::vector<const char *> args = {
+      argv[2], argv[3], dir.c_str(), format_name.c_str(), golden.c_str(), replay_dir.c_str(),
+      nullptr};
   ::execvp(argv[2], const_cast<char *const *>(args.data()));
   std::perror("exec python");
   return 1;
