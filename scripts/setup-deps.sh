@@ -10,6 +10,10 @@ packages=(
   # libraries (static archives are linked into the preload; see docs/developers.md)
   libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
   libunwind-dev libdw-dev libelf-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
+  # the C library's debug symbols: without them a worker thread's stack ends in an unnamed libc
+  # frame (clone3/start_thread), every such stack is `partial`, and the attribution tests
+  # (thread_entry_test, e2e test_attribution) fail under CI=true
+  libc6-dbg
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind libjemalloc2
   # scripts/fuzz.sh: clang, and compiler-rt (libFuzzer, ASan), which clang only recommends
