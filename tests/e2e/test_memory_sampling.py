@@ -18,8 +18,9 @@ from test_runtime_switch import ConfigFileCase, wait_published_after, wait_statu
 
 GIB = 1 << 30
 MIB = 1 << 20
-# Allocates 8 MiB on device 0, says "first", allocates 16 MiB more when told, says "second",
-# frees both when told again.
+# Allocates 8 MiB on device 0 and says "first"; then on each line of stdin: "more" allocates
+# 16 MiB and says "second", "count" says how many aclrtGetMemInfo calls the mock has seen (the
+# mock's own call accounting: npuprobe's sampler is the only caller), "done" frees and exits.
 ALLOC_ON_REQUEST = """
 import ctypes, os, sys
 # RTLD_GLOBAL: npuprobe's sampler finds aclrtGetMemInfo in the global scope only.
@@ -27,16 +28,24 @@ lib = ctypes.CDLL(os.path.join(os.environ["NPU_MOCK_LIB"], "libascendcl.so"),
                   mode=ctypes.RTLD_GLOBAL)
 lib.aclrtMalloc.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t, ctypes.c_int]
 lib.aclrtFree.argtypes = [ctypes.c_void_p]
+lib.npumock_call_count.argtypes = [ctypes.c_char_p]
+lib.npumock_call_count.restype = ctypes.c_uint64
 assert lib.aclInit(None) == 0
 assert lib.aclrtSetDevice(0) == 0
-a, b = ctypes.c_void_p(), ctypes.c_void_p()
-assert lib.aclrtMalloc(ctypes.byref(a), 8 << 20, 0) == 0
+blocks = [ctypes.c_void_p()]
+assert lib.aclrtMalloc(ctypes.byref(blocks[0]), 8 << 20, 0) == 0
 print("first", flush=True)
-sys.stdin.readline()
-assert lib.aclrtMalloc(ctypes.byref(b), 16 << 20, 0) == 0
-print("second", flush=True)
-sys.stdin.readline()
-assert lib.aclrtFree(b) == 0 and lib.aclrtFree(a) == 0
+for line in sys.stdin:
+    if line.strip() == "more":
+        blocks.append(ctypes.c_void_p())
+        assert lib.aclrtMalloc(ctypes.byref(blocks[-1]), 16 << 20, 0) == 0
+        print("second", flush=True)
+    elif line.strip() == "count":
+        print(lib.npumock_call_count(b"aclrtGetMemInfo"), flush=True)
+    else:
+        break
+for b in blocks:
+    assert lib.aclrtFree(b) == 0
 assert lib.aclrtResetDevice(0) == 0
 assert lib.aclFinalize() == 0
 """
@@ -112,6 +121,11 @@ class MemorySamplingTest(ConfigFileCase):
             [sys.executable, "-c", ALLOC_ON_REQUEST], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, text=True,
             env=preload_env(folder, dict(self.env(), NPU_MOCK_LIB=MOCK_LIB)))
+
+        def ask(line):
+            driver.stdin.write(line + "\n")
+            driver.stdin.flush()
+            return driver.stdout.readline().strip()
         try:
             self.assertEqual(driver.stdout.readline().strip(), "first")
             first = 64 * MIB + 8 * MIB
@@ -119,17 +133,23 @@ class MemorySamplingTest(ConfigFileCase):
             self.assertEqual(s.value("npu:memory:hbm_used_bytes", device=0), first, s.text)
             subprocess.run([CLI, "off"], env=env, check=True, capture_output=True, timeout=30)
             wait_status(self, env, driver.pid, r"^\d+\s+off\s")  # the process saw OFF
-            driver.stdin.write("more\n")
-            driver.stdin.flush()
-            self.assertEqual(driver.stdout.readline().strip(), "second")
-            # A flush (and with it a sampling occasion) after the allocation, while OFF.
+            self.assertEqual(ask("more"), "second")
+            # A flush (and with it a publishing occasion) after the allocation, while OFF.
             wait_published_after(self, env, driver.pid, time.time())
+            calls_off = int(ask("count"))
             self.assertEqual(dump(folder).value("npu:memory:hbm_used_bytes", device=0), first,
                              "sampled while OFF")
+            # And no aclrtGetMemInfo of npuprobe's while OFF: over more flushes (and at 50 Hz
+            # more than ten sampling periods) the mock saw no new call.
+            since = time.time()
+            wait_published_after(self, env, driver.pid, since)
+            wait_published_after(self, env, driver.pid, since + 0.2)
+            self.assertEqual(int(ask("count")), calls_off, "aclrtGetMemInfo called while OFF")
             subprocess.run([CLI, "on"], env=env, check=True, capture_output=True, timeout=30)
             second = first + 16 * MIB
             s = wait_for(folder, lambda s: s.value("npu:memory:hbm_used_bytes") == second)
             self.assertEqual(s.value("npu:memory:hbm_used_bytes", device=0), second, s.text)
+            self.assertGreater(int(ask("count")), calls_off, "sampling again once ON")
             driver.stdin.write("done\n")
             driver.stdin.flush()
             self.assertEqual(driver.wait(timeout=60), 0)

@@ -57,8 +57,10 @@ class GroundTruthChecks:
         grows with it), and a step cut one launch or one sync off breaks them:
         - synchronous steps: a step's forward [first launch, end of its wait] and the host time
           before the next one are disjoint intervals inside npu-sim's run, so per device
-          forward + non_forward <= wall. A cut that makes a forward span two steps' kernels
-          (about 2x) or swallows the host gap goes over it.
+          forward + non_forward <= wall, and forward + the host gaps npu-sim itself measured
+          (host_gap_ns, its sleeps between a wait and the next launches) <= wall. A cut that
+          makes a forward span two steps' kernels (about 2x) or swallows the host gap goes
+          over them.
         - asynchronous steps (npu-sim queues step N, then waits for step N-1): a forward
           [first launch of N, end of the wait for N] overlaps only its two neighbours, and only
           where they meet, so the forwards cover the run at most twice: forward <= 2 x wall
@@ -87,6 +89,10 @@ class GroundTruthChecks:
             self.assertLessEqual(forward + non_forward, wall_s + slack,
                                  f"forward {forward:.6f} + non_forward {non_forward:.6f} s > "
                                  f"wall {wall_s:.6f} s: {where}")
+            gaps = truth["host_gap_ns"] * 1e-9
+            self.assertLessEqual(forward + gaps, wall_s + slack,
+                                 f"forward {forward:.6f} + npu-sim's host gaps {gaps:.6f} s > "
+                                 f"wall {wall_s:.6f} s: {where}")
 
     def run_and_check(self, args, extra_env=None):
         proc, report, m, _ = run_sim(args, extra_env)
@@ -100,7 +106,9 @@ class PreloadGroundTruthTest(GroundTruthChecks, unittest.TestCase):
     def test_every_binding_taskqueue_graph_combination(self):
         for binding, task_queue, graph in itertools.product(
                 ("linked", "dlsym", "opapi"), (False, True), (False, True)):
-            args = ["--steps", "7", "--launches", "5", "--device-us", "200",
+            # 40 steps: the run, not npu-sim's setup, makes most of the wall time the duration
+            # bounds are taken from.
+            args = ["--steps", "40", "--launches", "5", "--device-us", "200",
                     "--host-gap-us", "300", "--binding", binding] + (
                         ["--task-queue"] if task_queue else []) + (["--graph"] if graph else [])
             with self.subTest(args=" ".join(args)):
@@ -117,14 +125,14 @@ class PreloadGroundTruthTest(GroundTruthChecks, unittest.TestCase):
     def test_async_scheduling_keeps_overlapping_steps_apart(self):
         for binding, task_queue, devices in itertools.product(
                 ("linked", "dlsym", "opapi"), (False, True), ("0", "0,1")):
-            args = ["--steps", "8", "--launches", "6", "--device-us", "300",
+            args = ["--steps", "40", "--launches", "6", "--device-us", "300",
                     "--host-gap-us", "200", "--async-sched", "--binding", binding,
                     "--devices", devices] + (["--task-queue"] if task_queue else [])
             with self.subTest(args=" ".join(args)):
                 report, m = self.run_and_check(args)
                 for dev in report["devices"]:
                     self.assertEqual(m.value("npu:launches_per_step_sum", device=dev),
-                                     8 * (6 + 1), "each step: its launches and its output copy")
+                                     40 * (6 + 1), "each step: its launches and its output copy")
 
     def test_every_sync_kind_and_launch_api(self):
         for sync, api in itertools.product(("stream", "device", "event", "memcpy"),
