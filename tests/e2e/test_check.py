@@ -8,6 +8,7 @@ another library before npuprobe is a warning (exit 0).
 Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_check
 """
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -105,13 +106,76 @@ class CheckTest(unittest.TestCase):
         status, lines = self.check("--dir", os.path.join(self.folder, "new", "sub"))
         self.assertEqual(status, 0, "\n".join(lines))
         self.assertFalse(os.path.exists(os.path.join(self.folder, "new")), "nothing created")
-        if os.geteuid() != 0:  # root writes anywhere
-            os.chmod(self.folder, 0o500)
-            try:
+
+    def test_fails_on_a_folder_it_cannot_write(self):
+        # A folder of someone else's, read-only to us. Run as root (as CI does), the check passes
+        # on it (root writes anywhere) and the failing case runs as the user nobody; run as
+        # anyone else, the failing case runs as that user.
+        os.chmod(self.tmp.name, 0o755)  # nobody must reach the folder to be refused by it
+        os.chmod(self.folder, 0o555)
+        try:
+            if os.geteuid() == 0:
                 status, lines = self.check()
-                self.assert_failed(status, lines, r"store folder .* is not writable")
-            finally:
-                os.chmod(self.folder, 0o700)
+                text = "\n".join(lines)
+                self.assertEqual(status, 0, text)
+                self.assertRegex(text, r"(?m)^ok  store folder \(PROMETHEUS_MULTIPROC_DIR\): "
+                                       + re.escape(self.folder) + r" \(writable\)$")
+                run_check = self.check_as_nobody
+            else:
+                run_check = self.check
+            status, lines = run_check()
+            self.assert_failed(status, lines, r"store folder \(PROMETHEUS_MULTIPROC_DIR\): " +
+                               re.escape(self.folder) + r" is not writable: ")
+            status, lines = run_check("--dir", os.path.join(self.folder, "new"))
+            self.assert_failed(status, lines, r"store folder \(--dir\): .* cannot be created: " +
+                               re.escape(self.folder) + r" is not writable")
+            self.assertEqual(os.listdir(self.folder), [], "the write test leaves nothing behind")
+        finally:
+            os.chmod(self.folder, 0o700)
+
+    def check_as_nobody(self, *args):
+        """`npuprobe check` run by the user nobody (root only): from the build when nobody can
+        reach it, else from a copy of what the check loads (binary, preload, plugins, mock CANN)
+        in a folder nobody can reach."""
+        self.assertEqual(os.geteuid(), 0)
+        nobody = pwd.getpwnam("nobody")
+
+        def drop():
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+
+        cli, mock_lib = self.build_for(drop)
+        out = subprocess.run([cli, "check", *args], env=self.env(LD_LIBRARY_PATH=mock_lib),
+                             capture_output=True, text=True, timeout=60, preexec_fn=drop, cwd="/")
+        lines = out.stdout.splitlines()
+        self.assertTrue(lines, out.stderr)
+        self.assertRegex(lines[-1], r"^npuprobe check: (passed \(\d+ warnings\)|FAILED: .+)$")
+        return out.returncode, lines
+
+    def build_for(self, drop):
+        """(npuprobe binary, mock CANN folder) that the user `drop` switches to can run: the
+        build's own, else (the build under a folder that user cannot traverse) a copy in our
+        temporary folder, made once per test."""
+        copy = os.path.join(self.tmp.name, "build")
+        if os.path.isdir(copy):
+            return os.path.join(copy, "bin", "npuprobe"), os.path.join(copy, "mock", "lib")
+        reach = subprocess.run(["/bin/sh", "-c", 'test -x "$0" && test -r "$1/libascendcl.so" && '
+                                'test -r "$2"', CLI, MOCK_LIB, PRELOAD], preexec_fn=drop, cwd="/")
+        if reach.returncode == 0:
+            return CLI, MOCK_LIB
+        for sub in ("bin", "lib", os.path.join("mock", "lib")):
+            os.makedirs(os.path.join(copy, sub), mode=0o755)
+        shutil.copy2(CLI, os.path.join(copy, "bin"))
+        lib = os.path.dirname(PRELOAD)
+        for name in os.listdir(lib):
+            if name.startswith("libnpuprobe"):
+                shutil.copy2(os.path.join(lib, name), os.path.join(copy, "lib"))
+        for name in os.listdir(MOCK_LIB):
+            shutil.copy2(os.path.join(MOCK_LIB, name), os.path.join(copy, "mock", "lib"))
+        for root, _, _ in os.walk(copy):
+            os.chmod(root, 0o755)
+        return os.path.join(copy, "bin", "npuprobe"), os.path.join(copy, "mock", "lib")
 
     def test_fails_on_an_unknown_store_format(self):
         status, lines = self.check(NPUPROBE_STORE_FORMAT="v3")
