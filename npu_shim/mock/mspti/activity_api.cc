@@ -1,5 +1,6 @@
 // The MSPTI activity API of the fake libmspti.so.
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -20,13 +21,30 @@ std::mutex g_mu;
 Subscriber *g_subscriber = nullptr;
 std::atomic<bool> g_enabled[16];
 
+std::atomic<RecordQueue *> g_queue{nullptr};
+
 RecordQueue &queue() {
   static auto *q = [] {
     const char *cap = getenv("NPU_MOCK_MSPTI_QUEUE");
     const long n = cap != nullptr ? atol(cap) : 0;
-    return new RecordQueue(n > 0 ? size_t(n) : size_t(1) << 16);
+    auto *made = new RecordQueue(n > 0 ? size_t(n) : size_t(1) << 16);
+    g_queue.store(made);
+    return made;
   }();
   return *q;
+}
+
+// Records lost in the mock's queue never reached MSPTI, which has no such loss (its own threads
+// wait when their queues are full: Ascend/mspti csrc/common/bound_queue.h BoundQueue::Push); so
+// that no test passes over them, the process says so on stderr at exit.
+__attribute__((destructor)) void report_channel_loss() {
+  const RecordQueue *q = g_queue.load();
+  if (q != nullptr && q->channel_lost() > 0) {
+    fprintf(stderr,
+            "npumock libmspti: %llu activity records lost before MSPTI: its queue "
+            "(NPU_MOCK_MSPTI_QUEUE=%zu) was full\n",
+            static_cast<unsigned long long>(q->channel_lost()), q->capacity());
+  }
 }
 
 int api_enter(const char *name) {
@@ -82,10 +100,13 @@ msptiResult msptiSubscribe(msptiSubscriberHandle *subscriber, msptiCallbackFunc 
 msptiResult msptiUnsubscribe(msptiSubscriberHandle subscriber) {
   MSPTI_ENTER("msptiUnsubscribe");
   std::lock_guard<std::mutex> lock(g_mu);
-  if (subscriber == nullptr || subscriber != g_subscriber) return MSPTI_ERROR_INVALID_PARAMETER;
+  if (g_subscriber == nullptr) return MSPTI_SUCCESS;  // CallbackManager::UnInit: "not init"
+  if (subscriber != g_subscriber) return MSPTI_ERROR_INVALID_PARAMETER;
+  // Like msptiUnsubscribe (Ascend/mspti csrc/callback/callback_manager.cpp): collection stops
+  // (ResetAllDevice, UnRegisterReportCallback) and nothing is handed back: what MSPTI holds
+  // stays in its buffer until the next msptiActivityFlushAll (or a buffer fills).
   for (auto &e : g_enabled) e.store(false);
   install_sinks(nullptr);
-  queue().deliver(true);  // hand back what was collected before the subscription ends
   delete g_subscriber;
   g_subscriber = nullptr;
   return MSPTI_SUCCESS;
@@ -125,8 +146,7 @@ msptiResult msptiActivityRegisterCallbacks(msptiBuffersCallbackRequestFunc funcB
 
 msptiResult msptiActivityFlushAll(uint32_t flag) {
   MSPTI_ENTER("msptiActivityFlushAll");
-  (void)flag;
-  if (!queue().has_callbacks()) return MSPTI_ERROR_INVALID_PARAMETER;
+  (void)flag;  // ActivityManager::FlushAll: any flag, always MSPTI_SUCCESS
   queue().deliver(true);
   return MSPTI_SUCCESS;
 }

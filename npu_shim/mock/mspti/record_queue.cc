@@ -10,7 +10,7 @@ RecordQueue::RecordQueue(size_t capacity) : capacity_(capacity) {}
 void RecordQueue::push(const npumock_activity &activity) {
   std::lock_guard<std::mutex> lock(queue_mu_);
   if (queue_.size() >= capacity_) {
-    ++dropped_;
+    ++channel_lost_;
     return;
   }
   queue_.push_back(activity);
@@ -21,11 +21,6 @@ void RecordQueue::set_callbacks(msptiBuffersCallbackRequestFunc request,
   std::lock_guard<std::mutex> lock(deliver_mu_);
   request_ = request;
   complete_ = complete;
-}
-
-bool RecordQueue::has_callbacks() {
-  std::lock_guard<std::mutex> lock(deliver_mu_);
-  return request_ != nullptr && complete_ != nullptr;
 }
 
 size_t RecordQueue::record_size(uint32_t kind) const {
@@ -59,38 +54,57 @@ void RecordQueue::write_record(const npumock_activity &a) {
   valid_ += record_size(a.kind);
 }
 
-void RecordQueue::deliver(bool complete_partial) {
+// ActivityManager::Record (Ascend/mspti csrc/activity/activity_manager.cpp): with no current
+// buffer, ask for one; when the current one is at least 80% full, hand it back (complete) and ask
+// for the next, before the record is written. A buffer the user refused (NULL) or that has no
+// room for the record loses the record (ActivityBuffer::Record fails, total_drop_num_++), and it
+// stays the current buffer: a refused one with size 0 is "80% full" at once, so the next record
+// completes it (complete(NULL, 0, 0)) and asks again, one request per record lost.
+void RecordQueue::record(const npumock_activity &a) {
+  if (!has_buffer_) {
+    request_buffer();
+  } else if (static_cast<float>(valid_) >= kFullShare * static_cast<float>(buffer_size_)) {
+    complete_(buffer_, buffer_size_, valid_);
+    request_buffer();
+  }
+  const size_t need = record_size(a.kind);
+  if (buffer_ == nullptr || need > buffer_size_ - valid_) {
+    ++dropped_;
+    return;
+  }
+  write_record(a);
+}
+
+void RecordQueue::request_buffer() {
+  uint8_t *b = nullptr;
+  size_t size = 0, max_records = 0;  // maxNumRecords is read by nobody (ActivityBuffer::Init)
+  request_(&b, &size, &max_records);
+  buffer_ = b;
+  buffer_size_ = size;
+  valid_ = 0;
+  has_buffer_ = true;
+}
+
+void RecordQueue::deliver(bool flush) {
   std::lock_guard<std::mutex> deliver_lock(deliver_mu_);
-  if (request_ == nullptr || complete_ == nullptr) return;
   std::deque<npumock_activity> batch;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     batch.swap(queue_);
   }
-  for (const npumock_activity &a : batch) {
-    const size_t need = record_size(a.kind);
-    if (buffer_ != nullptr && valid_ + need > buffer_size_) {
-      complete_(buffer_, buffer_size_, valid_);
-      buffer_ = nullptr;
-    }
-    if (buffer_ == nullptr) {
-      uint8_t *b = nullptr;
-      size_t size = 0, max_records = 0;
-      request_(&b, &size, &max_records);
-      if (b == nullptr || size < need) {
-        std::lock_guard<std::mutex> lock(queue_mu_);
-        ++dropped_;  // the user gave no usable buffer: the record is lost, as with real MSPTI
-        continue;
-      }
-      buffer_ = b;
-      buffer_size_ = size;
-      valid_ = 0;
-    }
-    write_record(a);
+  if (request_ == nullptr || complete_ == nullptr) {
+    dropped_ += batch.size();  // ActivityBuffer::Init without a request callback: no buffer
+    return;
   }
-  if (complete_partial && buffer_ != nullptr && valid_ > 0) {
+  for (const npumock_activity &a : batch) record(a);
+  // ActivityManager::FlushAll: the current buffer goes back as it is (even empty or refused);
+  // the next record asks for a new one.
+  if (flush && has_buffer_) {
     complete_(buffer_, buffer_size_, valid_);
     buffer_ = nullptr;
+    buffer_size_ = 0;
+    valid_ = 0;
+    has_buffer_ = false;
   }
 }
 
