@@ -1,4 +1,5 @@
 // aclInit / aclFinalize and device binding.
+#include <atomic>
 #include <mutex>
 
 #include "ascendcl/runtime.h"
@@ -10,6 +11,7 @@ namespace {
 std::mutex g_init_mu;
 int g_init_count = 0;
 int g_device_refs[64] = {};
+std::atomic<void (*)()> g_msprof_finalize{nullptr};
 
 // Destroyed contexts stay allocated (a thread may still point at one) and reachable from here.
 HandleSet<Context> &retired_contexts() {
@@ -17,6 +19,10 @@ HandleSet<Context> &retired_contexts() {
   return *s;
 }
 }  // namespace
+
+namespace npumock {
+void set_msprof_finalize(void (*finalize)()) { g_msprof_finalize.store(finalize); }
+}  // namespace npumock
 
 extern "C" {
 
@@ -33,6 +39,7 @@ aclError aclFinalize(void) {
   std::lock_guard<std::mutex> lock(g_init_mu);
   if (g_init_count == 0) return ACL_ERROR_UNINITIALIZE;
   g_init_count = 0;
+  if (void (*finalize)() = g_msprof_finalize.load()) finalize();  // aclprof ends here
   // Finalize drains every device, as the real runtime does before tearing down.
   for (int d = 0; d < knobs().device_count; ++d) {
     if (Device *dev = device_if_started(d)) dev->wait_idle();

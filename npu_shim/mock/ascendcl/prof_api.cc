@@ -1,14 +1,19 @@
 // aclprof (acl_task_time = 1). The mock validates the lifecycle order the real library enforces
 // and appends every call to <prof_dir>/npumock_aclprof_<pid>.log, so tests can check what a
-// profiler driver did without msprof.
+// profiler driver did without msprof. aclFinalize ends profiling as the real one does (its
+// MsprofFinalize): the log says so, and aclprofStop / aclprofFinalize afterwards are no-ops
+// (docs/mock-sources.md, "aclprof").
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "ascendcl/runtime.h"
 
@@ -30,6 +35,10 @@ HandleSet<aclprofConfig> &configs() {
   static auto *s = new HandleSet<aclprofConfig>;
   return *s;
 }
+std::unordered_set<aclprofConfig *> &running() {  // started and not stopped, under g_prof_mu
+  static auto *s = new std::unordered_set<aclprofConfig *>;
+  return *s;
+}
 
 void log_call(const std::string &line) {
   if (g_prof_dir.empty()) return;
@@ -39,6 +48,31 @@ void log_call(const std::string &line) {
     fclose(f);
   }
 }
+
+// aclFinalize -> MsprofFinalize -> ProfAclMgr::MsprofFinalizeHandle (RT src/dfx/msprof/...
+// prof_acl_mgr.cpp): in aclprof's mode every device's profiling is cancelled, its data saved,
+// and the mode set to off, as after aclprofFinalize.
+void msprof_finalize() {
+  std::lock_guard<std::mutex> lock(g_prof_mu);
+  if (g_prof_dir.empty()) return;  // mode off: "Skip profiling finalize process"
+  std::vector<std::string> stopped;
+  for (aclprofConfig *cfg : running()) {
+    cfg->started = false;
+    stopped.push_back(cfg->devices);
+  }
+  running().clear();
+  std::sort(stopped.begin(), stopped.end());
+  std::string devices;
+  for (const std::string &d : stopped) devices += (devices.empty() ? "" : ",") + d;
+  g_started = 0;
+  log_call("aclFinalize ended profiling" + (devices.empty() ? "" : " devices=" + devices));
+  g_prof_dir.clear();
+}
+
+[[maybe_unused]] const bool g_registered = [] {
+  set_msprof_finalize(&msprof_finalize);
+  return true;
+}();
 
 bool make_dirs(const std::string &path) {
   for (size_t pos = 1; pos <= path.size(); ++pos) {
@@ -93,6 +127,7 @@ aclError aclprofStart(const aclprofConfig *profilerConfig) {
   auto *cfg = const_cast<aclprofConfig *>(profilerConfig);
   if (cfg->started) return ACL_ERROR_PROF_ALREADY_RUN;
   cfg->started = true;
+  running().insert(cfg);
   ++g_started;
   log_call("aclprofStart devices=" + cfg->devices);
   return ACL_SUCCESS;
@@ -101,10 +136,14 @@ aclError aclprofStart(const aclprofConfig *profilerConfig) {
 aclError aclprofStop(const aclprofConfig *profilerConfig) {
   NPUMOCK_ENTER("aclprofStop");
   std::lock_guard<std::mutex> lock(g_prof_mu);
+  // ProfStop (RT msprofiler_acl_api.cpp): not initialized (after aclprofFinalize or
+  // aclFinalize) -> a no-op that succeeds, before the config is looked at.
+  if (g_prof_dir.empty()) return ACL_SUCCESS;
   if (!configs().contains(profilerConfig)) return ACL_ERROR_INVALID_PARAM;
   auto *cfg = const_cast<aclprofConfig *>(profilerConfig);
   if (!cfg->started) return ACL_ERROR_PROF_NOT_RUN;
   cfg->started = false;
+  running().erase(cfg);
   --g_started;
   log_call("aclprofStop devices=" + cfg->devices);
   return ACL_SUCCESS;
@@ -124,7 +163,8 @@ aclError aclprofDestroyConfig(const aclprofConfig *profilerConfig) {
 aclError aclprofFinalize(void) {
   NPUMOCK_ENTER("aclprofFinalize");
   std::lock_guard<std::mutex> lock(g_prof_mu);
-  if (g_prof_dir.empty()) return ACL_ERROR_UNINITIALIZE;
+  // ProfFinalize (RT msprofiler_acl_api.cpp): not initialized -> a no-op that succeeds.
+  if (g_prof_dir.empty()) return ACL_SUCCESS;
   if (g_started > 0) return ACL_ERROR_PROF_ALREADY_RUN;  // every config must be stopped
   log_call("aclprofFinalize");
   g_prof_dir.clear();

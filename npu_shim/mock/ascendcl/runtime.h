@@ -61,4 +61,9 @@ uint64_t kernel_duration_ns(uint32_t us);  // 0 = current default
 void spend_launch_host_time();
 void add_next_launch_host_us(uint32_t us);
 
+// What aclFinalize does to aclprof (its MsprofFinalize call, RT src/acl/aclrt_impl/acl.cpp
+// aclFinalizeInternal): registered by prof_api.cc, which the split layout builds into the
+// compat library.
+void set_msprof_finalize(void (*finalize)());
+
 }  // namespace npumock
