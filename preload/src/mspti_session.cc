@@ -147,14 +147,15 @@ void MsptiSession::stop() noexcept {
   mspti_->disable(MSPTI_ACTIVITY_KIND_KERNEL);
   if (api_records_) mspti_->disable(MSPTI_ACTIVITY_KIND_API);
   read_records(true);
-  // Unsubscribing hands back what MSPTI still held; read that too.
+  // msptiUnsubscribe hands nothing back (Ascend/mspti callback_manager.cpp: it stops the device
+  // tasks only): what MSPTI still holds comes back with a flush, which works after it too.
   const int result = mspti_->unsubscribe(subscriber_);
   if (result != MSPTI_SUCCESS) {
     log_message(LogLevel::kWarn, "MSPTI: msptiUnsubscribe returned %d (%s)", result,
                 result_name(result));
   }
   subscriber_ = nullptr;
-  read_records(false);
+  read_records(true);
 }
 
 void MsptiSession::read_records(bool flush) noexcept {

@@ -43,7 +43,8 @@ class MsptiSession {
   enum class State { kIdle, kCollecting, kPaused, kFinished };
 
   bool start() noexcept;
-  // Disables the activity kinds, has MSPTI hand back every buffer, unsubscribes, reads them.
+  // Disables the activity kinds, has MSPTI hand back every buffer (msptiActivityFlushAll: the
+  // only call that returns a partial one), unsubscribes, flushes again, reads them all.
   void stop() noexcept;
   // Flushes MSPTI's buffers (when collecting) and turns the completed ones into metrics.
   void read_records(bool flush) noexcept;

@@ -18,22 +18,48 @@ import tempfile
 import time
 import unittest
 
-from npuprobe_run import CLI, MOCK_LIB, PRELOAD, dump, run_sim, start_sim, wait_for
+from npuprobe_run import CLI, MOCK_LIB, PRELOAD, dump, preload_env, run_sim, start_sim, wait_for
 from test_runtime_switch import ConfigFileCase
 
 MSPTI = os.path.join(MOCK_LIB, "libmspti.so")
 WITH_MSPTI = PRELOAD + " " + MSPTI
+# Real MSPTI hands a buffer back once it is 80% full, before the next record (Ascend/mspti
+# ActivityManager::Record): a 1 MiB buffer of npuprobe's holds this many 56-byte kernel records.
+RECORDS_PER_BUFFER = 14980
+assert RECORDS_PER_BUFFER * 56 >= 0.8 * (1 << 20) > (RECORDS_PER_BUFFER - 1) * 56
+# What the fake libmspti says at exit when its queue (the device's records before MSPTI reads
+# them) overflowed: a loss MSPTI does not have and npuprobe cannot see.
+QUEUE_LOSS = "activity records lost before MSPTI"
+
+
+# A process that launches N kernels on device 0, then aclFinalize and _exit, as a Python
+# multiprocessing worker ends.
+FINALIZE_AND__EXIT = """
+import ctypes, os, sys
+acl = ctypes.CDLL(sys.argv[1])
+check = lambda rc: rc == 0 or os._exit(10 + rc % 100)
+check(acl.aclInit(None))
+check(acl.aclrtSetDevice(0))
+kernel = ctypes.c_void_p()
+check(acl.npumock_get_function(b"Tiny", 5, ctypes.byref(kernel)))
+for _ in range(int(sys.argv[2])):
+    check(acl.aclrtLaunchKernel(kernel, 1, None, ctypes.c_size_t(0), None))
+check(acl.aclrtSynchronizeDevice())
+check(acl.aclFinalize())
+os._exit(0)
+"""
 
 
 class TaskTimeCase(ConfigFileCase):
     def env(self, **extra):
         return dict({"NPUPROBE_CONFIG": self.yaml, "MS_SERVICE_METRIC_SHM_PREFIX": self.prefix,
                      "NPUPROBE_REGISTRY_DIR": os.path.join(self.tmp.name, "registry"),
-                     "NPU_MOCK_MSPTI_QUEUE": "10000000", "LD_PRELOAD": WITH_MSPTI}, **extra)
+                     "LD_PRELOAD": WITH_MSPTI}, **extra)
 
     def run_sim(self, args, **extra):
         proc, report, samples, _ = run_sim(args, self.env(**extra))
         self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn(QUEUE_LOSS, proc.stderr)
         return proc, report, samples
 
     def start(self, args, **extra):
@@ -92,7 +118,7 @@ class MsptiTest(TaskTimeCase):
         self.assertAlmostEqual(s.value("npu:device_busy_total"), 400 * 20e-6, delta=1e-7)
         self.write_yaml("task_time:\n  mode: 2\n  kernel_filter: NoSuchKernel\n")
         _, _, s = self.run_sim(["--steps", "20", "--launches", "30"])
-        self.assertEqual(s.value("npu:kernels_total"), 0)
+        self.assertTrue(s.absent("npu:kernels_total"), "no kernel passed the filter")
         self.assertEqual(s.value("npu:steps_total"), 20)
 
     def test_api_filter_collects_matching_api_records(self):
@@ -109,8 +135,10 @@ class MsptiTest(TaskTimeCase):
         self.assertNotIn("api_exec_duration", s.text)
 
     def test_a_burst_beyond_the_pool_is_counted_and_never_blocks(self):
-        # One 1 MiB buffer (18724 kernel records) and a flush every 3 s: MSPTI finds no buffer
-        # for most of the burst. Every kernel is either counted or dropped, none twice.
+        # One 1 MiB buffer (RECORDS_PER_BUFFER kernel records) and a flush every 3 s: MSPTI
+        # finds no buffer for most of the burst. Real MSPTI asks again for every record while
+        # the answer is "no buffer" (ActivityManager::Record), so each refused request is one
+        # lost record. Every kernel is either counted or dropped, none twice.
         self.write_yaml("task_time:\n  mode: 2\n  mspti_buffers: 1\n")
         proc, report, s = self.run_sim(["--steps", "300", "--launches", "200", "--device-us", "1",
                                         "--host-gap-us", "0"], NPUPROBE_FLUSH_MS="3000")
@@ -118,6 +146,7 @@ class MsptiTest(TaskTimeCase):
         dropped = s.value("npuprobe:dropped_total", reason="mspti_buffer")
         self.assertGreater(dropped, 0, s.text)
         self.assertEqual(s.value("npu:kernels_total") + dropped, executed)
+        self.assertGreaterEqual(s.value("npu:kernels_total"), RECORDS_PER_BUFFER)
         self.assertEqual(s.value("npu:steps_total"), report["devices"]["0"]["steps"])
 
     def test_timelimit_stops_collection(self):
@@ -173,18 +202,42 @@ class MsptiTest(TaskTimeCase):
                 self.assertIn(message, proc.stderr)
                 self.assertRegex(proc.stderr, r"task time \(acl_task_time=2\) off|task time mode 2 "
                                  r"\(MSPTI\) is off")
-                self.assertEqual(s.value("npu:kernels_total"), 0)
+                self.assertTrue(s.absent("npu:kernels_total"), "task time is off")
                 self.assertEqual(s.value("npu:steps_total"), report["devices"]["0"]["steps"])
                 self.assertEqual(s.value("npu:launches_total"), 100)
 
     def test_a_failing_flush_is_said_once_and_records_still_arrive(self):
         self.write_yaml("task_time:\n  mode: 2\n")
-        proc, report, s = self.run_sim(["--steps", "200", "--launches", "5"],
+        proc, report, s = self.run_sim(["--steps", "200", "--launches", "100"],
                                        NPU_MOCK_FAIL="msptiActivityFlushAll:1+:999")
         self.assertEqual(proc.stderr.count("msptiActivityFlushAll returned 999"), 1, proc.stderr)
-        # Full buffers still come back (MSPTI's own delivery), and unsubscribing at exit hands
-        # back the rest.
-        self.assertEqual(s.value("npu:kernels_total"), report["devices"]["0"]["kernels"])
+        # Full buffers still come back (MSPTI's own delivery); the partial one never does:
+        # msptiUnsubscribe hands nothing back (Ascend/mspti callback_manager.cpp).
+        executed = report["devices"]["0"]["kernels"]
+        self.assertEqual(executed, 20000)
+        self.assertEqual(s.value("npu:kernels_total"), RECORDS_PER_BUFFER)
+        self.assertEqual(s.value("npuprobe:dropped_total", reason="mspti_buffer"), 0)
+
+    def test_records_after_the_last_flush_arrive_when_the_process_ends_with__exit(self):
+        # A worker that ends with aclFinalize and _exit (no aclrtResetDevice, no atexit) and no
+        # periodic flush before it: MSPTI hands its partial buffer back only when asked
+        # (msptiActivityFlushAll; msptiUnsubscribe hands nothing back), so every kernel is
+        # counted only if npuprobe flushes when it stops collection at aclFinalize.
+        self.write_yaml("task_time:\n  mode: 2\n")
+        folder = tempfile.mkdtemp(prefix="store-", dir=self.tmp.name)
+        kernels = 300
+        proc = subprocess.run(
+            ["/usr/bin/python3", "-c", FINALIZE_AND__EXIT, os.path.join(MOCK_LIB, "libascendcl.so"),
+             str(kernels)],
+            env=preload_env(folder, self.env(NPUPROBE_FLUSH_MS="600000",
+                                             LD_LIBRARY_PATH=MOCK_LIB)),
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn(QUEUE_LOSS, proc.stderr)
+        s = dump(folder)
+        self.assertEqual(s.value("npu:kernels_total", device="0"), kernels, proc.stderr)
+        self.assertEqual(s.value("npuprobe:dropped_total", reason="mspti_buffer"), 0)
+        self.assertEqual(s.value("npuprobe:task_time_active", mode="mspti"), 0)
 
 
 class AclprofTest(TaskTimeCase):
@@ -273,6 +326,19 @@ class AclprofTest(TaskTimeCase):
         calls = self.calls()
         self.assertEqual(calls[:6], self.expected([0], "0x880"))
         self.assertEqual(calls[6:9], self.expected([0], "0x880")[:3], "profiling again")
+
+    def test_acl_finalize_comes_after_npuprobes_own_aclprof_stop(self):
+        # The real aclFinalize ends aclprof itself (MsprofFinalize), and aclprofStop /
+        # aclprofFinalize are no-ops after it; the fake CANN logs "aclFinalize ended profiling"
+        # then. npuprobe must have stopped, destroyed and finalized before the application's
+        # aclFinalize, on every device.
+        self.write_config("L1")
+        _, _, s = self.run_sim(["--steps", "10", "--launches", "3", "--devices", "0,1"],
+                               LD_PRELOAD=PRELOAD)
+        calls = self.calls()
+        self.assertFalse([c for c in calls if c.startswith("aclFinalize")], calls)
+        self.assert_sequence(calls, [0, 1], "0x83")
+        self.assertEqual(s.value("npuprobe:task_time_active", mode="aclprof"), 0)
 
     def test_not_started_with_libmspti_preloaded(self):
         self.write_config("L0")
