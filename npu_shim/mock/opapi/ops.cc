@@ -2,7 +2,11 @@
 //
 // Like the real libopapi/libnnopbase, the first stage plans on the caller's thread and returns
 // a single-use executor; the second stage launches through aclrtLaunchKernelWithHostArgs in
-// libascendcl with an ordinary cross-library call (so an interposer sees a nested launch). The
+// libascendcl with an ordinary cross-library call (so an interposer sees a nested launch), as
+// libnnopbase does: hicann/opbase src/nnopbase/individual_op/executor/indv_executor.cpp:1176
+// and :1219, composite_op/aclnn_engine/rts_arg.cpp:319 and :873 call the exported
+// aclrtLaunchKernelWithHostArgs of libacl_rt, which libnnopbase links
+// (src/nnopbase/CMakeLists.txt:53-66; docs/mock-sources.md, "libopapi.so"). The
 // AI-CPU operator (aclnnNonzero) launches through rtAicpuKernelLaunchExWithArgs in libruntime
 // instead, as opbase's aicpu_task.cpp does. The aclnn exports of other shapes torch_npu
 // resolves by name are at the end (docs/mock-sources.md).
