@@ -60,6 +60,9 @@ def main():
     else:
         version = getattr(prometheus_client, "__version__", None) or _installed_version()
     if version.split(".")[:len(wanted.split("."))] != wanted.split("."):
+        if not client_dir:  # the interpreter's own is another release (e.g. a pip install)
+            return unavailable(f"{sys.executable} has prometheus_client {version} from "
+                               f"{imported_from}, not Debian's {wanted}")
         print(f"FAIL: prometheus_client {version} from {imported_from}, expected {wanted}")
         return FAIL
     # What the imported client itself reads, from its code, not from the version number.
