@@ -18,7 +18,8 @@ import tempfile
 import time
 import unittest
 
-from npuprobe_run import CLI, MOCK_LIB, PRELOAD, dump, preload_env, run_sim, start_sim, wait_for
+from npuprobe_run import (BUILD, CLI, MOCK_LIB, PRELOAD, dump, preload_env, run_sim, start_sim,
+                          wait_for)
 from test_runtime_switch import ConfigFileCase
 
 MSPTI = os.path.join(MOCK_LIB, "libmspti.so")
@@ -32,22 +33,9 @@ assert RECORDS_PER_BUFFER * 56 >= 0.8 * (1 << 20) > (RECORDS_PER_BUFFER - 1) * 5
 QUEUE_LOSS = "activity records lost before MSPTI"
 
 
-# A process that launches N kernels on device 0, then aclFinalize and _exit, as a Python
-# multiprocessing worker ends.
-FINALIZE_AND__EXIT = """
-import ctypes, os, sys
-acl = ctypes.CDLL(sys.argv[1])
-check = lambda rc: rc == 0 or os._exit(10 + rc % 100)
-check(acl.aclInit(None))
-check(acl.aclrtSetDevice(0))
-kernel = ctypes.c_void_p()
-check(acl.npumock_get_function(b"Tiny", 5, ctypes.byref(kernel)))
-for _ in range(int(sys.argv[2])):
-    check(acl.aclrtLaunchKernel(kernel, 1, None, ctypes.c_size_t(0), None))
-check(acl.aclrtSynchronizeDevice())
-check(acl.aclFinalize())
-os._exit(0)
-"""
+# STEPS x LAUNCHES kernels on device 0, then aclFinalize and _exit (no aclrtResetDevice, no
+# atexit), as a Python multiprocessing worker ends (tests/e2e/helpers/lifecycle_driver.c).
+DRIVER = os.path.join(BUILD, "tests", "bin", "lifecycle_driver")
 
 
 class TaskTimeCase(ConfigFileCase):
@@ -225,14 +213,13 @@ class MsptiTest(TaskTimeCase):
         # counted only if npuprobe flushes when it stops collection at aclFinalize.
         self.write_yaml("task_time:\n  mode: 2\n")
         folder = tempfile.mkdtemp(prefix="store-", dir=self.tmp.name)
-        kernels = 300
-        proc = subprocess.run(
-            ["/usr/bin/python3", "-c", FINALIZE_AND__EXIT, os.path.join(MOCK_LIB, "libascendcl.so"),
-             str(kernels)],
-            env=preload_env(folder, self.env(NPUPROBE_FLUSH_MS="600000",
-                                             LD_LIBRARY_PATH=MOCK_LIB)),
-            capture_output=True, text=True, timeout=60)
+        steps, launches = 30, 10
+        kernels = steps * launches
+        proc = subprocess.run([DRIVER, "finalize", str(steps), str(launches)],
+                              env=preload_env(folder, self.env(NPUPROBE_FLUSH_MS="600000")),
+                              capture_output=True, text=True, timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("finalized", proc.stdout)
         self.assertNotIn(QUEUE_LOSS, proc.stderr)
         s = dump(folder)
         self.assertEqual(s.value("npu:kernels_total", device="0"), kernels, proc.stderr)
