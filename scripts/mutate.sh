@@ -37,7 +37,8 @@ mutations=(
 
 work=$(mktemp -d /tmp/npuprobe-mutate.XXXXXX)
 cleanup() {
-  if [ $keep = 0 ]; then git -C "$repo" worktree remove --force "$work/tree" >/dev/null 2>&1 || true; rm -rf "$work"; fi
+  # The logs stay (they say which test went red and why); the worktree goes unless --keep.
+  if [ $keep = 0 ]; then git -C "$repo" worktree remove --force "$work/tree" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 git -C "$repo" worktree add --detach "$work/tree" HEAD >/dev/null
@@ -69,11 +70,11 @@ PY
     result="SURVIVED"; first="-"; survived=$((survived + 1))
   else
     result="killed"
-    first=$(sed -n 's/^ *[0-9]* - \(.*\) (Failed)$/\1/p; s/^ *[0-9]* - \(.*\) (SEGFAULT)$/\1/p' \
-      "$work/ctest.$n.log" | head -3 | paste -sd, -)
+    first=$(sed -n 's/.*Test *#[0-9]*: \([^ ]*\) .*\*\*\*.*/\1/p' "$work/ctest.$n.log" |
+      head -3 | paste -sd, -)
   fi
   git checkout -- "$file"
-  results+=("| $n | $what | \`$file\` | $result | ${first:-see $work/ctest.$n.log} |")
+  results+=("| $n | $what | \`$file\` | $result | ${first:--} |")
 done
 cmake --build "$build" -j "$(nproc)" >/dev/null  # back to HEAD
 
@@ -86,4 +87,4 @@ if [ $survived -gt 0 ]; then
   echo "mutate: $survived mutation(s) survived the suite" >&2
   exit 1
 fi
-echo "mutate: every mutation was caught"
+echo "mutate: every mutation was caught (logs: $work)"
