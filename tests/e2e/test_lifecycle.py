@@ -93,11 +93,21 @@ class ForkTest(LifecycleCase):
     # then 4 more steps on device 0. 2 launches and one stream wait per step.
     BEFORE, CHILD, AFTER, LAUNCHES = 3, 5, 4, 2
 
+    # The child starts threads (npuprobe's publisher, the mock's device 1). ThreadSanitizer
+    # supports no thread started after a multi-threaded fork: by default it kills the child,
+    # with die_after_fork=0 it aborts on "dup thread with used id". The plain and ASan builds
+    # run this test.
+    @unittest.skipIf(os.environ.get("NPUPROBE_SANITIZER") == "tsan",
+                     "ThreadSanitizer cannot follow threads started after a multi-threaded fork")
     def test_a_child_forked_after_start_publishes_only_its_own_calls(self):
         # A flush interval no run reaches: only the synchronous flushes (aclrtResetDevice,
         # aclFinalize, exit) publish, so the child's counts come from its aclrtResetDevice.
+        # Attribution off: not under test here, and with it LeakSanitizer's exit check crashes
+        # in this program on Debian 12's ASan build ("Tracer caught signal 11" reading a
+        # dynamic TLS block).
         proc = self.run_process([DRIVER, "fork", str(self.BEFORE), str(self.CHILD), str(self.AFTER),
-                                 str(self.LAUNCHES)], {"NPUPROBE_FLUSH_MS": "600000"})
+                                 str(self.LAUNCHES)],
+                                {"NPUPROBE_FLUSH_MS": "600000", "NPUPROBE_ATTRIBUTION": "0"})
         words = proc.stdout.split()
         self.assertEqual(words[0::2], ["parent", "child"], proc.stdout)
         parent, child = words[1], words[3]
