@@ -274,7 +274,7 @@ class MemorySamplingWhileOffTest(LiveCase):
     def test_sampling_pauses_while_off(self):
         stats = os.path.join(self.tmp.name, "stats.json")
         self.write_yaml("memory:\n  sample_hz: 50\n")  # one aclrtGetMemInfo per 20 ms at most
-        self.start(["--steps", "2500", "--launches", "2", "--host-gap-us", "1000"],
+        self.start(["--steps", "4000", "--launches", "2", "--host-gap-us", "1000"],
                    NPU_MOCK_STATS_FILE=stats, NPU_MOCK_HBM_BYTES=str(self.GIB))
         self.wait_dump("a memory sample",
                        lambda m: value_or_none(m, "npu:memory:hbm_total_bytes") == self.GIB)
