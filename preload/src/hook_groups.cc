@@ -40,8 +40,16 @@ void publish_mask_locked() {
 }
 
 // Published once per apply and never freed: a dlsym on another thread may be reading the old
-// list (reloads are rare; each list is a few names).
+// list (reloads are rare; each list is a few names). Old lists stay reachable from `retired`,
+// so that a leak checker at exit sees kept memory, not lost memory.
 std::atomic<const std::vector<std::string> *> g_skip{nullptr};
+
+void retire_skip_list(const std::vector<std::string> *list) {
+  static std::mutex retired_mutex;
+  static auto *retired = new std::vector<const std::vector<std::string> *>;
+  std::lock_guard<std::mutex> lock(retired_mutex);
+  retired->push_back(list);
+}
 
 }  // namespace
 
@@ -135,7 +143,9 @@ void apply_hooks_config(const config::HooksConfig &hooks) {
                          name.c_str());
     }
   }
-  g_skip.store(new std::vector<std::string>(hooks.skip), std::memory_order_release);
+  const std::vector<std::string> *previous =
+      g_skip.exchange(new std::vector<std::string>(hooks.skip), std::memory_order_acq_rel);
+  if (previous != nullptr) retire_skip_list(previous);
   invalidate_resolved_names();  // what dlsym hands out for a skipped op changed
   {
     std::lock_guard<std::mutex> lock(g_mask_mutex);
