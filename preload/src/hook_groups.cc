@@ -44,10 +44,9 @@ void publish_mask_locked() {
 // so that a leak checker at exit sees kept memory, not lost memory.
 std::atomic<const std::vector<std::string> *> g_skip{nullptr};
 
-void retire_skip_list(const std::vector<std::string> *list) {
-  static std::mutex retired_mutex;
+// Under g_mask_mutex (re-made in a fork child, so a reload there cannot deadlock on it).
+void retire_skip_list_locked(const std::vector<std::string> *list) {
   static auto *retired = new std::vector<const std::vector<std::string> *>;
-  std::lock_guard<std::mutex> lock(retired_mutex);
   retired->push_back(list);
 }
 
@@ -145,10 +144,10 @@ void apply_hooks_config(const config::HooksConfig &hooks) {
   }
   const std::vector<std::string> *previous =
       g_skip.exchange(new std::vector<std::string>(hooks.skip), std::memory_order_acq_rel);
-  if (previous != nullptr) retire_skip_list(previous);
   invalidate_resolved_names();  // what dlsym hands out for a skipped op changed
   {
     std::lock_guard<std::mutex> lock(g_mask_mutex);
+    if (previous != nullptr) retire_skip_list_locked(previous);
     g_config_mask = mask;
     publish_mask_locked();
   }
