@@ -6,6 +6,7 @@
 
 #include "npuprobe/store/db_file_format.h"
 #include "npuprobe/store/db_file_reader.h"
+#include "npuprobe/store/db_file_writer.h"
 #include "npuprobe/store/multiprocess_collector.h"
 #include "npuprobe/store/text_exposition.h"
 #include "support/golden_replay.h"
@@ -130,6 +131,34 @@ TEST(DbFile, FormatDetection) {
       ASSERT_TRUE(read_db_file_bytes(dir + "/" + name, bytes, nullptr));
       EXPECT_EQ(detect_db_format(bytes), expected) << folder << "/" << name;
     }
+  }
+}
+
+}  // namespace
+}  // namespace npuprobe::store
+
+namespace npuprobe::store {
+namespace {
+
+// A value updated in place carries its new timestamp in v2: prometheus_client's `mostrecent`
+// gauges pick, across processes, the value with the latest timestamp, so a stale one would let
+// an old process's value win.
+TEST(DbFileWriterUpdate, AnUpdateWritesItsTimestampInV2AndNoneInV1) {
+  for (const StoreFormat format : {StoreFormat::kV2, StoreFormat::kV1}) {
+    testing::TempDir dir;
+    const std::string path = dir.file("gauge_mostrecent_1-npu.db");
+    std::vector<std::uint32_t> offsets;
+    std::string error;
+    const auto writer = DbFileWriter::create(
+        path, format, {{R"(["g", "g", {}, "h"])", 1.0, 100.0}}, offsets, &error);
+    ASSERT_NE(writer, nullptr) << error;
+    ASSERT_EQ(offsets.size(), 1u);
+    writer->store(offsets[0], 5.0, 250.5);
+    std::vector<DbEntry> entries;
+    ASSERT_TRUE(read_db_file(path, format, entries, &error)) << error;
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].value, 5.0);
+    EXPECT_EQ(entries[0].timestamp, format == StoreFormat::kV2 ? 250.5 : 0.0);
   }
 }
 
