@@ -89,7 +89,8 @@ class SmokeTest(unittest.TestCase):
                                                 env={"NPUPROBE_DISABLE": "1"})
         self.assertEqual(status, 1, output)
         self.assertIn("FAILED basic", output)
-        self.assertIn("vllm_profiling_npu:steps_total did not increase", output)
+        self.assertIn("vllm_profiling_npu:steps_total increased by 0 (0 -> 0); 4 requests x 9 = 36 "
+                      "(absent from /metrics)", output)
         self.assertFalse(report["passed"])
         failed = {c["metric"] for c in report["checks"] if not c["ok"]}
         self.assertIn("vllm_profiling_npu:steps_total", failed)

@@ -20,11 +20,13 @@ from contract import PREFIX, evaluate
 from harness import Harness, HarnessError
 from log_health import scan as scan_log
 from metric_snapshot import EMPTY, MetricSnapshot
-from scenarios import SCENARIOS
+from scenarios import SCENARIOS, STEPS_PER_REQUEST
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))
 MAX_TOKENS = 8
+# The exact step contract (scenarios.py) counts one prefill and MAX_TOKENS decode steps.
+assert STEPS_PER_REQUEST == 1 + MAX_TOKENS, "scenarios.STEPS_PER_REQUEST is out of step"
 FLUSH_MS = "200"  # npuprobe's publish interval for the run (default 500): faster polls
 
 

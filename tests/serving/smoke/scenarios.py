@@ -5,11 +5,14 @@ from contract import PREFIX, Increases, IncreasesForDistinct, Positive
 # What every scenario with npuprobe working must show: steps closed, launches counted, the three
 # phase histograms observed (non_forward needs a second step per device, which every request
 # gives: a prefill and max_tokens decode steps), and the harness's own Python metric beside them.
+# A request is exactly STEPS_PER_REQUEST steps (1 prefill + runner.MAX_TOKENS decode steps), so
+# the per-step series grow by exactly that many per completed request.
+STEPS_PER_REQUEST = 9
 STEP_CONTRACT = [
-    Increases(PREFIX + "npu:steps_total"),
+    Increases(PREFIX + "npu:steps_total", per_request=STEPS_PER_REQUEST),
     Increases(PREFIX + "npu:launches_total"),
-    Increases(PREFIX + "npu:forward_duration_count"),
-    Increases(PREFIX + "npu:kernel_launch_count"),
+    Increases(PREFIX + "npu:forward_duration_count", per_request=STEPS_PER_REQUEST),
+    Increases(PREFIX + "npu:kernel_launch_count", per_request=STEPS_PER_REQUEST),
     Increases(PREFIX + "npu:non_forward_duration_count"),
 ]
 PYTHON_COEXISTENCE = [Increases("vllm:request_success_total")]
