@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Macro benchmark: npu-sim's decode step time with and without npuprobe.
 
-Two workloads, each run as alternating pairs (without, with, without, with, ...):
+Three workloads, each run as alternating pairs (without, with, without, with, ...):
 - eager: hundreds of aclnn launches per step through op-plugin's binding (opapi), each costing
   host time in the fake CANN, with torch_npu's task queue on;
+- eager, per-op dlsym: the same, but every aclnn first and second stage is looked up with
+  dlsym(handle, name) right before its call (op-plugin 26's EXEC_NPU_CMD_EXT), so npuprobe's
+  dlsym is on the step's path twice per op;
 - graph: the same step captured once and replayed with aclmdlRIExecuteAsync (--graph).
 
 The step time is npu-sim's own: wall_ns / steps from its --report JSON (wall_ns covers the
@@ -31,6 +34,9 @@ WORKLOADS = [
     ("eager decode (300 aclnn launches/step, 25 us host each, task queue, opapi)",
      ["--launches", "300", "--launch-host-us", "25", "--device-us", "20", "--task-queue",
       "--binding", "opapi", "--launch-api", "aclnn"]),
+    ("eager decode, per-op dlsym (the same, every aclnn stage dlsym'ed before its call)",
+     ["--launches", "300", "--launch-host-us", "25", "--device-us", "20", "--task-queue",
+      "--binding", "opapi-per-op", "--launch-api", "aclnn"]),
     ("graph decode (300 kernels/step replayed by aclmdlRIExecuteAsync)",
      ["--launches", "300", "--launch-host-us", "25", "--device-us", "20", "--graph"]),
 ]
