@@ -57,12 +57,28 @@ class PrometheusServer:
         self.process = None
         self.url = None
 
-    def start(self, ready_timeout_s=60):
+    def start(self, ready_timeout_s=60, attempts=3):
+        """Prometheus cannot listen on port 0 and tell which port it got, so a free port is
+        picked and handed over; if another process takes it first, Prometheus exits with
+        "address already in use" and the start is tried again on another port. Ready means
+        Prometheus's own answer on /-/ready, not any server's."""
         config = os.path.join(self.workdir, "prometheus.yml")
         with open(config, "w") as f:
             f.write(PROMETHEUS_CONFIG.format(target=self.target))
-        port = free_port()  # a race with another process is possible, not likely: then it fails
+        for attempt in range(attempts):
+            if self._start_once(config, ready_timeout_s):
+                return
+            if attempt + 1 < attempts:
+                with open(self.log_path, "ab") as log:
+                    log.write(b"prometheus_server: port taken, trying another\n")
+        raise RuntimeError(f"prometheus could not get a port in {attempts} attempts:\n"
+                           + tail(self.log_path))
+
+    def _start_once(self, config, ready_timeout_s):
+        """True once ready; False when the port was taken; raises on any other failure."""
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}"
+        log_start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [PROMETHEUS, f"--config.file={config}",
@@ -73,12 +89,16 @@ class PrometheusServer:
         deadline = time.monotonic() + ready_timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                with open(self.log_path, "rb") as f:
+                    f.seek(log_start)
+                    if b"address already in use" in f.read():
+                        return False
                 raise RuntimeError(f"prometheus exited with status {self.process.returncode}:\n"
                                    + tail(self.log_path))
             try:
                 with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as response:
-                    if response.status == 200:
-                        return
+                    if response.status == 200 and b"Prometheus" in response.read():
+                        return True
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.2)
