@@ -24,13 +24,12 @@ const void *absolute(const link_map *object, ElfW(Addr) value) {
 DynamicTables tables_of(const link_map *object) {
   DynamicTables t;
   for (const ElfW(Dyn) *d = object->l_ld; d != nullptr && d->d_tag != DT_NULL; ++d) {
+    const void *table = absolute(object, d->d_un.d_ptr);
     switch (d->d_tag) {
-      case DT_SYMTAB: t.symbols = static_cast<const ElfW(Sym) *>(absolute(object, d->d_un.d_ptr)); break;
-      case DT_STRTAB: t.strings = static_cast<const char *>(absolute(object, d->d_un.d_ptr)); break;
-      case DT_GNU_HASH:
-        t.gnu_hash = static_cast<const std::uint32_t *>(absolute(object, d->d_un.d_ptr));
-        break;
-      case DT_HASH: t.sysv_hash = static_cast<const ElfW(Word) *>(absolute(object, d->d_un.d_ptr)); break;
+      case DT_SYMTAB: t.symbols = static_cast<const ElfW(Sym) *>(table); break;
+      case DT_STRTAB: t.strings = static_cast<const char *>(table); break;
+      case DT_GNU_HASH: t.gnu_hash = static_cast<const std::uint32_t *>(table); break;
+      case DT_HASH: t.sysv_hash = static_cast<const ElfW(Word) *>(table); break;
       default: break;
     }
   }

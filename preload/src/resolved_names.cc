@@ -13,11 +13,13 @@ void *ResolvedNames::find(const void *target, const char *name,
     const std::uint32_t before = e.seq.load(std::memory_order_acquire);
     if (before == 0) return nullptr;  // never written: nothing further along either
     if ((before & 1u) != 0) continue;
-    const void *entry_target = e.target.load(std::memory_order_relaxed);
-    const std::uint32_t entry_generation = e.generation.load(std::memory_order_relaxed);
-    const char *entry_name = e.name.load(std::memory_order_relaxed);
-    void *result = e.result.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
+    // Acquire loads of fields stored with release (no standalone fence: ThreadSanitizer does
+    // not model one, and GCC refuses it there): a field from a newer write makes the odd
+    // sequence number of that write visible to the check below.
+    const void *entry_target = e.target.load(std::memory_order_acquire);
+    const std::uint32_t entry_generation = e.generation.load(std::memory_order_acquire);
+    const char *entry_name = e.name.load(std::memory_order_acquire);
+    void *result = e.result.load(std::memory_order_acquire);
     if (e.seq.load(std::memory_order_relaxed) != before) continue;  // rewritten meanwhile
     // A consistent entry: its name was copied before it was published, so reading it is safe.
     if (entry_target == target && entry_generation == generation &&
@@ -50,11 +52,11 @@ void ResolvedNames::insert(const void *target, const char *name, std::uint32_t g
     if (seq != 0 && e.generation.load(std::memory_order_relaxed) == generation) continue;
     if (kept == nullptr && (kept = keep_name(name)) == nullptr) return;  // arena full
     if (!e.seq.compare_exchange_strong(seq, seq + 1, std::memory_order_acq_rel)) continue;
-    std::atomic_thread_fence(std::memory_order_release);  // odd seq before any field (seqlock)
-    e.generation.store(generation, std::memory_order_relaxed);
-    e.target.store(target, std::memory_order_relaxed);
-    e.name.store(kept, std::memory_order_relaxed);
-    e.result.store(result, std::memory_order_relaxed);
+    // Release stores: the odd sequence number (and the name's bytes) come before each field.
+    e.generation.store(generation, std::memory_order_release);
+    e.target.store(target, std::memory_order_release);
+    e.name.store(kept, std::memory_order_release);
+    e.result.store(result, std::memory_order_release);
     e.seq.store(seq + 2, std::memory_order_release);
     return;
   }

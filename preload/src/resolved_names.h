@@ -6,12 +6,12 @@
 // Keyed by the address; the name is compared too (two names may share one address: the same
 // function, so any decision is safe to call, but the label is the name's), against a copy kept
 // in a write-once arena. Not by the caller's pointer: a buffer reused for another name would
-// match. An entry holds the generation it was made in; the generation moves when a library is closed (an address may
-// then come back for another library) or when the hooks configuration changes what dlsym hands
-// out, and older entries no longer match. Fixed size, lock-free: each entry is a seqlock over
-// atomic words, so a reader never sees half an entry, and reads the arena only through a
-// consistent entry. A full probe window or arena only means the next lookup of that name
-// decides again.
+// match. An entry holds the generation it was made in; the generation moves when a library is
+// closed (an address may then come back for another library) or when the hooks configuration
+// changes what dlsym hands out, and older entries no longer match. Fixed size, lock-free: each
+// entry is a seqlock over atomic words (acquire/release, no standalone fence), so a reader never
+// sees half an entry, and reads the arena only through a consistent entry. A full probe window
+// or arena only means the next lookup of that name decides again.
 #pragma once
 
 #include <atomic>
