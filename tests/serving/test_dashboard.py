@@ -3,6 +3,13 @@
 Prometheus scraping the harness (two data-parallel workers under npuprobe with task-time mode 2
 and memory sampling, so every panel has data) and answering at least one finite series.
 
+Then, with the load stopped, every panel is checked for its exact value: each query with its
+rates replaced by the counters' totals (rate(x[w]) -> x, so a ratio of rates becomes the ratio of
+totals and a quantile of rated buckets the quantile of the total buckets) must answer, series by
+series, exactly what the panel's definition computes from the harness's final /metrics text
+(EXPECTED below, one entry per panel target), and the steps panel must add up to 9 steps per
+completed request. A wrong grouping, a swapped ratio or a label the panel drops is a failure.
+
 Run in tests/serving/: /usr/bin/python3 -m unittest -v test_dashboard
 (NPUPROBE_BUILD=/abs/build-folder to use another build than the repo's build/)
 """
@@ -11,6 +18,9 @@ import math
 import os
 import re
 import unittest
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from prometheus_server import PROMETHEUS, SANITIZED, ServingStack, wait_until
 
@@ -20,6 +30,97 @@ DASHBOARD = os.path.join(HERE, "..", "..", "dashboards", "npuprobe.json")
 # (allValue), and $__rate_interval is at least four 1 s scrapes.
 SUBSTITUTIONS = [(re.compile(r"\$\{?(dp|device)\}?"), ".*"),
                  (re.compile(r"\$\{?__rate_interval\}?"), "10s")]
+
+
+PREFIX = "vllm_profiling_npu:"
+STEPS_PER_REQUEST = 1 + 8  # Load's max_tokens=8: one prefill and 8 decode steps per request
+RATE = re.compile(r"rate\((\w[\w:]*\{[^}]*\})\[[^\]]+\]\)")
+
+
+def totals_form(expr):
+    """The panel's query with every rate(x[w]) replaced by x: what it answers over the whole
+    run once the counters stop moving."""
+    return RATE.sub(r"\1", to_promql(expr))
+
+
+class Exposition:
+    """The final /metrics text, with the aggregations the panels use."""
+
+    def __init__(self, text):
+        self.samples = [(s.name, s.labels, s.value)
+                        for f in text_string_to_metric_families(text) for s in f.samples]
+
+    def _group(self, name, keys, combine):
+        out = {}
+        for sample_name, labels, value in self.samples:
+            if sample_name == PREFIX + name:
+                key = tuple(labels.get(k, "") for k in keys)
+                out[key] = combine(out[key], value) if key in out else value
+        return out
+
+    def sum_by(self, name, keys):
+        return self._group(name, keys, lambda a, b: a + b)
+
+    def max_by(self, name, keys):
+        return self._group(name, keys, max)
+
+    def quantile(self, q, name):
+        """histogram_quantile(q, sum by (le, dp, device) (name_bucket)) as Prometheus computes
+        it (promql/quantile.go bucketQuantile: linear interpolation inside the bucket that holds
+        the rank; the rank in the +Inf bucket answers the highest finite bound)."""
+        buckets = {}
+        for (le, dp, device), count in self.sum_by(name + "_bucket", ("le", "dp", "device")).items():
+            buckets.setdefault((dp, device), []).append((float(le), count))
+        out = {}
+        for key, pairs in buckets.items():
+            pairs.sort()
+            total = pairs[-1][1]
+            if len(pairs) < 2 or total == 0:
+                out[key] = math.nan
+                continue
+            rank = q * total
+            b = next(i for i, (_, c) in enumerate(pairs) if c >= rank)
+            if b == len(pairs) - 1:
+                out[key] = pairs[-2][0]
+                continue
+            start, below = (pairs[b - 1][0], pairs[b - 1][1]) if b > 0 else (0.0, 0.0)
+            end, count = pairs[b]
+            out[key] = start + (end - start) * (rank - below) / (count - below)
+        return out
+
+
+def ratio(numerator, denominator):
+    return {k: numerator[k] / denominator[k] for k in numerator if k in denominator}
+
+
+DP_DEVICE = ("dp", "device")
+# panel id, refId -> (the labels its series are keyed by, what it must answer from the final
+# exposition). A panel added without an entry here fails test_every_panel_is_exact.
+EXPECTED = {
+    (1, "A"): (DP_DEVICE, lambda e: e.quantile(0.5, "forward_duration")),
+    (1, "B"): (DP_DEVICE, lambda e: e.quantile(0.99, "forward_duration")),
+    (2, "A"): (DP_DEVICE, lambda e: e.quantile(0.5, "kernel_launch")),
+    (2, "B"): (DP_DEVICE, lambda e: e.quantile(0.99, "kernel_launch")),
+    (3, "A"): (DP_DEVICE, lambda e: e.quantile(0.5, "non_forward_duration")),
+    (3, "B"): (DP_DEVICE, lambda e: e.quantile(0.99, "non_forward_duration")),
+    (4, "A"): (DP_DEVICE + ("api",), lambda e: e.sum_by("launches_total", DP_DEVICE + ("api",))),
+    (5, "A"): (DP_DEVICE, lambda e: ratio(
+        e.sum_by("non_forward_duration_sum", DP_DEVICE),
+        {k: v + e.sum_by("non_forward_duration_sum", DP_DEVICE).get(k, math.nan)
+         for k, v in e.sum_by("forward_duration_sum", DP_DEVICE).items()})),
+    (6, "A"): (DP_DEVICE, lambda e: ratio(e.sum_by("launch_api_duration_sum", DP_DEVICE),
+                                         e.sum_by("launch_api_duration_count", DP_DEVICE))),
+    (7, "A"): (DP_DEVICE, lambda e: e.sum_by("device_busy_total", DP_DEVICE)),
+    (8, "A"): (DP_DEVICE, lambda e: e.sum_by("memory:allocated_bytes", DP_DEVICE)),
+    (8, "B"): (DP_DEVICE, lambda e: e.max_by("memory:peak_allocated_bytes", DP_DEVICE)),
+    (8, "C"): (DP_DEVICE, lambda e: e.max_by("memory:hbm_used_bytes", DP_DEVICE)),
+    (8, "D"): (DP_DEVICE, lambda e: e.max_by("memory:hbm_total_bytes", DP_DEVICE)),
+    (9, "A"): (DP_DEVICE, lambda e: e.sum_by("steps_total", DP_DEVICE)),
+}
+
+
+def same(a, b):
+    return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def load_dashboard():
@@ -131,7 +232,53 @@ class DashboardQueryTest(unittest.TestCase):
             self.assertEqual({n: v for n, v in negative.items() if v}, {},
                              "queries answering a negative value")
             self.assertEqual(stack.load.failed, 0, stack.diagnostics())
+            self._check_exact_values(stack)
         self.assertFalse(stack.stop_result["leftover_processes"])
+
+    def _check_exact_values(self, stack):
+        stack.load.stop()
+        self.assertEqual(stack.load.failed, 0, stack.diagnostics())
+        want_steps = STEPS_PER_REQUEST * stack.load.ok
+
+        def final_text():
+            with urllib.request.urlopen(stack.harness.url + "/metrics", timeout=10) as r:
+                text = r.read().decode()
+            steps = Exposition(text).sum_by("steps_total", ())
+            return text if steps.get((), 0) == want_steps else None
+        text = wait_until(final_text, timeout_s=30, interval_s=0.2)
+        self.assertIsNotNone(text, f"steps never reached {want_steps}" + stack.diagnostics())
+        exposition = Exposition(text)
+        targets = {(p["id"], t["refId"]): t["expr"]
+                   for p in load_dashboard()["panels"] for t in p["targets"]}
+        self.assertEqual(sorted(targets), sorted(EXPECTED), "panels without an exact check")
+
+        def answers():
+            out = {}
+            for target, (keys, _) in EXPECTED.items():
+                answer = stack.query(totals_form(targets[target]))
+                self.assertEqual(answer.get("status"), "success", (target, answer))
+                out[target] = {tuple(r["metric"].get(k, "") for k in keys): float(r["value"][1])
+                               for r in answer["data"]["result"]}
+            return out
+
+        def mismatches(got):
+            bad = {}
+            for target, (_, expected) in EXPECTED.items():
+                want = expected(exposition)
+                if sorted(got[target]) != sorted(want) or not all(
+                        same(got[target][k], want[k]) for k in want):
+                    bad[target] = {"prometheus": got[target], "from /metrics": want}
+            return bad
+        # Prometheus scrapes every second: poll until its last scrape is the final exposition.
+        wait_until(lambda: not mismatches(answers()), timeout_s=30, interval_s=0.5)
+        self.assertEqual(mismatches(answers()), {}, "panels whose value is not exact")
+        steps = EXPECTED[(9, "A")][1](exposition)
+        self.assertEqual(sorted(k[0] for k in steps), ["0", "1"], steps)
+        self.assertEqual(sum(steps.values()), want_steps, f"{stack.load.ok} requests")
+        launches = {}
+        for (dp, _, _), n in EXPECTED[(4, "A")][1](exposition).items():
+            launches[dp] = launches.get(dp, 0) + n
+        self.assertTrue(all(n > 0 for n in launches.values()), launches)
 
 
 if __name__ == "__main__":
