@@ -1,7 +1,7 @@
 """A real Prometheus over the serving harness, shared by test_prometheus.py and test_dashboard.py.
 
 `ServingStack` starts the vLLM-shaped harness under `npuprobe run` with two data-parallel workers
-(smoke/harness.py does the process handling), Debian's /usr/bin/prometheus on a free loopback
+(smoke/harness.py does the process handling), Debian's /usr/bin/prometheus on a loopback
 port scraping the harness's /metrics every second, and request threads that keep the workers
 busy; leaving the `with` block stops all three and removes every file and shared-memory name the
 run created.
@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,10 +43,32 @@ scrape_configs:
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening_ports(pid):
+    """The TCP ports process `pid` listens on: the inodes of its socket descriptors matched
+    against the LISTEN (state 0A) rows of /proc/<pid>/net/tcp and tcp6."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:["):-1])
+    except OSError:
+        return []
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 9 and fields[3] == "0A" and fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return sorted(ports)
 
 
 class PrometheusServer:
@@ -57,50 +78,37 @@ class PrometheusServer:
         self.process = None
         self.url = None
 
-    def start(self, ready_timeout_s=60, attempts=3):
-        """Prometheus cannot listen on port 0 and tell which port it got, so a free port is
-        picked and handed over; if another process takes it first, Prometheus exits with
-        "address already in use" and the start is tried again on another port. Ready means
-        Prometheus's own answer on /-/ready, not any server's."""
+    def start(self, ready_timeout_s=60):
+        """Prometheus listens on 127.0.0.1:0, so the kernel binds it a free port (no port is
+        guessed, none can be taken by another process in between); the port is then read from
+        the socket Prometheus holds (listening_ports). Ready means Prometheus's own answer on
+        /-/ready, not any server's."""
         config = os.path.join(self.workdir, "prometheus.yml")
         with open(config, "w") as f:
             f.write(PROMETHEUS_CONFIG.format(target=self.target))
-        for attempt in range(attempts):
-            if self._start_once(config, ready_timeout_s):
-                return
-            if attempt + 1 < attempts:
-                with open(self.log_path, "ab") as log:
-                    log.write(b"prometheus_server: port taken, trying another\n")
-        raise RuntimeError(f"prometheus could not get a port in {attempts} attempts:\n"
-                           + tail(self.log_path))
-
-    def _start_once(self, config, ready_timeout_s):
-        """True once ready; False when the port was taken; raises on any other failure."""
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        log_start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [PROMETHEUS, f"--config.file={config}",
                  f"--storage.tsdb.path={os.path.join(self.workdir, 'tsdb')}",
-                 f"--web.listen-address=127.0.0.1:{port}"],
+                 "--web.listen-address=127.0.0.1:0"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True, preexec_fn=_terminate_with_parent)
         deadline = time.monotonic() + ready_timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                with open(self.log_path, "rb") as f:
-                    f.seek(log_start)
-                    if b"address already in use" in f.read():
-                        return False
                 raise RuntimeError(f"prometheus exited with status {self.process.returncode}:\n"
                                    + tail(self.log_path))
-            try:
-                with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as response:
-                    if response.status == 200 and b"Prometheus" in response.read():
-                        return True
-            except (urllib.error.URLError, OSError):
-                pass
+            ports = listening_ports(self.process.pid)
+            if len(ports) > 1:
+                raise RuntimeError(f"prometheus listens on several ports {ports}")
+            if ports:
+                self.url = f"http://127.0.0.1:{ports[0]}"
+                try:
+                    with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as response:
+                        if response.status == 200 and b"Prometheus" in response.read():
+                            return
+                except (urllib.error.URLError, OSError):
+                    pass
             time.sleep(0.2)
         raise RuntimeError(f"prometheus not ready after {ready_timeout_s} s:\n"
                            + tail(self.log_path))
