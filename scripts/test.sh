@@ -25,6 +25,8 @@ run_suite() {
 }
 
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# The glibc floor on a real old system: the preload and the mock, alone in a Debian bullseye root.
+bash scripts/old-glibc-check.sh build
 # The benchmarks start and finish (a smoke: no timing is asserted; bench/README.md has figures).
 scripts/run-bench --quick --build build
 
