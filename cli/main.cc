@@ -5,6 +5,7 @@
 #include <string>
 
 #include "command.h"
+#include "npuprobe/version.h"
 
 namespace npuprobe::cli {
 namespace {
@@ -15,7 +16,7 @@ std::vector<Command> &registry() {
 }
 
 int print_help(FILE *out) {
-  std::fprintf(out, "usage: npuprobe <command> [options]\n\ncommands:\n");
+  std::fprintf(out, "usage: npuprobe <command> [options] | npuprobe --version\n\ncommands:\n");
   for (const Command &command : all_commands()) {
     std::fprintf(out, "  %-52s %s\n", command.usage, command.summary);
   }
@@ -41,6 +42,11 @@ int main(int argc, char **argv) {
   if (argc < 2) return print_help(stderr);
   const std::string name = argv[1];
   if (name == "help" || name == "--help" || name == "-h") return print_help(stdout);
+  if (name == "--version" || name == "version") {
+    std::printf("npuprobe %s (%s), %s, glibc >= %s\n", NPUPROBE_VERSION_STRING,
+                NPUPROBE_GIT_DESCRIPTION, NPUPROBE_ARCHITECTURE, NPUPROBE_GLIBC_FLOOR_STRING);
+    return 0;
+  }
   for (const Command &command : all_commands()) {
     if (name == command.name) return command.run(std::vector<std::string>(argv + 2, argv + argc));
   }

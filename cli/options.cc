@@ -52,7 +52,12 @@ std::string own_preload_path() {
   self[n] = '\0';
   std::string dir(self);
   dir = dir.substr(0, dir.rfind('/'));
-  return dir.substr(0, dir.rfind('/')) + "/lib/libnpuprobe.so";
+  const std::string prefix = dir.substr(0, dir.rfind('/'));
+  // Installed (cmake --install, the packages): <prefix>/bin/npuprobe and
+  // <prefix>/lib/npuprobe/libnpuprobe.so. A build folder: build/bin and build/lib.
+  const std::string installed = prefix + "/lib/npuprobe/libnpuprobe.so";
+  if (access(installed.c_str(), F_OK) == 0) return installed;
+  return prefix + "/lib/libnpuprobe.so";
 }
 
 std::vector<std::string> preload_entries(const char *value) {

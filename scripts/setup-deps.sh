@@ -23,6 +23,8 @@ packages=(
   # the real Prometheus server that tests/serving/test_prometheus.py and test_dashboard.py start
   # on loopback (the tests skip without /usr/bin/prometheus; they never use a system service)
   prometheus
+  # scripts/old-glibc-check.sh: a Debian bullseye root for the glibc floor
+  debootstrap
 )
 
 missing=()

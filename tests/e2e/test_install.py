@@ -1,0 +1,120 @@
+"""The installed layout and the packages (issue 17): CPack's tarballs of npuprobe and
+npuprobe-mock, unpacked side by side as a user would on a host, run with nothing from the build
+folder: `npuprobe --version`, `npuprobe run` finding the preload in lib/npuprobe/ by itself, npu-sim
+under it on two devices with exact counts read back by the unpacked `npuprobe dump`, and the
+bundled libraries found through $ORIGIN (no LD_LIBRARY_PATH anywhere).
+
+Run in tests/e2e/: NPUPROBE_BUILD=/abs/build /usr/bin/python3 -m unittest -v test_install
+"""
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import unittest
+
+from npuprobe_run import BUILD, Samples
+
+STEPS, LAUNCHES = 20, 3
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LD_", "NPUPROBE_", "PROMETHEUS_", "NPU_MOCK_"))}
+    env.update({"NPUPROBE_LISTEN": "off"}, **extra)
+    return env
+
+
+class PackagesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="npuprobe-packages-")
+        out = subprocess.run(["cpack", "-G", "TGZ", "-B", cls.tmp,
+                              "--config", os.path.join(BUILD, "CPackConfig.cmake")],
+                             capture_output=True, text=True, timeout=600)
+        if out.returncode != 0:
+            raise AssertionError(f"cpack failed:\n{out.stdout}\n{out.stderr}")
+        cls.tarballs = sorted(os.path.basename(p) for p in glob.glob(f"{cls.tmp}/*.tar.gz"))
+        # Both tarballs hold opt/npuprobe/...: unpacked into one folder (`tar -C / xzf` on a
+        # host), the prefix is <folder>/opt/npuprobe, wherever the folder is ($ORIGIN).
+        host = os.path.join(cls.tmp, "host")
+        for name in cls.tarballs:
+            with tarfile.open(os.path.join(cls.tmp, name)) as archive:
+                archive.extractall(host)
+        cls.root = os.path.join(host, "opt", "npuprobe")
+        cls.cli = os.path.join(cls.root, "bin", "npuprobe")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_one_tarball_per_component_named_for_the_architecture(self):
+        arch = {"x86_64": "amd64", "aarch64": "arm64"}[os.uname().machine]
+        self.assertEqual(len(self.tarballs), 2, self.tarballs)
+        self.assertRegex(self.tarballs[0], rf"^npuprobe-\d+\.\d+\.\d+-{arch}\.tar\.gz$")
+        self.assertRegex(self.tarballs[1], rf"^npuprobe-mock-\d+\.\d+\.\d+-{arch}\.tar\.gz$")
+
+    def test_debian_packages_name_their_architecture_and_glibc_floor(self):
+        out = subprocess.run(["cpack", "-G", "DEB", "-B", self.tmp,
+                              "--config", os.path.join(BUILD, "CPackConfig.cmake")],
+                             capture_output=True, text=True, timeout=600)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        arch = {"x86_64": "amd64", "aarch64": "arm64"}[os.uname().machine]
+        debs = sorted(os.path.basename(p) for p in glob.glob(f"{self.tmp}/*.deb"))
+        self.assertEqual(len(debs), 2, debs)
+        named = {deb.split("_")[0]: deb for deb in debs}
+        self.assertEqual(sorted(named), ["npuprobe", "npuprobe-mock"], debs)
+        for package, deb in named.items():
+            self.assertRegex(deb, rf"^{package}_\d+\.\d+\.\d+_{arch}\.deb$")
+            fields = subprocess.run(["dpkg-deb", "-f", os.path.join(self.tmp, deb), "Package",
+                                     "Architecture", "Depends"], capture_output=True,
+                                    text=True, check=True).stdout
+            self.assertEqual(fields, f"Package: {package}\nArchitecture: {arch}\n"
+                                     "Depends: libc6 (>= 2.28)\n")
+        listing = subprocess.run(["dpkg-deb", "-c", os.path.join(self.tmp, named["npuprobe"])],
+                                 capture_output=True, text=True, check=True).stdout
+        self.assertIn("./opt/npuprobe/lib/npuprobe/libnpuprobe.so", listing)
+
+    def test_version_names_release_git_and_floor(self):
+        out = subprocess.run([self.cli, "--version"], capture_output=True, text=True,
+                             env=clean_env(), timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"^npuprobe \d+\.\d+\.\d+ \([^)]+\), (x86_64|aarch64), "
+                                     r"glibc >= 2\.28\n$")
+
+    def test_run_finds_the_installed_preload_and_counts_exactly(self):
+        store = os.path.join(self.tmp, "store")
+        npu_sim = os.path.join(self.root, "bin", "npu-sim")
+        out = subprocess.run([self.cli, "run", "--dir", store, "--", npu_sim, "--steps",
+                              str(STEPS), "--launches", str(LAUNCHES), "--devices", "0,1"],
+                             capture_output=True, text=True, env=clean_env(), timeout=120)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        # The attribution plugin and libunwind came from lib/npuprobe/, not the system.
+        self.assertNotIn("cannot be loaded", out.stderr)
+        dumped = subprocess.run([self.cli, "dump", "--dir", store], capture_output=True,
+                                text=True, env=clean_env(), timeout=60)
+        self.assertEqual(dumped.returncode, 0, dumped.stderr)
+        samples = Samples(dumped.stdout)
+        for device in (0, 1):
+            self.assertEqual(samples.value("npu:steps_total", device=device), STEPS)
+            self.assertEqual(samples.value("npu:launches_total", device=device),
+                             STEPS * LAUNCHES)
+
+    def test_the_bundled_libraries_are_found_through_origin(self):
+        lib = os.path.join(self.root, "lib", "npuprobe")
+        for plugin in ("libnpuprobe-config.so", "libnpuprobe-symbolizer.so",
+                       "libnpuprobe-exposer.so"):
+            out = subprocess.run(["ldd", os.path.join(lib, plugin)], capture_output=True,
+                                 text=True, env=clean_env(), timeout=30).stdout
+            self.assertNotIn("not found", out, plugin)
+            for line in out.splitlines():
+                m = re.match(r"\s*(\S+) => (\S+)", line)
+                if m and not re.match(r"(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s)"
+                                      r"\.so", m.group(1)):
+                    self.assertTrue(m.group(2).startswith(lib), f"{plugin}: {line.strip()}")
+
+
+if __name__ == "__main__":
+    unittest.main()
