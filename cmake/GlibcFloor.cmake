@@ -3,6 +3,7 @@
 # are linked statically and their symbols stay hidden (--exclude-libs,ALL), so the host's own
 # libstdc++, however old or new, is never met. Plain builds only: the sanitizers bring their
 # own runtimes, which expect the shared libstdc++.
+set(NPUPROBE_GLIBC_FLOOR 2.28)
 set(NPUPROBE_GLIBC_FLOOR_WRAPPED
   pthread_create pthread_join pthread_detach pthread_once pthread_kill pthread_sigmask
   pthread_key_create __pthread_key_create pthread_key_delete pthread_getspecific
