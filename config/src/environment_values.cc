@@ -16,7 +16,8 @@ std::string not_a_boolean(std::string_view value) {
 
 class Reader {
  public:
-  Reader(const EnvironmentLookup &lookup, EnvironmentLayer &layer) : lookup_(lookup), layer_(layer) {}
+  Reader(const EnvironmentLookup &lookup, EnvironmentLayer &layer)
+      : lookup_(lookup), layer_(layer) {}
 
   // The value of `name`, or nullptr when unset or empty.
   const char *get(const char *name) const {

@@ -52,7 +52,9 @@ Settings read_settings() {
   if (layer.log_level) s.log_level = *layer.log_level;
   if (layer.store_dir) s.directory = *layer.store_dir;
   if (layer.store_format) s.format = *layer.store_format;
-  if (layer.flush_interval_ms) s.flush_interval = std::chrono::milliseconds(*layer.flush_interval_ms);
+  if (layer.flush_interval_ms) {
+    s.flush_interval = std::chrono::milliseconds(*layer.flush_interval_ms);
+  }
   if (layer.listen) s.listen = *layer.listen;
   if (layer.op_label) s.op_label = *layer.op_label;
   if (layer.attribution) s.attribution.enabled = *layer.attribution;
