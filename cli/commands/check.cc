@@ -29,7 +29,7 @@ void check_config(CheckReport &report, const CheckInputs &inputs,
   }
   if (!inputs.config.enabled) {
     report.warn("config",
-                "collection disabled (NPUPROBE_DISABLE=1 or enabled: false): every "
+                "collection disabled (NPUPROBE_DISABLE or enabled: false): every "
                 "call is forwarded untouched");
   }
   if (any) return;

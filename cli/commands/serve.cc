@@ -4,9 +4,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 #include "../command.h"
 #include "../options.h"
+#include "npuprobe/config/environment_values.h"
 #include "npuprobe/store/folder_exposer.h"
 
 namespace npuprobe::cli {
@@ -22,8 +24,14 @@ int run_serve(const std::vector<std::string> &args) {
   const auto dir = store_directory(options);
   if (!dir) return 2;
   std::string listen = kDefaultListen;
-  if (const char *env = std::getenv("NPUPROBE_LISTEN"); env && *env && std::string(env) != "off")
-    listen = env;
+  // NPUPROBE_LISTEN through the environment layer, so that a refused value gets the line
+  // `npuprobe check` and the preload print; "off" (the preload's "no exposer") means the default.
+  const config::EnvironmentLayer layer = config::read_environment_layer([](const char *name) {
+    return std::string_view(name) == "NPUPROBE_LISTEN" ? std::getenv(name) : nullptr;
+  });
+  for (const config::Diagnostic &d : layer.problems)
+    std::fprintf(stderr, "npuprobe serve: %s\n", d.to_string().c_str());
+  if (layer.listen && *layer.listen != "off") listen = *layer.listen;
   if (auto value = options.value("--listen")) listen = *value;
 
   // Block the stop signals before civetweb starts its threads, so only sigwait() gets them.

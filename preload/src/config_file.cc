@@ -49,14 +49,7 @@ bool load_config_file(const config::Config *last_good, config::LoadResult *resul
 }
 
 void log_config_messages(const config::LoadResult &result) {
-  for (const config::Diagnostic &d : result.messages) {
-    if (d.line > 0) {
-      log_message(LogLevel::kWarn, "%s:%d: %s: %s", d.file.c_str(), d.line, d.key.c_str(),
-                  d.text.c_str());
-    } else {
-      log_message(LogLevel::kWarn, "%s: %s: %s", d.file.c_str(), d.key.c_str(), d.text.c_str());
-    }
-  }
+  config::log_problems(result.messages);
 }
 
 void apply_config(const config::Config &c, Settings *s) {

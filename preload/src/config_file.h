@@ -12,8 +12,9 @@ bool config_file_named() noexcept;
 
 // First load (last_good null) or reload. False when the plugin cannot be loaded (logged once).
 bool load_config_file(const config::Config *last_good, config::LoadResult *result) noexcept;
-// Logs every diagnostic of a load (warning level). Separate from loading because the log file
-// itself comes from the configuration: the caller installs it first.
+// Logs the diagnostics of a load as `npuprobe check` words them (config::log_problems: the
+// first few, then how many more). Separate from loading because the log file itself comes from
+// the configuration: the caller installs it first.
 void log_config_messages(const config::LoadResult &result);
 
 // What the snapshot decides for this process (the environment already took precedence inside

@@ -19,7 +19,8 @@ namespace {
 
 // npuprobe's own mapped image, so that "is this one of our wrappers?" is two compares.
 std::uintptr_t g_self_low = 0, g_self_high = 0;
-// NPUPROBE_DISABLE=1, read once at load: getenv on every lookup would cost more than dlsym.
+// NPUPROBE_DISABLE (config::disabled_by), read once at load: getenv on every lookup would cost
+// more than dlsym.
 bool g_disabled = false;
 
 void find_own_image() noexcept {

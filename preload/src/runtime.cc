@@ -270,6 +270,7 @@ bool start_everything() {
   Runtime &r = *g_runtime_ptr;
   r.settings = read_settings();
   store::set_log_level(r.settings.log_level);
+  bool logged = false;
   if (config_file_named()) {
     config::LoadResult loaded;
     if (load_config_file(nullptr, &loaded)) {
@@ -277,14 +278,16 @@ bool start_everything() {
       apply_config(loaded.config, &r.settings);
       store::set_log_level(r.settings.log_level);
       install_log_sink(r.settings.log_file);
-      log_config_messages(loaded);
+      log_config_messages(loaded);  // the environment's problems included
+      logged = true;
       apply_hooks_config(loaded.config.hooks);
     }
   }
   install_log_sink(r.settings.log_file);  // stderr when no file is named
+  if (!logged) config::log_problems(r.settings.environment_problems);
   if (!r.settings.start_on) set_measuring(false);
   if (r.settings.disabled) {
-    log_message(LogLevel::kInfo, "NPUPROBE_DISABLE=1: every call is forwarded untouched");
+    log_message(LogLevel::kInfo, "disabled by NPUPROBE_DISABLE: every call is forwarded untouched");
     return false;
   }
   check_preload_order();

@@ -4,17 +4,14 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <regex>
 
+#include "npuprobe/config/environment_values.h"
 #include "npuprobe/config/process_registry.h"
 
 namespace npuprobe::preload {
 namespace {
-
-using store::log_message;
-using store::LogLevel;
 
 const char *env(const char *name) {
   const char *value = std::getenv(name);
@@ -42,46 +39,26 @@ std::string dp_label() {
 }  // namespace
 
 bool disabled_by_environment() noexcept {
-  const char *value = std::getenv("NPUPROBE_DISABLE");
-  return value != nullptr && std::strcmp(value, "1") == 0;
+  return config::disabled_by(std::getenv("NPUPROBE_DISABLE"));
 }
 
 Settings read_settings() {
   Settings s;
-  s.disabled = disabled_by_environment();
-  if (const char *level = env("NPUPROBE_LOG_LEVEL")) {
-    if (!store::parse_log_level(level, &s.log_level)) {
-      log_message(LogLevel::kWarn, "NPUPROBE_LOG_LEVEL=%s is not trace..off; using info", level);
-    }
+  // The same parsers as the configuration loader's environment layer (and `npuprobe check`):
+  // the same values accepted, the same line for a refused one.
+  const config::EnvironmentLayer layer =
+      config::read_environment_layer([](const char *name) { return std::getenv(name); });
+  s.disabled = layer.disabled.value_or(false);
+  if (layer.log_level) s.log_level = *layer.log_level;
+  if (layer.store_dir) s.directory = *layer.store_dir;
+  if (layer.store_format) s.format = *layer.store_format;
+  if (layer.flush_interval_ms) {
+    s.flush_interval = std::chrono::milliseconds(*layer.flush_interval_ms);
   }
-  if (const char *dir = env("PROMETHEUS_MULTIPROC_DIR")) s.directory = dir;
-  if (const char *format = env("NPUPROBE_STORE_FORMAT")) {
-    if (auto parsed = store::parse_format_preference(format)) {
-      s.format = *parsed;
-    } else {
-      log_message(LogLevel::kWarn, "NPUPROBE_STORE_FORMAT=%s is not v1, v2 or auto; using auto",
-                  format);
-    }
-  }
-  if (const char *ms = env("NPUPROBE_FLUSH_MS")) {
-    char *end = nullptr;
-    const long value = std::strtol(ms, &end, 10);
-    if (end != nullptr && *end == '\0' && value >= 10 && value <= 600000) {
-      s.flush_interval = std::chrono::milliseconds(value);
-    } else {
-      log_message(LogLevel::kWarn, "NPUPROBE_FLUSH_MS=%s is not 10..600000; using 500", ms);
-    }
-  }
-  if (const char *listen = env("NPUPROBE_LISTEN")) s.listen = listen;
-  if (const char *op = env("NPUPROBE_OP_LABEL")) s.op_label = std::strcmp(op, "1") == 0;
-  if (const char *a = env("NPUPROBE_ATTRIBUTION")) {
-    if (std::strcmp(a, "0") == 0 || std::strcmp(a, "1") == 0) {
-      s.attribution.enabled = a[0] == '1';
-    } else {
-      log_message(LogLevel::kWarn, "NPUPROBE_ATTRIBUTION=%s is not 0 or 1; attribution stays on",
-                  a);
-    }
-  }
+  if (layer.listen) s.listen = *layer.listen;
+  if (layer.op_label) s.op_label = *layer.op_label;
+  if (layer.attribution) s.attribution.enabled = *layer.attribution;
+  s.environment_problems = layer.problems;
   s.dp = dp_label();
   return s;
 }

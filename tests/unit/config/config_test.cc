@@ -467,27 +467,37 @@ TEST_F(ConfigTest, YamlKeyNotSetKeepsTheJsonValue) {
 TEST_F(ConfigTest, EnvironmentValidationMessages) {
   env_.vars = {{"NPUPROBE_STORE_FORMAT", "v3"}, {"NPUPROBE_FLUSH_MS", "5"},
                {"NPUPROBE_LISTEN", "localhost"}, {"NPUPROBE_LOG_LEVEL", "loud"},
-               {"NPUPROBE_DISABLE", "yes"},      {"NPUPROBE_OP_LABEL", "true"}};
+               {"NPUPROBE_DISABLE", "maybe"},    {"NPUPROBE_OP_LABEL", "2"}};
   LoadResult r = load();
   EXPECT_THAT(
       r.message_strings(),
-      ElementsAre("environment: NPUPROBE_DISABLE: \"yes\" is not 0 or 1",
-                  "environment: NPUPROBE_STORE_FORMAT: \"v3\" is not one of auto, v1, v2",
-                  "environment: NPUPROBE_FLUSH_MS: 5 is out of range 10..600000",
+      ElementsAre("environment: NPUPROBE_DISABLE: \"maybe\" is not one of 1, 0, true, false, "
+                  "yes, no, on, off (any case); taken as 1: npuprobe is disabled (unset it or "
+                  "set 0 to instrument)",
+                  "environment: NPUPROBE_STORE_FORMAT: \"v3\" is not one of auto, v1, v2; "
+                  "ignored",
+                  "environment: NPUPROBE_FLUSH_MS: 5 is out of range 10..600000; ignored",
                   "environment: NPUPROBE_LISTEN: \"localhost\" is not host:port (port 0..65535) "
-                  "or off",
+                  "or off; ignored",
                   "environment: NPUPROBE_LOG_LEVEL: \"loud\" is not one of trace, debug, info, "
-                  "warn, error, critical, off",
-                  "environment: NPUPROBE_OP_LABEL: \"true\" is not 0 or 1"));
+                  "warn, error, critical, off; ignored",
+                  "environment: NPUPROBE_OP_LABEL: \"2\" is not one of 1, 0, true, false, yes, "
+                  "no, on, off (any case); ignored"));
   EXPECT_EQ(r.config.store.flush_interval_ms, 500);
   EXPECT_EQ(r.config.exposer.listen, "127.0.0.1:9464");
-  EXPECT_TRUE(r.config.enabled);
-  EXPECT_THAT(r.config.sources, ElementsAre("defaults"));
-  env_.vars = {{"NPUPROBE_FLUSH_MS", "1e3"}, {"NPUPROBE_LISTEN", "h:70000"}};
-  EXPECT_THAT(load().message_strings(),
-              ElementsAre("environment: NPUPROBE_FLUSH_MS: expected an integer, got \"1e3\"",
+  EXPECT_FALSE(r.config.enabled);  // a refused NPUPROBE_DISABLE disables
+  EXPECT_FALSE(r.config.op_label);
+  EXPECT_THAT(r.config.sources, ElementsAre("defaults", "environment (NPUPROBE_DISABLE)"));
+  env_.vars = {{"NPUPROBE_FLUSH_MS", "1e3"}, {"NPUPROBE_LISTEN", "h:70000"},
+               {"NPUPROBE_DISABLE", "yes"}, {"NPUPROBE_OP_LABEL", "true"}};
+  r = load();
+  EXPECT_THAT(r.message_strings(),
+              ElementsAre("environment: NPUPROBE_FLUSH_MS: expected an integer, got \"1e3\"; "
+                          "ignored",
                           "environment: NPUPROBE_LISTEN: \"h:70000\" is not host:port (port "
-                          "0..65535) or off"));
+                          "0..65535) or off; ignored"));
+  EXPECT_FALSE(r.config.enabled);
+  EXPECT_TRUE(r.config.op_label);
 }
 
 TEST_F(ConfigTest, UnknownKeys) {

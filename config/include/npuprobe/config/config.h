@@ -8,6 +8,7 @@
 // layers gave it (a malformed or unreadable file is ignored as a whole).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -143,7 +144,13 @@ LoadResult load_config(const Environment &environment);
 // generation last_good.generation + 1. Never throws.
 LoadResult reload(const Config &last_good, const Environment &environment);
 
-// Logs every message of `result` (warn level, tagged npuprobe by the store's log sink).
+// Logs problems at warn level, tagged npuprobe by the store's log sink, each as to_string()
+// (the text `npuprobe check` prints after "FAIL  "): the first kShownProblems, then one line
+// "<N> more configuration problems suppressed (...)", so that a file full of mistakes is
+// bounded in the log and still says how much is wrong.
+constexpr std::size_t kShownProblems = 5;
+void log_problems(const std::vector<Diagnostic> &problems);
+// log_problems(result.messages), plus a line when the last good configuration was kept.
 void log_diagnostics(const LoadResult &result);
 
 const char *to_string(TaskTimeMode mode);

@@ -1,0 +1,161 @@
+// The environment layer shared by the loader, `npuprobe check` and the preload
+// (config/environment_values.h), and how a load's problems are logged (config::log_problems).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "npuprobe/config/config.h"
+#include "npuprobe/config/environment_values.h"
+#include "npuprobe/store/log.h"
+
+namespace npuprobe::config {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+EnvironmentLayer read(const std::map<std::string, std::string> &vars) {
+  return read_environment_layer([&](const char *name) -> const char * {
+    const auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  });
+}
+
+std::vector<std::string> lines(const EnvironmentLayer &layer) {
+  std::vector<std::string> out;
+  for (const Diagnostic &d : layer.problems) out.push_back(d.to_string());
+  return out;
+}
+
+TEST(EnvironmentValuesTest, BooleansTakeTheUsualSpellingsInAnyCase) {
+  for (const char *yes : {"1", "true", "TRUE", "yes", "Yes", "on", "ON"}) {
+    const EnvironmentLayer l = read({{"NPUPROBE_DISABLE", yes}, {"NPUPROBE_OP_LABEL", yes},
+                                     {"NPUPROBE_ATTRIBUTION", yes}});
+    EXPECT_THAT(lines(l), IsEmpty()) << yes;
+    EXPECT_EQ(l.disabled, true) << yes;
+    EXPECT_EQ(l.op_label, true) << yes;
+    EXPECT_EQ(l.attribution, true) << yes;
+  }
+  for (const char *no : {"0", "false", "False", "no", "NO", "off", "Off"}) {
+    const EnvironmentLayer l = read({{"NPUPROBE_DISABLE", no}, {"NPUPROBE_OP_LABEL", no},
+                                     {"NPUPROBE_ATTRIBUTION", no}});
+    EXPECT_THAT(lines(l), IsEmpty()) << no;
+    EXPECT_EQ(l.disabled, false) << no;
+    EXPECT_EQ(l.op_label, false) << no;
+    EXPECT_EQ(l.attribution, false) << no;
+  }
+}
+
+TEST(EnvironmentValuesTest, ARefusedBooleanIsNamedAndIgnored) {
+  const EnvironmentLayer l = read({{"NPUPROBE_OP_LABEL", "2"}, {"NPUPROBE_ATTRIBUTION", "y"}});
+  EXPECT_THAT(lines(l),
+              ElementsAre("environment: NPUPROBE_OP_LABEL: \"2\" is not one of 1, 0, true, false, "
+                          "yes, no, on, off (any case); ignored",
+                          "environment: NPUPROBE_ATTRIBUTION: \"y\" is not one of 1, 0, true, "
+                          "false, yes, no, on, off (any case); ignored"));
+  EXPECT_FALSE(l.op_label.has_value());
+  EXPECT_FALSE(l.attribution.has_value());
+  EXPECT_THAT(l.used, IsEmpty());
+}
+
+TEST(EnvironmentValuesTest, ARefusedDisableDisables) {
+  const EnvironmentLayer l = read({{"NPUPROBE_DISABLE", "maybe"}});
+  EXPECT_THAT(lines(l),
+              ElementsAre("environment: NPUPROBE_DISABLE: \"maybe\" is not one of 1, 0, true, "
+                          "false, yes, no, on, off (any case); taken as 1: npuprobe is disabled "
+                          "(unset it or set 0 to instrument)"));
+  EXPECT_EQ(l.disabled, true);
+  EXPECT_THAT(l.used, ElementsAre("NPUPROBE_DISABLE"));
+}
+
+TEST(EnvironmentValuesTest, DisabledByFollowsTheSameRule) {
+  EXPECT_FALSE(disabled_by(nullptr));
+  EXPECT_FALSE(disabled_by(""));
+  for (const char *no : {"0", "no", "OFF", "False"}) EXPECT_FALSE(disabled_by(no)) << no;
+  for (const char *yes : {"1", "yes", "On", "TRUE", "maybe", "2", " 0"}) {
+    EXPECT_TRUE(disabled_by(yes)) << yes;
+  }
+}
+
+TEST(EnvironmentValuesTest, EveryOtherVariableSaysWhatItAccepts) {
+  const EnvironmentLayer l =
+      read({{"NPUPROBE_STORE_FORMAT", "v3"}, {"NPUPROBE_FLUSH_MS", " 50"},
+            {"NPUPROBE_LISTEN", "garbage"}, {"NPUPROBE_LOG_LEVEL", "loud"}});
+  EXPECT_THAT(lines(l),
+              ElementsAre("environment: NPUPROBE_STORE_FORMAT: \"v3\" is not one of auto, v1, "
+                          "v2; ignored",
+                          "environment: NPUPROBE_FLUSH_MS: expected an integer, got \" 50\"; "
+                          "ignored",
+                          "environment: NPUPROBE_LISTEN: \"garbage\" is not host:port (port "
+                          "0..65535) or off; ignored",
+                          "environment: NPUPROBE_LOG_LEVEL: \"loud\" is not one of trace, debug, "
+                          "info, warn, error, critical, off; ignored"));
+  EXPECT_FALSE(l.store_format || l.flush_interval_ms || l.listen || l.log_level);
+}
+
+TEST(EnvironmentValuesTest, AcceptedValuesAreUsed) {
+  const EnvironmentLayer l =
+      read({{"NPUPROBE_STORE_FORMAT", "v1"}, {"NPUPROBE_FLUSH_MS", "250"},
+            {"NPUPROBE_LISTEN", "0.0.0.0:0"}, {"NPUPROBE_LOG_LEVEL", "debug"},
+            {"PROMETHEUS_MULTIPROC_DIR", "/d"}, {"VLLM_DP_RANK", "3"}, {"NPUPROBE_DISABLE", ""}});
+  EXPECT_THAT(lines(l), IsEmpty());
+  EXPECT_EQ(l.store_format, store::FormatPreference::kV1);
+  EXPECT_EQ(l.flush_interval_ms, 250);
+  EXPECT_EQ(l.listen, "0.0.0.0:0");
+  EXPECT_EQ(l.log_level, store::LogLevel::kDebug);
+  EXPECT_EQ(l.store_dir, "/d");
+  EXPECT_EQ(l.dp, "3");
+  EXPECT_FALSE(l.disabled.has_value());  // empty is unset
+  EXPECT_THAT(l.used, ElementsAre("PROMETHEUS_MULTIPROC_DIR", "NPUPROBE_STORE_FORMAT",
+                                  "NPUPROBE_FLUSH_MS", "NPUPROBE_LISTEN", "NPUPROBE_LOG_LEVEL",
+                                  "VLLM_DP_RANK"));
+}
+
+TEST(EnvironmentValuesTest, ALongOrHostileValueIsCutAndEscaped) {
+  const std::string value = "\x1b[2J" + std::string(200, 'a') + "\xc2\x9b";
+  const EnvironmentLayer l = read({{"NPUPROBE_LISTEN", value}});
+  EXPECT_THAT(lines(l), ElementsAre("environment: NPUPROBE_LISTEN: \"\\x1b[2J" +
+                                    std::string(60, 'a') + "\"... (206 bytes) is not host:port "
+                                    "(port 0..65535) or off; ignored"));
+  const EnvironmentLayer c1 = read({{"NPUPROBE_OP_LABEL", "\xc2\x9b" "31m"}});
+  EXPECT_THAT(lines(c1), ElementsAre("environment: NPUPROBE_OP_LABEL: \"\\u009b31m\" is not one "
+                                     "of 1, 0, true, false, yes, no, on, off (any case); ignored"));
+}
+
+// The loader (and so `npuprobe check`) reports exactly the layer's lines.
+TEST(EnvironmentValuesTest, TheLoaderReportsTheSameLines) {
+  const std::map<std::string, std::string> vars = {
+      {"NPUPROBE_DISABLE", "maybe"}, {"NPUPROBE_OP_LABEL", "2"}, {"NPUPROBE_LISTEN", "garbage"}};
+  Environment environment;
+  environment.vars = vars;
+  const LoadResult loaded = load_config(environment);
+  EXPECT_EQ(loaded.message_strings(), lines(read(vars)));
+  EXPECT_FALSE(loaded.config.enabled);
+  EXPECT_FALSE(loaded.config.op_label);
+  EXPECT_EQ(loaded.config.exposer.listen, "127.0.0.1:9464");
+}
+
+std::vector<std::string> g_logged;
+void capture(store::LogLevel, const char *message) { g_logged.push_back(message); }
+
+TEST(LogProblemsTest, AFewLinesThenHowManyMore) {
+  std::vector<Diagnostic> problems;
+  for (int i = 1; i <= 7; ++i) problems.push_back(Diagnostic{"/c.yaml", i, "k", "bad"});
+  g_logged.clear();
+  store::set_log_sink(&capture);
+  store::set_log_rate_limit(5, std::chrono::seconds(10));
+  log_problems(problems);
+  store::set_log_sink(nullptr);
+  EXPECT_THAT(g_logged,
+              ElementsAre("/c.yaml:1: k: bad", "/c.yaml:2: k: bad", "/c.yaml:3: k: bad",
+                          "/c.yaml:4: k: bad", "/c.yaml:5: k: bad",
+                          "2 more configuration problems suppressed (`npuprobe check` with the "
+                          "same environment prints every one)"));
+}
+
+}  // namespace
+}  // namespace npuprobe::config
