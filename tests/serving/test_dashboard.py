@@ -247,7 +247,6 @@ class DashboardQueryTest(unittest.TestCase):
             return text if steps.get((), 0) == want_steps else None
         text = wait_until(final_text, timeout_s=30, interval_s=0.2)
         self.assertIsNotNone(text, f"steps never reached {want_steps}" + stack.diagnostics())
-        exposition = Exposition(text)
         targets = {(p["id"], t["refId"]): t["expr"]
                    for p in load_dashboard()["panels"] for t in p["targets"]}
         self.assertEqual(sorted(targets), sorted(EXPECTED), "panels without an exact check")
@@ -261,7 +260,11 @@ class DashboardQueryTest(unittest.TestCase):
                                for r in answer["data"]["result"]}
             return out
 
-        def mismatches(got):
+        def fresh_exposition():
+            with urllib.request.urlopen(stack.harness.url + "/metrics", timeout=10) as r:
+                return Exposition(r.read().decode())
+
+        def mismatches(got, exposition):
             bad = {}
             for target, (_, expected) in EXPECTED.items():
                 want = expected(exposition)
@@ -269,9 +272,12 @@ class DashboardQueryTest(unittest.TestCase):
                         same(got[target][k], want[k]) for k in want):
                     bad[target] = {"prometheus": got[target], "from /metrics": want}
             return bad
-        # Prometheus scrapes every second: poll until its last scrape is the final exposition.
-        wait_until(lambda: not mismatches(answers()), timeout_s=30, interval_s=0.5)
-        self.assertEqual(mismatches(answers()), {}, "panels whose value is not exact")
+        # Prometheus scrapes every second, and task-time records may still land after the last
+        # step: poll until Prometheus's last scrape is what /metrics says now.
+        wait_until(lambda: not mismatches(answers(), fresh_exposition()), timeout_s=30,
+                   interval_s=0.5)
+        exposition = fresh_exposition()
+        self.assertEqual(mismatches(answers(), exposition), {}, "panels whose value is not exact")
         steps = EXPECTED[(9, "A")][1](exposition)
         self.assertEqual(sorted(k[0] for k in steps), ["0", "1"], steps)
         self.assertEqual(sum(steps.values()), want_steps, f"{stack.load.ok} requests")

@@ -145,6 +145,10 @@ class PrometheusTest(unittest.TestCase):
             # between two of its scrapes (a reset), over the whole run.
             names = monotonic_names(text)
             self.assertIn(PREFIX + "steps_total", names)
+            # A series that appeared in the last 200 ms may not be scraped yet: wait until
+            # Prometheus holds every one.
+            wait_until(lambda: all(stack.query(f"count({n})").get("data", {}).get("result")
+                                   for n in names), timeout_s=30, interval_s=0.5)
             for name in names:
                 answer = stack.query(f"max(resets({name}[10m]))")
                 self.assertEqual(answer.get("status"), "success", answer)
