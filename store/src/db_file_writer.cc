@@ -77,10 +77,13 @@ std::unique_ptr<DbFileWriter> DbFileWriter::create(const std::string &path, Stor
 
   const std::string temporary = temporary_path_for(path);
   ::unlink(temporary.c_str());  // a leftover of a killed process that had our pid
-  // 0666 & ~umask, as prometheus_client creates its files. A new file only (O_EXCL, never
-  // through a link): whatever another user planted at the name is refused, not written.
+  // 0644 & ~umask: readable by every reader (vLLM's /metrics may run as another user), but
+  // writable, and so truncatable, by our user only: another user's truncate() of a file we
+  // have mapped would turn our next store into SIGBUS. (prometheus_client makes its own 0666.)
+  // A new file only (O_EXCL, never through a link): whatever another user planted at the name
+  // is refused, not written.
   std::string why;
-  const int fd = base::create_new_file(temporary, O_RDWR, 0666, &why);
+  const int fd = base::create_new_file(temporary, O_RDWR, 0644, &why);
   if (fd < 0) return fail(error, "cannot create " + temporary + ": " + why), nullptr;
   const auto abandon = [&](const std::string &message) {
     ::close(fd);

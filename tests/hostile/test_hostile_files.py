@@ -290,6 +290,39 @@ class SparseDbTest(FilesCase):
 
 
 @unittest.skipUnless(IS_ROOT, "the attacker runs as nobody")
+class StoreFileModeTest(FilesCase):
+    def test_another_user_cannot_truncate_a_mapped_store_file(self):
+        # umask 0: the old 0666 made every store file truncatable by anyone, and a truncated
+        # mapping is SIGBUS at the writer's next store.
+        self.open_to_nobody()
+        env = npuprobe_run.preload_env(self.folder)
+        sim = subprocess.Popen([NPU_SIM, "--report", self.report, "--steps", "400",
+                                "--launches", "2", "--host-gap-us", "1000"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: os.umask(0))
+        try:
+            def ours():
+                return sorted(n for n in os.listdir(self.folder) if n.endswith("-npu.db"))
+            names = npuprobe_run.wait_until(ours)
+            self.assertTrue(names, "no store file")
+            for name in names:
+                path = os.path.join(self.folder, name)
+                self.assertEqual(os.stat(path).st_mode & 0o777, 0o644, name)
+                out = run_bounded(as_nobody(["truncate", "-s", "0", path]), limit_s=10)
+                self.assertNotEqual(out.returncode, 0, name)
+                self.assertIn("Permission denied", out.stderr)
+            _, stderr = sim.communicate(timeout=120)
+        finally:
+            if sim.poll() is None:
+                sim.kill()
+                sim.communicate()
+        self.assertEqual(sim.returncode, 0, stderr)
+        with open(self.report) as f:
+            truth = json.load(f)["devices"]["0"]
+        self.assert_exact(self.dump()[0], truth)
+
+
+@unittest.skipUnless(IS_ROOT, "the attacker runs as nobody")
 class SitesLinkTest(FilesCase):
     def test_link_planted_at_the_sites_temporary_is_not_followed(self):
         self.open_to_nobody()
