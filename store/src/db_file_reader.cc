@@ -144,14 +144,17 @@ bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string
   // `used` is trusted only up to what the file holds: a header that claims more is read as
   // far as the file goes (and then found corrupt), never allocated.
   const std::size_t size = std::min(static_cast<std::size_t>(info.st_size), at_most);
-  std::string rest;
   bool ok = base::read_at_most(fd, 0, std::min<std::size_t>(size, 4096), &bytes, &problem);
   if (ok && bytes.size() >= 4) {
     const auto used = load<std::int32_t>(bytes, 0);
     const std::size_t wanted = used > 0 ? std::min(static_cast<std::size_t>(used), size) : 0;
+    // Read again from the start, into one buffer (appending a second one would hold the file
+    // twice for a moment), under the `used` read first: a writer may have published more since,
+    // and the entries up to the first `used` are what this read promises.
     if (wanted > bytes.size()) {
-      ok = base::read_at_most(fd, bytes.size(), wanted - bytes.size(), &rest, &problem);
-      bytes += rest;
+      const std::string first_used = bytes.substr(0, 4);
+      ok = base::read_at_most(fd, 0, wanted, &bytes, &problem);
+      if (ok && bytes.size() >= 4) bytes.replace(0, 4, first_used);
     }
   }
   ::close(fd);
