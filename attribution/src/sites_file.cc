@@ -2,14 +2,14 @@
 // JSON because the preload links no JSON library; the reader is sites_file_reader.cc.
 #include "npuprobe/attribution/sites_file.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+
+#include "npuprobe/base/checked_file.h"
 
 namespace npuprobe::attribution {
 namespace {
@@ -223,30 +223,10 @@ bool write_sites_file(const std::string &dir, const SitesReport &report, std::st
     const std::string temporary =
         dir + "/." + name + ".tmp" + std::to_string(static_cast<long>(::getpid()));
     const std::string text = to_json(report);
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return fail(temporary + ": " + std::strerror(errno));
-    std::size_t written = 0;
-    while (written < text.size()) {
-      const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const std::string reason = n < 0 ? std::strerror(errno) : "short write";
-        ::close(fd);
-        ::unlink(temporary.c_str());
-        return fail(temporary + ": " + reason);
-      }
-      written += static_cast<std::size_t>(n);
-    }
-    if (::close(fd) != 0) {
-      const std::string reason = std::strerror(errno);
-      ::unlink(temporary.c_str());
-      return fail(temporary + ": " + reason);
-    }
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-      const std::string reason = std::strerror(errno);
-      ::unlink(temporary.c_str());
-      return fail(path + ": " + reason);
-    }
+    // A new temporary (O_EXCL, never through a link another user planted at its name), then
+    // renamed over the file: a root publisher never writes into someone else's file.
+    std::string why;
+    if (!base::replace_file_using(path, temporary, text, 0644, &why)) return fail(path + ": " + why);
     return true;
   } catch (...) {  // bad_alloc while building the text or a message
     try {

@@ -3,10 +3,9 @@
 // version does not know are ignored, so a writer may add some without a new "format".
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "npuprobe/attribution/sites_file.h"
+#include "npuprobe/base/checked_file.h"
 #include "npuprobe/config/json.h"
 
 namespace npuprobe::attribution {
@@ -201,19 +200,14 @@ bool parse_sites_json(std::string_view text, SitesReport *report, std::string *e
 }
 
 bool read_sites_file(const std::string &path, SitesReport *report, std::string *error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (error != nullptr) *error = path + ": " + std::strerror(errno);
-    return false;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    if (error != nullptr) *error = path + ": read error";
+  std::string text;
+  std::string why;
+  if (!base::read_regular_file(path, kMaxSitesFileBytes, &text, &why)) {
+    if (error != nullptr) *error = path + ": " + why;
     return false;
   }
   std::string message;
-  if (parse_sites_json(text.str(), report, &message)) return true;
+  if (parse_sites_json(text, report, &message)) return true;
   if (error != nullptr) *error = path + ": " + message;
   return false;
 }

@@ -12,12 +12,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
 #include "npuprobe/attribution/frame_resolver.h"
 #include "npuprobe/attribution/module_match.h"
+#include "npuprobe/base/checked_file.h"
 
 namespace npuprobe::attribution {
 namespace {
@@ -67,7 +69,10 @@ int find_local_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
                                     "/usr/lib/debug" + dir + "/" + debuglink_file};
   for (const std::string &candidate : candidates) {
     if (candidate == file) continue;  // a debuglink naming the file itself
-    const int fd = open(candidate.c_str(), O_RDONLY | O_CLOEXEC);
+    // Named by a file's .gnu_debuglink: without blocking (a FIFO there would stop the publisher
+    // thread) and only a regular file; debug files may be large, so no size limit beyond that.
+    const int fd = base::open_regular_for_read(candidate, std::numeric_limits<std::size_t>::max(),
+                                               nullptr);
     if (fd < 0) continue;
     if (crc_matches(fd, debuglink_crc)) {
       *debuginfo_file_name = strdup(candidate.c_str());  // libdw frees it

@@ -115,7 +115,11 @@ int create_new_file(const std::string &path, int access, mode_t mode, std::strin
 
 bool replace_file(const std::string &path, std::string_view content, mode_t mode,
                   std::string *why) {
-  const std::string temporary = path + ".tmp" + std::to_string(::getpid());
+  return replace_file_using(path, path + ".tmp" + std::to_string(::getpid()), content, mode, why);
+}
+
+bool replace_file_using(const std::string &path, const std::string &temporary,
+                        std::string_view content, mode_t mode, std::string *why) {
   // A temporary left by an earlier process with our pid, or planted: unlink removes the name
   // (a link itself, never its target).
   ::unlink(temporary.c_str());
@@ -146,7 +150,14 @@ int open_for_append(const std::string &path, mode_t mode, std::string *why) {
   int fd = ::open(path.c_str(), common | O_CREAT | O_EXCL, mode);
   if (fd < 0 && errno == EEXIST) fd = ::open(path.c_str(), common);
   if (fd < 0) {
-    fail(why, errno == ELOOP ? "is a symbolic link" : std::strerror(errno));
+    const int code = errno;
+    struct stat st {};
+    // ENXIO: a FIFO (or a socket) without a reader, refused by O_NONBLOCK; say what it is.
+    if (code == ENXIO && ::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      fail(why, std::string("is a ") + file_kind(st.st_mode) + ", not a regular file");
+    } else {
+      fail(why, code == ELOOP ? "is a symbolic link" : std::strerror(code));
+    }
     return -1;
   }
   struct stat st {};

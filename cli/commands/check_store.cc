@@ -100,7 +100,7 @@ bool check_folder(CheckReport &report, const CheckInputs &inputs) {
 }
 
 // The formats of the prometheus_client files of `dir`: file name -> format, only files with
-// entries; corrupt ones in `unknown`.
+// entries; corrupt or unreadable ones (a FIFO, a file over the limit) in `unknown`.
 std::map<std::string, store::StoreFormat> python_formats(const std::string &dir,
                                                          std::string *unknown) {
   std::map<std::string, store::StoreFormat> formats;
@@ -110,7 +110,10 @@ std::map<std::string, store::StoreFormat> python_formats(const std::string &dir,
     const std::string name = item->d_name;
     if (!store::is_python_db_file_name(name)) continue;
     std::string bytes;
-    if (!store::read_db_file_bytes(dir + "/" + name, bytes, nullptr)) continue;
+    if (!store::read_db_file_bytes(dir + "/" + name, bytes, nullptr)) {
+      *unknown += (unknown->empty() ? "" : ", ") + name;  // a FIFO, a file over the limit
+      continue;
+    }
     switch (store::detect_db_format(bytes)) {
       case DetectedFormat::kV1:
         formats.emplace(name, store::StoreFormat::kV1);

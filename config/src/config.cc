@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "checks.h"
+#include "npuprobe/base/checked_file.h"
 #include "npuprobe/config/environment_values.h"
 #include "npuprobe/config/loaders.h"
 #include "npuprobe/store/metric_name.h"
@@ -144,31 +145,13 @@ void apply_environment(const Environment &environment, Config &config,
 
 namespace {
 
+// A configuration file is read without blocking (a FIFO or a device there would hang aclInit
+// and `npuprobe check`), only when it is a regular file, and at most kMaxConfigFileBytes. Links
+// are followed: a Kubernetes ConfigMap mounts every file as a symbolic link.
+constexpr std::size_t kMaxConfigFileBytes = std::size_t{16} << 20;
+
 bool read_file(const std::string &path, std::string *out, std::string *error) {
-  std::FILE *file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    *error = std::strerror(errno);
-    return false;
-  }
-  out->clear();
-  char buffer[65536];
-  bool failed = false;
-  for (;;) {
-    const std::size_t n = std::fread(buffer, 1, sizeof(buffer), file);
-    out->append(buffer, n);
-    if (n < sizeof(buffer)) {
-      failed = std::ferror(file) != 0;
-      if (failed) *error = std::strerror(errno);
-      break;
-    }
-    if (out->size() > (16u << 20)) {
-      failed = true;
-      *error = "larger than 16 MiB";
-      break;
-    }
-  }
-  std::fclose(file);
-  return !failed;
+  return base::read_regular_file(path, kMaxConfigFileBytes, out, error);
 }
 
 }  // namespace

@@ -1,12 +1,13 @@
 #include "npuprobe/store/db_file_reader.h"
 
-#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
+#include "npuprobe/base/checked_file.h"
 #include "npuprobe/store/db_file_format.h"
 
 namespace npuprobe::store {
@@ -22,23 +23,6 @@ T load(std::string_view bytes, std::size_t offset) {
 bool fail(std::string *error, const std::string &message) {
   if (error) *error = message;
   return false;
-}
-
-// Reads up to `size` bytes at `offset`; short only at end of file.
-bool read_at(int fd, std::string &out, std::size_t offset, std::size_t size, std::string *error) {
-  const std::size_t start = out.size();
-  out.resize(start + size);
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t n =
-        ::pread(fd, &out[start + done], size - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(error, std::string("read failed: ") + std::strerror(errno));
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  out.resize(start + done);
-  return true;
 }
 
 }  // namespace
@@ -72,8 +56,12 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEntry> &entries,
-                    std::string *error) {
+namespace {
+
+// The entries of `bytes`. A prefix (`cut_ok`) may end before `used`: it stops after the last
+// whole entry it holds instead of failing.
+bool parse_entries(std::string_view bytes, StoreFormat format, bool cut_ok,
+                   std::vector<DbEntry> &entries, std::string *error) {
   if (bytes.empty()) return fail(error, "zero-length file (prometheus_client fails on it)");
   if (bytes.size() < kDbHeaderSize) return fail(error, "file shorter than the 8-byte header");
   const auto used = load<std::int32_t>(bytes, 0);
@@ -83,21 +71,28 @@ bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEn
   if (used < static_cast<std::int32_t>(kDbHeaderSize)) {
     return fail(error, "header says used=" + std::to_string(used) + ", less than the header");
   }
-  if (static_cast<std::size_t>(used) > bytes.size()) {
+  const bool cut = cut_ok && static_cast<std::size_t>(used) > bytes.size();
+  if (!cut && static_cast<std::size_t>(used) > bytes.size()) {
     return fail(error, "header says used=" + std::to_string(used) + " but the file has only " +
                            std::to_string(bytes.size()) + " bytes");
   }
   const auto end = static_cast<std::size_t>(used);
+  const std::size_t have = cut ? bytes.size() : end;
   std::size_t pos = kDbHeaderSize;
   while (pos < end) {
+    if (cut && have - pos < 4) return true;
     const std::string where = " (entry at offset " + std::to_string(pos) + ")";
     if (end - pos < 4) return fail(error, "truncated entry header" + where);
     const auto length = load<std::int32_t>(bytes, pos);
     if (length < 0) return fail(error, "negative key length" + where);
+    // prometheus_client's keys are JSON arrays, never empty; a run of zeros (a sparse file whose
+    // header claims its whole size) stops here instead of becoming millions of entries.
+    if (length == 0) return fail(error, "empty key" + where);
     const std::size_t size = db_entry_size(static_cast<std::uint32_t>(length), format);
     if (static_cast<std::size_t>(length) > end || size > end - pos) {
       return fail(error, "entry runs past used=" + std::to_string(used) + where);
     }
+    if (cut && size > have - pos) return true;
     const std::string_view key = bytes.substr(pos + 4, static_cast<std::size_t>(length));
     if (!is_valid_utf8(key)) return fail(error, "key is not valid UTF-8" + where);
     const std::size_t value_at = pos + db_value_offset_in_entry(static_cast<std::uint32_t>(length));
@@ -109,39 +104,12 @@ bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEn
   return true;
 }
 
-bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string *error) {
-  bytes.clear();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(error, path + ": cannot open: " + std::strerror(errno));
-  std::string problem;
-  bool ok = read_at(fd, bytes, 0, 4096, &problem);
-  if (ok && bytes.size() >= 4) {
-    const auto used = load<std::int32_t>(bytes, 0);
-    if (used > static_cast<std::int32_t>(bytes.size())) {
-      ok =
-          read_at(fd, bytes, bytes.size(), static_cast<std::size_t>(used) - bytes.size(), &problem);
-    }
-  }
-  ::close(fd);
-  if (!ok) return fail(error, path + ": " + problem);
-  return true;
-}
-
-bool read_db_file(const std::string &path, StoreFormat format, std::vector<DbEntry> &entries,
-                  std::string *error) {
-  std::string bytes;
-  if (!read_db_file_bytes(path, bytes, error)) return false;
-  std::string problem;
-  if (!parse_db_bytes(bytes, format, entries, &problem)) {
-    return fail(error, path + ": corrupt " + std::string(to_string(format)) + " file: " + problem);
-  }
-  return true;
-}
-
-DetectedFormat detect_db_format(std::string_view bytes) {
+DetectedFormat detect(std::string_view bytes, bool cut_ok) {
   const auto parses_as = [&](StoreFormat format) {
     std::vector<DbEntry> entries;
-    if (!parse_db_bytes(bytes, format, entries, nullptr)) return false;
+    if (!parse_entries(bytes, format, cut_ok, entries, nullptr)) return false;
+    // A prefix that holds no whole entry tells nothing.
+    if (entries.empty()) return false;
     for (const DbEntry &entry : entries) {
       if (entry.key.size() < 2 || entry.key.front() != '[' || entry.key.back() != ']') return false;
     }
@@ -157,5 +125,56 @@ DetectedFormat detect_db_format(std::string_view bytes) {
   if (v1 == v2) return DetectedFormat::kUnknown;
   return v1 ? DetectedFormat::kV1 : DetectedFormat::kV2;
 }
+
+}  // namespace
+
+bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEntry> &entries,
+                    std::string *error) {
+  return parse_entries(bytes, format, /*cut_ok=*/false, entries, error);
+}
+
+bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string *error,
+                        std::size_t at_most) {
+  bytes.clear();
+  std::string problem;
+  struct stat info {};
+  // Never blocks (a FIFO named like a store file), only a regular file, at most the limit.
+  const int fd = base::open_regular_for_read(path, kMaxDbFileBytes, &problem, &info);
+  if (fd < 0) return fail(error, path + ": " + problem);
+  // `used` is trusted only up to what the file holds: a header that claims more is read as
+  // far as the file goes (and then found corrupt), never allocated.
+  const std::size_t size = std::min(static_cast<std::size_t>(info.st_size), at_most);
+  bool ok = base::read_at_most(fd, 0, std::min<std::size_t>(size, 4096), &bytes, &problem);
+  if (ok && bytes.size() >= 4) {
+    const auto used = load<std::int32_t>(bytes, 0);
+    const std::size_t wanted = used > 0 ? std::min(static_cast<std::size_t>(used), size) : 0;
+    // Read again from the start, into one buffer (appending a second one would hold the file
+    // twice for a moment), under the `used` read first: a writer may have published more since,
+    // and the entries up to the first `used` are what this read promises.
+    if (wanted > bytes.size()) {
+      const std::string first_used = bytes.substr(0, 4);
+      ok = base::read_at_most(fd, 0, wanted, &bytes, &problem);
+      if (ok && bytes.size() >= 4) bytes.replace(0, 4, first_used);
+    }
+  }
+  ::close(fd);
+  if (!ok) return fail(error, path + ": read failed: " + problem);
+  return true;
+}
+
+bool read_db_file(const std::string &path, StoreFormat format, std::vector<DbEntry> &entries,
+                  std::string *error) {
+  std::string bytes;
+  if (!read_db_file_bytes(path, bytes, error)) return false;
+  std::string problem;
+  if (!parse_db_bytes(bytes, format, entries, &problem)) {
+    return fail(error, path + ": corrupt " + std::string(to_string(format)) + " file: " + problem);
+  }
+  return true;
+}
+
+DetectedFormat detect_db_format(std::string_view bytes) { return detect(bytes, false); }
+
+DetectedFormat detect_db_format_of_prefix(std::string_view prefix) { return detect(prefix, true); }
 
 }  // namespace npuprobe::store

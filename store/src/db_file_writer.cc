@@ -8,13 +8,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "npuprobe/base/checked_file.h"
 #include "npuprobe/store/db_file_format.h"
 
 namespace npuprobe::store {
 namespace {
 
-// `used` is an int32 in the format; stay well below it.
-constexpr std::uint32_t kMaxCapacity = 1u << 30;
+// Readers (ours included) refuse larger files; `used` is an int32, well above it.
+constexpr std::uint32_t kMaxCapacity = kMaxDbFileBytes;
 
 bool fail(std::string *error, const std::string &message) {
   if (error) *error = message;
@@ -76,9 +77,14 @@ std::unique_ptr<DbFileWriter> DbFileWriter::create(const std::string &path, Stor
 
   const std::string temporary = temporary_path_for(path);
   ::unlink(temporary.c_str());  // a leftover of a killed process that had our pid
-  // 0666 & ~umask, as prometheus_client creates its files.
-  const int fd = ::open(temporary.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) return fail(error, errno_text("cannot create", temporary, errno)), nullptr;
+  // 0644 & ~umask: readable by every reader (vLLM's /metrics may run as another user), but
+  // writable, and so truncatable, by our user only: another user's truncate() of a file we
+  // have mapped would turn our next store into SIGBUS. (prometheus_client makes its own 0666.)
+  // A new file only (O_EXCL, never through a link): whatever another user planted at the name
+  // is refused, not written.
+  std::string why;
+  const int fd = base::create_new_file(temporary, O_RDWR, 0644, &why);
+  if (fd < 0) return fail(error, "cannot create " + temporary + ": " + why), nullptr;
   const auto abandon = [&](const std::string &message) {
     ::close(fd);
     ::unlink(temporary.c_str());
@@ -115,7 +121,9 @@ bool DbFileWriter::grow_to_fit(std::uint32_t bytes, std::string *error) {
   if (used_ + static_cast<std::uint64_t>(bytes) <= capacity_) return true;
   std::uint64_t capacity = capacity_;
   while (used_ + static_cast<std::uint64_t>(bytes) > capacity) capacity *= 2;
-  if (capacity > kMaxCapacity) return fail(error, path_ + ": file would exceed 1 GiB");
+  if (capacity > kMaxCapacity) {
+    return fail(error, path_ + ": file would exceed the readers' limit of 256 MiB");
+  }
   const auto new_capacity = static_cast<std::uint32_t>(capacity);
   // Extend first: readers trust `used`, so the zeros past it are invisible to them.
   if (const int rc = ::posix_fallocate(fd_, 0, new_capacity); rc != 0) {

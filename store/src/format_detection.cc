@@ -3,7 +3,9 @@
 #include <dirent.h>
 
 #include <memory>
+#include <set>
 
+#include "npuprobe/store/db_file_format.h"
 #include "npuprobe/store/db_file_reader.h"
 #include "npuprobe/store/log.h"
 
@@ -26,6 +28,7 @@ std::optional<StoreFormat> PythonFormatWatcher::scan(const std::string &director
   std::unique_ptr<DIR, int (*)(DIR *)> dir(::opendir(directory.c_str()), &::closedir);
   if (!dir) return std::nullopt;
   std::map<std::string, StoreFormat> present;
+  std::set<std::string> present_refused;
   while (const dirent *item = ::readdir(dir.get())) {
     const std::string name = item->d_name;
     if (!is_python_db_file_name(name)) continue;
@@ -33,9 +36,20 @@ std::optional<StoreFormat> PythonFormatWatcher::scan(const std::string &director
       present.emplace(name, found->second);
       continue;
     }
+    // Only the first bytes: enough to tell the format, and cheap to read again at the next
+    // flush while the file has no entries yet (its mtime cannot say: Python writes through
+    // mmap, which on tmpfs does not touch it).
     std::string bytes;
-    if (!read_db_file_bytes(directory + "/" + name, bytes, nullptr)) continue;
-    const DetectedFormat detected = detect_db_format(bytes);
+    std::string problem;
+    if (!read_db_file_bytes(directory + "/" + name, bytes, &problem, kDbDetectionPrefixBytes)) {
+      // A FIFO, a device, a file over the limit: said once per name, then skipped.
+      if (refused_.insert(name).second) {
+        log_message(LogLevel::kWarn, "format detection skips %s", problem.c_str());
+      }
+      present_refused.insert(name);
+      continue;
+    }
+    const DetectedFormat detected = detect_db_format_of_prefix(bytes);
     if (detected == DetectedFormat::kV1 || detected == DetectedFormat::kV2) {
       const StoreFormat format =
           detected == DetectedFormat::kV1 ? StoreFormat::kV1 : StoreFormat::kV2;
@@ -47,6 +61,7 @@ std::optional<StoreFormat> PythonFormatWatcher::scan(const std::string &director
   for (auto it = known_.begin(); it != known_.end();) {
     it = present.count(it->first) ? std::next(it) : known_.erase(it);
   }
+  refused_.swap(present_refused);
   if (present.empty()) return std::nullopt;
   const StoreFormat first = present.begin()->second;
   for (const auto &[name, format] : present) {

@@ -137,6 +137,18 @@ TEST(ReplaceFile, ReplacesAPlantedLinkInsteadOfWritingThroughIt) {
   EXPECT_NE(::access(temporary.c_str(), F_OK), 0);
 }
 
+TEST(ReplaceFile, UsesTheCallersTemporaryNameWithoutFollowingALinkThere) {
+  ScratchDir dir;
+  write_text(dir / "victim", "keep");
+  const std::string temporary = dir / ".out.json.tmp1";
+  ASSERT_EQ(::symlink((dir / "victim").c_str(), temporary.c_str()), 0);
+  std::string why;
+  ASSERT_TRUE(replace_file_using(dir / "out.json", temporary, "{}", 0600, &why)) << why;
+  EXPECT_EQ(read_text(dir / "victim"), "keep");
+  EXPECT_EQ(read_text(dir / "out.json"), "{}");
+  EXPECT_NE(::access(temporary.c_str(), F_OK), 0);
+}
+
 TEST(OpenForAppend, CreatesAppendsAndRefusesLinksAndFifos) {
   ScratchDir dir;
   std::string why;
@@ -159,7 +171,7 @@ TEST(OpenForAppend, CreatesAppendsAndRefusesLinksAndFifos) {
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   EXPECT_EQ(open_for_append(dir / "fifo", 0600, &why), -1);
   // No reader: a blocking open would hang; O_NONBLOCK makes it ENXIO before any check.
-  EXPECT_FALSE(why.empty());
+  EXPECT_EQ(why, "is a FIFO, not a regular file");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 // "known_module" is optional when reading (absent: module != "").
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,6 +29,9 @@ namespace npuprobe::attribution {
 
 inline constexpr int kSitesFileFormat = 1;
 inline constexpr std::size_t kMaxSitesInFile = 200;
+// The largest sites file read_sites_file reads: 200 sites of at most 64 frames, with names that
+// C++ templates make a few KiB long, stay under it; a larger file is refused, not read.
+inline constexpr std::size_t kMaxSitesFileBytes = std::size_t{64} << 20;
 
 struct SitesReport {
   long pid = 0;
@@ -52,6 +56,7 @@ bool write_sites_file(const std::string &dir, const SitesReport &report, std::st
 std::string to_json(const SitesReport &report);
 
 // Parses a file written by write_sites_file (a newer format or a malformed file is an error).
+// Only a regular file of at most kMaxSitesFileBytes is read, opened without blocking.
 // In npuprobe_attribution_reader (src/sites_file_reader.cc; it needs npuprobe_config's JSON
 // parser, which the preload does not link).
 bool read_sites_file(const std::string &path, SitesReport *report, std::string *error);

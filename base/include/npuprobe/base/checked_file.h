@@ -53,6 +53,11 @@ int create_new_file(const std::string &path, int access, mode_t mode, std::strin
 bool replace_file(const std::string &path, std::string_view content, mode_t mode,
                   std::string *why);
 
+// The same with the caller's name for the temporary (a writer's own convention, such as a
+// dot-name its readers skip); `temporary` must be in the folder of `path`.
+bool replace_file_using(const std::string &path, const std::string &temporary,
+                        std::string_view content, mode_t mode, std::string *why);
+
 // Opens a log file to append to: created if missing (O_EXCL first, so a link appearing between
 // the two calls is still refused), never through a link, never blocking, and only a regular file
 // owned by the effective user is accepted.

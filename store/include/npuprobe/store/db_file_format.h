@@ -13,6 +13,12 @@ namespace npuprobe::store {
 inline constexpr std::uint32_t kDbHeaderSize = 8;
 // prometheus_client starts every file at 64 KiB and doubles it when full.
 inline constexpr std::uint32_t kDbInitialCapacity = 1u << 16;
+// The largest `.db` file npuprobe reads (and writes): 256 MiB. vLLM's files hold kilobytes to a
+// few megabytes, and ours at most one entry per registry cell (65536 cells, a few tens of MiB);
+// anything larger is refused by name instead of being read into memory (docs/hostile-host.md).
+inline constexpr std::uint32_t kMaxDbFileBytes = 256u << 20;
+// What format detection reads of a file: enough entries to tell v1 from v2.
+inline constexpr std::uint32_t kDbDetectionPrefixBytes = 64u << 10;
 
 // Padding after a key of `key_length` bytes: never 0, so the value is 8-aligned.
 inline constexpr std::uint32_t db_key_padding(std::uint32_t key_length) {

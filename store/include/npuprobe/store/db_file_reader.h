@@ -2,10 +2,12 @@
 // any inconsistency is reported with the file name and offset instead of yielding garbage.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "npuprobe/store/db_file_format.h"
 #include "npuprobe/store/metric_types.h"
 
 namespace npuprobe::store {
@@ -21,8 +23,11 @@ struct DbEntry {
 bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEntry> &entries,
                     std::string *error);
 
-// Reads `path` (only up to `used`) into `bytes`. Errors name the file.
-bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string *error);
+// Reads `path` (only up to `used`, never past the file's size, at most `at_most` bytes) into
+// `bytes`. Only a regular file of at most kMaxDbFileBytes is read, opened without blocking: a
+// FIFO, a device or a larger file is refused. Errors name the file and the reason.
+bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string *error,
+                        std::size_t at_most = kMaxDbFileBytes);
 
 // Reads and parses; errors name the file.
 bool read_db_file(const std::string &path, StoreFormat format, std::vector<DbEntry> &entries,
@@ -33,6 +38,10 @@ enum class DetectedFormat { kEmpty, kV1, kV2, kUnknown };
 // Which layout the bytes parse in, with every key a JSON array. kEmpty: no entries yet (any
 // format); kUnknown: neither or both parse (corrupt, or an ambiguous edge case).
 DetectedFormat detect_db_format(std::string_view bytes);
+
+// The same for the first bytes of a file (read_db_file_bytes with kDbDetectionPrefixBytes),
+// which may end before `used`: the whole entries it holds decide.
+DetectedFormat detect_db_format_of_prefix(std::string_view prefix);
 
 bool is_valid_utf8(std::string_view text);
 
