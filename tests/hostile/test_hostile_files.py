@@ -108,7 +108,7 @@ class ConfigFifoTest(FilesCase):
                 other = "SERVICE_PROF_CONFIG_PATH" if variable == "NPUPROBE_CONFIG" else \
                     "NPUPROBE_CONFIG"
                 stderr, truth = self.sim({variable: fifo, other: ""})
-                line = f"{fifo}: : cannot read: is a FIFO, not a regular file; file ignored"
+                line = f"{fifo}: cannot read: is a FIFO, not a regular file; file ignored"
                 self.assertEqual(stderr.count(line), 1, stderr)
                 self.assert_exact(self.dump()[0], truth)
                 for name in os.listdir(self.folder):
@@ -150,7 +150,7 @@ class ConfigFifoTest(FilesCase):
             os.rename(fifo, yaml)
             out = run_bounded([CLI, "restart"], env=cli_env)
             self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
-            line = f"{yaml}: : cannot read: is a FIFO, not a regular file; file ignored"
+            line = f"{yaml}: cannot read: is a FIFO, not a regular file; file ignored"
 
             def logged():
                 with open(log) as f:
