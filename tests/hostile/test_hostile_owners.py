@@ -9,6 +9,7 @@ Run (as root): NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_hostile
 """
 import json
 import os
+import platform
 import shutil
 import signal
 import struct
@@ -39,6 +40,23 @@ PLANT_THEN_EXEC = (
 def plant_then_exec(plant_argv, argv, env, **kwargs):
     return run_bounded([PYTHON, "-c", PLANT_THEN_EXEC, json.dumps(plant_argv)] + argv, env=env,
                        **kwargs)
+
+
+# futex(2) in /proc/<pid>/syscall: the process sleeps in sem_timedwait.
+FUTEX = {"x86_64": 202, "aarch64": 98}.get(platform.machine())
+
+
+def waits_on_futex(pid, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/syscall") as f:
+                if f.read().split(" ", 1)[0] == str(FUTEX):
+                    return True
+        except OSError:
+            return False
+        time.sleep(0.02)
+    return False
 
 
 def segment_path(prefix):
@@ -212,15 +230,20 @@ class HostileOwnersTest(unittest.TestCase):
             "import os, sys\n"
             "fd = os.open(sys.argv[1], os.O_RDWR)\n"
             "size = os.fstat(fd).st_size\n"
+            "os.ftruncate(fd, 0)\n"
+            "os.ftruncate(fd, size)\n"
+            "print('ready', flush=True)\n"
             "while True:\n"
             "    os.ftruncate(fd, 0)\n"
-            "    os.ftruncate(fd, size)\n", path]))
+            "    os.ftruncate(fd, size)\n", path]), stdout=subprocess.PIPE, text=True)
         try:
+            self.assertEqual(attacker.stdout.readline().strip(), "ready")
             proc = run_bounded([NPU_SIM, "--steps", "3000", "--launches", "2", "--host-gap-us",
                                 "500"], env=self.env(self.store, NPUPROBE_FLUSH_MS="10"))
         finally:
             attacker.kill()
             attacker.wait()
+            attacker.stdout.close()
         self.assertEqual(proc.returncode, 0, f"npu-sim ended with {proc.returncode}: "
                                              f"{proc.stderr[-2000:]}")
         self.assertIn("keeping the last state (ON)", proc.stderr)
@@ -255,11 +278,12 @@ class HostileOwnersTest(unittest.TestCase):
             "os.umask(0)\n"
             f"sem = libc.sem_open({name.encode()!r}, os.O_CREAT, 0o666, 1)\n"
             f"path = {semaphore_path(self.prefix)!r}\n" + script]),
-            stdout=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def test_an_empty_semaphore_file_is_refused(self):
         attacker = self.nobody_semaphore("os.truncate(path, 0)\nprint('ready', flush=True)\n")
         self.assertEqual(attacker.stdout.readline().strip(), "ready")
+        attacker.stdin.close()
         attacker.wait()
         attacker.stdout.close()
         out = self.cli("off")
@@ -271,19 +295,27 @@ class HostileOwnersTest(unittest.TestCase):
         attacker = self.nobody_semaphore(
             "libc.sem_wait(ctypes.c_void_p(sem))\n"  # held: `npuprobe off` waits
             "print('ready', flush=True)\n"
-            "time.sleep(1)\n"
+            "sys.stdin.readline()\n"  # the test says when `npuprobe off` is waiting
             "os.truncate(path, 0)\n"
             "time.sleep(30)\n")
+        self.attacker_input = attacker.stdin
         try:
             self.assertEqual(attacker.stdout.readline().strip(), "ready")
-            out = self.cli("off")
+            off = subprocess.Popen([CLI, "off"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True,
+                                   env=dict(os.environ, MS_SERVICE_METRIC_SHM_PREFIX=self.prefix))
+            self.assertTrue(waits_on_futex(off.pid), "npuprobe off never waited on the semaphore")
+            self.attacker_input.write("go\n")
+            self.attacker_input.flush()
+            _, stderr = off.communicate(timeout=30)
         finally:
             attacker.kill()
             attacker.wait()
             attacker.stdout.close()
-        self.assertEqual(out.returncode, 1, f"ended with {out.returncode}: {out.stderr}")
-        self.assertEqual(out.stderr, f"npuprobe off: {self.prefix}_semaphore: truncated by another "
-                                     f"process while waiting on it (nothing written)\n")
+            self.attacker_input.close()
+        self.assertEqual(off.returncode, 1, f"ended with {off.returncode}: {stderr}")
+        self.assertEqual(stderr, f"npuprobe off: {self.prefix}_semaphore: truncated by another "
+                                 f"process while waiting on it (nothing written)\n")
 
     # --- the pid ring --------------------------------------------------------------------------
 
