@@ -11,9 +11,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "../command.h"
 #include "../options.h"
+#include "npuprobe/base/private_dir.h"
 
 namespace npuprobe::cli {
 namespace {
@@ -28,17 +31,30 @@ std::string ordered_preload(const std::string &npuprobe, const char *existing) {
   return result;
 }
 
-bool make_folder(const std::string &dir) {
+// mkdir -p: missing parents 0755, the store folder itself private (0700). An existing store
+// folder is used only when it is ours, not a link and not writable by others: the preloaded
+// processes create their files there, and another user's folder would let that user swap them.
+bool make_folder(const std::string &dir, std::string *why) {
   std::string partial;
   std::istringstream parts(dir);
   std::string part;
   if (!dir.empty() && dir[0] == '/') partial = "/";
+  std::vector<std::string> levels;
   while (std::getline(parts, part, '/')) {
-    if (part.empty()) continue;
-    partial += part + "/";
-    if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return false;
+    if (!part.empty()) levels.push_back(part);
   }
-  return true;
+  for (std::size_t k = 0; k + 1 < levels.size(); ++k) {
+    partial += levels[k] + "/";
+    if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+      *why = partial + ": " + std::strerror(errno);
+      return false;
+    }
+  }
+  if (levels.empty()) {
+    *why = "not a folder npuprobe can make";
+    return false;
+  }
+  return base::make_private_dir(partial + levels.back(), 0700, why);
 }
 
 int run_run(const std::vector<std::string> &args) {
@@ -49,9 +65,10 @@ int run_run(const std::vector<std::string> &args) {
   const Options options(own, {"--config", "--dir"});
   if (!options.ok()) return usage_error("run", options.error());
   if (auto dir = options.value("--dir")) {
-    if (!make_folder(*dir)) {
-      std::fprintf(stderr, "npuprobe run: cannot create %s: %s\n", dir->c_str(),
-                   std::strerror(errno));
+    std::string why;
+    if (!make_folder(*dir, &why)) {
+      std::fprintf(stderr, "npuprobe run: store folder %s refused: %s\n", dir->c_str(),
+                   why.c_str());
       return 1;
     }
     setenv("PROMETHEUS_MULTIPROC_DIR", dir->c_str(), 1);

@@ -2,12 +2,21 @@
 // and every instrumented process npuprobe's registry knows: pid, state, devices, dp, the
 // configuration generation applied, how long ago it last published, its store folder and format,
 // its command. Entries of processes that are gone are shown as dead and removed.
+//
+// The records are written by processes (and possibly forged by anyone who can write the folder):
+// every text field is printed through base::printable, so control sequences show as "\x1b".
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "../command.h"
 #include "../options.h"
+#include "npuprobe/base/private_dir.h"
+#include "npuprobe/base/terminal_text.h"
 #include "npuprobe/config/control_segment.h"
 #include "npuprobe/config/process_registry.h"
 
@@ -31,7 +40,7 @@ int print_segment() {
     return 0;
   }
   std::printf("switch %s_control: unusable: %s (processes keep their last state)\n",
-              prefix.c_str(), error.c_str());
+              prefix.c_str(), base::printable(error).c_str());
   return 1;
 }
 
@@ -58,24 +67,50 @@ std::string state_of(const config::ListedProcess &p) {
   return p.status.measuring ? "on" : "off";
 }
 
+// The default folder is used only when private (what the preload demands before writing
+// there); one named with --registry may belong to another user (root inspecting a user's
+// processes) but must not be writable by others, and only our own has its dead entries removed.
+bool registry_usable(const std::string &dir, bool named, bool *own, std::string *why) {
+  struct stat info {};
+  *own = false;
+  if (::lstat(dir.c_str(), &info) != 0) return true;  // absent: nothing listed
+  *own = base::is_private_dir(dir, why);
+  if (*own) return true;
+  // Another user's folder, named on purpose: readable when nobody else can write it.
+  return named && S_ISDIR(info.st_mode) && (info.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
 int run_status(const std::vector<std::string> &args) {
   const Options options(args, {"--registry"}, {"--keep-dead"});
   if (!options.ok()) return usage_error("status", options.error());
   const int segment = print_segment();
-  const std::string dir = options.value("--registry").value_or(
-      config::registry_dir_from_environment());
-  const auto processes = config::list_processes(dir, !options.flag("--keep-dead"));
-  std::printf("%zu instrumented process(es) in %s\n", processes.size(), dir.c_str());
+  const auto named = options.value("--registry");
+  const std::string dir = named.value_or(config::registry_dir_from_environment());
+  bool own = false;
+  std::string why;
+  if (!registry_usable(dir, named.has_value(), &own, &why)) {
+    std::printf("registry %s: refused: %s (its records could be forged; not read)\n",
+                base::printable(dir).c_str(), base::printable(why).c_str());
+    return 1;
+  }
+  std::vector<std::string> skipped;
+  const auto processes =
+      config::list_processes(dir, own && !options.flag("--keep-dead"), &skipped);
+  std::printf("%zu instrumented process(es) in %s\n", processes.size(),
+              base::printable(dir).c_str());
+  for (const std::string &line : skipped) {
+    std::printf("skipped %s\n", base::printable(line).c_str());
+  }
   if (processes.empty()) return segment;
   std::printf("%-8s %-15s %-8s %-4s %-4s %-14s %-6s %-28s %s\n", "PID", "STATE", "DEVICES", "DP",
               "GEN", "LAST PUBLISH", "FORMAT", "FOLDER", "COMMAND");
   for (const config::ListedProcess &p : processes) {
     const config::ProcessStatus &s = p.status;
     std::printf("%-8d %-15s %-8s %-4s %-4llu %-14s %-6s %-28s %s\n", s.pid, state_of(p).c_str(),
-                device_list(s.devices).c_str(), s.dp.c_str(),
+                device_list(s.devices).c_str(), base::printable(s.dp).c_str(),
                 static_cast<unsigned long long>(s.config_generation),
-                age(s.last_publish_unix_ms).c_str(), s.format.c_str(), s.folder.c_str(),
-                s.command.c_str());
+                age(s.last_publish_unix_ms).c_str(), base::printable(s.format).c_str(),
+                base::printable(s.folder).c_str(), base::printable(s.command).c_str());
   }
   return segment;
 }

@@ -3,6 +3,9 @@
 // every process running npuprobe (which polls the segment every flush interval).
 #include <cstdio>
 #include <ctime>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "../command.h"
 #include "npuprobe/config/control_segment.h"
@@ -24,9 +27,21 @@ int switch_to(const char *name, ControlCommand command, const std::vector<std::s
     std::fprintf(stderr, "npuprobe %s: %s\n", name, out.error.c_str());
     return 1;
   }
-  std::printf("%s_control: %s, timestamp %u; signalled %zu process(es), cleared %zu dead\n",
+  std::printf("%s_control: %s, timestamp %u; signalled %zu process(es), skipped %zu, cleared %zu "
+              "dead\n",
               prefix.c_str(), out.state.on ? "ON" : "OFF", out.state.timestamp,
-              out.signalled.size(), out.cleared.size());
+              out.signalled.size(), out.skipped.size(), out.cleared.size());
+  // The ring is writable by every local user: say which pids were not signalled and why.
+  std::map<std::string, std::vector<int>> by_reason;
+  for (const auto &[pid, why] : out.skipped) by_reason[why].push_back(pid);
+  for (const auto &[why, pids] : by_reason) {
+    std::string list;
+    for (std::size_t i = 0; i < pids.size() && i < 20; ++i) {
+      list += (i ? " " : "") + std::to_string(pids[i]);
+    }
+    if (pids.size() > 20) list += " ...";
+    std::printf("  skipped %zu: %s: %s\n", pids.size(), why.c_str(), list.c_str());
+  }
   return 0;
 }
 

@@ -2,29 +2,33 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <utility>
 
+#include "npuprobe/base/checked_file.h"
+#include "npuprobe/base/private_dir.h"
+
 namespace npuprobe::config {
 namespace {
 
 constexpr char kMagic[8] = {'N', 'P', 'U', 'P', 'R', 'O', 'C', '1'};
 
-// The file, 1024 bytes. Fixed-size strings, NUL-terminated (truncated when longer).
+// The file, 1024 bytes. Fixed-size strings, NUL-terminated (truncated when longer). Written and
+// read whole with pwrite / pread, never mapped.
 struct Record {
   char magic[8];
-  std::atomic<std::uint64_t> sequence;
+  std::uint64_t sequence;
   std::int64_t pid;
   std::uint64_t start_ticks;
   std::uint64_t devices;
@@ -38,27 +42,7 @@ struct Record {
 };
 static_assert(sizeof(Record) <= 1024, "the registry record fits its file");
 constexpr std::size_t kFileSize = 1024;
-
-// The sequence lock's fences. ThreadSanitizer does not model std::atomic_thread_fence (GCC
-// refuses it there); the writer and reader are different processes, which TSan never sees
-// together, so under TSan an ordered access to the sequence itself stands in.
-void writer_fence(std::atomic<std::uint64_t> &sequence) {
-#if defined(NPUPROBE_SANITIZER_TSAN)
-  sequence.fetch_add(0, std::memory_order_acq_rel);
-#else
-  static_cast<void>(sequence);
-  std::atomic_thread_fence(std::memory_order_release);
-#endif
-}
-
-void reader_fence(const std::atomic<std::uint64_t> &sequence) {
-#if defined(NPUPROBE_SANITIZER_TSAN)
-  static_cast<void>(sequence.load(std::memory_order_acquire));
-#else
-  static_cast<void>(sequence);
-  std::atomic_thread_fence(std::memory_order_acquire);
-#endif
-}
+constexpr off_t kSequenceAt = offsetof(Record, sequence);
 
 void copy_text(char *out, std::size_t size, const std::string &text) {
   const std::size_t n = std::min(size - 1, text.size());
@@ -70,47 +54,74 @@ std::string text_of(const char *field, std::size_t size) {
   return std::string(field, strnlen(field, size));
 }
 
-bool mkdir_private(const std::string &dir, std::string *error) {
-  if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) return true;
-  *error = "cannot create " + dir + ": " + std::strerror(errno);
-  return false;
+bool pread_all(int fd, void *out, std::size_t length, off_t offset) {
+  auto *bytes = static_cast<char *>(out);
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pread(fd, bytes + done, length - done, offset + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
 }
 
-// Reads one entry file; false when it is not one (or keeps changing under us).
-bool read_record(const std::string &path, ProcessStatus *out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct stat st {};
-  void *map = MAP_FAILED;
-  if (::fstat(fd, &st) == 0 && st.st_size == static_cast<off_t>(kFileSize)) {
-    map = ::mmap(nullptr, kFileSize, PROT_READ, MAP_SHARED, fd, 0);
+bool pwrite_all(int fd, const void *data, std::size_t length, off_t offset) {
+  const auto *bytes = static_cast<const char *>(data);
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pwrite(fd, bytes + done, length - done, offset + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
   }
-  ::close(fd);
-  if (map == MAP_FAILED) return false;
-  const auto *r = static_cast<const Record *>(map);
+  return true;
+}
+
+// Reads one entry file; false with `why` when it is not one (or keeps changing under us). A
+// FIFO, a device or a link is refused at open without blocking; a file truncated by someone
+// else while it is read is a short read, not a signal.
+bool read_record(const std::string &path, ProcessStatus *out, std::string *why) {
+  struct stat st {};
+  const int fd = base::open_regular_for_read(path, kFileSize, why, &st, base::Links::kRefuse);
+  if (fd < 0) return false;
   bool ok = false;
-  for (int attempt = 0; attempt < 100 && !ok; ++attempt) {
-    const std::uint64_t before = r->sequence.load(std::memory_order_acquire);
-    if (before & 1u) continue;
-    ProcessStatus s;
-    s.pid = static_cast<int>(r->pid);
-    s.start_ticks = r->start_ticks;
-    s.devices = r->devices;
-    s.config_generation = r->config_generation;
-    s.last_publish_unix_ms = r->last_publish_unix_ms;
-    s.measuring = r->measuring != 0;
-    s.format = text_of(r->format, sizeof r->format);
-    s.dp = text_of(r->dp, sizeof r->dp);
-    s.folder = text_of(r->folder, sizeof r->folder);
-    s.command = text_of(r->command, sizeof r->command);
-    reader_fence(r->sequence);
-    if (std::memcmp(r->magic, kMagic, sizeof kMagic) == 0 &&
-        r->sequence.load(std::memory_order_relaxed) == before) {
+  if (st.st_size != static_cast<off_t>(kFileSize)) {
+    *why = "is " + std::to_string(st.st_size) + " bytes, not a registry record (" +
+           std::to_string(kFileSize) + ")";
+  } else {
+    *why = "kept changing while read";
+    for (int attempt = 0; attempt < 100 && !ok; ++attempt) {
+      Record r;
+      std::uint64_t after = 0;
+      if (!pread_all(fd, &r, sizeof r, 0) || !pread_all(fd, &after, sizeof after, kSequenceAt)) {
+        *why = "was truncated while read";
+        break;
+      }
+      if ((r.sequence & 1u) != 0 || after != r.sequence) {
+        sched_yield();  // the writer is between its two stores
+        continue;
+      }
+      if (std::memcmp(r.magic, kMagic, sizeof kMagic) != 0) {
+        *why = "is not a registry record (wrong magic)";
+        break;
+      }
+      ProcessStatus s;
+      s.pid = static_cast<int>(r.pid);
+      s.start_ticks = r.start_ticks;
+      s.devices = r.devices;
+      s.config_generation = r.config_generation;
+      s.last_publish_unix_ms = r.last_publish_unix_ms;
+      s.measuring = r.measuring != 0;
+      s.format = text_of(r.format, sizeof r.format);
+      s.dp = text_of(r.dp, sizeof r.dp);
+      s.folder = text_of(r.folder, sizeof r.folder);
+      s.command = text_of(r.command, sizeof r.command);
       *out = s;
       ok = true;
     }
   }
-  ::munmap(map, kFileSize);
+  ::close(fd);
   return ok;
 }
 
@@ -154,76 +165,90 @@ std::string process_command(int pid) {
 }
 
 std::unique_ptr<RegistryEntry> RegistryEntry::create(const std::string &dir, std::string *error) {
-  if (!mkdir_private(dir, error)) return nullptr;
-  const std::string path = dir + "/" + std::to_string(::getpid()) + ".proc";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    *error = "cannot create " + path + ": " + std::strerror(errno);
+  std::string why;
+  if (!base::make_private_dir(dir, 0700, &why)) {
+    *error = dir + ": " + why + " (refused)";
     return nullptr;
   }
-  void *map = MAP_FAILED;
-  if (::ftruncate(fd, static_cast<off_t>(kFileSize)) == 0) {
-    map = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const std::string path = dir + "/" + std::to_string(::getpid()) + ".proc";
+  // A stale entry of an earlier process with our pid (in our own folder): the name goes, a
+  // link's target is never touched; then O_EXCL | O_NOFOLLOW.
+  ::unlink(path.c_str());
+  const int fd = base::create_new_file(path, O_RDWR, 0600, &why);
+  if (fd < 0) {
+    *error = "cannot create " + path + ": " + why;
+    return nullptr;
   }
-  const int saved = errno;
-  ::close(fd);
-  if (map == MAP_FAILED) {
-    *error = "cannot map " + path + ": " + std::strerror(saved);
+  if (::ftruncate(fd, static_cast<off_t>(kFileSize)) != 0) {
+    *error = "cannot size " + path + ": " + std::strerror(errno);
+    ::close(fd);
     ::unlink(path.c_str());
     return nullptr;
   }
-  return std::unique_ptr<RegistryEntry>(new RegistryEntry(path, map));
+  return std::unique_ptr<RegistryEntry>(new RegistryEntry(path, fd));
 }
 
-RegistryEntry::RegistryEntry(std::string path, void *mapping)
-    : path_(std::move(path)), mapping_(mapping) {}
+RegistryEntry::RegistryEntry(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
 
 RegistryEntry::~RegistryEntry() {
-  if (mapping_ != nullptr) ::munmap(mapping_, kFileSize);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void RegistryEntry::publish(const ProcessStatus &s) noexcept {
-  if (mapping_ == nullptr) return;
-  auto *r = static_cast<Record *>(mapping_);
-  const std::uint64_t sequence = r->sequence.load(std::memory_order_relaxed);
-  r->sequence.store(sequence + 1, std::memory_order_relaxed);  // odd: being written
-  writer_fence(r->sequence);
-  std::memcpy(r->magic, kMagic, sizeof kMagic);
-  r->pid = s.pid;
-  r->start_ticks = s.start_ticks;
-  r->devices = s.devices;
-  r->config_generation = s.config_generation;
-  r->last_publish_unix_ms = s.last_publish_unix_ms;
-  r->measuring = s.measuring ? 1 : 0;
-  copy_text(r->format, sizeof r->format, s.format);
-  copy_text(r->dp, sizeof r->dp, s.dp);
-  copy_text(r->folder, sizeof r->folder, s.folder);
-  copy_text(r->command, sizeof r->command, s.command);
-  r->sequence.store(sequence + 2, std::memory_order_release);
+  if (fd_ < 0) return;
+  Record r;
+  std::memset(&r, 0, sizeof r);
+  std::memcpy(r.magic, kMagic, sizeof kMagic);
+  r.sequence = ++sequence_;  // odd: being written
+  pwrite_all(fd_, &r.sequence, sizeof r.sequence, kSequenceAt);
+  r.pid = s.pid;
+  r.start_ticks = s.start_ticks;
+  r.devices = s.devices;
+  r.config_generation = s.config_generation;
+  r.last_publish_unix_ms = s.last_publish_unix_ms;
+  r.measuring = s.measuring ? 1 : 0;
+  copy_text(r.format, sizeof r.format, s.format);
+  copy_text(r.dp, sizeof r.dp, s.dp);
+  copy_text(r.folder, sizeof r.folder, s.folder);
+  copy_text(r.command, sizeof r.command, s.command);
+  pwrite_all(fd_, &r, sizeof r, 0);
+  const std::uint64_t even = ++sequence_;
+  pwrite_all(fd_, &even, sizeof even, kSequenceAt);
 }
 
 void RegistryEntry::remove() noexcept {
-  if (mapping_ == nullptr) return;
+  if (fd_ < 0) return;
   ::unlink(path_.c_str());
-  ::munmap(mapping_, kFileSize);
-  mapping_ = nullptr;
+  ::close(fd_);
+  fd_ = -1;
 }
 
 void RegistryEntry::forget_after_fork() noexcept {
-  if (mapping_ != nullptr) ::munmap(mapping_, kFileSize);  // the child's view only
-  mapping_ = nullptr;
+  if (fd_ >= 0) ::close(fd_);  // the child's copy only
+  fd_ = -1;
 }
 
-std::vector<ListedProcess> list_processes(const std::string &dir, bool clean_dead) {
+std::vector<ListedProcess> list_processes(const std::string &dir, bool clean_dead,
+                                          std::vector<std::string> *skipped) {
   std::vector<ListedProcess> out;
   DIR *d = ::opendir(dir.c_str());
   if (d == nullptr) return out;
+  std::size_t read = 0;
   while (const dirent *e = ::readdir(d)) {
     const std::string name = e->d_name;
     if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".proc") != 0) continue;
+    if (read++ == kMaxRegistryEntries) {
+      if (skipped) skipped->push_back("more than " + std::to_string(kMaxRegistryEntries) +
+                                      " entries: the rest were not read");
+      break;
+    }
     ListedProcess p;
     const std::string path = dir + "/" + name;
-    if (!read_record(path, &p.status)) continue;
+    std::string why;
+    if (!read_record(path, &p.status, &why)) {
+      if (skipped) skipped->push_back(name + ": " + why);
+      continue;
+    }
     p.alive = is_alive(p.status);
     if (!p.alive && clean_dead) p.removed = ::unlink(path.c_str()) == 0;
     out.push_back(p);

@@ -230,14 +230,25 @@ void reload_settings() {
   r.settings.min_launches_per_step = fresh.min_launches_per_step;
 }
 
+// The private folder, or "" when there is none to use. One that another user made first (or a
+// link, or one writable by others) is never written into: this process then gets a fresh
+// private folder of its own, which the other processes of the session do not share.
 std::string store_folder(const Settings &s) {
   if (!s.directory.empty()) return s.directory;
   const std::string folder = store::private_folder_path();
   std::string error;
-  if (!store::prepare_private_folder(folder, &error)) {
-    log_message(LogLevel::kError, "cannot use the private store folder: %s", error.c_str());
+  if (store::prepare_private_folder(folder, &error)) return folder;
+  std::string fresh, fresh_error;
+  if (store::make_fresh_private_folder(folder, &fresh, &fresh_error)) {
+    log_message(LogLevel::kError,
+                "private store folder refused: %s; this process publishes into %s instead",
+                error.c_str(), fresh.c_str());
+    return fresh;
   }
-  return folder;
+  log_message(LogLevel::kError,
+              "private store folder refused: %s; no fresh one either (%s): npuprobe stays off",
+              error.c_str(), fresh_error.c_str());
+  return {};
 }
 
 // libmspti interposes many of the same aclrt* names; whichever comes first in LD_PRELOAD sees
@@ -292,6 +303,7 @@ bool start_everything() {
   }
   check_preload_order();
   const std::string folder = store_folder(r.settings);
+  if (folder.empty()) return false;  // no store: every call is forwarded untouched
   r.registry = new store::MetricRegistry();
   probes::ProbeOptions options;
   options.metric_prefix = r.settings.metric_prefix;

@@ -1,10 +1,14 @@
 #include "npuprobe/store/private_folder.h"
 
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
+
+#include "npuprobe/base/private_dir.h"
 
 namespace npuprobe::store {
 
@@ -13,17 +17,22 @@ std::string private_folder_path(const std::string &base) {
 }
 
 bool prepare_private_folder(const std::string &path, std::string *error) {
-  const auto fail = [&](const std::string &why) {
-    if (error) *error = path + ": " + why;
+  std::string why;
+  if (base::make_private_dir(path, 0700, &why)) return true;
+  if (error) *error = path + ": " + why;
+  return false;
+}
+
+bool make_fresh_private_folder(const std::string &path, std::string *fresh, std::string *error) {
+  // mkdtemp: a name nobody can guess beforehand, created 0700 by mkdir (never an existing one).
+  std::string pattern = path + ".XXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  if (::mkdtemp(name.data()) == nullptr) {
+    if (error) *error = pattern + ": " + std::strerror(errno);
     return false;
-  };
-  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return fail(std::strerror(errno));
-  struct stat info {};
-  // lstat: a symlink planted by someone else must not redirect our files.
-  if (::lstat(path.c_str(), &info) != 0) return fail(std::strerror(errno));
-  if (!S_ISDIR(info.st_mode)) return fail("exists and is not a directory");
-  if (info.st_uid != ::getuid()) return fail("belongs to another user");
-  if (info.st_mode & (S_IWGRP | S_IWOTH)) return fail("is writable by other users");
+  }
+  *fresh = name.data();
   return true;
 }
 

@@ -18,6 +18,8 @@ import unittest
 from npuprobe_run import (CLI, NPU_SIM, OWN_REGISTRY, SANITIZED, dump, preload_env, start_sim,
                           wait_for, wait_until)
 
+SWITCH_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "switch_peer.py")
+
 MAGIC, END = 0x4D534D54, 0xDEADBEEF
 
 
@@ -27,8 +29,10 @@ def shm_path(prefix, what):
 
 
 def write_segment(prefix, on, timestamp, pids=(), max_procs=8, magic=MAGIC):
-    """What ms_service_metric creates: header, state, timestamp, pid ring."""
-    data = struct.pack("<9I", magic, 1, 28, 1 if on else 0, timestamp, 28, END, max_procs, 0)
+    """What ms_service_metric creates: header, state, timestamp, pid ring (the cursor past the
+    pids, as its add_process leaves it)."""
+    data = struct.pack("<9I", magic, 1, 28, 1 if on else 0, timestamp, 28, END, max_procs,
+                       len(pids) % max_procs)
     ring = list(pids) + [0] * (max_procs - len(pids))
     data += struct.pack(f"<{max_procs}I", *ring)
     with open(shm_path(prefix, "control"), "wb") as f:
@@ -194,24 +198,19 @@ class RuntimeSwitchTest(unittest.TestCase):
         self.assertIn("unusable", out.stdout)
 
     def test_on_signals_registered_python_processes_only(self):
-        waiter = subprocess.Popen(
-            ["/usr/bin/python3", "-c",
-             "import signal, sys, time\n"
-             "got = []\n"
-             "signal.signal(signal.SIGUSR1, lambda *a: got.append(1))\n"
-             "print('ready', flush=True)\n"
-             "deadline = time.time() + 20\n"
-             "while not got and time.time() < deadline: time.sleep(0.01)\n"
-             "print('signalled' if got else 'timeout', flush=True)\n"],
-            stdout=subprocess.PIPE, text=True)
+        dead = reaped_pid()
         bystander = subprocess.Popen(["/bin/sleep", "20"])  # no handler: must not be killed
+        write_segment(self.prefix, on=False, timestamp=5, pids=[bystander.pid, dead])
+        # What ms_service_metric's SharedMemoryManager does in the process it instruments: keep
+        # the segment mapped, add its pid to the ring, handle SIGUSR1.
+        waiter = subprocess.Popen(["/usr/bin/python3", SWITCH_PEER, self.prefix, "--join"],
+                                  stdout=subprocess.PIPE, text=True)
         try:
             self.assertEqual(waiter.stdout.readline().strip(), "ready")
-            dead = reaped_pid()
-            write_segment(self.prefix, on=False, timestamp=5,
-                          pids=[waiter.pid, bystander.pid, dead])
             out = self.cli("on")
-            self.assertIn("signalled 1 process(es), cleared 1 dead", out)
+            self.assertIn("signalled 1 process(es), skipped 1, cleared 1 dead", out)
+            self.assertIn(f"  skipped 1: not an instrumented process (does not map "
+                          f"{shm_path(self.prefix, 'control')}): {bystander.pid}\n", out)
             self.assertEqual(waiter.stdout.readline().strip(), "signalled")
             self.assertIsNone(bystander.poll(), "a process without a handler got no signal")
             magic, version, hlen, state, ts, off, end, length, cursor = read_segment(self.prefix)

@@ -3,12 +3,16 @@
 #include "npuprobe/config/process_registry.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 namespace npuprobe::config {
 namespace {
@@ -110,6 +114,51 @@ TEST_F(ProcessRegistryTest, AnUncreatableFolderIsAnError) {
   std::string error;
   EXPECT_EQ(RegistryEntry::create("/proc/no/such/dir", &error), nullptr);
   EXPECT_NE(error.find("/proc/no/such/dir"), std::string::npos) << error;
+}
+
+// A hostile host: a folder others can write is refused; a link at our entry's name is removed,
+// never written through; a FIFO or a wrong-sized file among the entries is skipped, named, and
+// never blocks the listing.
+TEST_F(ProcessRegistryTest, AFolderOthersCanWriteIsRefused) {
+  ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0777), 0);
+  std::string error;
+  EXPECT_EQ(RegistryEntry::create(dir_, &error), nullptr);
+  EXPECT_EQ(error, dir_ + ": is writable by other users (refused)");
+  EXPECT_TRUE(list_processes(dir_, true).empty()) << "nothing was created there";
+}
+
+TEST_F(ProcessRegistryTest, ALinkAtTheEntryNameIsNotFollowed) {
+  ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
+  const std::string victim = root_ + "/victim";
+  std::ofstream(victim) << "keep me";
+  const std::string name = dir_ + "/" + std::to_string(::getpid()) + ".proc";
+  ASSERT_EQ(::symlink(victim.c_str(), name.c_str()), 0);
+  std::string error;
+  auto entry = RegistryEntry::create(dir_, &error);
+  ASSERT_NE(entry, nullptr) << error;
+  entry->publish(own_status());
+  std::ifstream in(victim);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "keep me");
+  struct stat info {};
+  ASSERT_EQ(::lstat(name.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISREG(info.st_mode));
+  EXPECT_EQ(info.st_mode & 07777, 0600u);
+}
+
+TEST_F(ProcessRegistryTest, AFifoEntryIsSkippedWithoutBlocking) {
+  ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
+  ASSERT_EQ(::mkfifo((dir_ + "/77.proc").c_str(), 0600), 0);
+  ASSERT_EQ(::symlink("/etc/hostname", (dir_ + "/78.proc").c_str()), 0);
+  std::ofstream(dir_ + "/79.proc") << "short";
+  std::vector<std::string> skipped;
+  EXPECT_TRUE(list_processes(dir_, true, &skipped).empty());
+  std::sort(skipped.begin(), skipped.end());
+  EXPECT_EQ(skipped, (std::vector<std::string>{
+                         "77.proc: is a FIFO, not a regular file",
+                         "78.proc: is a symbolic link",
+                         "79.proc: is 5 bytes, not a registry record (1024)"}));
 }
 
 TEST(ProcessStartTicks, ReadsField22EvenWithSpacesInTheName) {

@@ -1,16 +1,23 @@
 // The registry of instrumented processes behind `npuprobe status`: one small file per process,
-// `<dir>/<pid>.proc`, that the process maps and updates from its publisher thread after every
-// flush (no system call: a store into shared memory), and that `npuprobe status` reads.
+// `<dir>/<pid>.proc`, that the process rewrites with pwrite from its publisher thread after
+// every flush, and that `npuprobe status` reads with pread.
 //
 // dir: NPUPROBE_REGISTRY_DIR, else /dev/shm/npuprobe-registry-<uid> (else /tmp/... where /dev/shm
 // is missing). A process removes its file at normal exit; one that ended otherwise (_exit,
 // crash, kill) leaves it behind, and `npuprobe status` shows it as dead and removes it. A pid
 // reused by another process is told apart by its start time (/proc/<pid>/stat).
 //
+// On a hostile host: the folder is used only when it is private (base::make_private_dir: ours,
+// not a link, not writable by others), and the entry is created with O_EXCL | O_NOFOLLOW, so a
+// folder or a link another user planted is refused, never written through. Nobody maps a record
+// (a truncation by someone else could not become SIGBUS); a reader opens each file without
+// blocking, takes regular files of exactly the record's size only, and reads with pread.
+//
 // Readers and the writer share a sequence lock: the writer makes `sequence` odd, writes, makes it
 // even; a reader retries while it is odd or changed under it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,21 +44,23 @@ std::string registry_dir_from_environment();
 // This process's own entry. Publisher thread only.
 class RegistryEntry {
  public:
-  // Creates <dir>/<pid>.proc (and dir, mode 0700). nullptr with `error` set when it cannot.
+  // Creates <dir>/<pid>.proc (and dir, mode 0700). nullptr with `error` set when it cannot,
+  // also when dir is not private (another user's, a link, writable by others: refused).
   static std::unique_ptr<RegistryEntry> create(const std::string &dir, std::string *error);
-  ~RegistryEntry();  // unmaps; the file stays (remove() deletes it)
+  ~RegistryEntry();  // closes; the file stays (remove() deletes it)
   RegistryEntry(const RegistryEntry &) = delete;
   RegistryEntry &operator=(const RegistryEntry &) = delete;
 
   void publish(const ProcessStatus &status) noexcept;
   void remove() noexcept;
-  // Fork child: the mapping and the file are the parent's; let go of them without writing.
+  // Fork child: the descriptor and the file are the parent's; let go of them without writing.
   void forget_after_fork() noexcept;
 
  private:
-  RegistryEntry(std::string path, void *mapping);
+  RegistryEntry(std::string path, int fd);
   std::string path_;
-  void *mapping_;
+  int fd_;
+  std::uint64_t sequence_ = 0;
 };
 
 struct ListedProcess {
@@ -61,8 +70,12 @@ struct ListedProcess {
 };
 
 // Every entry of `dir`, live ones first, by pid. Dead entries are deleted when `clean_dead`.
-// Files that are not entries (wrong size or magic) are skipped.
-std::vector<ListedProcess> list_processes(const std::string &dir, bool clean_dead);
+// `*.proc` files that are not entries (not a regular file, a link, wrong size or magic, changing
+// too fast) are skipped, each with "<name>: <why>" in `skipped` (optional). At most
+// kMaxRegistryEntries files are read.
+inline constexpr std::size_t kMaxRegistryEntries = 10000;
+std::vector<ListedProcess> list_processes(const std::string &dir, bool clean_dead,
+                                          std::vector<std::string> *skipped = nullptr);
 
 // /proc/<pid>/stat field 22 (start time in clock ticks since boot); 0 when unknown.
 std::uint64_t process_start_ticks(int pid);

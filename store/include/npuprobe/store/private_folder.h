@@ -13,8 +13,13 @@ namespace npuprobe::store {
 // process that a shell or `npuprobe run` starts together inherits.
 std::string private_folder_path(const std::string &base = "/dev/shm");
 
-// Creates `path` mode 0700 if missing and checks it is a directory owned by this user and not
-// writable by others (refusing a folder someone else prepared). Error text on failure.
+// Creates `path` mode 0700 if missing and checks it is a directory (not a link) owned by this
+// user and not writable by others (base::make_private_dir): a folder someone else prepared, or a
+// link, is refused. Error text "<path>: <why>" on failure; the caller must then not use `path`.
 bool prepare_private_folder(const std::string &path, std::string *error);
+
+// The fallback when `path` was refused: a fresh folder "<path>.XXXXXX" (mkdtemp: an unguessable
+// name, mode 0700) for this process alone. false with `error` when even that fails.
+bool make_fresh_private_folder(const std::string &path, std::string *fresh, std::string *error);
 
 }  // namespace npuprobe::store

@@ -1,0 +1,67 @@
+#include "segment_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "npuprobe/base/checked_file.h"
+
+namespace npuprobe::config {
+
+std::string shm_file_path(const std::string &name, const char *kind_prefix) {
+  const std::string bare = !name.empty() && name[0] == '/' ? name.substr(1) : name;
+  if (bare.empty() || bare.find('/') != std::string::npos) return {};
+  return std::string("/dev/shm/") + kind_prefix + bare;
+}
+
+int open_segment_file(const std::string &path, int access, struct stat *info,
+                      std::string *error) {
+  error->clear();
+  const int fd = ::open(path.c_str(), access | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT) {
+      *error = path + ": " + (errno == ELOOP ? "is a symbolic link" : std::strerror(errno));
+    }
+    return -1;
+  }
+  std::string reason;
+  if (::fstat(fd, info) != 0) {
+    reason = std::strerror(errno);
+  } else if (!S_ISREG(info->st_mode)) {
+    reason = std::string("is a ") + base::file_kind(info->st_mode) + ", not a regular file";
+  } else if (static_cast<unsigned long long>(info->st_size) > kMaxSegmentBytes) {
+    reason = "is " + std::to_string(info->st_size) + " bytes, larger than any control segment (" +
+             std::to_string(kMaxSegmentBytes) + ")";
+  }
+  if (!reason.empty()) {
+    ::close(fd);
+    *error = path + ": " + reason;
+    return -1;
+  }
+  return fd;
+}
+
+bool read_exact(int fd, std::size_t offset, std::size_t length, unsigned char *out) {
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pread(fd, out + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool write_u32(int fd, std::size_t offset, std::uint32_t value) {
+  unsigned char bytes[4];
+  std::memcpy(bytes, &value, sizeof bytes);  // little-endian hosts only (x86-64, aarch64)
+  for (;;) {
+    const ssize_t n = ::pwrite(fd, bytes, sizeof bytes, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    return n == static_cast<ssize_t>(sizeof bytes);
+  }
+}
+
+}  // namespace npuprobe::config
