@@ -23,6 +23,11 @@ __attribute__((noinline)) void Probes::State::record_op(int device, std::uint32_
   registry.observe(handles->latency, seconds);
 }
 
+void Probes::on_unnamed_op_launch() noexcept {
+  State &s = *state_;
+  if (s.options.op_label) s.drop(DropReason::kOpUnnamed);
+}
+
 void Probes::on_launch(int device, LaunchApi api, std::uint64_t t0_ns, std::uint64_t t1_ns,
                        std::uint32_t op) noexcept {
   State &s = *state_;

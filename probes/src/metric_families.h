@@ -54,8 +54,9 @@ enum class DropReason {
   kMsptiBuffer,         // MSPTI activity records lost: no free buffer when MSPTI asked for one
   kOpSeriesFull,        // an op launch whose (device, op) series the registry refused: the
                         // room for op-labelled detail is full (the core series are reserved)
+  kOpUnnamed,           // an aclnn launch whose op npuprobe cannot name (op_label only)
 };
-inline constexpr int kDropReasonCount = 9;
+inline constexpr int kDropReasonCount = 10;
 // The `reason` label value of a drop reason.
 std::string_view to_string(DropReason reason);
 

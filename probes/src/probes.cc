@@ -59,7 +59,9 @@ void Probes::State::log_first_drops() noexcept {
       "a (device, op) pair beyond the op table; its launches have no op-labelled series",
       "MSPTI activity records lost: no free buffer",
       "the registry's room for op-labelled series is full; launches of further (device, op) "
-      "pairs are counted without their op series (every device's core series are reserved)"};
+      "pairs are counted without their op series (every device's core series are reserved)",
+      "aclnn launches of an op npuprobe cannot name (all aclnn thunks taken, or the op was "
+      "called without dlsym) count in npu:launches{api=\"aclnn\"} without an op series"};
   for (int r = 0; r < kDropReasonCount; ++r) {
     if (drop_logged[r] || !drop_seen[r].load(std::memory_order_relaxed)) continue;
     drop_logged[r] = true;

@@ -3,8 +3,8 @@
 With NPUPROBE_OP_LABEL=1 every (device, op) pair gets its own series. When they do not all fit,
 the op-labelled detail is what gets cut: every device keeps its core series, and every launch
 whose op series is missing is counted in npuprobe:dropped{reason} (op_series_full when the
-registry's room for detail is full, op_table_full past the 4096 pairs of the op table), with one
-warning line per reason. A label value is cut to 128 bytes. Exact counts come from npu-sim's
+registry's room for detail is full, op_table_full past the 4096 pairs of the op table,
+op_unnamed for ops past the 2048 aclnn thunks), with one warning line per reason. A label value is cut to 128 bytes. Exact counts come from npu-sim's
 ground truth (each op runs once per step on each device: --launches == --ops)."""
 import json
 import os
@@ -121,6 +121,41 @@ class OpFloodTest(unittest.TestCase):
         self.assertEqual(samples.value("npuprobe:dropped_total", reason="op_series_full"), 0)
         warned = [l for l in stderr.splitlines() if 'reason="op_table_full"' in l]
         self.assertEqual(len(warned), 1, stderr[-3000:])
+
+
+class ThunkFloodTest(unittest.TestCase):
+    def test_ops_past_the_aclnn_thunks_are_counted_as_unnamed(self):
+        # 2100 ops on one device: npu-sim's binding already took 3 thunks (aclnnAdd, aclnnMatmul,
+        # aclnnSilu), so 2045 sim ops get one of the 2048 and 55 are handed out unwrapped. Their
+        # launches still count (through the inner kernel launch) as api="aclnn", without an op.
+        ops, thunked = 2100, 2048 - 3
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "store")
+            os.mkdir(folder)
+            report_path = os.path.join(tmp, "report.json")
+            out = run_bounded([NPU_SIM, "--steps", str(STEPS), "--launches", str(ops), "--ops",
+                               str(ops), "--binding", "opapi-per-op", "--device-us", "1",
+                               "--host-gap-us", "10", "--report", report_path],
+                              env=preload_env(folder, {"NPUPROBE_OP_LABEL": "1"}), limit_s=300)
+            self.assertEqual(out.returncode, 0, out.stderr[-3000:])
+            with open(report_path) as f:
+                truth = json.load(f)["devices"]["0"]
+            samples = dump(folder)
+        self.assertEqual(truth["launches"], {"aclnn": STEPS * ops})
+        self.assertEqual(samples.value("npu:launches_total", api="aclnn"), STEPS * ops)
+        series = [(l["op"], v) for n, l, v in samples.samples
+                  if n.endswith("npu:op_launches_total")]
+        self.assertEqual(len(series), thunked)
+        self.assertTrue(all(v == STEPS for _, v in series))
+        self.assertEqual(samples.value("npuprobe:dropped_total", reason="op_unnamed"),
+                         (ops - thunked) * STEPS)
+        full = [l for l in out.stderr.splitlines() if "aclnn thunks are taken" in l]
+        self.assertEqual(len(full), 1, out.stderr[-3000:])
+        self.assertIn(f"all 2048 aclnn thunks are taken: aclnnSimOp{thunked:04d} and later ops",
+                      full[0])
+        dropped = [l for l in out.stderr.splitlines() if 'reason="op_unnamed"' in l
+                   and "losing observations" in l]
+        self.assertEqual(len(dropped), 1, out.stderr[-3000:])
 
 
 class LabelLengthTest(unittest.TestCase):
