@@ -44,7 +44,10 @@ int run_serve(const std::vector<std::string> &args) {
   std::string error;
   auto exposer = store::FolderExposer::start(listen, *dir, *format, &error);
   if (!exposer) {
-    std::fprintf(stderr, "npuprobe serve: %s\n", error.c_str());
+    // Nothing to fall back to: serving elsewhere would leave Prometheus scraping whoever holds
+    // the address. Say so, and how to pick another.
+    std::fprintf(stderr, "npuprobe serve: %s; nothing is served (--listen HOST:0 picks a free "
+                 "port)\n", error.c_str());
     return 1;
   }
   const auto ports = exposer->listening_ports();

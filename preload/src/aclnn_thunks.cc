@@ -13,6 +13,7 @@
 #include "instrument.h"
 #include "npu/aclnn_api.h"
 #include "elf_symbols.h"
+#include "npuprobe/store/log.h"
 
 namespace npuprobe::preload {
 namespace {
@@ -80,6 +81,23 @@ bool is_aclnn_second_stage(const char *name, const void *target) noexcept {
   return defined_in(map, twin) != nullptr;
 }
 
+namespace {
+
+void *table_full(const char *name) noexcept {
+  static std::atomic<bool> said{false};
+  if (!said.exchange(true, std::memory_order_relaxed)) {  // once; dlsym is cold
+    store::log_message(store::LogLevel::kWarn,
+                       "all %d aclnn thunks are taken: %s and later ops are handed out "
+                       "unwrapped; their launches count as api=\"aclnn\" through their inner "
+                       "kernel launch, without op timing (with NPUPROBE_OP_LABEL=1 each is "
+                       "counted in npuprobe:dropped{reason=\"op_unnamed\"})",
+                       kAclnnThunks, name);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void *bind_aclnn_thunk(const char *name, void *target) noexcept {
   const auto wanted = reinterpret_cast<SecondStage>(target);
   const int used = std::min(g_used.load(std::memory_order_acquire), kAclnnThunks);
@@ -89,8 +107,11 @@ void *bind_aclnn_thunk(const char *name, void *target) noexcept {
       return reinterpret_cast<void *>(kThunks[static_cast<std::size_t>(i)]);
     }
   }
-  const int slot = g_used.fetch_add(1, std::memory_order_acq_rel);
-  if (slot >= kAclnnThunks) return nullptr;
+  // Checked before the increment too: op-plugin looks ops up at every call, and a counter
+  // bumped by every lookup past the end would wrap after 2^31 of them.
+  int slot = g_used.load(std::memory_order_acquire);
+  if (slot < kAclnnThunks) slot = g_used.fetch_add(1, std::memory_order_acq_rel);
+  if (slot >= kAclnnThunks) return table_full(name);
   ThunkEntry &e = g_entries[slot];
   std::strncpy(e.name, name, sizeof e.name - 1);
   e.name[sizeof e.name - 1] = '\0';

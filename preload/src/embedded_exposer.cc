@@ -1,6 +1,7 @@
 #include "embedded_exposer.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include "npuprobe/store/log.h"
 #include "real_dlsym.h"
@@ -30,6 +31,7 @@ bool EmbeddedExposer::load_plugin() noexcept {
   }
   start_ = reinterpret_cast<StartFn>(lookup_symbol(handle, "npuprobe_exposer_start"));
   stop_ = reinterpret_cast<StopFn>(lookup_symbol(handle, "npuprobe_exposer_stop"));
+  port_ = reinterpret_cast<PortFn>(lookup_symbol(handle, "npuprobe_exposer_port"));
   if (start_ == nullptr || stop_ == nullptr) {
     log_message(LogLevel::kWarn, "%s lacks npuprobe_exposer_start/stop", path.c_str());
     start_ = nullptr;
@@ -44,11 +46,17 @@ void EmbeddedExposer::try_serve() noexcept {
   server_ = start_(listen_.c_str(), folder_.c_str(),
                    std::string(store::to_string(format_)).c_str(), error, sizeof error);
   if (server_ != nullptr) {
-    log_message(LogLevel::kInfo, "serving %s on http://%s/metrics", folder_.c_str(),
-                listen_.c_str());
+    // With port 0 the kernel picks the port: say which one it picked.
+    const int port = port_ != nullptr ? port_(server_) : -1;
+    log_message(LogLevel::kInfo, "serving %s on http://%s/metrics (port %d)", folder_.c_str(),
+                listen_.c_str(), port);
   } else if (last_error_ != error) {
-    // Usually another process serves the folder already; this one takes over if it exits.
-    log_message(LogLevel::kDebug, "not serving on %s: %s", listen_.c_str(), error);
+    // Usually another instrumented process serves the folder already, but it may as well be
+    // anything else on this host: say it once at the default level, with what happens instead.
+    log_message(LogLevel::kWarn, "not serving /metrics: %s; this process (pid %d) still writes "
+                "%s and tries to bind again after every flush, taking over when the port is "
+                "free (`npuprobe serve --dir %s --listen ADDR` serves the folder elsewhere)",
+                error, static_cast<int>(getpid()), folder_.c_str(), folder_.c_str());
   }
   last_error_ = error;
 }

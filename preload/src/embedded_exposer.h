@@ -28,6 +28,7 @@ class EmbeddedExposer {
   using StartFn = npuprobe_exposer *(*)(const char *, const char *, const char *, char *,
                                         std::size_t);
   using StopFn = void (*)(npuprobe_exposer *);
+  using PortFn = int (*)(const npuprobe_exposer *);
 
   const std::string listen_;
   const std::string folder_;
@@ -36,6 +37,7 @@ class EmbeddedExposer {
   bool stopped_ = false;
   StartFn start_ = nullptr;
   StopFn stop_ = nullptr;
+  PortFn port_ = nullptr;  // optional: only for the log line
   npuprobe_exposer *server_ = nullptr;
   std::string last_error_;
 };

@@ -115,6 +115,7 @@ auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> 
   probes::Probes &probes = active_probes();
   if (rc == 0) {
     probes::LaunchApi api = kind.api;
+    bool unnamed_op = false;  // an aclnn op seen only through its inner kernel launch
     if (g_capture_streams.contains(stream)) {
       api = probes::LaunchApi::kCapture;
     } else if (g_update_streams.contains(stream)) {
@@ -122,6 +123,7 @@ auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> 
     } else if (kind.kernel_caller != nullptr &&
                launched_from_operator_library(kind.kernel_caller)) {
       api = probes::LaunchApi::kAclnn;
+      unnamed_op = true;
     }
     std::uint32_t op = 0;
     if (kind.op_id != nullptr) {
@@ -131,6 +133,7 @@ auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> 
     // Before on_launch: t0 and t1 then need not outlive that call on the fast path.
     attribute_launch(t, api, t0, t1);
     probes.on_launch(t.device, api, t0, t1, op);
+    if (__builtin_expect(unnamed_op, 0)) probes.on_unnamed_op_launch();
   } else {
     const std::uint32_t api_id =
         kind.hook != HookId::kCount ? hook_api_id(kind.hook)

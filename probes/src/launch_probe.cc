@@ -11,13 +11,21 @@ __attribute__((noinline)) void Probes::State::record_op(int device, std::uint32_
     try {
       return families.resolve_op(device, op_names.name_of(op));
     } catch (const std::exception &e) {
-      store::log_message(store::LogLevel::kWarn, "probes: op metrics: %s", e.what());
+      // Counted below at every launch and said once by the publisher (log_first_drops).
+      store::log_message(store::LogLevel::kDebug, "probes: op metrics: %s", e.what());
       return OpHandles{};
     }
   });
   if (handles == nullptr) return drop(DropReason::kOpTableFull);
+  // Cell 0 is the sink of a default handle: the registry refused this (device, op).
+  if (handles->launches.cell == 0) return drop(DropReason::kOpSeriesFull);
   registry.add(handles->launches);
   registry.observe(handles->latency, seconds);
+}
+
+void Probes::on_unnamed_op_launch() noexcept {
+  State &s = *state_;
+  if (s.options.op_label) s.drop(DropReason::kOpUnnamed);
 }
 
 void Probes::on_launch(int device, LaunchApi api, std::uint64_t t0_ns, std::uint64_t t1_ns,

@@ -33,7 +33,12 @@ constexpr double kLaunchCounts[] = {1,   2,    4,    8,    16,   32,    64,    1
 
 constexpr std::string_view kDropReasonLabels[kDropReasonCount] = {
     "device_id",          "event_table_full", "concurrent_close", "free_unknown_pointer",
-    "pointer_table_full", "error_table_full", "op_table_full",    "mspti_buffer"};
+    "pointer_table_full", "error_table_full", "op_table_full",    "mspti_buffer",
+    "op_series_full",     "op_unnamed"};
+
+// Cells kept free for series that are not per device (npuprobe:dropped, api errors, frees of
+// unknown pointers, task-time kernel types): far more than they ever take.
+constexpr std::uint32_t kReservedOtherCells = 4096;
 
 template <std::size_t N>
 std::vector<double> bounds(const double (&list)[N]) {
@@ -127,6 +132,7 @@ MetricFamilies::MetricFamilies(store::MetricRegistry &registry, const ProbeOptio
                            "Host time of each ACL API call MSPTI reported (api_filter)", api,
                            bounds(kCallSeconds)));
   }
+  reserve_core_cells(options);
   // Histograms that exist only with an option: an override for them is not unknown.
   if (!options.op_label) unused_buckets.erase("npu:op_launch_latency");
   if (!options.task_time) unused_buckets.erase("npu:kernel_exec_duration");
@@ -138,6 +144,33 @@ MetricFamilies::MetricFamilies(store::MetricRegistry &registry, const ProbeOptio
                        "buckets.%s: npuprobe has no histogram of that name (ignored)",
                        family.c_str());
   }
+}
+
+std::string_view to_string(DropReason reason) {
+  return kDropReasonLabels[static_cast<int>(reason)];
+}
+
+// The op-labelled series are the detail that gets cut when the registry runs low: the core
+// series of every device that may ever show up (kMaxDevices) are reserved up front, whatever
+// order devices and ops arrive in, so a flood of ops on the first devices cannot leave a later
+// device without its step and launch metrics.
+void MetricFamilies::reserve_core_cells(const ProbeOptions &options) {
+  if (!options.op_label) return;  // nothing is detail: first come, first served
+  store::MetricRegistry &r = registry_;
+  r.mark_detail(ids_.op_launches);
+  r.mark_detail(ids_.op_launch_latency);
+  const Ids &f = ids_;
+  std::uint32_t per_device = 0;
+  for (store::FamilyId id : {f.forward, f.kernel_launch, f.non_forward, f.sync_wait,
+                             f.launch_api_duration, f.launches_per_step, f.steps, f.allocs,
+                             f.frees, f.alloc_failures, f.alloc_latency}) {
+    per_device += r.cells_per_series(id);
+  }
+  per_device += kLaunchApiCount * (r.cells_per_series(f.launches) +
+                                   r.cells_per_series(f.launch_latency));
+  per_device += kSyncApiCount * (r.cells_per_series(f.syncs) + r.cells_per_series(f.sync_latency));
+  if (options.task_time) per_device += r.cells_per_series(f.device_busy);
+  r.reserve_cells(kMaxDevices * per_device + kReservedOtherCells);
 }
 
 DeviceHandles MetricFamilies::resolve_device(int device) const {
@@ -188,8 +221,9 @@ store::CounterHandle MetricFamilies::resolve_unknown_device_frees() const {
 
 OpHandles MetricFamilies::resolve_op(int device, const std::string &op) const {
   const std::vector<std::string> labels{dp_, std::to_string(device), op};
-  return {registry_.counter(ids_.op_launches, labels),
-          registry_.histogram(ids_.op_launch_latency, labels)};
+  const auto [launches, latency] =
+      registry_.counter_and_histogram(ids_.op_launches, ids_.op_launch_latency, labels);
+  return {launches, latency};
 }
 
 KernelTypeHandles MetricFamilies::resolve_kernel_type(int device, const std::string &type) const {

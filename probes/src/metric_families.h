@@ -52,8 +52,13 @@ enum class DropReason {
   kErrorTableFull,      // an (api, code) pair beyond the error table
   kOpTableFull,         // a (device, op) pair beyond the op handle table
   kMsptiBuffer,         // MSPTI activity records lost: no free buffer when MSPTI asked for one
+  kOpSeriesFull,        // an op launch whose (device, op) series the registry refused: the
+                        // room for op-labelled detail is full (the core series are reserved)
+  kOpUnnamed,           // an aclnn launch whose op npuprobe cannot name (op_label only)
 };
-inline constexpr int kDropReasonCount = 8;
+inline constexpr int kDropReasonCount = 10;
+// The `reason` label value of a drop reason.
+std::string_view to_string(DropReason reason);
 
 // Label value of a device that is not known (API errors, frees of unknown pointers).
 inline constexpr std::string_view kUnknownDevice = "-1";
@@ -77,6 +82,8 @@ class MetricFamilies {
   store::HistogramHandle resolve_api_record(const std::string &api) const;
 
  private:
+  void reserve_core_cells(const ProbeOptions &options);
+
   struct Ids {
     store::FamilyId forward, kernel_launch, non_forward, sync_wait, launch_api_duration,
         launches_per_step, steps;

@@ -48,9 +48,35 @@ void Probes::on_api_error(std::uint32_t api, int code) noexcept {
   if (!state_->errors.count(api, code)) state_->drop(DropReason::kErrorTableFull);
 }
 
+void Probes::State::log_first_drops() noexcept {
+  static constexpr const char *kWhy[kDropReasonCount] = {
+      "an event named a device id outside 0..63",
+      "an event could not be remembered (event table full); its wait closed every open segment",
+      "a wait arrived while another thread closed the same device's step",
+      "a free of a pointer never seen allocated",
+      "an allocation could not be remembered (pointer table full); its bytes are not counted",
+      "an (api, error code) pair beyond the error table",
+      "a (device, op) pair beyond the op table; its launches have no op-labelled series",
+      "MSPTI activity records lost: no free buffer",
+      "the registry's room for op-labelled series is full; launches of further (device, op) "
+      "pairs are counted without their op series (every device's core series are reserved)",
+      "aclnn launches of an op npuprobe cannot name (all aclnn thunks taken, or the op was "
+      "called without dlsym) count in npu:launches{api=\"aclnn\"} without an op series"};
+  for (int r = 0; r < kDropReasonCount; ++r) {
+    if (drop_logged[r] || !drop_seen[r].load(std::memory_order_relaxed)) continue;
+    drop_logged[r] = true;
+    const std::string_view reason = to_string(static_cast<DropReason>(r));
+    store::log_message(store::LogLevel::kWarn,
+                       "losing observations: %s; each is counted in npuprobe:dropped{reason=\"%.*s\"} "
+                       "(logged once)",
+                       kWhy[r], static_cast<int>(reason.size()), reason.data());
+  }
+}
+
 void Probes::before_flush() noexcept {
   State &s = *state_;
   std::lock_guard<std::mutex> lock(s.flush_mutex);
+  s.log_first_drops();
   for (int device = 0; device < kMaxDevices; ++device) {
     // Only devices that had an event: the others have no series and must not get any.
     if (!s.devices[device].once.ready()) continue;

@@ -2,6 +2,7 @@
 // (launch_probe.cc, sync_probe.cc, memory_probe.cc, task_time_probe.cc, probes.cc).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string_view>
@@ -36,7 +37,16 @@ struct Probes::State {
   void record_op(int device, std::uint32_t op, double seconds) noexcept;
   void observe_step(int device, const StepSample &step) noexcept;
 
-  void drop(DropReason reason) noexcept { registry.add(dropped[static_cast<int>(reason)]); }
+  // Hot: a count, and a flag the publisher turns into one log line per reason.
+  void drop(DropReason reason) noexcept {
+    const int r = static_cast<int>(reason);
+    registry.add(dropped[r]);
+    if (!drop_seen[r].load(std::memory_order_relaxed)) {
+      drop_seen[r].store(true, std::memory_order_relaxed);
+    }
+  }
+  // Publisher thread (before_flush): says once per reason that losses began.
+  void log_first_drops() noexcept;
 
   struct DeviceSlot {
     ResolveOnce once;
@@ -51,6 +61,8 @@ struct Probes::State {
   const ProbeOptions options;
   const MetricFamilies families;
   store::CounterHandle dropped[kDropReasonCount];
+  std::atomic<bool> drop_seen[kDropReasonCount] = {};
+  bool drop_logged[kDropReasonCount] = {};  // publisher thread only
   DeviceSlot devices[kMaxDevices];
   HbmSlot hbm[kMaxDevices];  // resolved on a device's first memory sample
   ResolveOnce unknown_frees_once;  // frees{device="-1"}, only once such a free happened

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "family_validation.h"
+#include "npuprobe/store/log.h"
 
 namespace npuprobe::store {
 namespace {
@@ -27,6 +28,16 @@ T *zeroed_array(std::size_t count) {
 double wall_clock_seconds() {
   using namespace std::chrono;
   return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+// `value` cut to at most kMaxLabelValueBytes, never inside a UTF-8 character (Prometheus wants
+// valid UTF-8 label values). True when it was cut.
+bool cut_label_value(std::string &value) {
+  if (value.size() <= kMaxLabelValueBytes) return false;
+  std::size_t end = kMaxLabelValueBytes;
+  while (end > 0 && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) --end;
+  value.resize(end);
+  return true;
 }
 
 std::string series_key(FamilyId family, const std::vector<std::string> &label_values) {
@@ -79,9 +90,46 @@ FamilyId MetricRegistry::add_family(const FamilySpec &spec) {
   return FamilyId{index};
 }
 
-std::uint32_t MetricRegistry::resolve_series(FamilyId family, MetricType expected,
-                                             const std::vector<std::string> &label_values) {
+void MetricRegistry::mark_detail(FamilyId family) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (family.index >= families_.size()) throw MetricSpecError("npuprobe: unknown metric family");
+  families_[family.index].detail = true;
+}
+
+void MetricRegistry::reserve_cells(std::uint32_t cells) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  reserved_cells_ = std::min(cells, limits_.max_cells - cells_used_);
+}
+
+std::uint32_t MetricRegistry::cells_per_series(FamilyId family) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (family.index >= families_.size()) throw MetricSpecError("npuprobe: unknown metric family");
+  const FamilyInfo &info = families_[family.index];
+  switch (info.type) {
+    case MetricType::kCounter: return 1;
+    case MetricType::kHistogram: return static_cast<std::uint32_t>(info.bucket_bounds.size()) + 2;
+    case MetricType::kGauge: break;
+  }
+  return 0;
+}
+
+std::vector<std::string> MetricRegistry::capped_labels(const std::vector<std::string> &given) {
+  std::vector<std::string> label_values = given;
+  const std::string *cut = nullptr;
+  for (std::size_t i = 0; i < label_values.size(); ++i) {
+    if (cut_label_value(label_values[i]) && cut == nullptr) cut = &given[i];
+  }
+  if (cut != nullptr && !label_cut_logged_.exchange(true)) {
+    log_message(LogLevel::kWarn, "a label value of %zu bytes (starting \"%.32s\") is cut to %zu "
+                "bytes; values that differ only after that share one series (logged once)",
+                cut->size(), cut->c_str(), kMaxLabelValueBytes);
+  }
+  return label_values;
+}
+
+std::uint32_t MetricRegistry::resolve_series(FamilyId family, MetricType expected,
+                                             const std::vector<std::string> &label_values,
+                                             std::uint32_t keep_room) {
   if (family.index >= families_.size()) throw MetricSpecError("npuprobe: unknown metric family");
   const FamilyInfo &info = families_[family.index];
   if (info.type != expected) {
@@ -108,10 +156,17 @@ std::uint32_t MetricRegistry::resolve_series(FamilyId family, MetricType expecte
     const std::uint32_t cells = expected == MetricType::kCounter
                                     ? 1
                                     : static_cast<std::uint32_t>(info.bucket_bounds.size()) + 2;
-    if (limits_.max_cells - cells_used_ < cells) {
+    const std::uint32_t free_cells = limits_.max_cells - cells_used_;
+    if (info.detail && free_cells < cells + keep_room + reserved_cells_) {
+      throw MetricSpecError("npuprobe: registry's room for detail series full: " +
+                            std::to_string(reserved_cells_) + " of " +
+                            std::to_string(limits_.max_cells) + " cells are kept for the others");
+    }
+    if (free_cells < cells) {
       throw MetricSpecError("npuprobe: registry full: more than " +
                             std::to_string(limits_.max_cells) + " cells");
     }
+    if (!info.detail) reserved_cells_ -= std::min(cells, reserved_cells_);
     first = cells_used_;
     cells_used_ += cells;
   }
@@ -122,23 +177,43 @@ std::uint32_t MetricRegistry::resolve_series(FamilyId family, MetricType expecte
 }
 
 CounterHandle MetricRegistry::counter(FamilyId family, const std::vector<std::string> &labels) {
-  const std::uint32_t series = resolve_series(family, MetricType::kCounter, labels);
+  const std::vector<std::string> values = capped_labels(labels);
   std::lock_guard<std::mutex> lock(mutex_);
-  return CounterHandle{series_[series].first};
+  return CounterHandle{series_[resolve_series(family, MetricType::kCounter, values)].first};
 }
 
 GaugeHandle MetricRegistry::gauge(FamilyId family, const std::vector<std::string> &labels) {
-  const std::uint32_t series = resolve_series(family, MetricType::kGauge, labels);
+  const std::vector<std::string> values = capped_labels(labels);
   std::lock_guard<std::mutex> lock(mutex_);
-  return GaugeHandle{series_[series].first};
+  return GaugeHandle{series_[resolve_series(family, MetricType::kGauge, values)].first};
 }
 
-HistogramHandle MetricRegistry::histogram(FamilyId family, const std::vector<std::string> &labels) {
-  const std::uint32_t series = resolve_series(family, MetricType::kHistogram, labels);
-  std::lock_guard<std::mutex> lock(mutex_);
+HistogramHandle MetricRegistry::histogram_handle(FamilyId family, std::uint32_t series) const {
   const std::vector<double> &bounds = families_[family.index].bucket_bounds;
   return HistogramHandle{series_[series].first, static_cast<std::uint32_t>(bounds.size()),
                          bounds.data()};
+}
+
+HistogramHandle MetricRegistry::histogram(FamilyId family, const std::vector<std::string> &labels) {
+  const std::vector<std::string> values = capped_labels(labels);
+  std::lock_guard<std::mutex> lock(mutex_);
+  return histogram_handle(family, resolve_series(family, MetricType::kHistogram, values));
+}
+
+std::pair<CounterHandle, HistogramHandle> MetricRegistry::counter_and_histogram(
+    FamilyId counter, FamilyId histogram, const std::vector<std::string> &labels) {
+  const std::vector<std::string> values = capped_labels(labels);
+  std::lock_guard<std::mutex> lock(mutex_);
+  // The counter is refused unless the histogram fits after it: both or neither.
+  const std::uint32_t histogram_cells =
+      histogram.index < families_.size()
+          ? static_cast<std::uint32_t>(families_[histogram.index].bucket_bounds.size()) + 2
+          : 0;
+  const std::string key = series_key(histogram, values);
+  const std::uint32_t keep = series_by_key_.count(key) ? 0 : histogram_cells;
+  const std::uint32_t c = resolve_series(counter, MetricType::kCounter, values, keep);
+  const std::uint32_t h = resolve_series(histogram, MetricType::kHistogram, values);
+  return {CounterHandle{series_[c].first}, histogram_handle(histogram, h)};
 }
 
 void MetricRegistry::set(GaugeHandle gauge, double value) noexcept {

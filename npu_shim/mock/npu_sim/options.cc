@@ -18,6 +18,8 @@ const char kUsage[] =
     "                       stream-timeout|graph] [--step-copy conditional|batch]\n"
     "               [--async-sched] [--bind-context] [--format-cast] [--report FILE]\n"
     "               [--stray-sync-every N] [--slow-launch-every N [--slow-launch-us U]]\n"
+    "  --ops N                launch i of a step runs aclnnSimOp<i mod N> of the mock libopapi\n"
+    "                         (N <= 3000 distinct ops; needs --binding opapi-per-op)\n"
     "  --binding opapi-per-op every aclnn stage is dlsym'ed from libopapi right before its call\n"
     "  --task-queue-level 2   the aclnn first stages run on the task-queue thread too\n"
     "  --bind-context         threads bind the main thread's context (aclrtSetCurrentContext);\n"
@@ -73,6 +75,7 @@ bool parse_options(int argc, char **argv, Options *o) {
     bool ok = true, takes_value = true;
     if (a == "--steps") ok = parse_u32(v, &o->steps);
     else if (a == "--launches") ok = parse_u32(v, &o->launches);
+    else if (a == "--ops") ok = parse_u32(v, &o->ops) && o->ops <= 3000;
     else if (a == "--device-us") ok = parse_u32(v, &o->device_us);
     else if (a == "--host-gap-us") ok = parse_u32(v, &o->host_gap_us);
     else if (a == "--launch-host-us") ok = parse_u32(v, &o->launch_host_us);
@@ -145,6 +148,11 @@ bool parse_options(int argc, char **argv, Options *o) {
   if (o->async_sched) o->sync = SyncKind::Event;  // async scheduling waits on events
   if (o->launches == 0) {
     fprintf(stderr, "npu-sim: --launches must be at least 1\n");
+    return false;
+  }
+  if (o->ops > 0 && (o->binding != Binding::OpapiPerOp || o->launch_api != LaunchApi::Aclnn)) {
+    // The sim ops are found by name at every call, as op-plugin finds every op.
+    fprintf(stderr, "npu-sim: --ops needs --binding opapi-per-op and --launch-api aclnn\n");
     return false;
   }
   if ((o->graph_update || o->sync == SyncKind::Graph) && !o->graph) {

@@ -26,6 +26,7 @@ enum class StepCopy { None, Conditional, Batch };
 struct Options {
   uint32_t steps = 10;
   uint32_t launches = 8;
+  uint32_t ops = 0;  // > 0: launch i of a step runs aclnnSimOp<i % ops> (opapi-per-op)
   uint32_t device_us = 20;
   uint32_t host_gap_us = 200;
   uint32_t launch_host_us = 0;

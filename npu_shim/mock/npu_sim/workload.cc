@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "npu/npumock.h"
 
@@ -237,11 +238,44 @@ void DeviceWorkload::enqueue_step() {
   enqueue_step_copy();
 }
 
+namespace {
+
+// "aclnnSimOp0042GetWorkspaceSize" / "aclnnSimOp0042" of the mock libopapi (sim_ops.inc),
+// formatted once for all devices: the launch lambdas keep the pointer.
+struct SimOpName {
+  char first[48];
+  char second[32];
+};
+
+const SimOpName &sim_op_name(uint32_t op) {
+  static const std::vector<SimOpName> names = [] {
+    std::vector<SimOpName> all(3000);
+    for (uint32_t i = 0; i < all.size(); ++i) {
+      snprintf(all[i].second, sizeof all[i].second, "aclnnSimOp%04u", i);
+      snprintf(all[i].first, sizeof all[i].first, "aclnnSimOp%04uGetWorkspaceSize", i);
+    }
+    return all;
+  }();
+  return names[op];
+}
+
+}  // namespace
+
 bool DeviceWorkload::plan_aclnn(uint32_t index, npusim_launch *l, const char **second_stage,
                                 const char *thread) {
   uint64_t ws = 0;
   aclnnStatus rc = ACLNN_SUCCESS;
   bool looked_up = false;
+  if (o_.ops > 0) {  // aclnnSimOp<index % ops>, looked up by name (opapi-per-op)
+    const SimOpName &op = sim_op_name(index % o_.ops);
+    using FirstStage = aclnnStatus (*)(const aclTensor *, aclTensor *, uint64_t *, aclOpExecutor **);
+    auto fn = reinterpret_cast<FirstStage>(acl_.lookup_opapi(op.first));
+    rc = fn != nullptr ? fn(tensor_, tensor_, &ws, &l->executor) : ACLNN_ERR_INNER;
+    truth_.add(&truth_.opapi_lookups);
+    truth_.count(truth_.first_stages, thread);
+    *second_stage = op.second;
+    return ok(rc, "aclnnSimOpGetWorkspaceSize");
+  }
   switch (index % 3) {
     case 0: {
       auto fn = acl_.aclnn_fn("aclnnMatmulGetWorkspaceSize", acl_.matmulGetWorkspaceSize, &looked_up);

@@ -284,4 +284,6 @@ aclnnStatus aclnnReselectStaticKernelWithPath(const char *path) {
   return ACLNN_SUCCESS;
 }
 
+#include "sim_ops.inc"
+
 }  // extern "C"

@@ -126,5 +126,44 @@ TEST(Registry, FullRegistryIsRefused) {
   EXPECT_THROW(registry.counter(c, {"6"}), MetricSpecError);
 }
 
+TEST(Registry, DetailSeriesLeaveTheReservedCellsToTheOthers) {
+  // 64 cells, 2 of them sinks; 20 kept from detail.
+  MetricRegistry registry(RegistryLimits{64, 4});
+  const FamilyId core = registry.add_family(counter_spec("core", "h", {"i"}));
+  const FamilyId op = registry.add_family(counter_spec("op", "h", {"i"}));
+  const FamilyId op_latency = registry.add_family(device_histogram("op_latency", {1, 2}));
+  registry.mark_detail(op);
+  registry.mark_detail(op_latency);
+  EXPECT_EQ(registry.cells_per_series(op_latency), 4u);
+  registry.reserve_cells(20);
+  // A pair takes 1 + 4 cells: 42 free cells hold 8 pairs (40), not a ninth.
+  for (int i = 0; i < 8; ++i) registry.counter_and_histogram(op, op_latency, {std::to_string(i)});
+  EXPECT_THROW(registry.counter_and_histogram(op, op_latency, {"8"}), MetricSpecError);
+  // Nothing half made: the counter of the refused pair does not exist either.
+  RegistrySnapshot snapshot;
+  registry.collect(snapshot);
+  EXPECT_EQ(snapshot.series.size(), 16u);
+  // The reserve is the others' to take, all of it.
+  for (int i = 0; i < 22; ++i) registry.counter(core, {std::to_string(i)});
+  EXPECT_THROW(registry.counter(core, {"22"}), MetricSpecError);
+}
+
+TEST(Registry, LongLabelValuesAreCutAtACharacterBoundary) {
+  MetricRegistry registry;
+  const FamilyId c = registry.add_family(counter_spec("c", "h", {"dp"}));
+  const std::string a(100000, 'a');
+  const CounterHandle first = registry.counter(c, {a});
+  // Values that differ only after the cut share one series.
+  EXPECT_EQ(registry.counter(c, {a + "b"}).cell, first.cell);
+  // 127 ASCII bytes and a 2-byte character: the character does not fit and is left out whole.
+  const std::string split = std::string(127, 'x') + "\xc3\xa9" + "tail";
+  registry.counter(c, {split});
+  RegistrySnapshot snapshot;
+  registry.collect(snapshot);
+  ASSERT_EQ(snapshot.series.size(), 2u);
+  EXPECT_EQ(snapshot.series[0].label_values[0], std::string(kMaxLabelValueBytes, 'a'));
+  EXPECT_EQ(snapshot.series[1].label_values[0], std::string(127, 'x'));
+}
+
 }  // namespace
 }  // namespace npuprobe::store

@@ -70,6 +70,10 @@ class Probes {
   // the real call. `op` is a register_op() id or 0.
   void on_launch(int device, LaunchApi api, std::uint64_t t0_ns, std::uint64_t t1_ns,
                  std::uint32_t op = 0) noexcept;
+  // An aclnn launch whose op has no name (seen only as its inner kernel launch: no thunk was
+  // left for it, or the op was called without dlsym). With op_label it is a lost op
+  // observation: npuprobe:dropped{reason="op_unnamed"}. Hot; call after on_launch.
+  void on_unnamed_op_launch() noexcept;
   // aclrtRecordEvent(event, stream) succeeded on `device`: cuts the device's open work.
   void on_record_event(int device, const void *event, std::uint64_t t_ns) noexcept;
   void on_destroy_event(const void *event) noexcept;

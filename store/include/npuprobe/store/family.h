@@ -52,6 +52,7 @@ struct FamilyInfo {
   std::vector<std::string> label_names;
   std::vector<double> bucket_bounds;
   GaugeMode gauge_mode;
+  bool detail = false;  // MetricRegistry::mark_detail
 };
 
 // Thrown by registration only (never by recording): a bad name, label set or bucket list is a

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "npuprobe/store/detail/thread_shard.h"
@@ -24,10 +25,15 @@
 
 namespace npuprobe::store {
 
+// Longest label value kept, in bytes (docs/contract.md, "Labels"). A value comes from the
+// environment (VLLM_DP_RANK) or from names the application chooses (aclnn ops); without a cap a
+// 100 kB value is written into every series key of every store file.
+inline constexpr std::size_t kMaxLabelValueBytes = 128;
+
 struct RegistryLimits {
   // Cells per thread shard (8 bytes each). Shards are calloc'ed, so pages no series uses are
-  // never touched and cost no memory.
-  std::uint32_t max_cells = 1u << 16;
+  // never touched and cost no memory: 1 MiB of address space per recording thread.
+  std::uint32_t max_cells = 1u << 17;
   std::uint32_t max_gauges = 1u << 12;
 };
 
@@ -41,10 +47,24 @@ class MetricRegistry {
   // Registration (cold; thread-safe). Throws MetricSpecError with a clear message on an
   // invalid name, label name, bucket list, duplicate family, wrong label count or full registry.
   FamilyId add_family(const FamilySpec &spec);
-  // Resolving the same label values again returns the same handle.
+  // Detail families (op-labelled series) are what gets cut when the registry runs low: their
+  // series are refused while fewer than the reserved cells (reserve_cells) would stay free.
+  // Every other series first takes its cells out of the reserve. Call before resolving series.
+  void mark_detail(FamilyId family);
+  void reserve_cells(std::uint32_t cells);
+  // Cells one series of `family` takes: 1 for a counter, buckets + 2 for a histogram, 0 for a
+  // gauge (gauges have their own slots).
+  std::uint32_t cells_per_series(FamilyId family) const;
+  // Resolving the same label values again returns the same handle. A label value longer than
+  // kMaxLabelValueBytes is cut to that length (at a UTF-8 character boundary) before it names
+  // the series; the first cut is logged.
   CounterHandle counter(FamilyId family, const std::vector<std::string> &label_values);
   GaugeHandle gauge(FamilyId family, const std::vector<std::string> &label_values);
   HistogramHandle histogram(FamilyId family, const std::vector<std::string> &label_values);
+  // A counter and a histogram with the same labels, both or neither (one lock): a detail pair
+  // never leaves half of itself behind when the room for detail runs out.
+  std::pair<CounterHandle, HistogramHandle> counter_and_histogram(
+      FamilyId counter, FamilyId histogram, const std::vector<std::string> &label_values);
 
   // Recording (hot; any thread).
   void add(CounterHandle counter, double amount = 1.0) noexcept {
@@ -90,8 +110,13 @@ class MetricRegistry {
     return attach_thread_slow();
   }
   detail::Cell *attach_thread_slow() noexcept;
+  // Label values cut to kMaxLabelValueBytes (the first cut is logged). No lock needed.
+  std::vector<std::string> capped_labels(const std::vector<std::string> &given);
+  // mutex_ held. A detail series also needs `keep_room` more cells free after it.
   std::uint32_t resolve_series(FamilyId family, MetricType expected,
-                               const std::vector<std::string> &label_values);
+                               const std::vector<std::string> &label_values,
+                               std::uint32_t keep_room = 0);
+  HistogramHandle histogram_handle(FamilyId family, std::uint32_t series) const;
 
   const RegistryLimits limits_;
   std::atomic<std::uint64_t> token_;
@@ -105,6 +130,8 @@ class MetricRegistry {
   GaugeSlot *gauges_;
   std::uint32_t cells_used_;
   std::uint32_t gauges_used_;
+  std::uint32_t reserved_cells_ = 0;  // still kept for non-detail series
+  std::atomic<bool> label_cut_logged_{false};
   std::uint64_t fork_generation_ = 0;
 };
 
