@@ -140,6 +140,31 @@ class ForkTest(LifecycleCase):
                              f"pid {pid} published device {other}: {s.text[:3000]}")
 
 
+class ForkExecTest(LifecycleCase):
+    """A child forked after npuprobe started that execs another program at once, as a serving
+    process starting a subprocess does: npuprobe's fork handlers run in the child while the
+    parent's publisher and the mock's device thread are live, and nothing of the child may
+    deadlock, publish, or disturb the parent's counts. The child starts no thread before exec,
+    so ThreadSanitizer follows this one (it cannot follow ForkTest's child, which starts
+    threads: GCC 12's libtsan aborts on a thread started after a multi-threaded fork)."""
+    BEFORE, AFTER, LAUNCHES = 3, 4, 2
+
+    def test_a_child_that_execs_publishes_nothing_and_the_parent_stays_exact(self):
+        proc = self.run_process([DRIVER, "forkexec", str(self.BEFORE), str(self.AFTER),
+                                 str(self.LAUNCHES), "/bin/true"],
+                                {"NPUPROBE_FLUSH_MS": "10", "NPUPROBE_ATTRIBUTION": "0"})
+        words = proc.stdout.split()
+        self.assertEqual(words[0::2], ["parent", "child"], proc.stdout)
+        child = words[3]
+        m = dump(self.folder)
+        steps = self.BEFORE + self.AFTER
+        self.assertEqual(exact(self, m, "npu:steps_total", device=0), steps)
+        self.assertEqual(exact(self, m, "npu:launches_total", device=0), steps * self.LAUNCHES)
+        self.assertEqual(exact(self, m, "npu:syncs_total", device=0), steps)
+        self.assertEqual([f for f in os.listdir(self.folder) if f"_{child}" in f], [],
+                         "the child left files")
+
+
 class FinalizeTest(LifecycleCase):
     STEPS, LAUNCHES = 4, 3
 

@@ -2,7 +2,10 @@
  * started (the child works on another device and ends with _exit), and an aclFinalize followed
  * by _exit (no aclrtResetDevice, no atexit). Prints what it did (its ground truth) on stdout.
  * Usage: lifecycle_driver fork PARENT_STEPS CHILD_STEPS PARENT_STEPS_AFTER LAUNCHES
- *        lifecycle_driver finalize STEPS LAUNCHES */
+ *        lifecycle_driver forkexec PARENT_STEPS PARENT_STEPS_AFTER LAUNCHES PROGRAM
+ *        lifecycle_driver finalize STEPS LAUNCHES
+ * forkexec: the child execs PROGRAM at once (a subprocess started by a serving process that
+ * npuprobe already instruments), while the parent's own threads keep running. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +66,27 @@ int main(int argc, char **argv) {
     printf("parent %d child %d\n", (int)getpid(), (int)child);
     return 0;
   }
+  if (argc == 6 && strcmp(argv[1], "forkexec") == 0) {
+    const unsigned before = arg(argv[2]), after = arg(argv[3]), launches = arg(argv[4]);
+    CHECK(aclInit(NULL));
+    work(0, before, launches, 0);
+    fflush(stdout);
+    const pid_t child = fork();
+    if (child < 0) return 11;
+    if (child == 0) {
+      execl(argv[5], argv[5], (char *)NULL);
+      _exit(127);
+    }
+    int status = 0;
+    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      fprintf(stderr, "lifecycle_driver: child failed (status %d)\n", status);
+      return 12;
+    }
+    work(0, after, launches, 1);
+    CHECK(aclFinalize());
+    printf("parent %d child %d\n", (int)getpid(), (int)child);
+    return 0;
+  }
   if (argc == 4 && strcmp(argv[1], "finalize") == 0) {
     CHECK(aclInit(NULL));
     work(0, arg(argv[2]), arg(argv[3]), 0);
@@ -71,6 +95,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
     _exit(0);  /* as a Python multiprocessing worker ends: no atexit handler runs */
   }
-  fprintf(stderr, "usage: %s fork N1 N2 N3 LAUNCHES | finalize STEPS LAUNCHES\n", argv[0]);
+  fprintf(stderr, "usage: %s fork N1 N2 N3 LAUNCHES | forkexec N1 N3 LAUNCHES PROGRAM | "
+          "finalize STEPS LAUNCHES\n", argv[0]);
   return 2;
 }
