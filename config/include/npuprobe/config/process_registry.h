@@ -64,7 +64,8 @@ struct ListedProcess {
 // Files that are not entries (wrong size or magic) are skipped.
 std::vector<ListedProcess> list_processes(const std::string &dir, bool clean_dead);
 
-// /proc/<pid>/stat field 22 (start time in clock ticks since boot); 0 when unknown.
+// /proc/<pid>/stat field 22 (start time in clock ticks since boot, read from the main thread's
+// /proc/<pid>/task/<pid>/stat); 0 when unknown.
 std::uint64_t process_start_ticks(int pid);
 // /proc/<pid>/cmdline with the arguments joined by spaces.
 std::string process_command(int pid);
