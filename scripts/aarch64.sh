@@ -71,15 +71,9 @@ make_sysroot() {
     dpkg -x "$deb" "$sysroot"
   done
   rm -rf "$sysroot/.debs"
-  # Links that name an absolute path (libc6-dev's libm.so -> /lib/..., and so on) would point into
-  # this machine's own root: make them relative to the sysroot.
-  find "$sysroot" -type l -lname '/*' | while read -r link; do
-    local target
-    target=$(readlink "$link")
-    ln -sfn "$(realpath -m --relative-to="$(dirname "$link")" "$sysroot$target")" "$link"
-  done
-  # Debian's merged /usr: the loader's path is /lib/ld-linux-aarch64.so.1 and libc6's files are
-  # under /usr/lib, so /lib and friends point there as on a real arm64 host.
+  # Debian's merged /usr: packages put files under /lib and /usr/lib alike, and the loader is
+  # looked up as /lib/ld-linux-aarch64.so.1; /lib and friends become links to usr/ as on a real
+  # arm64 host.
   for d in lib bin sbin; do
     if [ -d "$sysroot/$d" ] && [ ! -L "$sysroot/$d" ]; then
       cp -a "$sysroot/$d/." "$sysroot/usr/$d/"
@@ -87,6 +81,13 @@ make_sysroot() {
     fi
     mkdir -p "$sysroot/usr/$d"
     ln -sfn "usr/$d" "$sysroot/$d"
+  done
+  # Links that name an absolute path (an -dev package's libfoo.so -> /lib/..., and so on) would
+  # point into this machine's own root: make them relative, inside the sysroot.
+  find "$sysroot" -type l -lname '/*' | while read -r link; do
+    local target
+    target=$(readlink "$link")
+    ln -sfn "$(realpath -m --relative-to="$(dirname "$link")" "$sysroot$target")" "$link"
   done
   printf '%s\n' "$want" >"$stamp"
   echo "aarch64: sysroot ready ($(du -sh "$sysroot" | cut -f1))"
