@@ -139,6 +139,20 @@ class BehaviourTest(unittest.TestCase):
         proc = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.stdout.strip(), "11", proc.stderr)
 
+    def test_rtld_next_before_npuprobe_is_constructed(self):
+        # A library preloaded after npuprobe runs its constructor first: its dlsym(RTLD_NEXT)
+        # meets npuprobe's dlsym before the real one is known (the trampoline resolves it then)
+        # and is still answered from that library: the next which_layer is upper's, which adds
+        # 10 to lower's 1, as without npuprobe.
+        exe = os.path.join(BUILD, "tests", "bin", "rtld_next_main")
+        early = os.path.join(BUILD, "tests", "lib", "librtld_next_early.so")
+        for preload in (f"{PRELOAD} {early}", early):
+            env = preload_env(None)
+            env["LD_PRELOAD"] = preload
+            env["LD_LIBRARY_PATH"] = os.path.join(BUILD, "tests", "lib")
+            proc = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30)
+            self.assertEqual(proc.stdout.split(), ["early", "11", "11"], (preload, proc.stderr))
+
     def test_acl_used_in_another_librarys_constructor(self):
         with tempfile.TemporaryDirectory() as folder:
             env = preload_env(folder)
