@@ -20,6 +20,9 @@ packages=(
   clang libclang-rt-dev
   # serving harness and the real Python reader of the store
   python3 python3-prometheus-client curl procps
+  # scripts/aarch64.sh: the cross compiler and qemu user-mode emulation (the arm64 libraries are
+  # unpacked into build-aarch64-sysroot/ by that script, never installed)
+  g++-aarch64-linux-gnu qemu-user-static
   # the real Prometheus server that tests/serving/test_prometheus.py and test_dashboard.py start
   # on loopback (the tests skip without /usr/bin/prometheus; they never use a system service)
   prometheus

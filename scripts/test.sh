@@ -2,10 +2,12 @@
 # The whole test suite on a fresh machine: Debian packages, a from-scratch build, unit and
 # end-to-end tests; then the same suite under AddressSanitizer+UBSan and ThreadSanitizer; then
 # the libFuzzer targets for a short while (scripts/fuzz.sh). After the release suite, a quick
-# smoke of every benchmark (scripts/run-bench --quick).
+# smoke of every benchmark (scripts/run-bench --quick), then the aarch64 cross build and the same
+# suite on its binaries under qemu (scripts/aarch64.sh).
 #   NPUPROBE_SANITIZERS="asan tsan" (default) | "" to skip them
 #   NPUPROBE_FUZZ=0 skips the libFuzzer run at the end (scripts/fuzz.sh, clang, build-fuzz/);
 #   NPUPROBE_FUZZ_SECONDS=20 (default here) is its time per fuzzer.
+#   NPUPROBE_AARCH64=0 skips the aarch64 build and suite (build-aarch64/, build-aarch64-sysroot/).
 #   CI=true turns warnings into errors.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
@@ -29,6 +31,12 @@ run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 bash scripts/old-glibc-check.sh build
 # The benchmarks start and finish (a smoke: no timing is asserted; bench/README.md has figures).
 scripts/run-bench --quick --build build
+
+# aarch64 (Kunpeng Atlas hosts): cross-built, every release test but the Python serving harness
+# run under qemu user-mode emulation.
+if [ "${NPUPROBE_AARCH64:-1}" != 0 ]; then
+  NPUPROBE_AARCH64_JOBS=$jobs bash scripts/aarch64.sh
+fi
 
 for san in $sanitizers; do
   case $san in

@@ -143,7 +143,13 @@ std::string registry_dir_from_environment() {
 }
 
 std::uint64_t process_start_ticks(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  // The main thread's own stat file (its tid is the pid): the same start time as
+  // /proc/<pid>/stat, which the kernel takes from that thread too. Read this way because qemu
+  // user-mode emulation (scripts/aarch64.sh) answers a process's reads of /proc/self/stat and
+  // /proc/<own pid>/stat itself, with a start time of its own a few ticks off the kernel's that
+  // every other process reads: each process would then be "dead" to `npuprobe status`.
+  const std::string id = std::to_string(pid);
+  std::ifstream in("/proc/" + id + "/task/" + id + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // The command (field 2) may hold spaces and parentheses: count fields after the last ')'.
   const std::size_t paren = stat.rfind(')');

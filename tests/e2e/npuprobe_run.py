@@ -19,6 +19,26 @@ MOCK_LIB = os.path.join(BUILD, "mock", "lib")
 PREFIX = "vllm_profiling_"
 # Sanitizer builds: the instrumented preload can only go into instrumented executables.
 SANITIZED = os.environ.get("NPUPROBE_SANITIZER", "none") not in ("", "none")
+# Emulated runs (scripts/aarch64.sh: aarch64 binaries under qemu user-mode emulation) are several
+# times slower: NPUPROBE_SLOWDOWN (default 1) multiplies every time limit, as a sanitizer build's 3.
+SLOWDOWN = float(os.environ.get("NPUPROBE_SLOWDOWN", "1"))
+TIME_SCALE = (3 if SANITIZED else 1) * SLOWDOWN
+
+
+def _elf_machine(path):
+    """e_machine of an ELF file (None when unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(20)
+        return int.from_bytes(header[18:20], "little") if header[:4] == b"\x7fELF" else None
+    except OSError:
+        return None
+
+
+# A preload built for another architecture (scripts/aarch64.sh) cannot go into this machine's
+# python3: tests that preload into python3 skip there.
+FOREIGN_PRELOAD = _elf_machine(PRELOAD) not in (None, _elf_machine("/usr/bin/python3"))
+FOREIGN_REASON = "an aarch64 preload cannot go into this machine's python3 (scripts/aarch64.sh)"
 
 
 class Samples:
@@ -75,7 +95,7 @@ def wait_for(folder, predicate, timeout=15):
     """Dumps `folder` every 0.1 s until predicate(samples) holds or `timeout` s pass; returns
     the last Samples (the caller asserts on them). A predicate that reads a series not
     published yet (value() raises AssertionError) counts as "not yet"."""
-    deadline = time.monotonic() + timeout * (3 if SANITIZED else 1)
+    deadline = time.monotonic() + timeout * TIME_SCALE
     while True:
         samples = dump(folder)
         try:
@@ -88,9 +108,9 @@ def wait_for(folder, predicate, timeout=15):
 
 
 def wait_until(check, timeout=15, interval=0.05):
-    """Calls check() until it returns a true value or `timeout` s pass (3x in a sanitizer build);
+    """Calls check() until it returns a true value or `timeout` s pass (times TIME_SCALE);
     returns its last value. An AssertionError from check() (a series not there yet) is "not yet"."""
-    deadline = time.monotonic() + timeout * (3 if SANITIZED else 1)
+    deadline = time.monotonic() + timeout * TIME_SCALE
     while True:
         try:
             result = check()

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import unittest
 
-from npuprobe_run import BUILD, MOCK_LIB, dump, preload_env
+from npuprobe_run import BUILD, FOREIGN_PRELOAD, MOCK_LIB, dump, preload_env
 
 MAIN = os.path.join(BUILD, "tests", "bin", "dlsym_shapes_main")
 LIB = os.path.join(BUILD, "tests", "lib", "libdlsym_shapes.so")
@@ -46,7 +46,10 @@ class DlsymResolutionTest(unittest.TestCase):
         self.assertIn("handle format_cast rc=0 size=3 shape=1,29,4 format=294", bare.stdout)
         self.assertIn("default many=680.000000", bare.stdout)  # round 4: j = 4
         self.assertIn("reopened at another address", bare.stdout)
-        self.assertIn("without its first stage at an earlier address", bare.stdout)
+        if not FOREIGN_PRELOAD:
+            # qemu user-mode emulation (scripts/aarch64.sh) places mmap()s itself, upwards, and
+            # does not reuse the range a library just left, as the kernel does.
+            self.assertIn("without its first stage at an earlier address", bare.stdout)
         self.assertIn("linked default: aclNoSuchFunction missing, aclrtSetDevice found, "
                       "aclnnNoSuchOp missing", bare.stdout)
         for way in ("handle", "default", "next", "dlvsym"):

@@ -17,11 +17,13 @@ import tempfile
 import time
 import unittest
 
-from npuprobe_run import CLI, MOCK_LIB, NPU_SIM, PRELOAD, dump, preload_env
+from npuprobe_run import CLI, MOCK_LIB, NPU_SIM, PRELOAD, SLOWDOWN, dump, preload_env
 from test_lifecycle import absent, exact
 from test_runtime_switch import remove_segment, write_segment
 
-DEADLINE = 30  # s: any observable state the tests wait for (loaded sanitizer builds included)
+# s: any observable state the tests wait for (loaded sanitizer builds included; longer under
+# emulation, NPUPROBE_SLOWDOWN)
+DEADLINE = 30 * SLOWDOWN
 
 
 class LiveCase(unittest.TestCase):

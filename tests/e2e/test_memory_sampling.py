@@ -12,8 +12,8 @@ import sys
 import time
 import unittest
 
-from npuprobe_run import (CLI, MOCK_LIB, SANITIZED, dump, preload_env, run_sim, start_sim,
-                          wait_for)
+from npuprobe_run import (CLI, FOREIGN_PRELOAD, FOREIGN_REASON, MOCK_LIB, SANITIZED, dump,
+                          preload_env, run_sim, start_sim, wait_for)
 from test_runtime_switch import ConfigFileCase, wait_published_after, wait_status
 
 GIB = 1 << 30
@@ -110,6 +110,7 @@ class MemorySamplingTest(ConfigFileCase):
         self.assertEqual(s.value("npu:memory:hbm_total_bytes", device=0), GIB)
 
     @unittest.skipIf(SANITIZED, "python3 cannot load a sanitizer-instrumented preload")
+    @unittest.skipIf(FOREIGN_PRELOAD, FOREIGN_REASON)
     def test_not_sampled_while_off_and_sampled_again_on(self):
         # A process whose device memory changes only while the switch is OFF: the gauge keeps
         # the value sampled before, and shows the new one once the switch is ON again.

@@ -14,8 +14,8 @@ import time
 import unittest
 import urllib.request
 
-from npuprobe_run import (BUILD, MOCK_LIB, NPU_SIM, PRELOAD, SANITIZED, dump, preload_env,
-                          run_sim)
+from npuprobe_run import (BUILD, FOREIGN_PRELOAD, FOREIGN_REASON, MOCK_LIB, NPU_SIM, PRELOAD,
+                          SANITIZED, SLOWDOWN, TIME_SCALE, dump, preload_env, run_sim)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_ARGS = ["--steps", "6", "--launches", "4", "--device-us", "50", "--binding", "opapi",
@@ -73,6 +73,8 @@ class BehaviourTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(files, [])
 
+    @unittest.skipIf(FOREIGN_PRELOAD, "/bin/true, sh and python3 are x86-64: an aarch64 preload "
+                     "cannot go into them (scripts/aarch64.sh)")
     def test_process_that_never_calls_acl_creates_no_file(self):
         with tempfile.TemporaryDirectory() as folder:
             for cmd in (["/bin/true"], ["/bin/sh", "-c", "echo hi >/dev/null"],
@@ -84,6 +86,7 @@ class BehaviourTest(unittest.TestCase):
             self.assertEqual(os.listdir(folder), [])
 
     @unittest.skipIf(SANITIZED, "python3 cannot load a sanitizer-instrumented preload")
+    @unittest.skipIf(FOREIGN_PRELOAD, FOREIGN_REASON)
     def test_a_function_the_runtime_lacks_stays_missing_to_lookups(self):
         # Feature probes (dlsym of an optional entry point) must answer as without npuprobe:
         # missing while no runtime defines it, present once libascendcl is loaded.
@@ -140,6 +143,20 @@ class BehaviourTest(unittest.TestCase):
         proc = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.stdout.strip(), "11", proc.stderr)
 
+    def test_rtld_next_before_npuprobe_is_constructed(self):
+        # A library preloaded after npuprobe runs its constructor first: its dlsym(RTLD_NEXT)
+        # meets npuprobe's dlsym before the real one is known (the trampoline resolves it then)
+        # and is still answered from that library: the next which_layer is upper's, which adds
+        # 10 to lower's 1, as without npuprobe.
+        exe = os.path.join(BUILD, "tests", "bin", "rtld_next_main")
+        early = os.path.join(BUILD, "tests", "lib", "librtld_next_early.so")
+        for preload in (f"{PRELOAD} {early}", early):
+            env = preload_env(None)
+            env["LD_PRELOAD"] = preload
+            env["LD_LIBRARY_PATH"] = os.path.join(BUILD, "tests", "lib")
+            proc = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=30)
+            self.assertEqual(proc.stdout.split(), ["early", "11", "11"], (preload, proc.stderr))
+
     def test_acl_used_in_another_librarys_constructor(self):
         with tempfile.TemporaryDirectory() as folder:
             env = preload_env(folder)
@@ -181,6 +198,7 @@ class BehaviourTest(unittest.TestCase):
                 self.assertEqual(m.value("npu:steps_total"), 6)
 
     @unittest.skipIf(SANITIZED, "python3 cannot load a sanitizer-instrumented preload")
+    @unittest.skipIf(FOREIGN_PRELOAD, FOREIGN_REASON)
     def test_python_multiprocessing_fork_and_spawn(self):
         for method in ("fork", "spawn"):
             with self.subTest(method=method), tempfile.TemporaryDirectory() as folder:
@@ -232,17 +250,21 @@ class EmbeddedDefaultTest(unittest.TestCase):
         url = f"http://127.0.0.1:{port}/metrics"
         with tempfile.TemporaryDirectory() as tmp:
             env = preload_env(None, {"NPUPROBE_LISTEN": f"127.0.0.1:{port}"})
-            short = f"{NPU_SIM} --steps 150 --host-gap-us 4000 --device-us 50 --launches 2"
-            long = f"{NPU_SIM} --steps 700 --host-gap-us 4000 --device-us 50 --launches 2"
-            # B starts once A says it serves (at most 20 s), so A is the first server.
-            script = (f"{short} >{tmp}/a.out 2>&1; touch {tmp}/a.done & "
+            # Under emulation (NPUPROBE_SLOWDOWN) B starts that much slower: A's steps last longer
+            # too, so that B still runs and publishes while A serves.
+            gap_us = int(4000 * SLOWDOWN)
+            short = f"{NPU_SIM} --steps 150 --host-gap-us {gap_us} --device-us 50 --launches 2"
+            long = f"{NPU_SIM} --steps 700 --host-gap-us {gap_us} --device-us 50 --launches 2"
+            # B starts once A says it serves (at most 20 s), so A is the first server. A runs in
+            # the background ("a; b &" would run a first and only b in the background).
+            script = (f"({short} >{tmp}/a.out 2>&1; touch {tmp}/a.done) & "
                       f"i=0; until grep -q serving {tmp}/a.out || [ $i -ge 400 ]; do "
                       f"sleep 0.05; i=$((i+1)); done; {long} >{tmp}/b.out 2>&1 & wait")
             # A new session: both processes share its private folder, no other test's.
             proc = subprocess.Popen(["/bin/sh", "-c", script], env=env, start_new_session=True)
             folder = f"/dev/shm/npuprobe-{os.getuid()}-{proc.pid}"
             try:
-                deadline = time.time() + 20
+                deadline = time.time() + 20 * TIME_SCALE
                 first = None
                 while first is None and time.time() < deadline:
                     first = scrape(url)
@@ -253,7 +275,7 @@ class EmbeddedDefaultTest(unittest.TestCase):
                 self.assertTrue(os.path.exists(f"{tmp}/a.done"))
                 # The server was A (it started first); B must take over within a few flushes.
                 taken_over = None
-                until = time.time() + 3
+                until = time.time() + 3 * TIME_SCALE
                 while taken_over is None and time.time() < until:
                     taken_over = scrape(url)
                     time.sleep(0.05)
@@ -264,7 +286,7 @@ class EmbeddedDefaultTest(unittest.TestCase):
                 # own: more than either alone, at most both runs' steps.
                 self.assertGreater(steps, 150, "A's counts and B's in the folder")
                 self.assertLessEqual(steps, 150 + 700)
-                self.assertEqual(proc.wait(timeout=60), 0)
+                self.assertEqual(proc.wait(timeout=60 * TIME_SCALE), 0)
                 # Both done: exactly both runs' steps.
                 self.assertEqual(dump(folder).value("npu:steps_total"), 150 + 700)
                 with open(f"{tmp}/a.out") as f:

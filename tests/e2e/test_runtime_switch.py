@@ -15,7 +15,7 @@ import tempfile
 import time
 import unittest
 
-from npuprobe_run import (CLI, NPU_SIM, OWN_REGISTRY, SANITIZED, dump, preload_env, start_sim,
+from npuprobe_run import (CLI, NPU_SIM, OWN_REGISTRY, TIME_SCALE, dump, preload_env, start_sim,
                           wait_for, wait_until)
 
 SWITCH_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "switch_peer.py")
@@ -96,7 +96,7 @@ def wait_published_after(test, env, pid, since, timeout=15):
 def steady(folder, name, quiet_s=0.3, timeout=15):
     """Waits until `name` stays the same across two dumps `quiet_s` apart (three flush
     intervals: whatever was recorded has been published); returns that value."""
-    deadline = time.monotonic() + timeout * (3 if SANITIZED else 1)
+    deadline = time.monotonic() + timeout * TIME_SCALE
     previous = dump(folder).value(name)
     while True:
         time.sleep(quiet_s)

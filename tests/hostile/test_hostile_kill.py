@@ -17,7 +17,7 @@ import time
 import unittest
 
 from hostile import NPU_SIM, run_bounded
-from npuprobe_run import CLI, SANITIZED, Samples, preload_env
+from npuprobe_run import CLI, SANITIZED, SLOWDOWN, Samples, preload_env
 
 VENDOR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
                                       "vendor", "client_python"))
@@ -82,11 +82,12 @@ class KilledWritersTest(unittest.TestCase):
                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     for w in range(WRITERS)]
                 try:
-                    # Read while they write, then kill each at its own random instant.
-                    time.sleep(rng.uniform(0.05, 0.4))
+                    # Read while they write, then kill each at its own random instant (later
+                    # under emulation, NPUPROBE_SLOWDOWN: the writers start that much slower).
+                    time.sleep(rng.uniform(0.05, 0.4) * SLOWDOWN)
                     self._read_both(folder, fmt)
                     for writer in writers:
-                        time.sleep(rng.uniform(0.0, 0.05))
+                        time.sleep(rng.uniform(0.0, 0.05) * SLOWDOWN)
                         writer.send_signal(signal.SIGKILL)
                 finally:
                     for writer in writers:

@@ -77,7 +77,8 @@ inline constexpr std::size_t kMaxRegistryEntries = 10000;
 std::vector<ListedProcess> list_processes(const std::string &dir, bool clean_dead,
                                           std::vector<std::string> *skipped = nullptr);
 
-// /proc/<pid>/stat field 22 (start time in clock ticks since boot); 0 when unknown.
+// /proc/<pid>/stat field 22 (start time in clock ticks since boot, read from the main thread's
+// /proc/<pid>/task/<pid>/stat); 0 when unknown.
 std::uint64_t process_start_ticks(int pid);
 // /proc/<pid>/cmdline with the arguments joined by spaces.
 std::string process_command(int pid);
