@@ -7,9 +7,10 @@ set -euo pipefail
 floor=${NPUPROBE_GLIBC_FLOOR:-2.28}
 status=0
 for file in "$@"; do
-  # objdump -T: the dynamic symbols with the version each reference needs, "(GLIBC_2.34) name"
-  # for references. The needed versions (readelf -V) catch what no symbol row shows.
-  bad=$( { objdump -T "$file" | awk '/\*UND\*/ {print $(NF-1), $NF}';
+  # The undefined dynamic symbols with the version each needs ("name@GLIBC_2.34"), and the
+  # needed versions (what no symbol row shows). readelf reads any architecture's ELF files.
+  bad=$( { readelf --dyn-syms -W "$file" | awk '$7 == "UND" && $8 ~ /@/ {
+             split($8, part, "@"); print "(" part[2] ")", part[1] }';
            readelf -V "$file" | awk '/Name: (GLIBC|GLIBCXX|CXXABI|GCC)_/ {print "(" $3 ")", "(needed)"}'; } |
     tr -d '()' | while read -r version name; do
       case $version in

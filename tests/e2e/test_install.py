@@ -15,7 +15,10 @@ import tarfile
 import tempfile
 import unittest
 
-from npuprobe_run import BUILD, Samples
+from npuprobe_run import BUILD, PRELOAD, Samples, _elf_machine
+
+# The architecture the build is for (the aarch64 cross build runs this under qemu on x86-64).
+ARCH = {62: ("x86_64", "amd64"), 183: ("aarch64", "arm64")}[_elf_machine(PRELOAD)]
 
 STEPS, LAUNCHES = 20, 3
 
@@ -51,7 +54,7 @@ class PackagesTest(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_one_tarball_per_component_named_for_the_architecture(self):
-        arch = {"x86_64": "amd64", "aarch64": "arm64"}[os.uname().machine]
+        arch = ARCH[1]
         self.assertEqual(len(self.tarballs), 2, self.tarballs)
         self.assertRegex(self.tarballs[0], rf"^npuprobe-\d+\.\d+\.\d+-{arch}\.tar\.gz$")
         self.assertRegex(self.tarballs[1], rf"^npuprobe-mock-\d+\.\d+\.\d+-{arch}\.tar\.gz$")
@@ -61,7 +64,7 @@ class PackagesTest(unittest.TestCase):
                               "--config", os.path.join(BUILD, "CPackConfig.cmake")],
                              capture_output=True, text=True, timeout=600)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
-        arch = {"x86_64": "amd64", "aarch64": "arm64"}[os.uname().machine]
+        arch = ARCH[1]
         debs = sorted(os.path.basename(p) for p in glob.glob(f"{self.tmp}/*.deb"))
         self.assertEqual(len(debs), 2, debs)
         named = {deb.split("_")[0]: deb for deb in debs}
@@ -81,7 +84,7 @@ class PackagesTest(unittest.TestCase):
         out = subprocess.run([self.cli, "--version"], capture_output=True, text=True,
                              env=clean_env(), timeout=30)
         self.assertEqual(out.returncode, 0, out.stderr)
-        self.assertRegex(out.stdout, r"^npuprobe \d+\.\d+\.\d+ \([^)]+\), (x86_64|aarch64), "
+        self.assertRegex(out.stdout, rf"^npuprobe \d+\.\d+\.\d+ \([^)]+\), {ARCH[0]}, "
                                      r"glibc >= 2\.28\n$")
 
     def test_run_finds_the_installed_preload_and_counts_exactly(self):
@@ -103,18 +106,25 @@ class PackagesTest(unittest.TestCase):
                              STEPS * LAUNCHES)
 
     def test_the_bundled_libraries_are_found_through_origin(self):
+        # readelf, not ldd: it reads the aarch64 packages too. Every library a plugin or the
+        # command needs is the C library's own, libstdc++/libgcc_s, or bundled in lib/npuprobe/,
+        # found there through an RPATH of $ORIGIN (the command: $ORIGIN/../lib/npuprobe).
         lib = os.path.join(self.root, "lib", "npuprobe")
-        for plugin in ("libnpuprobe-config.so", "libnpuprobe-symbolizer.so",
-                       "libnpuprobe-exposer.so"):
-            out = subprocess.run(["ldd", os.path.join(lib, plugin)], capture_output=True,
-                                 text=True, env=clean_env(), timeout=30).stdout
-            self.assertNotIn("not found", out, plugin)
-            for line in out.splitlines():
-                m = re.match(r"\s*(\S+) => (\S+)", line)
-                if m and not re.match(r"(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s)"
-                                      r"\.so", m.group(1)):
-                    self.assertTrue(m.group(2).startswith(lib), f"{plugin}: {line.strip()}")
-
+        system = re.compile(r"^(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|ld-linux)"
+                            r"[-.]")
+        files = [(os.path.join(lib, p), "$ORIGIN") for p in
+                 ("libnpuprobe.so", "libnpuprobe-config.so", "libnpuprobe-symbolizer.so",
+                  "libnpuprobe-exposer.so")]
+        files.append((self.cli, "$ORIGIN/../lib/npuprobe"))
+        bundled = set(os.listdir(lib))
+        for path, rpath in files:
+            dynamic = subprocess.run(["readelf", "-dW", path], capture_output=True, text=True,
+                                     check=True).stdout
+            self.assertIn(f"(RPATH)", dynamic, path)
+            self.assertIn(f"[{rpath}]", dynamic, path)
+            for needed in re.findall(r"\(NEEDED\).*\[(.*)\]", dynamic):
+                self.assertTrue(system.match(needed) or needed in bundled,
+                                f"{os.path.basename(path)} needs {needed}, not bundled")
 
 if __name__ == "__main__":
     unittest.main()
