@@ -28,6 +28,13 @@ void clear_nonblock(int fd) {
   if (flags >= 0 && (flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 }
 
+// Closes a descriptor that failed a check, says why, and answers -1.
+int refuse(int fd, std::string *why, std::string reason) {
+  ::close(fd);
+  fail(why, std::move(reason));
+  return -1;
+}
+
 }  // namespace
 
 const char *file_kind(mode_t mode) {
@@ -41,6 +48,19 @@ const char *file_kind(mode_t mode) {
   return "special file";
 }
 
+namespace {
+
+// Why an opened descriptor is not a regular file (*st filled by fstat), or "" when it is one.
+std::string not_regular(int fd, struct stat *st) {
+  if (::fstat(fd, st) != 0) return std::strerror(errno);
+  if (!S_ISREG(st->st_mode)) {
+    return std::string("is a ") + file_kind(st->st_mode) + ", not a regular file";
+  }
+  return {};
+}
+
+}  // namespace
+
 int open_regular_for_read(const std::string &path, std::size_t max_bytes, std::string *why,
                           struct stat *info, Links links) {
   int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
@@ -52,20 +72,12 @@ int open_regular_for_read(const std::string &path, std::size_t max_bytes, std::s
     return -1;
   }
   struct stat st {};
-  std::string reason;
-  if (::fstat(fd, &st) != 0) {
-    reason = std::strerror(errno);
-  } else if (!S_ISREG(st.st_mode)) {
-    reason = std::string("is a ") + file_kind(st.st_mode) + ", not a regular file";
-  } else if (static_cast<unsigned long long>(st.st_size) > max_bytes) {
+  std::string reason = not_regular(fd, &st);
+  if (reason.empty() && static_cast<unsigned long long>(st.st_size) > max_bytes) {
     reason = "is " + std::to_string(st.st_size) + " bytes, larger than the limit of " +
              size_text(max_bytes);
   }
-  if (!reason.empty()) {
-    ::close(fd);
-    fail(why, std::move(reason));
-    return -1;
-  }
+  if (!reason.empty()) return refuse(fd, why, std::move(reason));
   clear_nonblock(fd);
   if (info) *info = st;
   return fd;
@@ -161,19 +173,11 @@ int open_for_append(const std::string &path, mode_t mode, std::string *why) {
     return -1;
   }
   struct stat st {};
-  std::string reason;
-  if (::fstat(fd, &st) != 0) {
-    reason = std::strerror(errno);
-  } else if (!S_ISREG(st.st_mode)) {
-    reason = std::string("is a ") + file_kind(st.st_mode) + ", not a regular file";
-  } else if (st.st_uid != ::geteuid()) {
+  std::string reason = not_regular(fd, &st);
+  if (reason.empty() && st.st_uid != ::geteuid()) {
     reason = "belongs to uid " + std::to_string(st.st_uid) + ", not to this user";
   }
-  if (!reason.empty()) {
-    ::close(fd);
-    fail(why, std::move(reason));
-    return -1;
-  }
+  if (!reason.empty()) return refuse(fd, why, std::move(reason));
   clear_nonblock(fd);
   return fd;
 }

@@ -39,6 +39,16 @@ static void work(int device, unsigned steps, unsigned launches, int reset) {
   if (reset) CHECK(aclrtResetDevice(device));
 }
 
+/* The child ended with status 0; otherwise says how it ended. */
+static int child_succeeded(pid_t child) {
+  int status = 0;
+  if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "lifecycle_driver: child failed (status %d)\n", status);
+    return 0;
+  }
+  return 1;
+}
+
 static unsigned arg(const char *text) {
   return (unsigned)strtoul(text, NULL, 10);
 }
@@ -56,11 +66,7 @@ int main(int argc, char **argv) {
       work(1, child_steps, launches, 1);  /* aclrtResetDevice flushes: _exit loses nothing */
       _exit(0);
     }
-    int status = 0;
-    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      fprintf(stderr, "lifecycle_driver: child failed (status %d)\n", status);
-      return 12;
-    }
+    if (!child_succeeded(child)) return 12;
     work(0, after, launches, 1);
     CHECK(aclFinalize());
     printf("parent %d child %d\n", (int)getpid(), (int)child);
@@ -77,11 +83,7 @@ int main(int argc, char **argv) {
       execl(argv[5], argv[5], (char *)NULL);
       _exit(127);
     }
-    int status = 0;
-    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      fprintf(stderr, "lifecycle_driver: child failed (status %d)\n", status);
-      return 12;
-    }
+    if (!child_succeeded(child)) return 12;
     work(0, after, launches, 1);
     CHECK(aclFinalize());
     printf("parent %d child %d\n", (int)getpid(), (int)child);
