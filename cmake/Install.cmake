@@ -41,16 +41,27 @@ set(npuprobe_dlopened ${NPUPROBE_LIBUNWIND_SO})
 if(NOT NPUPROBE_LIBUNWIND_SO)
   set(npuprobe_dlopened "")
 endif()
+# A cross build (scripts/aarch64.sh) finds the libraries in its sysroot.
+set(npuprobe_search_dirs "")
+if(CMAKE_SYSROOT)
+  set(npuprobe_search_dirs "${CMAKE_SYSROOT}/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}"
+    "${CMAKE_SYSROOT}/lib/${CMAKE_LIBRARY_ARCHITECTURE}")
+endif()
 install(CODE "set(npuprobe_lib_dir \"${NPUPROBE_INSTALL_LIB}\")
-  set(npuprobe_dlopened \"${npuprobe_dlopened}\")" COMPONENT npuprobe)
+  set(npuprobe_dlopened \"${npuprobe_dlopened}\")
+  set(npuprobe_search_dirs \"${npuprobe_search_dirs}\")" COMPONENT npuprobe)
 install(CODE [[
   file(GET_RUNTIME_DEPENDENCIES
     EXECUTABLES $<TARGET_FILE:npuprobe>
     LIBRARIES $<TARGET_FILE:npuprobe_config_plugin> $<TARGET_FILE:npuprobe_symbolizer_plugin>
       $<$<TARGET_EXISTS:npuprobe_exposer_plugin>:$<TARGET_FILE:npuprobe_exposer_plugin>>
       ${npuprobe_dlopened}
+    DIRECTORIES ${npuprobe_search_dirs}
     RESOLVED_DEPENDENCIES_VAR npuprobe_bundled
     UNRESOLVED_DEPENDENCIES_VAR npuprobe_unresolved
+    PRE_EXCLUDE_REGEXES
+      "^(libc|libm|libdl|libpthread|librt|libresolv|ld-linux[^/]*)\\.so"
+      "^(libstdc\\+\\+|libgcc_s)\\.so"
     POST_EXCLUDE_REGEXES
       "/(libc|libm|libdl|libpthread|librt|libresolv|ld-linux[^/]*)\\.so[^/]*$"
       "/(libstdc\\+\\+|libgcc_s)\\.so[^/]*$")

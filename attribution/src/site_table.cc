@@ -3,8 +3,25 @@
 #include <algorithm>
 
 #include "npuprobe/attribution/site_policy.h"
+#include "npuprobe/store/registry.h"
 
 namespace npuprobe::attribution {
+
+namespace {
+
+// A site as a label value: C++ names run long (templates, parameter lists), and the registry
+// cuts any label value past store::kMaxLabelValueBytes with a warning meant for values nobody
+// chose (docs/contract.md). A site is cut here instead, visibly ("..." at the end, never inside
+// a UTF-8 character); the sites file keeps the whole name.
+std::string site_label(const std::string &site) {
+  constexpr std::size_t kCap = store::kMaxLabelValueBytes;
+  if (site.size() <= kCap) return site;
+  std::size_t end = kCap - 3;
+  while (end > 0 && (static_cast<unsigned char>(site[end]) & 0xC0) == 0x80) --end;
+  return site.substr(0, end) + "...";
+}
+
+}  // namespace
 
 const char *to_string(CaptureKind kind) {
   switch (kind) {
@@ -55,11 +72,12 @@ const SiteEntry &SiteTable::add(CaptureKind kind, std::string_view api, int devi
     // First come, first labelled: a site keeps the label it got first (for every api and
     // device), so a series never changes meaning and the label count per kind stays bounded.
     std::set<std::string> &labelled = labelled_[kind_index];
-    if (labelled.count(entry.site) != 0) {
-      entry.label = entry.site;
+    const std::string label = site_label(entry.site);
+    if (labelled.count(label) != 0) {
+      entry.label = label;
     } else if (labelled.size() < max_labels_) {
-      labelled.insert(entry.site);
-      entry.label = entry.site;
+      labelled.insert(label);
+      entry.label = label;
     } else {
       entry.label = kOtherSite;
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "frames.h"
+#include "npuprobe/store/registry.h"
 
 namespace npuprobe::attribution {
 namespace {
@@ -48,6 +49,32 @@ TEST(SiteTable, CountsAndSumsPerSite) {
   table.add(CaptureKind::kSync, "stream", 1, stack_at("a"), 0, false, 0.1);
   table.add(CaptureKind::kSlowLaunch, "stream", 0, stack_at("a"), 0, false, 0.1);
   EXPECT_EQ(table.size(), 4u);
+}
+
+TEST(SiteTable, ALongSiteIsCutForItsLabelOnlyAndSaysSo) {
+  // A C++ name of 183 bytes (as npu-sim's slow launch sites under qemu): the label is cut to the
+  // registry's cap here, visibly, so the registry's warning for unchosen values never fires;
+  // the site keeps its whole name for the sites file.
+  const std::string name = "npusim::DeviceWorkload::launch(" + std::string(150, 'x') + ")";
+  SiteTable table(20);
+  const SiteEntry &entry = table.add(CaptureKind::kSlowLaunch, "aclnn", 0, stack_at(name), 0,
+                                     false, 1);
+  EXPECT_EQ(entry.site, name + " (ops.cc:10)");
+  ASSERT_EQ(entry.label.size(), store::kMaxLabelValueBytes);
+  EXPECT_EQ(entry.label, entry.site.substr(0, store::kMaxLabelValueBytes - 3) + "...");
+  // A second site with the same first 125 bytes shares the label (and so the series).
+  const std::string twin = "npusim::DeviceWorkload::launch(" + std::string(150, 'x') + "y)";
+  EXPECT_EQ(table.add(CaptureKind::kSlowLaunch, "aclnn", 0, stack_at(twin), 0, false, 1).label,
+            entry.label);
+}
+
+TEST(SiteTable, ALabelIsNeverCutInsideAUtf8Character) {
+  // 124 ASCII bytes, then a 3-byte character across the cut at 125: the label stops before it.
+  const std::string name = std::string(124, 'a') + "\xe2\x82\xac" + std::string(20, 'b');
+  SiteTable table(20);
+  const SiteEntry &entry = table.add(CaptureKind::kSync, "stream", 0, stack_at(name), 0,
+                                     false, 1);
+  EXPECT_EQ(entry.label, std::string(124, 'a') + "...");
 }
 
 TEST(SiteTable, LabelsAreBoundedPerKindFirstComeFirstLabelled) {
