@@ -102,6 +102,30 @@ bool read_at_most(int fd, std::size_t offset, std::size_t length, std::string *o
   return true;
 }
 
+bool read_exact_at(int fd, std::size_t offset, void *out, std::size_t length) {
+  auto *bytes = static_cast<char *>(out);
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pread(fd, bytes + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool write_all_at(int fd, std::size_t offset, const void *data, std::size_t length) {
+  const auto *bytes = static_cast<const char *>(data);
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pwrite(fd, bytes + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
 bool read_regular_file(const std::string &path, std::size_t max_bytes, std::string *out,
                        std::string *why, Links links) {
   struct stat st {};

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "npuprobe/base/checked_file.h"
 #include "segment_file.h"
 #include "sigbus_guard.h"
 #include "signal_target.h"
@@ -47,7 +48,7 @@ std::string validate(const unsigned char *base, std::size_t size) {
 // Reads the header; a segment truncated under us reads short and is reported as such.
 bool read_header(int fd, std::size_t size, unsigned char (&header)[kControlPidsOffset],
                  std::string *problem) {
-  if (size < kControlPidsOffset || !read_exact(fd, 0, kControlPidsOffset, header)) {
+  if (size < kControlPidsOffset || !base::read_exact_at(fd, 0, header, kControlPidsOffset)) {
     *problem = "segment is shorter than its 36-byte header (truncated?)";
     return false;
   }
@@ -80,7 +81,7 @@ bool create_segment(const std::string &name, std::string *error) {
   store32(header, 24, kControlEndMarker);
   store32(header, 28, procs);
   bool ok = ftruncate(fd, static_cast<off_t>(size)) == 0 &&
-            pwrite(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header);
+            base::write_all_at(fd, 0, header, sizeof header);
   if (!ok) *error = name + ": cannot initialise: " + std::strerror(errno);
   close(fd);
   return ok;
@@ -174,12 +175,12 @@ void apply_to_segment(int fd, const struct stat &info, const unsigned char *head
   std::string ring(std::size_t(length) * 4, '\0');
   auto *ring_bytes = reinterpret_cast<unsigned char *>(&ring[0]);
   std::size_t readable = length;
-  if (!read_exact(fd, kControlPidsOffset, ring.size(), ring_bytes)) {
+  if (!base::read_exact_at(fd, kControlPidsOffset, ring_bytes, ring.size())) {
     struct stat now_info {};
     const std::size_t size = fstat(fd, &now_info) == 0 ? std::size_t(now_info.st_size) : 0;
     readable = size > kControlPidsOffset ? (size - kControlPidsOffset) / 4 : 0;
     if (readable > length) readable = length;
-    if (readable > 0) read_exact(fd, kControlPidsOffset, readable * 4, ring_bytes);
+    if (readable > 0) base::read_exact_at(fd, kControlPidsOffset, ring_bytes, readable * 4);
   }
   // Root acts for the segment's owner; anyone else for themselves.
   const uid_t owner = geteuid() == 0 ? info.st_uid : geteuid();

@@ -42,7 +42,7 @@ struct Record {
 };
 static_assert(sizeof(Record) <= 1024, "the registry record fits its file");
 constexpr std::size_t kFileSize = 1024;
-constexpr off_t kSequenceAt = offsetof(Record, sequence);
+constexpr std::size_t kSequenceAt = offsetof(Record, sequence);
 
 void copy_text(char *out, std::size_t size, const std::string &text) {
   const std::size_t n = std::min(size - 1, text.size());
@@ -52,30 +52,6 @@ void copy_text(char *out, std::size_t size, const std::string &text) {
 
 std::string text_of(const char *field, std::size_t size) {
   return std::string(field, strnlen(field, size));
-}
-
-bool pread_all(int fd, void *out, std::size_t length, off_t offset) {
-  auto *bytes = static_cast<char *>(out);
-  std::size_t done = 0;
-  while (done < length) {
-    const ssize_t n = ::pread(fd, bytes + done, length - done, offset + static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-bool pwrite_all(int fd, const void *data, std::size_t length, off_t offset) {
-  const auto *bytes = static_cast<const char *>(data);
-  std::size_t done = 0;
-  while (done < length) {
-    const ssize_t n = ::pwrite(fd, bytes + done, length - done, offset + static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 // Reads one entry file; false with `why` when it is not one (or keeps changing under us). A
@@ -94,7 +70,7 @@ bool read_record(const std::string &path, ProcessStatus *out, std::string *why) 
     for (int attempt = 0; attempt < 100 && !ok; ++attempt) {
       Record r;
       std::uint64_t after = 0;
-      if (!pread_all(fd, &r, sizeof r, 0) || !pread_all(fd, &after, sizeof after, kSequenceAt)) {
+      if (!base::read_exact_at(fd, 0, &r, sizeof r) || !base::read_exact_at(fd, kSequenceAt, &after, sizeof after)) {
         *why = "was truncated while read";
         break;
       }
@@ -206,7 +182,7 @@ void RegistryEntry::publish(const ProcessStatus &s) noexcept {
   std::memset(&r, 0, sizeof r);
   std::memcpy(r.magic, kMagic, sizeof kMagic);
   r.sequence = ++sequence_;  // odd: being written
-  pwrite_all(fd_, &r.sequence, sizeof r.sequence, kSequenceAt);
+  base::write_all_at(fd_, kSequenceAt, &r.sequence, sizeof r.sequence);
   r.pid = s.pid;
   r.start_ticks = s.start_ticks;
   r.devices = s.devices;
@@ -217,9 +193,9 @@ void RegistryEntry::publish(const ProcessStatus &s) noexcept {
   copy_text(r.dp, sizeof r.dp, s.dp);
   copy_text(r.folder, sizeof r.folder, s.folder);
   copy_text(r.command, sizeof r.command, s.command);
-  pwrite_all(fd_, &r, sizeof r, 0);
+  base::write_all_at(fd_, 0, &r, sizeof r);
   const std::uint64_t even = ++sequence_;
-  pwrite_all(fd_, &even, sizeof even, kSequenceAt);
+  base::write_all_at(fd_, kSequenceAt, &even, sizeof even);
 }
 
 void RegistryEntry::remove() noexcept {

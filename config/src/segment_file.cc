@@ -43,25 +43,10 @@ int open_segment_file(const std::string &path, int access, struct stat *info,
   return fd;
 }
 
-bool read_exact(int fd, std::size_t offset, std::size_t length, unsigned char *out) {
-  std::size_t done = 0;
-  while (done < length) {
-    const ssize_t n = ::pread(fd, out + done, length - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 bool write_u32(int fd, std::size_t offset, std::uint32_t value) {
   unsigned char bytes[4];
   std::memcpy(bytes, &value, sizeof bytes);  // little-endian hosts only (x86-64, aarch64)
-  for (;;) {
-    const ssize_t n = ::pwrite(fd, bytes, sizeof bytes, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    return n == static_cast<ssize_t>(sizeof bytes);
-  }
+  return base::write_all_at(fd, offset, bytes, sizeof bytes);
 }
 
 }  // namespace npuprobe::config

@@ -32,8 +32,7 @@ std::string shm_file_path(const std::string &name, const char *kind_prefix = "")
 int open_segment_file(const std::string &path, int access, struct stat *info,
                       std::string *error);
 
-// Reads `length` bytes at `offset` into `out`; false when fewer are there (truncated).
-bool read_exact(int fd, std::size_t offset, std::size_t length, unsigned char *out);
+// Reads go through base::read_exact_at (false when fewer bytes are there: truncated).
 // Writes 4 bytes at `offset`; false on a short write or error.
 bool write_u32(int fd, std::size_t offset, std::uint32_t value);
 

@@ -101,6 +101,22 @@ TEST(ReadAtMost, StopsAtTheLengthAndAtTheEnd) {
   ::close(fd);
 }
 
+TEST(ExactAt, WritesAndReadsWholeRangesAndSaysWhenTheFileIsShort) {
+  ScratchDir dir;
+  std::string why;
+  const int fd = create_new_file(dir / "f", O_RDWR, 0600, &why);
+  ASSERT_GE(fd, 0) << why;
+  ASSERT_TRUE(write_all_at(fd, 4, "abcdef", 6));
+  char got[6] = {};
+  ASSERT_TRUE(read_exact_at(fd, 4, got, sizeof got));
+  EXPECT_EQ(std::string(got, sizeof got), "abcdef");
+  // 10 bytes in the file: 4 at offset 8 run past its end (a truncated record or segment).
+  EXPECT_FALSE(read_exact_at(fd, 8, got, 4));
+  EXPECT_TRUE(read_exact_at(fd, 8, got, 2));
+  EXPECT_EQ(std::string(got, 2), "ef");
+  ::close(fd);
+}
+
 TEST(CreateNewFile, RefusesWhateverIsAlreadyThere) {
   ScratchDir dir;
   write_text(dir / "victim", "keep");

@@ -39,6 +39,14 @@ int open_regular_for_read(const std::string &path, std::size_t max_bytes, std::s
 bool read_at_most(int fd, std::size_t offset, std::size_t length, std::string *out,
                   std::string *why);
 
+// Exactly `length` bytes at `offset` into `out` (EINTR and short reads retried); false when
+// the file ends first (say, truncated by someone else) or a read fails.
+bool read_exact_at(int fd, std::size_t offset, void *out, std::size_t length);
+
+// All of `data` at `offset` (EINTR and short writes retried); false on an error or when the
+// file takes no more.
+bool write_all_at(int fd, std::size_t offset, const void *data, std::size_t length);
+
 // The whole file, checked as open_regular_for_read does; false when it is not a regular file,
 // is larger than `max_bytes` (also when it grew past the limit while being read), or fails.
 bool read_regular_file(const std::string &path, std::size_t max_bytes, std::string *out,
