@@ -48,18 +48,13 @@ const char *file_kind(mode_t mode) {
   return "special file";
 }
 
-namespace {
-
-// Why an opened descriptor is not a regular file (*st filled by fstat), or "" when it is one.
-std::string not_regular(int fd, struct stat *st) {
-  if (::fstat(fd, st) != 0) return std::strerror(errno);
-  if (!S_ISREG(st->st_mode)) {
-    return std::string("is a ") + file_kind(st->st_mode) + ", not a regular file";
+std::string why_not_regular(int fd, struct stat *info) {
+  if (::fstat(fd, info) != 0) return std::strerror(errno);
+  if (!S_ISREG(info->st_mode)) {
+    return std::string("is a ") + file_kind(info->st_mode) + ", not a regular file";
   }
   return {};
 }
-
-}  // namespace
 
 int open_regular_for_read(const std::string &path, std::size_t max_bytes, std::string *why,
                           struct stat *info, Links links) {
@@ -72,7 +67,7 @@ int open_regular_for_read(const std::string &path, std::size_t max_bytes, std::s
     return -1;
   }
   struct stat st {};
-  std::string reason = not_regular(fd, &st);
+  std::string reason = why_not_regular(fd, &st);
   if (reason.empty() && static_cast<unsigned long long>(st.st_size) > max_bytes) {
     reason = "is " + std::to_string(st.st_size) + " bytes, larger than the limit of " +
              size_text(max_bytes);
@@ -197,7 +192,7 @@ int open_for_append(const std::string &path, mode_t mode, std::string *why) {
     return -1;
   }
   struct stat st {};
-  std::string reason = not_regular(fd, &st);
+  std::string reason = why_not_regular(fd, &st);
   if (reason.empty() && st.st_uid != ::geteuid()) {
     reason = "belongs to uid " + std::to_string(st.st_uid) + ", not to this user";
   }

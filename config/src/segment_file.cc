@@ -26,12 +26,8 @@ int open_segment_file(const std::string &path, int access, struct stat *info,
     }
     return -1;
   }
-  std::string reason;
-  if (::fstat(fd, info) != 0) {
-    reason = std::strerror(errno);
-  } else if (!S_ISREG(info->st_mode)) {
-    reason = std::string("is a ") + base::file_kind(info->st_mode) + ", not a regular file";
-  } else if (static_cast<unsigned long long>(info->st_size) > kMaxSegmentBytes) {
+  std::string reason = base::why_not_regular(fd, info);
+  if (reason.empty() && static_cast<unsigned long long>(info->st_size) > kMaxSegmentBytes) {
     reason = "is " + std::to_string(info->st_size) + " bytes, larger than any control segment (" +
              std::to_string(kMaxSegmentBytes) + ")";
   }

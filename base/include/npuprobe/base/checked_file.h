@@ -28,6 +28,11 @@ enum class Links { kFollow, kRefuse };
 // "regular file", "FIFO", "directory", "socket", "character device", ... for messages.
 const char *file_kind(mode_t mode);
 
+// Why an opened descriptor is not a regular file ("is a FIFO, not a regular file", or fstat's
+// error), "" when it is one; `info` receives its fstat. For callers that must open a file
+// another way (read-write, as the control segment) and check it as the functions below do.
+std::string why_not_regular(int fd, struct stat *info);
+
 // Opens `path` read-only without blocking and checks it is a regular file of at most
 // `max_bytes` bytes. Returns a descriptor (O_CLOEXEC, blocking mode restored) or -1 with *why.
 // `info` (optional) receives the fstat of what was opened. kRefuse also refuses a final link.
