@@ -40,6 +40,17 @@ bool cut_label_value(std::string &value) {
   return true;
 }
 
+// The registry cells one series of the family takes: a counter 1, a histogram its buckets, +Inf,
+// and the sum; a gauge none (gauges have their own slots).
+std::uint32_t cells_of(const FamilyInfo &info) {
+  switch (info.type) {
+    case MetricType::kCounter: return 1;
+    case MetricType::kHistogram: return static_cast<std::uint32_t>(info.bucket_bounds.size()) + 2;
+    case MetricType::kGauge: break;
+  }
+  return 0;
+}
+
 std::string series_key(FamilyId family, const std::vector<std::string> &label_values) {
   std::string key = std::to_string(family.index);
   for (const std::string &value : label_values) {
@@ -104,13 +115,7 @@ void MetricRegistry::reserve_cells(std::uint32_t cells) {
 std::uint32_t MetricRegistry::cells_per_series(FamilyId family) const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (family.index >= families_.size()) throw MetricSpecError("npuprobe: unknown metric family");
-  const FamilyInfo &info = families_[family.index];
-  switch (info.type) {
-    case MetricType::kCounter: return 1;
-    case MetricType::kHistogram: return static_cast<std::uint32_t>(info.bucket_bounds.size()) + 2;
-    case MetricType::kGauge: break;
-  }
-  return 0;
+  return cells_of(families_[family.index]);
 }
 
 std::vector<std::string> MetricRegistry::capped_labels(const std::vector<std::string> &given) {
@@ -153,9 +158,7 @@ std::uint32_t MetricRegistry::resolve_series(FamilyId family, MetricType expecte
     }
     first = gauges_used_++;
   } else {
-    const std::uint32_t cells = expected == MetricType::kCounter
-                                    ? 1
-                                    : static_cast<std::uint32_t>(info.bucket_bounds.size()) + 2;
+    const std::uint32_t cells = cells_of(info);
     const std::uint32_t free_cells = limits_.max_cells - cells_used_;
     if (info.detail && free_cells < cells + keep_room + reserved_cells_) {
       throw MetricSpecError("npuprobe: registry's room for detail series full: " +
