@@ -26,12 +26,15 @@ int run_serve(const std::vector<std::string> &args) {
   std::string listen = kDefaultListen;
   // NPUPROBE_LISTEN through the environment layer, so that a refused value gets the line
   // `npuprobe check` and the preload print; "off" (the preload's "no exposer") means the default.
-  const config::EnvironmentLayer layer = config::read_environment_layer([](const char *name) {
-    return std::string_view(name) == "NPUPROBE_LISTEN" ? std::getenv(name) : nullptr;
-  });
-  for (const config::Diagnostic &d : layer.problems)
+  config::Config from_environment;
+  const config::EnvironmentValues values = config::apply_environment_values(
+      [](const char *name) {
+        return std::string_view(name) == "NPUPROBE_LISTEN" ? std::getenv(name) : nullptr;
+      },
+      from_environment);
+  for (const config::Diagnostic &d : values.problems)
     std::fprintf(stderr, "npuprobe serve: %s\n", d.to_string().c_str());
-  if (layer.listen && *layer.listen != "off") listen = *layer.listen;
+  if (from_environment.exposer.listen != "off") listen = from_environment.exposer.listen;
   if (auto value = options.value("--listen")) listen = *value;
 
   // Block the stop signals before civetweb starts its threads, so only sigwait() gets them.

@@ -11,134 +11,9 @@
 
 #include "checks.h"
 #include "npuprobe/base/checked_file.h"
-#include "npuprobe/config/environment_values.h"
 #include "npuprobe/config/loaders.h"
-#include "npuprobe/store/metric_name.h"
 
 namespace npuprobe::config {
-
-const char *const kEnvironmentNames[] = {
-    "NPUPROBE_CONFIG",       "SERVICE_PROF_CONFIG_PATH", "NPUPROBE_STORE_FORMAT",
-    "NPUPROBE_FLUSH_MS",     "NPUPROBE_LISTEN",          "NPUPROBE_LOG_LEVEL",
-    "NPUPROBE_DISABLE",      "PROMETHEUS_MULTIPROC_DIR", "VLLM_DP_RANK",
-    "NPUPROBE_OP_LABEL",     "HOME",                     "NPUPROBE_ATTRIBUTION",
-};
-const std::size_t kEnvironmentNameCount = sizeof(kEnvironmentNames) / sizeof(kEnvironmentNames[0]);
-
-const std::string *Environment::get(std::string_view name) const {
-  const auto it = vars.find(std::string(name));
-  if (it == vars.end() || it->second.empty()) return nullptr;
-  return &it->second;
-}
-
-Environment Environment::from_process() {
-  Environment environment;
-  for (std::size_t i = 0; i < kEnvironmentNameCount; ++i) {
-    if (const char *value = std::getenv(kEnvironmentNames[i])) {
-      environment.vars[kEnvironmentNames[i]] = value;
-    }
-  }
-  return environment;
-}
-
-const char *to_string(TaskTimeMode mode) {
-  switch (mode) {
-    case TaskTimeMode::kOff: return "off";
-    case TaskTimeMode::kAclprof: return "aclprof";
-    case TaskTimeMode::kMspti: return "mspti";
-  }
-  return "?";
-}
-
-const char *to_string(TaskTimeLevel level) { return level == TaskTimeLevel::kL1 ? "L1" : "L0"; }
-
-// The Prometheus name rules are the store's: a prefix is valid when it is a valid name itself.
-bool valid_metric_prefix(std::string_view prefix) { return store::is_valid_metric_name(prefix); }
-
-bool parse_task_time_level(std::string_view text, TaskTimeLevel *level, int *duration_s) {
-  if (text.empty()) {
-    *level = TaskTimeLevel::kL0;
-    *duration_s = 0;
-    return true;
-  }
-  TaskTimeLevel parsed;
-  if (text.substr(0, 2) == "L0") {
-    parsed = TaskTimeLevel::kL0;
-  } else if (text.substr(0, 2) == "L1") {
-    parsed = TaskTimeLevel::kL1;
-  } else {
-    return false;
-  }
-  int duration = 0;
-  if (text.size() > 2) {
-    if (text[2] != ',' && text[2] != ';') return false;
-    long long n = 0;
-    const std::string_view number = text.substr(3);
-    if (number.empty() || number[0] == '+' || number[0] == '-' ||
-        !detail::parse_integer(number, &n) || n < 1 || n > 999) {
-      return false;
-    }
-    duration = static_cast<int>(n);
-  }
-  *level = parsed;
-  *duration_s = duration;
-  return true;
-}
-
-std::vector<std::string> split_filter(std::string_view text) {
-  static const std::string_view kFullWidth = "\xEF\xBC\x9B";  // U+FF1B
-  std::vector<std::string> out;
-  std::string current;
-  auto flush = [&] {
-    const std::size_t b = current.find_first_not_of(" \t");
-    if (b != std::string::npos) {
-      const std::size_t e = current.find_last_not_of(" \t");
-      out.push_back(current.substr(b, e - b + 1));
-    }
-    current.clear();
-  };
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] == ';') {
-      flush();
-      ++i;
-    } else if (text.substr(i, kFullWidth.size()) == kFullWidth) {
-      flush();
-      i += kFullWidth.size();
-    } else {
-      current += text[i++];
-    }
-  }
-  flush();
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The environment layer.
-
-void apply_environment(const Environment &environment, Config &config,
-                       std::vector<Diagnostic> &messages) {
-  const EnvironmentLayer layer = read_environment_layer([&](const char *name) -> const char * {
-    const std::string *value = environment.get(name);
-    return value != nullptr ? value->c_str() : nullptr;
-  });
-  if (layer.disabled) config.enabled = !*layer.disabled;
-  if (layer.store_dir) config.store.dir = *layer.store_dir;
-  if (layer.store_format) config.store.format = *layer.store_format;
-  if (layer.flush_interval_ms) config.store.flush_interval_ms = *layer.flush_interval_ms;
-  if (layer.listen) config.exposer.listen = *layer.listen;
-  if (layer.log_level) config.logging.level = *layer.log_level;
-  if (layer.dp) config.dp = *layer.dp;
-  if (layer.op_label) config.op_label = *layer.op_label;
-  if (layer.attribution) config.attribution.enabled = *layer.attribution;
-  messages.insert(messages.end(), layer.problems.begin(), layer.problems.end());
-  if (!layer.used.empty()) {
-    std::string source = "environment (";
-    for (std::size_t i = 0; i < layer.used.size(); ++i) {
-      source += (i ? ", " : "") + layer.used[i];
-    }
-    config.sources.push_back(source + ")");
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // File layers.
@@ -183,11 +58,8 @@ namespace {
 
 LoadResult load(const Environment &environment, bool *malformed) {
   LoadResult result;
+  result.config = defaults(environment);
   Config &config = result.config;
-  config.sources.push_back("defaults");
-  if (const std::string *home = environment.get("HOME")) {
-    config.task_time.prof_dir = *home + "/.ms_service_profiler";
-  }
   *malformed = false;
   if (const std::string *path = environment.get("SERVICE_PROF_CONFIG_PATH")) {
     if (apply_service_profiler_json_file(*path, config, result.messages) ==

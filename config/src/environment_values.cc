@@ -1,6 +1,7 @@
 #include "npuprobe/config/environment_values.h"
 
 #include "checks.h"
+#include "npuprobe/config/keys.h"
 
 namespace npuprobe::config {
 namespace {
@@ -9,44 +10,11 @@ using namespace detail;
 
 // What every refused value but NPUPROBE_DISABLE's leads to: the layers below keep theirs.
 constexpr const char kIgnored[] = "; ignored";
+constexpr const char kDisable[] = "NPUPROBE_DISABLE";
 
 std::string not_a_boolean(std::string_view value) {
   return quoted(value) + " is not one of " + kBooleanChoices;
 }
-
-class Reader {
- public:
-  Reader(const EnvironmentLookup &lookup, EnvironmentLayer &layer)
-      : lookup_(lookup), layer_(layer) {}
-
-  // The value of `name`, or nullptr when unset or empty.
-  const char *get(const char *name) const {
-    const char *value = lookup_(name);
-    return value != nullptr && value[0] != '\0' ? value : nullptr;
-  }
-  template <typename T>
-  void use(const char *name, std::optional<T> &slot, T value) {
-    slot = std::move(value);
-    layer_.used.push_back(name);
-  }
-  void refuse(const char *name, std::string why) {
-    layer_.problems.push_back(Diagnostic{"environment", 0, name, std::move(why)});
-  }
-  void boolean(const char *name, std::optional<bool> &slot) {
-    const char *v = get(name);
-    bool value = false;
-    if (v == nullptr) return;
-    if (parse_bool(v, &value)) {
-      use(name, slot, value);
-    } else {
-      refuse(name, not_a_boolean(v) + kIgnored);
-    }
-  }
-
- private:
-  const EnvironmentLookup &lookup_;
-  EnvironmentLayer &layer_;
-};
 
 }  // namespace
 
@@ -56,59 +24,36 @@ bool disabled_by(const char *value) noexcept {
   return parse_bool(value, &disabled) ? disabled : true;
 }
 
-EnvironmentLayer read_environment_layer(const EnvironmentLookup &lookup) {
-  EnvironmentLayer layer;
-  Reader r(lookup, layer);
-  if (const char *v = r.get("NPUPROBE_DISABLE")) {
-    bool disabled = false;
-    if (parse_bool(v, &disabled)) {
-      r.use("NPUPROBE_DISABLE", layer.disabled, disabled);
+EnvironmentValues apply_environment_values(const EnvironmentLookup &lookup, Config &config) {
+  EnvironmentValues result;
+  for (const Key &key : keys()) {
+    if (key.env == nullptr) continue;
+    const char *value = lookup(key.env);
+    if (value == nullptr || value[0] == '\0') continue;
+    const std::string_view name = key.env;
+    const bool is_boolean = std::holds_alternative<bool *>(key.field(config));
+    // set_from_text leaves the key untouched when it refuses the value.
+    std::string problem = set_from_text(key, config, value);
+    if (problem.empty()) {
+      result.used.emplace_back(name);
+    } else if (name == kDisable) {
+      // A refused NPUPROBE_DISABLE still disables (disabled_by): the value is applied.
+      config.disabled = true;
+      result.used.emplace_back(name);
+      result.problems.push_back(Diagnostic{
+          "environment", 0, key.env,
+          not_a_boolean(value) + "; taken as 1: npuprobe is disabled (unset it or set 0 to "
+                                 "instrument)"});
     } else {
-      r.use("NPUPROBE_DISABLE", layer.disabled, disabled_by(v));
-      r.refuse("NPUPROBE_DISABLE",
-               not_a_boolean(v) + "; taken as 1: npuprobe is disabled (unset it or set 0 to "
-                                  "instrument)");
+      // Booleans are said as the choices (a variable has no YAML type to name).
+      if (is_boolean) problem = not_a_boolean(value);
+      result.problems.push_back(Diagnostic{"environment", 0, key.env, problem + kIgnored});
     }
+    // NPUPROBE_DISABLE also decides `enabled`: 0 instruments even when a file says
+    // `enabled: false`, as the variable is the operator's last word.
+    if (name == kDisable) config.enabled = !config.disabled;
   }
-  if (const char *v = r.get("PROMETHEUS_MULTIPROC_DIR")) {
-    r.use("PROMETHEUS_MULTIPROC_DIR", layer.store_dir, std::string(v));
-  }
-  if (const char *v = r.get("NPUPROBE_STORE_FORMAT")) {
-    if (auto parsed = store::parse_format_preference(v)) {
-      r.use("NPUPROBE_STORE_FORMAT", layer.store_format, *parsed);
-    } else {
-      r.refuse("NPUPROBE_STORE_FORMAT", not_one_of(v, kFormatChoices) + kIgnored);
-    }
-  }
-  if (const char *v = r.get("NPUPROBE_FLUSH_MS")) {
-    long long ms = 0;
-    if (!parse_integer(v, &ms)) {
-      r.refuse("NPUPROBE_FLUSH_MS", "expected an integer, got " + quoted(v) + kIgnored);
-    } else if (ms < 10 || ms > 600000) {
-      r.refuse("NPUPROBE_FLUSH_MS", out_of_range(ms, 10, 600000) + kIgnored);
-    } else {
-      r.use("NPUPROBE_FLUSH_MS", layer.flush_interval_ms, static_cast<int>(ms));
-    }
-  }
-  if (const char *v = r.get("NPUPROBE_LISTEN")) {
-    if (valid_listen(v)) {
-      r.use("NPUPROBE_LISTEN", layer.listen, std::string(v));
-    } else {
-      r.refuse("NPUPROBE_LISTEN", bad_listen(v) + kIgnored);
-    }
-  }
-  if (const char *v = r.get("NPUPROBE_LOG_LEVEL")) {
-    store::LogLevel level = store::LogLevel::kInfo;
-    if (store::parse_log_level(v, &level)) {
-      r.use("NPUPROBE_LOG_LEVEL", layer.log_level, level);
-    } else {
-      r.refuse("NPUPROBE_LOG_LEVEL", not_one_of(v, kLogLevelChoices) + kIgnored);
-    }
-  }
-  if (const char *v = r.get("VLLM_DP_RANK")) r.use("VLLM_DP_RANK", layer.dp, std::string(v));
-  r.boolean("NPUPROBE_OP_LABEL", layer.op_label);
-  r.boolean("NPUPROBE_ATTRIBUTION", layer.attribution);
-  return layer;
+  return result;
 }
 
 }  // namespace npuprobe::config

@@ -1,9 +1,11 @@
 // The msserviceprofiler JSON layer (SERVICE_PROF_CONFIG_PATH; docs/config.md, "The
 // msserviceprofiler JSON").
+#include <algorithm>
 #include <set>
 
 #include "checks.h"
 #include "npuprobe/config/json.h"
+#include "npuprobe/config/keys.h"
 #include "npuprobe/config/loaders.h"
 
 namespace npuprobe::config {
@@ -50,6 +52,30 @@ class JsonLayer {
     return true;
   }
 
+  // One field onto `config`: integers for integer keys (the row's range; -1 = 0 where the rule
+  // says so, when 0 itself is refused), strings for the rest, read as the table reads text.
+  bool apply(const Key &key, const json::Member &m, Config &config) {
+    const Field field = key.field(config);
+    if (std::holds_alternative<int *>(field) || std::holds_alternative<TaskTimeMode *>(field)) {
+      const bool minus_one_off = key.json_rule == JsonRule::kWhenEnabledMinusOneOff;
+      if (minus_one_off && m.value.type == Value::Type::kNumber && m.value.integral &&
+          m.value.integer == -1) {
+        return set_from_integer(key, config, 0).empty();
+      }
+      long long n = 0;
+      if (!integer(m, minus_one_off ? std::max(1LL, key.low) : key.low, key.high, &n)) {
+        return false;
+      }
+      return set_from_integer(key, config, n).empty();
+    }
+    std::string s;
+    if (!string(m, &s)) return false;
+    std::string problem = set_from_text(key, config, s);
+    if (problem.empty()) return true;
+    report(m.value.line, m.key, std::move(problem));
+    return false;
+  }
+
  private:
   const std::string &file_;
   std::vector<Diagnostic> &messages_;
@@ -78,61 +104,31 @@ LayerStatus apply_service_profiler_json_text(std::string_view text, const std::s
   static const std::set<std::string> kIgnored = {"profiler_level", "host_system_usage_freq",
                                                  "domain"};
   JsonLayer layer(file, messages);
-  // Collect first: `enable` decides whether acl_task_time and npu_memory_usage_freq apply.
+  // `enable` (msserviceprofiler's own switch) decides whether the gated fields apply, wherever
+  // it stands in the file: they are read into `gated` first, and copied over when it is 1.
   bool enable = false;
-  bool have_mode = false, have_hz = false;
-  TaskTimeMode mode = TaskTimeMode::kOff;
-  int sample_hz = 0;
+  Config gated = config;
+  std::vector<const Key *> gated_keys;
   for (const json::Member &m : root.members) {
     long long n = 0;
     std::string s;
+    const Key *key = find_json_key(m.key);
     if (m.key == "enable") {
       if (m.value.type == Value::Type::kBool) {
         enable = m.value.boolean;
       } else if (layer.integer(m, 0, 1, &n)) {
         enable = n == 1;
       }
-    } else if (m.key == "prof_dir") {
-      if (layer.string(m, &s)) {
-        if (!s.empty()) config.task_time.prof_dir = s;
-      }
-    } else if (m.key == "acl_task_time") {
-      if (layer.integer(m, 0, 2, &n)) {
-        mode = static_cast<TaskTimeMode>(n);
-        have_mode = true;
-      }
-    } else if (m.key == "acl_prof_task_time_level") {
-      if (layer.string(m, &s)) {
-        TaskTimeLevel level;
-        int duration = 0;
-        if (parse_task_time_level(s, &level, &duration)) {
-          config.task_time.level = level;
-          config.task_time.level_duration_s = duration;
-        } else {
-          layer.report(m.value.line, m.key, detail::bad_level(s));
-        }
-      }
-    } else if (m.key == "npu_memory_usage_freq") {
-      if (m.value.type == Value::Type::kNumber && m.value.integral && m.value.integer == -1) {
-        sample_hz = 0;
-        have_hz = true;
-      } else if (layer.integer(m, 1, 50, &n)) {
-        sample_hz = static_cast<int>(n);
-        have_hz = true;
-      }
-    } else if (m.key == "timelimit") {
-      if (layer.integer(m, 0, 7200, &n)) config.task_time.timelimit_s = static_cast<int>(n);
-    } else if (m.key == "api_filter") {
-      if (layer.string(m, &s)) config.task_time.api_filter = split_filter(s);
-    } else if (m.key == "kernel_filter") {
-      if (layer.string(m, &s)) config.task_time.kernel_filter = split_filter(s);
-    } else if (kIgnored.count(m.key) == 0) {
-      layer.report(m.line, m.key, "unknown key (ignored)");
+    } else if (key == nullptr) {
+      if (kIgnored.count(m.key) == 0) layer.report(m.line, m.key, "unknown key (ignored)");
+    } else if (key->json_rule == JsonRule::kPlain) {
+      layer.apply(*key, m, config);
+    } else if (layer.apply(*key, m, gated)) {
+      gated_keys.push_back(key);
     }
   }
   if (enable) {
-    if (have_mode) config.task_time.mode = mode;
-    if (have_hz) config.memory.sample_hz = sample_hz;
+    for (const Key *key : gated_keys) copy_value(*key, gated, config);
   }
   return LayerStatus::kApplied;
 }

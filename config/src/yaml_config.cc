@@ -7,6 +7,7 @@
 #include <new>
 
 #include "checks.h"
+#include "npuprobe/config/keys.h"
 #include "npuprobe/config/loaders.h"
 #include "npuprobe/store/metric_name.h"
 
@@ -20,135 +21,7 @@ class YamlLayer {
   YamlLayer(const std::string &file, Config &config, std::vector<Diagnostic> &messages)
       : file_(file), config_(config), messages_(messages) {}
 
-  void apply_root(const YAML::Node &root) {
-    each(root, "", [&](const std::string &key, const std::string &path, const YAML::Node &v,
-                       int line) {
-      if (key == "enabled") {
-        boolean(v, path, line, &config_.enabled);
-      } else if (key == "metric_prefix") {
-        std::string s;
-        if (string(v, path, line, &s)) {
-          if (valid_metric_prefix(s)) {
-            config_.metric_prefix = s;
-          } else {
-            report(line, path, detail::bad_prefix(s));
-          }
-        }
-      } else if (key == "labels") {
-        labels(v, path, line);
-      } else if (key == "store") {
-        section(v, path, line, [&](const std::string &k, const std::string &p,
-                                   const YAML::Node &n, int l) {
-          if (k == "dir") {
-            string(n, p, l, &config_.store.dir);
-          } else if (k == "format") {
-            std::string s;
-            if (string(n, p, l, &s)) {
-              if (auto parsed = store::parse_format_preference(s)) {
-                config_.store.format = *parsed;
-              } else {
-                report(l, p, detail::not_one_of(s, detail::kFormatChoices));
-              }
-            }
-          } else if (k == "flush_interval_ms") {
-            integer(n, p, l, 10, 600000, &config_.store.flush_interval_ms);
-          } else {
-            return false;
-          }
-          return true;
-        });
-        return true;
-      } else if (key == "exposer") {
-        section(v, path, line, [&](const std::string &k, const std::string &p,
-                                   const YAML::Node &n, int l) {
-          if (k != "listen") return false;
-          std::string s;
-          if (string(n, p, l, &s)) {
-            if (detail::valid_listen(s)) {
-              config_.exposer.listen = s;
-            } else {
-              report(l, p, detail::bad_listen(s));
-            }
-          }
-          return true;
-        });
-        return true;
-      } else if (key == "phases") {
-        section(v, path, line, [&](const std::string &k, const std::string &p,
-                                   const YAML::Node &n, int l) {
-          if (k != "min_launches_per_step") return false;
-          integer(n, p, l, 0, 1000000, &config_.phases.min_launches_per_step);
-          return true;
-        });
-        return true;
-      } else if (key == "hooks") {
-        section(v, path, line, [&](const std::string &k, const std::string &p,
-                                   const YAML::Node &n, int l) {
-          HooksConfig &h = config_.hooks;
-          if (k == "launch") {
-            boolean(n, p, l, &h.launch);
-          } else if (k == "sync") {
-            boolean(n, p, l, &h.sync);
-          } else if (k == "memory") {
-            boolean(n, p, l, &h.memory);
-          } else if (k == "dlsym") {
-            boolean(n, p, l, &h.dlsym);
-          } else if (k == "skip") {
-            string_list(n, p, l, &h.skip);
-          } else {
-            return false;
-          }
-          return true;
-        });
-        return true;
-      } else if (key == "buckets") {
-        buckets(v, path, line);
-      } else if (key == "memory") {
-        section(v, path, line, [&](const std::string &k, const std::string &p,
-                                   const YAML::Node &n, int l) {
-          if (k != "sample_hz") return false;
-          integer(n, p, l, 0, 50, &config_.memory.sample_hz);
-          return true;
-        });
-        return true;
-      } else if (key == "attribution") {
-        section(v, path, line, [&](const std::string &k, const std::string &p,
-                                   const YAML::Node &n, int l) {
-          return attribution(k, p, n, l);
-        });
-        return true;
-      } else if (key == "task_time") {
-        section(v, path, line, [&](const std::string &k, const std::string &p,
-                                   const YAML::Node &n, int l) {
-          return task_time(k, p, n, l);
-        });
-        return true;
-      } else if (key == "logging") {
-        section(v, path, line, [&](const std::string &k, const std::string &p,
-                                   const YAML::Node &n, int l) {
-          if (k == "level") {
-            std::string s;
-            if (string(n, p, l, &s) && !store::parse_log_level(s, &config_.logging.level)) {
-              report(l, p, detail::not_one_of(s, detail::kLogLevelChoices));
-            }
-          } else if (k == "file") {
-            string(n, p, l, &config_.logging.file);
-          } else {
-            return false;
-          }
-          return true;
-        });
-        return true;
-      } else if (key == "op_label") {
-        boolean(v, path, line, &config_.op_label);
-      } else if (key == "dp") {
-        string(v, path, line, &config_.dp);
-      } else {
-        return false;
-      }
-      return true;
-    });
-  }
+  void apply_root(const YAML::Node &root) { apply_map(root, ""); }
 
  private:
   using Handler = std::function<bool(const std::string &key, const std::string &path,
@@ -198,62 +71,67 @@ class YamlLayer {
     }
   }
 
-  void section(const YAML::Node &node, const std::string &path, int line,
-               const Handler &handler) {
-    if (node.IsNull()) return;  // "store:" with nothing under it
-    if (!node.IsMap()) return wrong_type(node, path, line, "a map");
-    each(node, path, handler);
+  // Every key the table knows, wherever it sits; sections are the dotted prefixes of its keys.
+  void apply_map(const YAML::Node &node, const std::string &prefix) {
+    each(node, prefix, [&](const std::string &, const std::string &path, const YAML::Node &v,
+                           int line) {
+      if (const Key *key = find_yaml_key(path)) {
+        apply_key(*key, path, v, line);
+      } else if (is_yaml_section(path)) {
+        if (v.IsNull()) return true;  // "store:" with nothing under it
+        if (!v.IsMap()) {
+          wrong_type(v, path, line, "a map");
+        } else {
+          apply_map(v, path);
+        }
+      } else {
+        return false;
+      }
+      return true;
+    });
   }
 
-  bool attribution(const std::string &k, const std::string &p, const YAML::Node &n, int l) {
-    AttributionConfig &a = config_.attribution;
-    if (k == "enabled") {
-      boolean(n, p, l, &a.enabled);
-    } else if (k == "slow_launch_us") {
-      integer(n, p, l, 1, 10000000, &a.slow_launch_us);
-    } else if (k == "sync_captures_per_s") {
-      integer(n, p, l, 0, 1000000, &a.sync_captures_per_s);
-    } else if (k == "max_depth") {
-      integer(n, p, l, 1, 64, &a.max_depth);
-    } else if (k == "max_sites") {
-      integer(n, p, l, 1, 1000, &a.max_sites);
-    } else if (k == "skip_modules") {
-      string_list(n, p, l, &a.skip_modules);
-    } else {
-      return false;
+  // One value: the field's type says which YAML shapes it takes; keys.h reads the text.
+  void apply_key(const Key &key, const std::string &path, const YAML::Node &node, int line) {
+    const Field field = key.field(config_);
+    if (std::holds_alternative<LabelMap *>(field)) return labels(node, path, line);
+    if (std::holds_alternative<BucketMap *>(field)) return buckets(node, path, line);
+    if (std::holds_alternative<std::vector<std::string> *>(field)) {
+      if (key.spelling == Spelling::kFilter && node.IsScalar()) {
+        set_text(key, path, node.Scalar(), line);
+      } else {
+        std::vector<std::string> items;
+        if (string_list(node, path, line, &items)) set_list(key, path, std::move(items), line);
+      }
+      return;
     }
-    return true;
+    const char *expected = "a string";
+    if (std::holds_alternative<bool *>(field)) expected = "a boolean";
+    if (std::holds_alternative<int *>(field) || std::holds_alternative<TaskTimeMode *>(field)) {
+      expected = "an integer";
+    }
+    if (node.IsNull() && std::string_view(expected) == "a string") {
+      return set_text(key, path, "", line);  // "key:" with no value: the empty string
+    }
+    if (!scalar(node, path, line, expected)) return;
+    set_text(key, path, node.Scalar(), line);
+  }
+
+  void set_text(const Key &key, const std::string &path, std::string_view text, int line) {
+    std::string problem = set_from_text(key, config_, text);
+    if (!problem.empty()) report(line, path, std::move(problem));
+  }
+
+  void set_list(const Key &key, const std::string &path, std::vector<std::string> items,
+                int line) {
+    std::string problem = set_from_list(key, config_, std::move(items));
+    if (!problem.empty()) report(line, path, std::move(problem));
   }
 
   bool scalar(const YAML::Node &node, const std::string &path, int line, const char *expected) {
     if (node.IsScalar()) return true;
     wrong_type(node, path, line, expected);
     return false;
-  }
-
-  bool boolean(const YAML::Node &node, const std::string &path, int line, bool *out) {
-    if (!scalar(node, path, line, "a boolean")) return false;
-    if (!detail::parse_bool(node.Scalar(), out)) {
-      wrong_type(node, path, line, "a boolean");
-      return false;
-    }
-    return true;
-  }
-
-  bool integer(const YAML::Node &node, const std::string &path, int line, long long low,
-               long long high, int *out) {
-    if (!scalar(node, path, line, "an integer")) return false;
-    long long value = 0;
-    if (!detail::parse_integer(node.Scalar(), &value)) {
-      wrong_type(node, path, line, "an integer");
-      return false;
-    }
-    if (value < low || value > high) {
-      report(line, path, detail::out_of_range(value, low, high));
-      return false;
-    }
-    *out = static_cast<int>(value);
-    return true;
   }
 
   bool string(const YAML::Node &node, const std::string &path, int line, std::string *out) {
@@ -266,33 +144,30 @@ class YamlLayer {
     return true;
   }
 
-  void string_list(const YAML::Node &node, const std::string &path, int line,
+  // A sequence of non-empty strings ("key:" alone: the empty list). False after a message.
+  bool string_list(const YAML::Node &node, const std::string &path, int line,
                    std::vector<std::string> *out) {
-    if (node.IsNull()) {
-      out->clear();
-      return;
+    out->clear();
+    if (node.IsNull()) return true;
+    if (!node.IsSequence()) {
+      wrong_type(node, path, line, "a sequence of strings");
+      return false;
     }
-    if (!node.IsSequence()) return wrong_type(node, path, line, "a sequence of strings");
-    std::vector<std::string> values;
     std::size_t index = 0;
     for (const YAML::Node &item : node) {
       const std::string item_path = path + "[" + std::to_string(index++) + "]";
       const int item_line = line_of(item, line);
-      if (!item.IsScalar()) return wrong_type(item, item_path, item_line, "a string");
-      if (item.Scalar().empty()) return report(item_line, item_path, "must not be empty");
-      values.push_back(item.Scalar());
+      if (!item.IsScalar()) {
+        wrong_type(item, item_path, item_line, "a string");
+        return false;
+      }
+      if (item.Scalar().empty()) {
+        report(item_line, item_path, "must not be empty");
+        return false;
+      }
+      out->push_back(item.Scalar());
     }
-    *out = std::move(values);
-  }
-
-  // ";"-separated string or a sequence of strings.
-  void filter(const YAML::Node &node, const std::string &path, int line,
-              std::vector<std::string> *out) {
-    if (node.IsScalar()) {
-      *out = split_filter(node.Scalar());
-    } else {
-      string_list(node, path, line, out);
-    }
+    return true;
   }
 
   void labels(const YAML::Node &node, const std::string &path, int line) {
@@ -358,35 +233,6 @@ class YamlLayer {
       config_.buckets[family] = std::move(edges);
       return true;
     });
-  }
-
-  bool task_time(const std::string &key, const std::string &path, const YAML::Node &node,
-                 int line) {
-    TaskTimeConfig &t = config_.task_time;
-    if (key == "mode") {
-      int mode = 0;
-      if (integer(node, path, line, 0, 2, &mode)) t.mode = static_cast<TaskTimeMode>(mode);
-    } else if (key == "level") {
-      std::string s;
-      if (string(node, path, line, &s) &&
-          !parse_task_time_level(s, &t.level, &t.level_duration_s)) {
-        report(line, path, detail::bad_level(s));
-      }
-    } else if (key == "prof_dir") {
-      std::string s;
-      if (string(node, path, line, &s) && !s.empty()) t.prof_dir = s;
-    } else if (key == "timelimit_s") {
-      integer(node, path, line, 0, 7200, &t.timelimit_s);
-    } else if (key == "api_filter") {
-      filter(node, path, line, &t.api_filter);
-    } else if (key == "kernel_filter") {
-      filter(node, path, line, &t.kernel_filter);
-    } else if (key == "mspti_buffers") {
-      integer(node, path, line, 1, 1024, &t.mspti_buffers);
-    } else {
-      return false;
-    }
-    return true;
   }
 
   const std::string &file_;

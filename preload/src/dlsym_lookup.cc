@@ -12,7 +12,7 @@
 #include "real_dlsym.h"
 #include "resolved_names.h"
 #include "runtime.h"
-#include "settings.h"
+#include "config_snapshot.h"
 
 namespace npuprobe::preload {
 namespace {

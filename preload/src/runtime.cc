@@ -13,13 +13,14 @@
 #include "aclprof_session.h"
 #include "attribution_loader.h"
 #include "capture_streams.h"
-#include "config_file.h"
+#include "config_snapshot.h"
 #include "embedded_exposer.h"
 #include "hook.h"
 #include "hook_groups.h"
 #include "log_sink.h"
 #include "memory_sampler.h"
 #include "mspti_session.h"
+#include "npuprobe/config/keys.h"
 #include "npuprobe/store/log.h"
 #include "npuprobe/store/private_folder.h"
 #include "npuprobe/store/publisher.h"
@@ -27,7 +28,6 @@
 #include "real_dlsym.h"
 #include "runtime_switch.h"
 #include "self_metrics.h"
-#include "settings.h"
 #include "status_entry.h"
 
 namespace npuprobe::preload {
@@ -46,14 +46,17 @@ using store::LogLevel;
 // Everything below is created once and deliberately never destroyed: wrappers may still run
 // on other threads while the process exits, after static destructors.
 struct Runtime {
-  Settings settings;
+  // The configuration snapshot: replaced whole by a reload (on the publisher thread, the only
+  // reader after start), never edited.
+  const config::Config *config = nullptr;
+  std::string dp;  // the `dp` label (resolve_dp), fixed for the process's life
+  bool file_named = false;  // NPUPROBE_CONFIG or SERVICE_PROF_CONFIG_PATH, read at start
   store::MetricRegistry *registry = nullptr;
   probes::Probes *probes = nullptr;
   store::Publisher *publisher = nullptr;
   SelfMetrics *self = nullptr;
   EmbeddedExposer *exposer = nullptr;
   RuntimeSwitch *runtime_switch = nullptr;
-  config::Config *config = nullptr;  // the YAML/JSON snapshot, when a file is named
   StatusEntry *status = nullptr;     // this process in `npuprobe status`
   npu_shim::NpuFunctions *npu = nullptr;  // ACL functions npuprobe calls itself
   MemorySampler *memory_sampler = nullptr;  // memory.sample_hz > 0
@@ -140,28 +143,16 @@ void at_exit() {
   store::report_suppressed_log_lines();
 }
 
-bool same_task_time(const config::TaskTimeConfig &a, const config::TaskTimeConfig &b) {
-  return a.mode == b.mode && a.level == b.level && a.level_duration_s == b.level_duration_s &&
-         a.prof_dir == b.prof_dir && a.timelimit_s == b.timelimit_s &&
-         a.api_filter == b.api_filter && a.kernel_filter == b.kernel_filter &&
-         a.mspti_buffers == b.mspti_buffers;
-}
-
-bool same_attribution(const config::AttributionConfig &a, const config::AttributionConfig &b) {
-  return a.enabled == b.enabled && a.slow_launch_us == b.slow_launch_us &&
-         a.sync_captures_per_s == b.sync_captures_per_s && a.max_depth == b.max_depth &&
-         a.max_sites == b.max_sites && a.skip_modules == b.skip_modules;
-}
-
 // attribution.*: stacks of waits and slow launches (null when off or without libunwind).
-attribution::Attributor *start_attribution(const Settings &s, const std::string &folder,
+attribution::Attributor *start_attribution(const config::Config &s, const std::string &dp,
+                                           const std::string &folder,
                                            store::MetricRegistry &registry) {
   if (!s.attribution.enabled) return nullptr;
   const attribution::BacktraceFn backtrace = load_unwinder();
   if (backtrace == nullptr) return nullptr;
   attribution::AttributorOptions o;
   o.metric_prefix = s.metric_prefix;
-  o.dp = s.dp;
+  o.dp = dp;
   for (int i = 0; i < probes::kSyncApiCount; ++i) {
     o.sync_apis.emplace_back(probes::to_string(static_cast<probes::SyncApi>(i)));
   }
@@ -178,63 +169,39 @@ attribution::Attributor *start_attribution(const Settings &s, const std::string 
   return new attribution::Attributor(registry, std::move(o), backtrace, &load_frame_resolver);
 }
 
-// The settings a running process cannot change: they name its files or shape its series.
-std::string fixed_for_life_changes(const Settings &now, const Settings &fresh) {
-  std::string changed;
-  const auto note = [&](bool differs, const char *key) {
-    if (differs) changed += changed.empty() ? key : std::string(", ") + key;
-  };
-  note(now.metric_prefix != fresh.metric_prefix, "metric_prefix");
-  note(now.labels != fresh.labels, "labels");
-  note(now.buckets != fresh.buckets, "buckets");
-  note(now.directory != fresh.directory, "store.dir");
-  note(now.format != fresh.format, "store.format");
-  note(now.flush_interval != fresh.flush_interval, "store.flush_interval_ms");
-  note(now.listen != fresh.listen, "exposer.listen");
-  note(now.op_label != fresh.op_label, "op_label");
-  note(now.dp != fresh.dp, "dp");
-  note(!same_task_time(now.task_time, fresh.task_time), "task_time");
-  note(!same_attribution(now.attribution, fresh.attribution), "attribution");
-  return changed;
-}
-
-// `npuprobe restart`: what can change in a running process is applied (log level and file,
-// hooks, phases.min_launches_per_step); the rest is said to need a new process.
-void reload_settings() {
+// `npuprobe restart`: a new snapshot; the keys a running process can apply (keys.h,
+// Applies::kAtOnce: logging, hooks, phases) take effect, the others are said to need a new
+// process.
+void reload_config() {
   Runtime &r = *g_runtime_ptr;
-  Settings fresh = read_settings();
-  if (r.config != nullptr) {
-    config::LoadResult loaded;
-    if (load_config_file(r.config, &loaded)) {
-      *r.config = loaded.config;
-      apply_config(loaded.config, &fresh);
-      install_log_sink(fresh.log_file);
-      log_config_messages(loaded);
-      apply_hooks_config(loaded.config.hooks);
-      // At the old level: the line that says a new level applies is always seen.
-      log_message(LogLevel::kInfo, "configuration generation %llu applied%s",
-                  static_cast<unsigned long long>(loaded.config.generation),
-                  loaded.kept_last_good ? " (a file was unusable: the last good one is kept)"
-                                        : "");
-    }
+  config::LoadResult loaded = load_snapshot(r.config);
+  const config::Config &c = loaded.config;
+  install_log_sink(c.logging.file);  // what the reload says lands in the new file
+  config::log_problems(loaded.messages);
+  apply_hooks_config(c.hooks);
+  if (r.file_named) {
+    // At the old level: the line that says a new level applies is always seen.
+    log_message(LogLevel::kInfo, "configuration generation %llu applied%s",
+                static_cast<unsigned long long>(c.generation),
+                loaded.kept_last_good ? " (a file was unusable: the last good one is kept)" : "");
   }
-  store::set_log_level(fresh.log_level);
-  r.probes->set_min_launches_per_step(fresh.min_launches_per_step);
-  const std::string fixed = fixed_for_life_changes(r.settings, fresh);
+  store::set_log_level(c.logging.level);
+  r.probes->set_min_launches_per_step(static_cast<std::uint32_t>(c.phases.min_launches_per_step));
+  const std::string fixed = config::keys_for_new_processes(*r.config, c);
   if (!fixed.empty()) {
     log_message(LogLevel::kWarn, "configuration reload: %s changed; applies to new processes only",
                 fixed.c_str());
   }
-  r.settings.log_level = fresh.log_level;
-  r.settings.log_file = fresh.log_file;
-  r.settings.min_launches_per_step = fresh.min_launches_per_step;
+  const config::Config *old = r.config;
+  r.config = new config::Config(config::in_force_after_reload(*old, c));
+  delete old;
 }
 
 // The private folder, or "" when there is none to use. One that another user made first (or a
 // link, or one writable by others) is never written into: this process then gets a fresh
 // private folder of its own, which the other processes of the session do not share.
-std::string store_folder(const Settings &s) {
-  if (!s.directory.empty()) return s.directory;
+std::string store_folder(const config::Config &c) {
+  if (!c.store.dir.empty()) return c.store.dir;
   const std::string folder = store::private_folder_path();
   std::string error;
   if (store::prepare_private_folder(folder, &error)) return folder;
@@ -279,70 +246,59 @@ bool start_everything() {
   if (is_npuprobe_cli()) return false;
   g_runtime_ptr = new Runtime();
   Runtime &r = *g_runtime_ptr;
-  r.settings = read_settings();
-  store::set_log_level(r.settings.log_level);
-  bool logged = false;
-  if (config_file_named()) {
-    config::LoadResult loaded;
-    if (load_config_file(nullptr, &loaded)) {
-      r.config = new config::Config(loaded.config);
-      apply_config(loaded.config, &r.settings);
-      store::set_log_level(r.settings.log_level);
-      install_log_sink(r.settings.log_file);
-      log_config_messages(loaded);  // the environment's problems included
-      logged = true;
-      apply_hooks_config(loaded.config.hooks);
-    }
-  }
-  install_log_sink(r.settings.log_file);  // stderr when no file is named
-  if (!logged) config::log_problems(r.settings.environment_problems);
-  if (!r.settings.start_on) set_measuring(false);
-  if (r.settings.disabled) {
+  r.file_named = config_file_named();
+  config::LoadResult loaded = load_snapshot(nullptr);
+  r.config = new config::Config(std::move(loaded.config));
+  const config::Config &c = *r.config;
+  store::set_log_level(c.logging.level);
+  install_log_sink(c.logging.file);  // stderr when no file is named
+  config::log_problems(loaded.messages);  // the environment's problems included
+  apply_hooks_config(c.hooks);
+  if (!c.enabled) set_measuring(false);
+  if (c.disabled) {
     log_message(LogLevel::kInfo, "disabled by NPUPROBE_DISABLE: every call is forwarded untouched");
     return false;
   }
   check_preload_order();
-  const std::string folder = store_folder(r.settings);
+  r.dp = resolve_dp(c);
+  const std::string folder = store_folder(c);
   if (folder.empty()) return false;  // no store: every call is forwarded untouched
   r.registry = new store::MetricRegistry();
   probes::ProbeOptions options;
-  options.metric_prefix = r.settings.metric_prefix;
-  options.dp = r.settings.dp;
-  options.op_label = r.settings.op_label;
-  options.min_launches_per_step = r.settings.min_launches_per_step;
-  options.buckets = r.settings.buckets;
-  options.task_time = r.settings.task_time.mode == config::TaskTimeMode::kMspti;
-  options.kernel_filter = r.settings.task_time.kernel_filter;
-  options.api_filter = r.settings.task_time.api_filter;
+  options.metric_prefix = c.metric_prefix;
+  options.dp = r.dp;
+  options.op_label = c.op_label;
+  options.min_launches_per_step = static_cast<std::uint32_t>(c.phases.min_launches_per_step);
+  options.buckets = c.buckets;
+  options.task_time = c.task_time.mode == config::TaskTimeMode::kMspti;
+  options.kernel_filter = c.task_time.kernel_filter;
+  options.api_filter = c.task_time.api_filter;
   r.probes = new probes::Probes(*r.registry, options);
   for (int i = 0; i < kHookCount; ++i) {
     r.api_ids[i] = r.probes->register_api(hook_name(static_cast<HookId>(i)));
   }
-  r.self = new SelfMetrics(*r.registry, r.settings);
-  g_attributor_ptr = start_attribution(r.settings, folder, *r.registry);
-  if (r.settings.directory.empty() && r.settings.listen != "off") {
-    r.exposer = new EmbeddedExposer(r.settings.listen, folder, r.settings.format);
+  r.self = new SelfMetrics(*r.registry, c, r.dp);
+  g_attributor_ptr = start_attribution(c, r.dp, folder, *r.registry);
+  if (c.store.dir.empty() && c.exposer.enabled()) {
+    r.exposer = new EmbeddedExposer(c.exposer.listen, folder, c.store.format);
   }
   store::PublisherOptions publisher_options;
-  publisher_options.store = {folder, r.settings.format, "",
-                             {r.settings.labels.begin(), r.settings.labels.end()}};
-  publisher_options.interval = r.settings.flush_interval;
+  publisher_options.store = {folder, c.store.format, "", {c.labels.begin(), c.labels.end()}};
+  publisher_options.interval = std::chrono::milliseconds(c.store.flush_interval_ms);
   r.runtime_switch = new RuntimeSwitch(config::control_prefix_from_environment());
   r.runtime_switch->poll();  // an OFF switch applies from the first call on
   // note: RTLD_NEXT from npuprobe: the runtime's own definitions, never npuprobe's wrappers, so
   // that npuprobe's calls are not counted as the application's.
   r.npu = new npu_shim::NpuFunctions([](const char *name) { return lookup_symbol(RTLD_NEXT, name); });
-  if (r.settings.memory_sample_hz > 0) {
-    r.memory_sampler = new MemorySampler(*r.npu, r.settings.memory_sample_hz);
-  }
-  if (r.settings.task_time.mode == config::TaskTimeMode::kAclprof) {
-    r.aclprof = new AclprofSession(*r.npu, r.settings.task_time);
-  } else if (r.settings.task_time.mode == config::TaskTimeMode::kMspti) {
-    r.mspti = new MsptiSession(*r.npu, r.settings.task_time, *r.probes);
+  if (c.memory.sample_hz > 0) r.memory_sampler = new MemorySampler(*r.npu, c.memory.sample_hz);
+  if (c.task_time.mode == config::TaskTimeMode::kAclprof) {
+    r.aclprof = new AclprofSession(*r.npu, c.task_time);
+  } else if (c.task_time.mode == config::TaskTimeMode::kMspti) {
+    r.mspti = new MsptiSession(*r.npu, c.task_time, *r.probes);
   }
   publisher_options.before_flush = [] {
     Runtime &rt = *g_runtime_ptr;
-    if (rt.runtime_switch->poll()) reload_settings();
+    if (rt.runtime_switch->poll()) reload_config();
     store::report_suppressed_log_lines();
     const bool measuring = g_measuring.load(std::memory_order_relaxed);
     const std::uint64_t devices = g_devices_used.load(std::memory_order_relaxed);
@@ -354,12 +310,13 @@ bool start_everything() {
     if (g_attributor_ptr != nullptr) g_attributor_ptr->before_flush();
     if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->try_serve();
   };
-  r.status = new StatusEntry(folder, r.settings.dp);
+  r.status = new StatusEntry(folder, r.dp);
   publisher_options.after_flush = [](double seconds, bool ok) {
     Runtime &rt = *g_runtime_ptr;
     rt.self->after_flush(seconds, ok, rt.publisher->format());
+    // Generation 0 when no file is named: what `npuprobe status` has always shown then.
     rt.status->after_flush(g_measuring.load(std::memory_order_relaxed),
-                           rt.config != nullptr ? rt.config->generation : 0,
+                           rt.file_named ? rt.config->generation : 0,
                            rt.publisher->format());
   };
   r.publisher = new store::Publisher(*r.registry, publisher_options);
@@ -368,7 +325,7 @@ bool start_everything() {
   atexit(&at_exit);
   if (!r.publisher->start()) return false;
   log_message(LogLevel::kDebug, "started: store folder %s, flush every %lld ms", folder.c_str(),
-              static_cast<long long>(r.settings.flush_interval.count()));
+              static_cast<long long>(c.store.flush_interval_ms));
   return true;
 }
 

@@ -4,24 +4,25 @@
 
 namespace npuprobe::preload {
 
-SelfMetrics::SelfMetrics(store::MetricRegistry &registry, const Settings &settings)
+SelfMetrics::SelfMetrics(store::MetricRegistry &registry, const config::Config &snapshot,
+                         const std::string &dp)
     : registry_(registry),
-      dp_(settings.dp),
-      mode_(settings.directory.empty() ? "embedded" : "multiproc") {
+      dp_(dp),
+      mode_(snapshot.store.dir.empty() ? "embedded" : "multiproc") {
   info_ = registry_.add_family(store::gauge_spec(
-      settings.metric_prefix + "npuprobe:info", "npuprobe build and publishing mode",
+      snapshot.metric_prefix + "npuprobe:info", "npuprobe build and publishing mode",
       {"dp", "version", "format", "mode"}));
   const store::FamilyId publish = registry_.add_family(store::histogram_spec(
-      settings.metric_prefix + "npuprobe:publish_duration",
+      snapshot.metric_prefix + "npuprobe:publish_duration",
       "seconds one flush of the metric files took", {"dp"},
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}));
   publish_duration_ = registry_.histogram(publish, {dp_});
-  if (settings.task_time.mode != config::TaskTimeMode::kOff) {
+  if (snapshot.task_time.mode != config::TaskTimeMode::kOff) {
     const store::FamilyId active = registry_.add_family(store::gauge_spec(
-        settings.metric_prefix + "npuprobe:task_time_active",
+        snapshot.metric_prefix + "npuprobe:task_time_active",
         "1 while npuprobe's task-time collection (aclprof or MSPTI) runs", {"dp", "mode"}));
     task_time_active_ = registry_.gauge(
-        active, {dp_, settings.task_time.mode == config::TaskTimeMode::kAclprof ? "aclprof"
+        active, {dp_, snapshot.task_time.mode == config::TaskTimeMode::kAclprof ? "aclprof"
                                                                                   : "mspti"});
     task_time_ = true;
   }

@@ -5,13 +5,15 @@
 #include <string>
 
 #include "npuprobe/store/registry.h"
-#include "settings.h"
+#include "npuprobe/config/config.h"
 
 namespace npuprobe::preload {
 
 class SelfMetrics {
  public:
-  SelfMetrics(store::MetricRegistry &registry, const Settings &settings);
+  // `dp`: the label value this process's series carry (resolve_dp).
+  SelfMetrics(store::MetricRegistry &registry, const config::Config &snapshot,
+              const std::string &dp);
   void after_flush(double seconds, bool ok, store::StoreFormat format) noexcept;
   // `npuprobe:task_time_active{mode}`: 1 while aclprof (mode 1) or MSPTI (mode 2) collects for
   // npuprobe. The family exists only when task_time.mode is set.

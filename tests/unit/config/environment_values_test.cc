@@ -18,58 +18,71 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-EnvironmentLayer read(const std::map<std::string, std::string> &vars) {
-  return read_environment_layer([&](const char *name) -> const char * {
-    const auto it = vars.find(name);
-    return it == vars.end() ? nullptr : it->second.c_str();
-  });
+// The environment applied onto the defaults, and what the layer said.
+struct Layer {
+  Config config;
+  EnvironmentValues values;
+};
+
+Layer read(const std::map<std::string, std::string> &vars) {
+  Layer layer;
+  layer.values = apply_environment_values(
+      [&](const char *name) -> const char * {
+        const auto it = vars.find(name);
+        return it == vars.end() ? nullptr : it->second.c_str();
+      },
+      layer.config);
+  return layer;
 }
 
-std::vector<std::string> lines(const EnvironmentLayer &layer) {
+std::vector<std::string> lines(const Layer &layer) {
   std::vector<std::string> out;
-  for (const Diagnostic &d : layer.problems) out.push_back(d.to_string());
+  for (const Diagnostic &d : layer.values.problems) out.push_back(d.to_string());
   return out;
 }
 
 TEST(EnvironmentValuesTest, BooleansTakeTheUsualSpellingsInAnyCase) {
   for (const char *yes : {"1", "true", "TRUE", "yes", "Yes", "on", "ON"}) {
-    const EnvironmentLayer l = read({{"NPUPROBE_DISABLE", yes}, {"NPUPROBE_OP_LABEL", yes},
+    const Layer l = read({{"NPUPROBE_DISABLE", yes}, {"NPUPROBE_OP_LABEL", yes},
                                      {"NPUPROBE_ATTRIBUTION", yes}});
     EXPECT_THAT(lines(l), IsEmpty()) << yes;
-    EXPECT_EQ(l.disabled, true) << yes;
-    EXPECT_EQ(l.op_label, true) << yes;
-    EXPECT_EQ(l.attribution, true) << yes;
+    EXPECT_TRUE(l.config.disabled) << yes;
+    EXPECT_FALSE(l.config.enabled) << yes;
+    EXPECT_TRUE(l.config.op_label) << yes;
+    EXPECT_TRUE(l.config.attribution.enabled) << yes;
   }
   for (const char *no : {"0", "false", "False", "no", "NO", "off", "Off"}) {
-    const EnvironmentLayer l = read({{"NPUPROBE_DISABLE", no}, {"NPUPROBE_OP_LABEL", no},
+    const Layer l = read({{"NPUPROBE_DISABLE", no}, {"NPUPROBE_OP_LABEL", no},
                                      {"NPUPROBE_ATTRIBUTION", no}});
     EXPECT_THAT(lines(l), IsEmpty()) << no;
-    EXPECT_EQ(l.disabled, false) << no;
-    EXPECT_EQ(l.op_label, false) << no;
-    EXPECT_EQ(l.attribution, false) << no;
+    EXPECT_FALSE(l.config.disabled) << no;
+    EXPECT_TRUE(l.config.enabled) << no;
+    EXPECT_FALSE(l.config.op_label) << no;
+    EXPECT_FALSE(l.config.attribution.enabled) << no;
   }
 }
 
 TEST(EnvironmentValuesTest, ARefusedBooleanIsNamedAndIgnored) {
-  const EnvironmentLayer l = read({{"NPUPROBE_OP_LABEL", "2"}, {"NPUPROBE_ATTRIBUTION", "y"}});
+  const Layer l = read({{"NPUPROBE_OP_LABEL", "2"}, {"NPUPROBE_ATTRIBUTION", "y"}});
   EXPECT_THAT(lines(l),
               ElementsAre("environment: NPUPROBE_OP_LABEL: \"2\" is not one of 1, 0, true, false, "
                           "yes, no, on, off (any case); ignored",
                           "environment: NPUPROBE_ATTRIBUTION: \"y\" is not one of 1, 0, true, "
                           "false, yes, no, on, off (any case); ignored"));
-  EXPECT_FALSE(l.op_label.has_value());
-  EXPECT_FALSE(l.attribution.has_value());
-  EXPECT_THAT(l.used, IsEmpty());
+  EXPECT_FALSE(l.config.op_label);              // the default stays
+  EXPECT_TRUE(l.config.attribution.enabled);   // the default stays
+  EXPECT_THAT(l.values.used, IsEmpty());
 }
 
 TEST(EnvironmentValuesTest, ARefusedDisableDisables) {
-  const EnvironmentLayer l = read({{"NPUPROBE_DISABLE", "maybe"}});
+  const Layer l = read({{"NPUPROBE_DISABLE", "maybe"}});
   EXPECT_THAT(lines(l),
               ElementsAre("environment: NPUPROBE_DISABLE: \"maybe\" is not one of 1, 0, true, "
                           "false, yes, no, on, off (any case); taken as 1: npuprobe is disabled "
                           "(unset it or set 0 to instrument)"));
-  EXPECT_EQ(l.disabled, true);
-  EXPECT_THAT(l.used, ElementsAre("NPUPROBE_DISABLE"));
+  EXPECT_TRUE(l.config.disabled);
+  EXPECT_FALSE(l.config.enabled);
+  EXPECT_THAT(l.values.used, ElementsAre("NPUPROBE_DISABLE"));
 }
 
 TEST(EnvironmentValuesTest, DisabledByFollowsTheSameRule) {
@@ -82,7 +95,7 @@ TEST(EnvironmentValuesTest, DisabledByFollowsTheSameRule) {
 }
 
 TEST(EnvironmentValuesTest, EveryOtherVariableSaysWhatItAccepts) {
-  const EnvironmentLayer l =
+  const Layer l =
       read({{"NPUPROBE_STORE_FORMAT", "v3"}, {"NPUPROBE_FLUSH_MS", " 50"},
             {"NPUPROBE_LISTEN", "garbage"}, {"NPUPROBE_LOG_LEVEL", "loud"}});
   EXPECT_THAT(lines(l),
@@ -94,34 +107,39 @@ TEST(EnvironmentValuesTest, EveryOtherVariableSaysWhatItAccepts) {
                           "0..65535) or off; ignored",
                           "environment: NPUPROBE_LOG_LEVEL: \"loud\" is not one of trace, debug, "
                           "info, warn, error, critical, off; ignored"));
-  EXPECT_FALSE(l.store_format || l.flush_interval_ms || l.listen || l.log_level);
+  const Config defaults;
+  EXPECT_EQ(l.config.store.format, defaults.store.format);
+  EXPECT_EQ(l.config.store.flush_interval_ms, defaults.store.flush_interval_ms);
+  EXPECT_EQ(l.config.exposer.listen, defaults.exposer.listen);
+  EXPECT_EQ(l.config.logging.level, defaults.logging.level);
+  EXPECT_THAT(l.values.used, IsEmpty());
 }
 
 TEST(EnvironmentValuesTest, AcceptedValuesAreUsed) {
-  const EnvironmentLayer l =
+  const Layer l =
       read({{"NPUPROBE_STORE_FORMAT", "v1"}, {"NPUPROBE_FLUSH_MS", "250"},
             {"NPUPROBE_LISTEN", "0.0.0.0:0"}, {"NPUPROBE_LOG_LEVEL", "debug"},
             {"PROMETHEUS_MULTIPROC_DIR", "/d"}, {"VLLM_DP_RANK", "3"}, {"NPUPROBE_DISABLE", ""}});
   EXPECT_THAT(lines(l), IsEmpty());
-  EXPECT_EQ(l.store_format, store::FormatPreference::kV1);
-  EXPECT_EQ(l.flush_interval_ms, 250);
-  EXPECT_EQ(l.listen, "0.0.0.0:0");
-  EXPECT_EQ(l.log_level, store::LogLevel::kDebug);
-  EXPECT_EQ(l.store_dir, "/d");
-  EXPECT_EQ(l.dp, "3");
-  EXPECT_FALSE(l.disabled.has_value());  // empty is unset
-  EXPECT_THAT(l.used, ElementsAre("PROMETHEUS_MULTIPROC_DIR", "NPUPROBE_STORE_FORMAT",
+  EXPECT_EQ(l.config.store.format, store::FormatPreference::kV1);
+  EXPECT_EQ(l.config.store.flush_interval_ms, 250);
+  EXPECT_EQ(l.config.exposer.listen, "0.0.0.0:0");
+  EXPECT_EQ(l.config.logging.level, store::LogLevel::kDebug);
+  EXPECT_EQ(l.config.store.dir, "/d");
+  EXPECT_EQ(l.config.dp, "3");
+  EXPECT_FALSE(l.config.disabled);  // empty is unset
+  EXPECT_THAT(l.values.used, ElementsAre("PROMETHEUS_MULTIPROC_DIR", "NPUPROBE_STORE_FORMAT",
                                   "NPUPROBE_FLUSH_MS", "NPUPROBE_LISTEN", "NPUPROBE_LOG_LEVEL",
                                   "VLLM_DP_RANK"));
 }
 
 TEST(EnvironmentValuesTest, ALongOrHostileValueIsCutAndEscaped) {
   const std::string value = "\x1b[2J" + std::string(200, 'a') + "\xc2\x9b";
-  const EnvironmentLayer l = read({{"NPUPROBE_LISTEN", value}});
+  const Layer l = read({{"NPUPROBE_LISTEN", value}});
   EXPECT_THAT(lines(l), ElementsAre("environment: NPUPROBE_LISTEN: \"\\x1b[2J" +
                                     std::string(60, 'a') + "\"... (206 bytes) is not host:port "
                                     "(port 0..65535) or off; ignored"));
-  const EnvironmentLayer c1 = read({{"NPUPROBE_OP_LABEL", "\xc2\x9b" "31m"}});
+  const Layer c1 = read({{"NPUPROBE_OP_LABEL", "\xc2\x9b" "31m"}});
   EXPECT_THAT(lines(c1), ElementsAre("environment: NPUPROBE_OP_LABEL: \"\\u009b31m\" is not one "
                                      "of 1, 0, true, false, yes, no, on, off (any case); ignored"));
 }

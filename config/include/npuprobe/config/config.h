@@ -27,13 +27,10 @@ struct Environment {
 
   // The value of `name`, or nullptr when unset or empty.
   const std::string *get(std::string_view name) const;
-  // A snapshot of the variables npuprobe reads (kEnvironmentNames) from the real environment.
+  // A snapshot of the variables npuprobe reads (keys.h, environment_variable_names()) from
+  // the real environment.
   static Environment from_process();
 };
-
-// Every variable Environment::from_process() copies.
-extern const char *const kEnvironmentNames[];
-extern const std::size_t kEnvironmentNameCount;
 
 struct StoreConfig {
   std::string dir;  // "" = a private folder and the embedded exposer (PROMETHEUS_MULTIPROC_DIR)
@@ -93,8 +90,11 @@ struct LoggingConfig {
   std::string file;  // "" = stderr
 };
 
+// The fields are the keys of the table in keys.h, which says for each its YAML key, variable,
+// msserviceprofiler field, range, default and whether a reload applies it.
 struct Config {
   bool enabled = true;
+  bool disabled = false;  // NPUPROBE_DISABLE: fully inert (no YAML key)
   std::string metric_prefix = "vllm_profiling_";
   std::map<std::string, std::string> labels;  // extra constant labels on every series
   StoreConfig store;
@@ -136,8 +136,13 @@ struct LoadResult {
   std::vector<std::string> message_strings() const;
 };
 
-// Builds the snapshot (generation 1). Never throws.
+// Builds the snapshot (generation 1) from the files, the environment and the defaults. Never
+// throws. Needs the file loaders (npuprobe_config, with yaml-cpp).
 LoadResult load_config(const Environment &environment);
+// The snapshot (generation 1) of the environment and the defaults alone, by the same code that
+// load_config applies them with: the preload uses it when no file is named, so that a variable
+// means the same whether or not a file is. In npuprobe_control.
+LoadResult load_environment_only(const Environment &environment);
 
 // Loads again. When the YAML or the JSON file is unreadable or malformed the result holds
 // `last_good` unchanged (kept_last_good, plus the messages); otherwise the new snapshot with

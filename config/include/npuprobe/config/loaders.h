@@ -26,6 +26,8 @@ LayerStatus apply_yaml_file(const std::string &path, Config &config,
                             std::vector<Diagnostic> &messages);
 LayerStatus apply_service_profiler_json_file(const std::string &path, Config &config,
                                              std::vector<Diagnostic> &messages);
+// The defaults, with task_time.prof_dir under $HOME; sources = {"defaults"}.
+Config defaults(const Environment &environment);
 // The environment layer (always applies).
 void apply_environment(const Environment &environment, Config &config,
                        std::vector<Diagnostic> &messages);

@@ -1,0 +1,86 @@
+#include "config_snapshot.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+
+#include "npuprobe/config/environment_values.h"
+#include "npuprobe/config/process_registry.h"
+#include "npuprobe/store/log.h"
+#include "real_dlsym.h"
+#include "sibling_library.h"
+
+namespace npuprobe::preload {
+namespace {
+
+using store::log_message;
+using store::LogLevel;
+using LoadFn = void (*)(const config::Config *, config::LoadResult *);
+
+LoadFn plugin_loader() {
+  static LoadFn loader = [] () -> LoadFn {
+    const std::string path = sibling_library_path("libnpuprobe-config.so");
+    void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      log_message(LogLevel::kWarn, "configuration file ignored: %s", dlerror());
+      return nullptr;
+    }
+    auto fn = reinterpret_cast<LoadFn>(lookup_symbol(handle, "npuprobe_config_load"));
+    if (fn == nullptr) log_message(LogLevel::kWarn, "%s lacks npuprobe_config_load", path.c_str());
+    return fn;
+  }();
+  return loader;
+}
+
+bool named(const char *variable) {
+  const char *v = std::getenv(variable);
+  return v != nullptr && v[0] != '\0';
+}
+
+// The process name as ms_service_metric sees it: the command line, arguments joined.
+std::string process_name() {
+  const std::string all = config::process_command(static_cast<int>(::getpid()));
+  std::ifstream comm("/proc/self/comm");
+  std::string short_name;
+  std::getline(comm, short_name);
+  return short_name + " " + all;
+}
+
+}  // namespace
+
+bool config_file_named() noexcept {
+  return named("NPUPROBE_CONFIG") || named("SERVICE_PROF_CONFIG_PATH");
+}
+
+config::LoadResult load_snapshot(const config::Config *last_good) {
+  config::LoadResult from_environment =
+      config::load_environment_only(config::Environment::from_process());
+  if (last_good != nullptr) from_environment.config.generation = last_good->generation + 1;
+  if (!config_file_named()) return from_environment;
+  // At start, what loading the plugin may say is said at the environment's level (the file's
+  // is not known yet); at a reload, at the level in force.
+  if (last_good == nullptr) store::set_log_level(from_environment.config.logging.level);
+  LoadFn load = plugin_loader();
+  if (load == nullptr) return from_environment;
+  config::LoadResult result;
+  load(last_good, &result);
+  return result;
+}
+
+std::string resolve_dp(const config::Config &config) {
+  if (!config.dp.empty()) return config.dp;
+  std::smatch match;
+  const std::string name = process_name();
+  static const std::regex kDp("DP(\\d+)");
+  if (std::regex_search(name, match, kDp)) return match[1].str();
+  return "0";
+}
+
+bool disabled_by_environment() noexcept {
+  return config::disabled_by(std::getenv("NPUPROBE_DISABLE"));
+}
+
+}  // namespace npuprobe::preload
