@@ -3,12 +3,16 @@
 // get; --dir and --config stand for the same options of `npuprobe run`. One line per finding,
 // "ok|warn|FAIL  <what>: <detail>", then "npuprobe check: passed (N warnings)" (exit 0) or
 // "npuprobe check: FAILED: <first failure>" (exit 1). The checks live in check_*.cc.
+#include <unistd.h>
+
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "../command.h"
 #include "../options.h"
 #include "check_steps.h"
+#include "npuprobe/config/keys.h"
 
 namespace npuprobe::cli {
 namespace {
@@ -42,6 +46,40 @@ void check_config(CheckReport &report, const CheckInputs &inputs,
                 : "no file (NPUPROBE_CONFIG, SERVICE_PROF_CONFIG_PATH unset): " + sources);
 }
 
+// Edit distance, for near misses of variable names (short strings only).
+std::size_t distance(const std::string &a, const std::string &b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// A variable one or two letters away from one npuprobe reads (the key table's, the file
+// selectors) is most likely a typo that leaves the service without the intended setting.
+void check_variable_names(CheckReport &report) {
+  const std::vector<std::string> known = config::environment_variable_names();
+  for (char **entry = environ; *entry != nullptr; ++entry) {
+    const std::string item = *entry;
+    const std::string name = item.substr(0, item.find('='));
+    if (name.size() > 64 || std::find(known.begin(), known.end(), name) != known.end()) continue;
+    for (const std::string &k : known) {
+      if (distance(name, k) <= 2) {
+        report.warn("environment", name + " is not a variable npuprobe reads; did you mean " +
+                                       k + "?");
+        break;
+      }
+    }
+  }
+}
+
 int run_check(const std::vector<std::string> &args) {
   const Options options(args, {"--dir", "--config"}, {"--quiet"});
   if (!options.ok()) return usage_error("check", options.error());
@@ -64,6 +102,7 @@ int run_check(const std::vector<std::string> &args) {
   check_attribution(report, inputs);
   check_store(report, inputs);
   check_config(report, inputs, loaded.messages);
+  check_variable_names(report);
   check_control_segment(report);
   return report.finish();
 }
