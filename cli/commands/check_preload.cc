@@ -2,6 +2,7 @@
 // from (next to this binary), its plugins must sit next to the copy the service will load, and in
 // a hand-written LD_PRELOAD it must come first: a library before it (libmspti.so interposes the
 // same aclrt* names) sees those calls first and npuprobe only gets them through its forwarding.
+#include <gnu/libc-version.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "../options.h"
+#include "check_elf.h"
 #include "check_steps.h"
 
 namespace npuprobe::cli {
@@ -58,12 +60,38 @@ void check_task_time_preload(CheckReport &report, const CheckInputs &inputs,
   }
 }
 
+// A preload of the wrong architecture (an aarch64 package on x86-64, or the reverse) is skipped
+// by ld.so with one line, and the service runs uninstrumented; one that needs a newer glibc than
+// the host's stops the service before main ("version `GLIBC_x' not found"). False (and one
+// failure) when `path` is such a file.
+bool check_loadable(CheckReport &report, const std::string &what, const std::string &path) {
+  const ElfFacts facts = read_elf_facts(path);
+  if (!facts.error.empty()) {
+    report.fail(what, path + ": " + facts.error);
+    return false;
+  }
+  if (facts.machine != host_machine()) {
+    report.fail(what, path + " is built for " + machine_name(facts.machine) + ", this host is " +
+                          machine_name(host_machine()) + ": install the " +
+                          machine_name(host_machine()) + " package");
+    return false;
+  }
+  const std::string host = gnu_get_libc_version();
+  if (!facts.newest_glibc.empty() && older_glibc(host, facts.newest_glibc)) {
+    report.fail(what, path + " needs glibc " + facts.newest_glibc + ", this host has " + host +
+                          ": the service would not start (ld.so: version `GLIBC_" + facts.newest_glibc +
+                          "' not found)");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void check_preload(CheckReport &report, const CheckInputs &inputs) {
   const std::string own = own_preload_path();
   if (access(own.c_str(), R_OK) == 0) {
-    report.ok("preload", own);
+    if (check_loadable(report, "preload", own)) report.ok("preload", own);
   } else {
     report.fail("preload", own + " not found (npuprobe run needs it next to bin/npuprobe)");
   }
@@ -94,6 +122,7 @@ void check_preload(CheckReport &report, const CheckInputs &inputs) {
     }
     if (entry.find('/') != std::string::npos && access(entry.c_str(), R_OK) == 0) {
       loaded = entry;
+      if (!same_file(entry, own)) check_loadable(report, "LD_PRELOAD", entry);
       if (!same_file(entry, own)) {
         report.warn("LD_PRELOAD",
                     entry + " is not this npuprobe's " + own + " (another build or version)");
@@ -108,7 +137,7 @@ void check_preload(CheckReport &report, const CheckInputs &inputs) {
   if (inputs.config_file_named) {
     const std::string path = plugins + "libnpuprobe-config.so";
     if (access(path.c_str(), R_OK) == 0) {
-      report.ok("config plugin", path);
+      if (check_loadable(report, "config plugin", path)) report.ok("config plugin", path);
     } else {
       report.fail("config plugin", path + " not found: the configuration file would be ignored");
     }
@@ -116,7 +145,7 @@ void check_preload(CheckReport &report, const CheckInputs &inputs) {
   if (inputs.config.store.dir.empty() && inputs.config.exposer.enabled()) {
     const std::string path = plugins + "libnpuprobe-exposer.so";
     if (access(path.c_str(), R_OK) == 0) {
-      report.ok("exposer plugin", path);
+      if (check_loadable(report, "exposer plugin", path)) report.ok("exposer plugin", path);
     } else {
       report.warn("exposer plugin", path + " not found: the embedded /metrics on " +
                                         inputs.config.exposer.listen + " would not be served");

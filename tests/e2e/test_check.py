@@ -241,6 +241,52 @@ class CheckTest(unittest.TestCase):
         self.assertIn("ok  LD_PRELOAD: libnpuprobe.so first (libnpuprobe.so libmspti.so)", lines)
 
 
+    def patched_preload(self, offset_of, replacement):
+        """A copy of libnpuprobe.so with `replacement` written where offset_of(bytes) says."""
+        with open(PRELOAD, "rb") as f:
+            data = bytearray(f.read())
+        offset = offset_of(data)
+        data[offset:offset + len(replacement)] = replacement
+        folder = os.path.join(self.tmp.name, "copy")
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, "libnpuprobe.so")
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_fails_on_a_preload_of_another_architecture(self):
+        # e_machine (ELF header offset 18) of the other architecture: what an aarch64 package
+        # unpacked on x86-64 (or the reverse) puts in LD_PRELOAD. ld.so skips such a preload
+        # with one line and the service would run uninstrumented.
+        with open(PRELOAD, "rb") as f:
+            machine = int.from_bytes(f.read()[18:20], "little")
+        other, other_name = (183, "aarch64") if machine == 62 else (62, "x86-64")
+        path = self.patched_preload(lambda data: 18, other.to_bytes(2, "little"))
+        status, lines = self.check(LD_PRELOAD=path)
+        self.assert_failed(status, lines, re.escape(f"LD_PRELOAD: {path} is built for "
+                                                    f"{other_name}, this host is "))
+
+    def test_fails_on_a_preload_that_needs_a_newer_glibc(self):
+        # One of its GLIBC_ version requirements renamed to a glibc no host has yet. Such a
+        # preload stops the service before main, so it cannot be in check's own LD_PRELOAD: it
+        # is the one next to a copy of the CLI (bin/npuprobe and lib/libnpuprobe.so, the
+        # layout `npuprobe run` takes the preload from).
+        def first_glibc_name(data):
+            match = re.search(rb"GLIBC_2\.[0-9]+(\.[0-9]+)?\x00", bytes(data))
+            self.assertIsNotNone(match)
+            return match.start()
+        path = self.patched_preload(first_glibc_name, b"GLIBC_9.9")
+        os.rename(os.path.dirname(path), os.path.join(self.tmp.name, "lib"))
+        os.mkdir(os.path.join(self.tmp.name, "bin"))
+        cli = os.path.join(self.tmp.name, "bin", "npuprobe")
+        shutil.copy(CLI, cli)
+        out = subprocess.run([cli, "check"], env=self.env(), capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertRegex(out.stdout, re.compile(
+            r"^FAIL  preload: .*/lib/libnpuprobe\.so needs glibc 9\.9[0-9.]*, this host has "
+            r"2\.[0-9]+: the service would not start \(ld\.so: version `GLIBC_9\.9", re.M))
+
     @unittest.skipIf(SANITIZED, "the check would run with an uninstrumented library preloaded")
     def test_the_check_never_instruments_itself(self):
         # A shell prepared for the application (libnpuprobe.so preloaded, no multiprocess folder:
