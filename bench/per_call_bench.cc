@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "npu/acl_api.h"
+#include "npuprobe.h"  // the switch's type; found with dlsym, the bench runs without npuprobe too
 
 extern "C" {
 void *bench_bare_launch(void);
@@ -47,7 +48,7 @@ using LaunchFn = aclError (*)(aclrtFuncHandle, uint32_t, const void *, size_t, a
 using SyncFn = aclError (*)(aclrtStream);
 using MallocFn = aclError (*)(void **, size_t, int);
 using FreeFn = aclError (*)(void *);
-using SetEnabledFn = void (*)(int);
+using SetEnabledFn = npuprobe_set_enabled_fn;
 
 LaunchFn g_bare_launch;
 SyncFn g_bare_sync;

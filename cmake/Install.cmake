@@ -2,6 +2,7 @@
 #   bin/npuprobe                 the command (finds the preload in ../lib/npuprobe/)
 #   lib/npuprobe/                libnpuprobe.so and its plugins (found next to it), with the
 #                                libraries the plugins load bundled beside them (RPATH $ORIGIN)
+#   include/npuprobe.h           the C API a host may call (found with dlsym or linked)
 #   share/npuprobe/              the dashboard, the example configuration, the docs
 #   bin/npu-sim, lib/npuprobe-mock/   the mock NPU, component "mock" (package npuprobe-mock)
 # Packages: npuprobe-<version>-<arch>.tar.gz and npuprobe_<version>_<debarch>.deb, and the same
@@ -27,6 +28,7 @@ target_link_options(npuprobe PRIVATE -Wl,--disable-new-dtags)
 install(TARGETS npuprobe RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT npuprobe)
 install(TARGETS ${npuprobe_shipped_libraries}
   LIBRARY DESTINATION ${NPUPROBE_INSTALL_LIB} COMPONENT npuprobe)
+install(FILES include/npuprobe.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT npuprobe)
 install(FILES dashboards/npuprobe.json config/npuprobe.example.yaml README.md
   DESTINATION ${NPUPROBE_INSTALL_SHARE} COMPONENT npuprobe)
 install(DIRECTORY docs/ DESTINATION ${NPUPROBE_INSTALL_SHARE}/docs COMPONENT npuprobe

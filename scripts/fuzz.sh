@@ -6,10 +6,11 @@
 #   NPUPROBE_FUZZ_SECONDS=60 (default)   time per fuzzer
 #   NPUPROBE_FUZZ_BUILD_DIR=build-fuzz   the clang build tree
 # Each fuzzer starts from a scratch corpus in a temporary folder, seeded from the repository
-# (tests/unit/config/seeds and config/npuprobe.example.yaml; the golden .db files under
-# tests/data/prometheus-multiproc), which it reads but never writes. A crash, leak, timeout or
-# out-of-memory fails the script; the reproducer is kept under <build dir>/fuzz/artifacts/ (add
-# it to the fuzzer's seeds so that the gcc replay ctest keeps covering it, once fixed).
+# (tests/fuzz/seeds/<target>/, and config/npuprobe.example.yaml and the golden .db files under
+# tests/data/prometheus-multiproc), which it reads but never writes; the targets' sources are in
+# tests/fuzz/. A crash, leak, timeout or out-of-memory fails the script; the reproducer is kept
+# under <build dir>/fuzz/artifacts/ (add it to tests/fuzz/seeds/<target>/ so that the gcc replay
+# ctest keeps covering it, once fixed).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
@@ -27,8 +28,8 @@ done
 
 # name:target:read-only seed folders (space separated)
 fuzzers=(
-  "config:config_fuzz_loaders:tests/unit/config/seeds"
-  "store:store_fuzz_db_reader:tests/unit/store/seeds"
+  "config:config_fuzz_loaders:tests/fuzz/seeds/config_fuzz_loaders"
+  "store:store_fuzz_db_reader:tests/fuzz/seeds/store_fuzz_db_reader"
 )
 
 echo "=== npuprobe fuzz: configure $build (clang, asan, libFuzzer coverage)"

@@ -1,20 +1,17 @@
-// The small C API a host process may call (found with dlsym, or declared by hand):
-//   const char *npuprobe_version(void);
-//   int npuprobe_flush_now(void);     1 when the store files were written
-//   int npuprobe_enabled(void);       1 when calls are being measured
-//   void npuprobe_set_enabled(int);   the runtime switch (0 = forward everything)
+// The C API (include/npuprobe.h documents each function). Including the header makes the
+// compiler check that these definitions match what hosts declare; NPUPROBE_API exports them.
+#include "npuprobe.h"
+
 #include "npuprobe/version.h"
 #include "runtime.h"
 
-extern "C" __attribute__((visibility("default"))) const char *npuprobe_version(void) {
-  return NPUPROBE_VERSION_STRING;
-}
+extern "C" {
 
-extern "C" __attribute__((visibility("default"))) int npuprobe_flush_now(void) {
-  return npuprobe::preload::flush_now() ? 1 : 0;
-}
+NPUPROBE_API const char *npuprobe_version(void) { return NPUPROBE_VERSION_STRING; }
 
-extern "C" __attribute__((visibility("default"))) int npuprobe_enabled(void) {
+NPUPROBE_API int npuprobe_flush_now(void) { return npuprobe::preload::flush_now() ? 1 : 0; }
+
+NPUPROBE_API int npuprobe_enabled(void) {
   using npuprobe::preload::g_runtime_state;
   using npuprobe::preload::RuntimeState;
   const int state = g_runtime_state.load();
@@ -25,6 +22,6 @@ extern "C" __attribute__((visibility("default"))) int npuprobe_enabled(void) {
 }
 
 // The in-process runtime switch: 0 makes every wrapper a plain forward (counts stop), 1 resumes.
-extern "C" __attribute__((visibility("default"))) void npuprobe_set_enabled(int on) {
-  npuprobe::preload::set_measuring(on != 0);
-}
+NPUPROBE_API void npuprobe_set_enabled(int on) { npuprobe::preload::set_measuring(on != 0); }
+
+}  // extern "C"

@@ -1,8 +1,9 @@
 """The installed layout and the packages (issue 17): CPack's tarballs of npuprobe and
 npuprobe-mock, unpacked side by side as a user would on a host, run with nothing from the build
-folder: `npuprobe --version`, `npuprobe run` finding the preload in lib/npuprobe/ by itself, npu-sim
-under it on two devices with exact counts read back by the unpacked `npuprobe dump`, and the
-bundled libraries found through $ORIGIN (no LD_LIBRARY_PATH anywhere).
+folder: the C API header in include/, `npuprobe --version`, `npuprobe run` finding the preload in
+lib/npuprobe/ by itself, npu-sim under it on two devices with exact counts read back by the
+unpacked `npuprobe dump`, and the bundled libraries found through $ORIGIN (no LD_LIBRARY_PATH
+anywhere).
 
 Run in tests/e2e/: NPUPROBE_BUILD=/abs/build /usr/bin/python3 -m unittest -v test_install
 """
@@ -79,6 +80,14 @@ class PackagesTest(unittest.TestCase):
         listing = subprocess.run(["dpkg-deb", "-c", os.path.join(self.tmp, named["npuprobe"])],
                                  capture_output=True, text=True, check=True).stdout
         self.assertIn("./opt/npuprobe/lib/npuprobe/libnpuprobe.so", listing)
+        self.assertIn("./opt/npuprobe/include/npuprobe.h", listing)
+
+    def test_the_c_api_header_is_installed_as_in_the_source(self):
+        source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include",
+                              "npuprobe.h")
+        with open(os.path.join(self.root, "include", "npuprobe.h"), "rb") as installed, \
+                open(source, "rb") as expected:
+            self.assertEqual(installed.read(), expected.read())
 
     def test_version_names_release_git_and_floor(self):
         out = subprocess.run([self.cli, "--version"], capture_output=True, text=True,

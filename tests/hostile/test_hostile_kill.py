@@ -35,6 +35,9 @@ sys.stdout.write(generate_latest(registry).decode())
 """
 
 
+_said_no_vendor = []  # the missing tree is named once per run, not once per folder
+
+
 def python_reader_env(fmt):
     """(env, what) for the prometheus_client release that reads `fmt`; None when the vendored
     tree is missing outside CI (a user's clone has no ../shared)."""
@@ -46,6 +49,10 @@ def python_reader_env(fmt):
     if not os.path.isdir(os.path.join(tree, "prometheus_client")):
         if os.environ.get("CI") == "true":
             raise AssertionError(f"no vendored prometheus_client at {tree} (CI must have it)")
+        if not _said_no_vendor:
+            _said_no_vendor.append(tree)
+            print(f"note: no vendored prometheus_client at {tree}: format v2 folders are read "
+                  "by `npuprobe dump` only (the Python reader is skipped)", file=sys.stderr)
         return None
     env["PYTHONPATH"] = tree
     return env, "prometheus_client 0.25.0"

@@ -1,5 +1,5 @@
-// Byte layout of prometheus_client's `.db` files (facts in docs: header with `used`, then
-// entries: int32 key length, key, 1..8 spaces of padding, value block).
+// Byte layout of prometheus_client's `.db` files (docs/store-format.md, "Byte layout": header
+// with `used`, then entries: int32 key length, key, 1..8 spaces of padding, value block).
 #pragma once
 
 #include <cstdint>

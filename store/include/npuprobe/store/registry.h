@@ -25,7 +25,7 @@
 
 namespace npuprobe::store {
 
-// Longest label value kept, in bytes (docs/contract.md, "Labels"). A value comes from the
+// Longest label value kept, in bytes (docs/contract.md, "Metrics"). A value comes from the
 // environment (VLLM_DP_RANK) or from names the application chooses (aclnn ops); without a cap a
 // 100 kB value is written into every series key of every store file.
 inline constexpr std::size_t kMaxLabelValueBytes = 128;
