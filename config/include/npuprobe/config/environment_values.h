@@ -1,4 +1,4 @@
-// The environment layer (docs/config.md, "Environment"): the variables of the key table
+// The environment layer (docs/config.md, "Precedence"): the variables of the key table
 // (keys.h), read by one function shared by the configuration loader (`npuprobe check`,
 // libnpuprobe-config.so) and the preload, which loads without the plugin when no file is named.
 // Sharing it is what makes both accept the same values and refuse a bad one with the same line:
