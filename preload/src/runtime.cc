@@ -75,11 +75,16 @@ void set_state(RuntimeState state) {
   if (state == RuntimeState::kOff) set_hooks_forward_only(true);
 }
 
+// The log sink's lock last: it is a leaf (nothing else is locked while it is held), whereas the
+// publisher thread logs while it holds its flush lock (reload_settings in before_flush). Taken
+// first, a fork during such a flush would wait for the flush lock while holding the lock that
+// flush waits for.
 void before_fork() {
+  if (g_runtime_ptr != nullptr && g_runtime_ptr->publisher != nullptr) {
+    g_runtime_ptr->publisher->prepare_fork();
+    g_runtime_ptr->registry->prepare_fork();
+  }
   log_sink_before_fork();
-  if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
-  g_runtime_ptr->publisher->prepare_fork();
-  g_runtime_ptr->registry->prepare_fork();
 }
 
 void after_fork_in_parent() {
