@@ -30,10 +30,10 @@ mutations=(
   "probes/src/launch_probe.cc|if (!records_into_graph(api)) s.steps.on_launch|if (api != LaunchApi::kCapture) s.steps.on_launch|step model: task-group update launches open a step"
   "store/src/db_file_writer.cc|store_double(map_ + value_offset, value);|store_double(map_ + value_offset, value + 1);|store writer: every value written one too high"
   "store/src/db_file_writer.cc|if (format_ == StoreFormat::kV2) store_double(map_ + value_offset + 8, timestamp);|static_cast<void>(timestamp);|store writer: v2 timestamps never written"
-  "preload/src/dlsym_lookup.cc|!is_aclnn_second_stage(name, target)) return target;|!looks_like_aclnn_op_name(name)) return target;|dlsym: any aclnn name gets a second-stage thunk (no twin check)"
-  "preload/src/dlsym_lookup.cc|  npuprobe::preload::invalidate_resolved_names();\n  return rc;|  return rc;|dlsym: dlclose keeps the remembered decisions"
-  "preload/src/resolved_names.cc|std::strcmp(entry_name, name) == 0) {|entry_name != nullptr) {|dlsym: a remembered decision ignores the name"
-  "preload/src/wrappers_copy.cc|if (host != nullptr && !g_pinned_host.contains(host)) {|if (host != nullptr && !g_pinned_host.contains(host) && kind == ACL_MEMCPY_HOST_TO_HOST) {|copies: a blocking conditional copy counts as a launch"
+  "preload/interpose/dlsym_lookup.cc|!is_aclnn_second_stage(name, target)) return target;|!looks_like_aclnn_op_name(name)) return target;|dlsym: any aclnn name gets a second-stage thunk (no twin check)"
+  "preload/interpose/dlsym_lookup.cc|  npuprobe::preload::invalidate_resolved_names();\n  return rc;|  return rc;|dlsym: dlclose keeps the remembered decisions"
+  "preload/interpose/resolved_names.cc|std::strcmp(entry_name, name) == 0) {|entry_name != nullptr) {|dlsym: a remembered decision ignores the name"
+  "preload/wrappers/wrappers_copy.cc|if (host != nullptr && !g_pinned_host.contains(host)) {|if (host != nullptr && !g_pinned_host.contains(host) && kind == ACL_MEMCPY_HOST_TO_HOST) {|copies: a blocking conditional copy counts as a launch"
 )
 
 work=$(mktemp -d /tmp/npuprobe-mutate.XXXXXX)

@@ -55,7 +55,7 @@ struct Attributor::Cold {
 
   // The capture machinery's own frames lead every stack and are not shown: the stack walk
   // (libunwind; glibc's backtrace and the sanitizer that intercepts it in TSan builds, see
-  // preload/src/attribution_loader.cc), Attributor::fill, and for a slow launch
+  // preload/collectors/attribution_loader.cc), Attributor::fill, and for a slow launch
   // capture_slow_launch (both noinline, so the count is fixed).
   static bool is_walker_frame(const Frame &frame) {
     for (const char *walker : {"libunwind", "libc.so", "libgcc_s", "libtsan"}) {

@@ -13,7 +13,7 @@
 namespace npuprobe::cli {
 namespace {
 
-// As preload/src/attribution_loader.cc looks for it.
+// As preload/collectors/attribution_loader.cc looks for it.
 bool libunwind_loads() {
   for (const char *name : attribution::kUnwinderLibraries) {
     void *handle = dlopen(name, RTLD_LAZY | RTLD_LOCAL);

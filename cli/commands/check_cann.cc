@@ -12,7 +12,7 @@
 #include "check_steps.h"
 // The wrapped names come from the preload's own X-macro list (a header with no dependency), so a
 // hook added there is checked here without a second list to keep in step.
-#include "../../preload/src/hook_list.h"
+#include "../../preload/interpose/hook_list.h"
 
 namespace npuprobe::cli {
 namespace {

@@ -17,7 +17,7 @@ import unittest
 from hostile import CLI, MOCK_LIB, NPU_SIM, npuprobe_run, run_bounded
 
 BOOLEANS = "1, 0, true, false, yes, no, on, off (any case)"
-# A warning line of the preload's log sink (preload/src/log_sink.cc), or of the store's default
+# A warning line of the preload's log sink (preload/runtime/log_sink.cc), or of the store's default
 # sink before that one is installed.
 WARNING = re.compile(r"^(?:\[[^\]]+\] \[npuprobe\] \[pid \d+\] \[warning\] "
                      r"|npuprobe: warning: )(.*)$")

@@ -13,6 +13,7 @@
 #include "aclprof_session.h"
 #include "attribution_loader.h"
 #include "capture_streams.h"
+#include "components.h"
 #include "config_snapshot.h"
 #include "embedded_exposer.h"
 #include "hook.h"
@@ -44,7 +45,9 @@ using store::log_message;
 using store::LogLevel;
 
 // Everything below is created once and deliberately never destroyed: wrappers may still run
-// on other threads while the process exits, after static destructors.
+// on other threads while the process exits, after static destructors. Only what the runtime
+// itself calls is kept here (the wrappers read probes and api_ids with plain loads); every part
+// with a life of its own is in `components`, which fork, flush, aclFinalize and exit walk.
 struct Runtime {
   // The configuration snapshot: replaced whole by a reload (on the publisher thread, the only
   // reader after start), never edited.
@@ -53,15 +56,10 @@ struct Runtime {
   bool file_named = false;  // NPUPROBE_CONFIG or SERVICE_PROF_CONFIG_PATH, read at start
   store::MetricRegistry *registry = nullptr;
   probes::Probes *probes = nullptr;
-  store::Publisher *publisher = nullptr;
-  SelfMetrics *self = nullptr;
-  EmbeddedExposer *exposer = nullptr;
+  store::Publisher *publisher = nullptr;  // flush_now, the restart after fork
   RuntimeSwitch *runtime_switch = nullptr;
-  StatusEntry *status = nullptr;     // this process in `npuprobe status`
   npu_shim::NpuFunctions *npu = nullptr;  // ACL functions npuprobe calls itself
-  MemorySampler *memory_sampler = nullptr;  // memory.sample_hz > 0
-  AclprofSession *aclprof = nullptr;        // task_time.mode 1
-  MsptiSession *mspti = nullptr;            // task_time.mode 2
+  ComponentList components;  // components.cc: what, and in which order
   std::uint32_t api_ids[kHookCount] = {};
 };
 
@@ -78,69 +76,35 @@ void set_state(RuntimeState state) {
   if (state == RuntimeState::kOff) set_hooks_forward_only(true);
 }
 
+// pthread_atfork's handlers, installed once the component list is complete: the list says who
+// takes which lock in which order (components.cc).
 void before_fork() {
-  log_sink_before_fork();
-  if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
-  g_runtime_ptr->publisher->prepare_fork();
-  g_runtime_ptr->registry->prepare_fork();
+  g_runtime_ptr->components.before_fork();
 }
 
 void after_fork_in_parent() {
-  log_sink_after_fork();
-  if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
-  g_runtime_ptr->registry->resume_after_fork_in_parent();
-  g_runtime_ptr->publisher->resume_after_fork_in_parent();
+  g_runtime_ptr->components.after_fork_in_parent();
 }
 
 // The child must never publish the parent's counts: everything restarts from zero under the
-// child's pid, and its publisher thread starts on its first ACL call.
+// child's pid, and its publisher thread starts on its first ACL call. Op and api ids of the
+// aclnn thunks stay valid: the probes keep their names across fork.
 void after_fork_in_child() {
-  log_sink_after_fork();
-  store::reset_log_after_fork();
-  reset_hooks_lock_after_fork();
-  if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
-  g_runtime_ptr->registry->reset_after_fork();
-  g_runtime_ptr->publisher->reset_after_fork();
-  g_runtime_ptr->probes->reset_after_fork();
-  if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->forget_after_fork();
-  g_runtime_ptr->status->forget_after_fork();
-  if (g_runtime_ptr->memory_sampler != nullptr) g_runtime_ptr->memory_sampler->forget_after_fork();
-  if (g_runtime_ptr->aclprof != nullptr) g_runtime_ptr->aclprof->forget_after_fork();
-  if (g_runtime_ptr->mspti != nullptr) g_runtime_ptr->mspti->forget_after_fork();
-  if (g_attributor_ptr != nullptr) g_attributor_ptr->reset_after_fork();
-  // Op and api ids of the aclnn thunks stay valid: the probes keep their names across fork.
-  g_capture_streams.clear();
-  g_update_streams.clear();
+  g_runtime_ptr->components.after_fork_in_child();
   if (g_runtime_state.load() == static_cast<int>(RuntimeState::kRunning)) {
     set_state(RuntimeState::kForked);
   }
 }
 
-bool task_time_collecting(const Runtime &r) {
-  return (r.aclprof != nullptr && r.aclprof->profiling()) ||
-         (r.mspti != nullptr && r.mspti->collecting());
-}
-
-// npuprobe's own use of the NPU (memory sampling, aclprof, MSPTI) ends: before the
-// application's aclFinalize and at exit. The last MSPTI records reach the probes.
-void stop_npu_collection() {
-  Runtime &r = *g_runtime_ptr;
-  if (r.memory_sampler != nullptr) r.memory_sampler->stop();
-  if (r.aclprof != nullptr) r.aclprof->finish();
-  if (r.mspti != nullptr) r.mspti->finish();
-  r.self->set_task_time_active(false);
-}
-
-// Normal exit: stop the thread (it only ever waits on its own condition variable or writes
-// files, so the join is bounded), flush a last time, remove live gauge files.
+// Normal exit: npuprobe's own use of the NPU ends first (the last MSPTI records reach the
+// probes), then every part stops: the publisher thread (it only ever waits on its own condition
+// variable or writes files, so the join is bounded) with a last flush and the live gauge files
+// removed, the exposer, the status entry.
 void at_exit() {
   if (g_runtime_state.load() != static_cast<int>(RuntimeState::kRunning)) return;
   set_state(RuntimeState::kOff);
-  stop_npu_collection();
-  g_runtime_ptr->publisher->stop();  // joins the publisher thread: the exposer is ours alone now
-  if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->stop();
-  g_runtime_ptr->status->remove();
-  store::report_suppressed_log_lines();
+  g_runtime_ptr->components.stop_npu_collection();
+  g_runtime_ptr->components.stop();
 }
 
 // attribution.*: stacks of waits and slow launches (null when off or without libunwind).
@@ -277,10 +241,14 @@ bool start_everything() {
   for (int i = 0; i < kHookCount; ++i) {
     r.api_ids[i] = r.probes->register_api(hook_name(static_cast<HookId>(i)));
   }
-  r.self = new SelfMetrics(*r.registry, c, r.dp);
+  RuntimeParts parts;  // created in the order their constructors need, registered below
+  parts.registry = r.registry;
+  parts.probes = r.probes;
+  parts.self = new SelfMetrics(*r.registry, c, r.dp);
   g_attributor_ptr = start_attribution(c, r.dp, folder, *r.registry);
+  parts.attributor = g_attributor_ptr;
   if (c.store.dir.empty() && c.exposer.enabled()) {
-    r.exposer = new EmbeddedExposer(c.exposer.listen, folder, c.store.format);
+    parts.exposer = new EmbeddedExposer(c.exposer.listen, folder, c.store.format);
   }
   store::PublisherOptions publisher_options;
   publisher_options.store = {folder, c.store.format, "", {c.labels.begin(), c.labels.end()}};
@@ -290,36 +258,39 @@ bool start_everything() {
   // note: RTLD_NEXT from npuprobe: the runtime's own definitions, never npuprobe's wrappers, so
   // that npuprobe's calls are not counted as the application's.
   r.npu = new npu_shim::NpuFunctions([](const char *name) { return lookup_symbol(RTLD_NEXT, name); });
-  if (c.memory.sample_hz > 0) r.memory_sampler = new MemorySampler(*r.npu, c.memory.sample_hz);
-  if (c.task_time.mode == config::TaskTimeMode::kAclprof) {
-    r.aclprof = new AclprofSession(*r.npu, c.task_time);
-  } else if (c.task_time.mode == config::TaskTimeMode::kMspti) {
-    r.mspti = new MsptiSession(*r.npu, c.task_time, *r.probes);
+  if (c.memory.sample_hz > 0) {
+    parts.memory_sampler = new MemorySampler(*r.npu, c.memory.sample_hz);
   }
+  if (c.task_time.mode == config::TaskTimeMode::kAclprof) {
+    parts.aclprof = new AclprofSession(*r.npu, c.task_time);
+  } else if (c.task_time.mode == config::TaskTimeMode::kMspti) {
+    parts.mspti = new MsptiSession(*r.npu, c.task_time, *r.probes);
+  }
+  // The switch first: what it says (on/off, a reload) is what every part's flush sees.
   publisher_options.before_flush = [] {
     Runtime &rt = *g_runtime_ptr;
     if (rt.runtime_switch->poll()) reload_config();
-    store::report_suppressed_log_lines();
-    const bool measuring = g_measuring.load(std::memory_order_relaxed);
-    const std::uint64_t devices = g_devices_used.load(std::memory_order_relaxed);
-    if (rt.memory_sampler != nullptr && measuring) rt.memory_sampler->before_flush(devices, *rt.probes);
-    if (rt.aclprof != nullptr) rt.aclprof->before_flush(devices, measuring);
-    if (rt.mspti != nullptr) rt.mspti->before_flush(measuring);
-    rt.self->set_task_time_active(task_time_collecting(rt));
-    g_runtime_ptr->probes->before_flush();
-    if (g_attributor_ptr != nullptr) g_attributor_ptr->before_flush();
-    if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->try_serve();
+    FlushContext context;
+    context.measuring = g_measuring.load(std::memory_order_relaxed);
+    context.devices = g_devices_used.load(std::memory_order_relaxed);
+    rt.components.before_flush(context);
   };
-  r.status = new StatusEntry(folder, r.dp);
+  parts.status = new StatusEntry(folder, r.dp);
   publisher_options.after_flush = [](double seconds, bool ok) {
     Runtime &rt = *g_runtime_ptr;
-    rt.self->after_flush(seconds, ok, rt.publisher->format());
+    FlushResult result;
+    result.seconds = seconds;
+    result.ok = ok;
+    result.format = rt.publisher->format();
+    result.measuring = g_measuring.load(std::memory_order_relaxed);
     // Generation 0 when no file is named: what `npuprobe status` has always shown then.
-    rt.status->after_flush(g_measuring.load(std::memory_order_relaxed),
-                           rt.file_named ? rt.config->generation : 0,
-                           rt.publisher->format());
+    result.config_generation = rt.file_named ? rt.config->generation : 0;
+    rt.components.after_flush(result);
   };
   r.publisher = new store::Publisher(*r.registry, publisher_options);
+  parts.publisher = r.publisher;
+  // Complete before anything can walk it: the publisher thread, fork, exit.
+  register_components(r.components, parts);
   g_op_libraries.rescan();
   pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
   atexit(&at_exit);
@@ -411,16 +382,14 @@ void on_first_use_of_device() noexcept {
       !g_measuring.load(std::memory_order_relaxed)) {
     return;  // the publisher starts collection once npuprobe runs and measures
   }
-  Runtime &r = *g_runtime_ptr;
-  if (r.aclprof != nullptr) r.aclprof->start_now(g_devices_used.load(std::memory_order_relaxed));
-  if (r.mspti != nullptr) r.mspti->start_now();
-  r.self->set_task_time_active(task_time_collecting(r));
+  g_runtime_ptr->components.on_first_use_of_device(
+      g_devices_used.load(std::memory_order_relaxed));
 }
 
 void before_acl_finalize() noexcept {
   if (g_runtime_state.load(std::memory_order_acquire) != static_cast<int>(RuntimeState::kRunning))
     return;
-  stop_npu_collection();
+  g_runtime_ptr->components.stop_npu_collection();
 }
 
 bool flush_now() noexcept {
