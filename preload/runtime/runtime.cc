@@ -22,6 +22,7 @@
 #include "memory_sampler.h"
 #include "mspti_session.h"
 #include "npuprobe/config/keys.h"
+#include "npuprobe/version.h"
 #include "npuprobe/store/log.h"
 #include "npuprobe/store/private_folder.h"
 #include "npuprobe/store/publisher.h"
@@ -295,7 +296,12 @@ bool start_everything() {
   pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
   atexit(&at_exit);
   if (!r.publisher->start()) return false;
-  log_message(LogLevel::kDebug, "started: store folder %s, flush every %lld ms", folder.c_str(),
+  // One line per instrumented process, at the default level: which build (an operator comparing
+  // hosts needs the version and the floor it was built for) and where its metrics go.
+  log_message(LogLevel::kInfo,
+              "npuprobe %s (%s, %s, glibc floor %s) started: store folder %s, flush every %lld ms",
+              NPUPROBE_VERSION_STRING, NPUPROBE_GIT_DESCRIPTION, NPUPROBE_ARCHITECTURE,
+              NPUPROBE_GLIBC_FLOOR_STRING, folder.c_str(),
               static_cast<long long>(c.store.flush_interval_ms));
   return true;
 }
