@@ -3,8 +3,8 @@
 // prometheus_client's gzip_accepted(), which ignores q and so gzips for "gzip;q=0".
 #include "npuprobe/store/content_negotiation.h"
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <string>
 

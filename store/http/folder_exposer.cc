@@ -14,9 +14,8 @@ std::unique_ptr<FolderExposer> FolderExposer::start(const std::string &listen,
   // The handler holds its own reference: the server's thread may still run it while the
   // exposer is being destroyed (the server is stopped first, in member order, anyway).
   exposer->server_ = HttpServer::start(
-      listen, [scrape = exposer->scrape_](const HttpRequest &request) {
-        return scrape->respond(request);
-      },
+      listen,
+      [scrape = exposer->scrape_](const HttpRequest &request) { return scrape->respond(request); },
       HttpServerLimits{}, &reason);
   if (!exposer->server_) {
     if (error) *error = "cannot listen on " + listen + ": " + reason;

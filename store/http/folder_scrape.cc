@@ -32,8 +32,8 @@ HttpResponse FolderScrape::respond(const HttpRequest &request) {
   }
   HttpResponse response;
   const bool openmetrics = wants_openmetrics(request.header("accept").value_or(""));
-  response.headers.emplace_back("Content-Type", openmetrics ? kOpenMetricsContentType
-                                                            : kTextExpositionContentType);
+  response.headers.emplace_back("Content-Type",
+                                openmetrics ? kOpenMetricsContentType : kTextExpositionContentType);
   response.body = openmetrics ? format_openmetrics_exposition(contents.families)
                               : format_text_exposition(contents.families);
   if (accepts_gzip(request.header("accept-encoding").value_or(""))) {

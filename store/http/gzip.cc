@@ -11,8 +11,8 @@ namespace npuprobe::store {
 std::string gzip_compress(std::string_view data) {
   if (data.size() > 0xffffffffu) return {};  // avail_in is 32 bits
   z_stream stream{};
-  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                   Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     return {};
   }
   std::string out(deflateBound(&stream, static_cast<uLong>(data.size())), '\0');

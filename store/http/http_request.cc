@@ -46,8 +46,7 @@ std::size_t request_head_end(std::string_view received) {
   for (std::size_t i = 0; i < received.size(); ++i) {
     if (received[i] != '\n') continue;
     if (i + 1 < received.size() && received[i + 1] == '\n') return i + 2;
-    if (i + 2 < received.size() && received[i + 1] == '\r' && received[i + 2] == '\n')
-      return i + 3;
+    if (i + 2 < received.size() && received[i + 1] == '\r' && received[i + 2] == '\n') return i + 3;
   }
   return 0;
 }

@@ -6,14 +6,22 @@ namespace npuprobe::store {
 
 const char *http_reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
@@ -31,8 +39,8 @@ HttpResponse error_response(int status, const std::string &detail) {
   HttpResponse response;
   response.status = status;
   response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-  response.body = std::string(http_reason_phrase(status)) +
-                  (detail.empty() ? "" : ": " + detail) + "\n";
+  response.body =
+      std::string(http_reason_phrase(status)) + (detail.empty() ? "" : ": " + detail) + "\n";
   return response;
 }
 

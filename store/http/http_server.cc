@@ -45,7 +45,8 @@ struct Connection {
 // The answer to a complete head, framed.
 std::string answer(const std::string &head, const HttpHandler &handler) {
   ParsedRequest parsed = parse_request_head(head);
-  if (!parsed.request) return serialize_response(error_response(parsed.status, parsed.reason), false);
+  if (!parsed.request)
+    return serialize_response(error_response(parsed.status, parsed.reason), false);
   HttpResponse response;
   try {
     response = handler(*parsed.request);
@@ -125,9 +126,12 @@ class Loop {
 
   void serve(Connection &c) {
     switch (c.phase) {
-      case Phase::kReading: return read_head(c);
-      case Phase::kWriting: return write_answer(c);
-      case Phase::kLingering: return drain(c);
+      case Phase::kReading:
+        return read_head(c);
+      case Phase::kWriting:
+        return write_answer(c);
+      case Phase::kLingering:
+        return drain(c);
     }
   }
 
@@ -144,11 +148,11 @@ class Loop {
       c.in.append(buffer, static_cast<std::size_t>(got));
       const std::size_t end = request_head_end(c.in);
       if (end > kMaxRequestHeadBytes || (end == 0 && c.in.size() > kMaxRequestHeadBytes)) {
-        return respond(c, serialize_response(
-                              error_response(431, "the request head is limited to " +
-                                                      std::to_string(kMaxRequestHeadBytes) +
-                                                      " bytes"),
-                              false));
+        return respond(c,
+                       serialize_response(
+                           error_response(431, "the request head is limited to " +
+                                                   std::to_string(kMaxRequestHeadBytes) + " bytes"),
+                           false));
       }
       if (end != 0) return respond(c, answer(c.in.substr(0, end), handler_));
     }

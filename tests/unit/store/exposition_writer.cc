@@ -42,27 +42,32 @@ int main(int argc, char **argv) {
   registry.add(registry.counter(odd, {}), round == 0 ? 123456789012.0 : 1e-05);
 
   // Bucket edges whose text forms differ between naive formatting and floatToGoString.
-  const auto ttft = registry.add_family(histogram_spec(
-      "vllm:time_to_first_token_seconds", kHelp, labels,
-      {1e-05, 0.005, 0.1 + 0.2, 1.0, 2.5, 1234567.0, 2.5e7, 123456789.0, 1e16,
-       std::numeric_limits<double>::max()}));
+  const auto ttft =
+      registry.add_family(histogram_spec("vllm:time_to_first_token_seconds", kHelp, labels,
+                                         {1e-05, 0.005, 0.1 + 0.2, 1.0, 2.5, 1234567.0, 2.5e7,
+                                          123456789.0, 1e16, std::numeric_limits<double>::max()}));
   for (const double value : {0.0, 1e-06, 0.004, 0.3, 1.0, 2.0, 3e6, 1e20}) {
     registry.observe(registry.histogram(ttft, model), value * (round + 1));
   }
   registry.observe(registry.histogram(ttft, {"m/13b", "1"}), 0.25);
 
   const std::pair<const char *, GaugeMode> modes[] = {
-      {"all", GaugeMode::kAll},         {"liveall", GaugeMode::kLiveAll},
-      {"min", GaugeMode::kMin},         {"livemin", GaugeMode::kLiveMin},
-      {"max", GaugeMode::kMax},         {"livemax", GaugeMode::kLiveMax},
-      {"sum", GaugeMode::kSum},         {"livesum", GaugeMode::kLiveSum},
-      {"mostrecent", GaugeMode::kMostRecent}, {"livemostrecent", GaugeMode::kLiveMostRecent},
+      {"all", GaugeMode::kAll},
+      {"liveall", GaugeMode::kLiveAll},
+      {"min", GaugeMode::kMin},
+      {"livemin", GaugeMode::kLiveMin},
+      {"max", GaugeMode::kMax},
+      {"livemax", GaugeMode::kLiveMax},
+      {"sum", GaugeMode::kSum},
+      {"livesum", GaugeMode::kLiveSum},
+      {"mostrecent", GaugeMode::kMostRecent},
+      {"livemostrecent", GaugeMode::kLiveMostRecent},
   };
   for (const auto &[name, mode] : modes) {
     // v1 readers know no mostrecent mode: a v1 folder has none (as the store writes v1).
     if (!v2 && is_most_recent_gauge_mode(mode)) continue;
-    const auto family = registry.add_family(
-        gauge_spec(std::string("vllm:gauge_") + name, kHelp, {"engine"}, mode));
+    const auto family =
+        registry.add_family(gauge_spec(std::string("vllm:gauge_") + name, kHelp, {"engine"}, mode));
     registry.set(registry.gauge(family, {"0"}), round == 0 ? -0.0 : 0.75);
     registry.set(registry.gauge(family, {kNasty}), round == 0 ? 1e22 : -1.5);
     registry.set(registry.gauge(family, {"inf"}),
@@ -71,8 +76,8 @@ int main(int argc, char **argv) {
 
   // Not started, so never stopped: the live gauge files stay after exit, as a running
   // process's files would be.
-  Publisher &publisher = *new Publisher(
-      registry, {{dir, v2 ? FormatPreference::kV2 : FormatPreference::kV1, "", {}},
-                 std::chrono::milliseconds(500)});
+  Publisher &publisher =
+      *new Publisher(registry, {{dir, v2 ? FormatPreference::kV2 : FormatPreference::kV1, "", {}},
+                                std::chrono::milliseconds(500)});
   return publisher.flush_now() ? 0 : 1;
 }

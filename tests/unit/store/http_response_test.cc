@@ -1,9 +1,10 @@
 // Response framing and gzip (store/http/http_response.cc, gzip.cc).
+#include "npuprobe/store/http_response.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
 #include "npuprobe/store/gzip.h"
-#include "npuprobe/store/http_response.h"
 
 namespace npuprobe::store {
 namespace {
@@ -49,7 +50,8 @@ TEST(HttpResponse, ErrorsSayTheReason) {
 
 TEST(Gzip, RoundTripsAndHasTheGzipMagic) {
   std::string text;
-  for (int i = 0; i < 5000; ++i) text += "npu_launches_total{dp=\"" + std::to_string(i) + "\"} 1.0\n";
+  for (int i = 0; i < 5000; ++i)
+    text += "npu_launches_total{dp=\"" + std::to_string(i) + "\"} 1.0\n";
   const std::string compressed = gzip_compress(text);
   ASSERT_GE(compressed.size(), 18u);
   EXPECT_EQ(static_cast<unsigned char>(compressed[0]), 0x1f);

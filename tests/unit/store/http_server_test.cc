@@ -35,7 +35,8 @@ std::string read_all(int fd) {
   std::string out;
   char buffer[4096];
   ssize_t got;
-  while ((got = recv(fd, buffer, sizeof buffer, 0)) > 0) out.append(buffer, static_cast<size_t>(got));
+  while ((got = recv(fd, buffer, sizeof buffer, 0)) > 0)
+    out.append(buffer, static_cast<size_t>(got));
   return out;
 }
 
@@ -99,8 +100,9 @@ TEST(HttpServer, DropsIdlePeersAtTheRequestDeadline) {
 TEST(HttpServer, SaysWhyAnAddressCannotBeBound) {
   auto first = echo_server();
   std::string error;
-  auto second = HttpServer::start("127.0.0.1:" + std::to_string(first->port()),
-                                  [](const HttpRequest &) { return HttpResponse{}; }, {}, &error);
+  auto second = HttpServer::start(
+      "127.0.0.1:" + std::to_string(first->port()),
+      [](const HttpRequest &) { return HttpResponse{}; }, {}, &error);
   EXPECT_FALSE(second);
   EXPECT_EQ(error, "Address already in use");
   EXPECT_FALSE(HttpServer::start("127.0.0.1:notaport", {}, {}, &error));

@@ -45,7 +45,7 @@ class HttpServer {
   void run();
 
   int listen_fd_ = -1;
-  int wake_read_ = -1;   // the loop polls it; the destructor writes to wake_write_
+  int wake_read_ = -1;  // the loop polls it; the destructor writes to wake_write_
   int wake_write_ = -1;
   int port_ = -1;
   HttpHandler handler_;
