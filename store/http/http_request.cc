@@ -24,6 +24,18 @@ bool is_token(std::string_view text) {
   });
 }
 
+// The path of a request target without its query: "/metrics?x" and the absolute form a server
+// must accept too (RFC 9112 3.2.2), "http://host:port/metrics?x", both give "/metrics".
+std::string_view origin_path(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  for (const std::string_view scheme : {"http://", "https://"}) {
+    if (target.substr(0, scheme.size()) != scheme) continue;
+    const std::size_t slash = target.find('/', scheme.size());
+    return slash == std::string_view::npos ? "/" : target.substr(slash);
+  }
+  return target;
+}
+
 ParsedRequest refuse(int status, std::string reason) {
   ParsedRequest parsed;
   parsed.status = status;
@@ -78,7 +90,7 @@ ParsedRequest parse_request_head(std::string_view head) {
 
   HttpRequest request;
   request.method = std::string(method);
-  request.path = std::string(target.substr(0, target.find('?')));
+  request.path = std::string(origin_path(target));
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const std::size_t colon = lines[i].find(':');
     // A name with whitespace before the colon, or a folded line, is refused (RFC 9112 5.1, 5.2).

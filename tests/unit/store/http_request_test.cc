@@ -26,6 +26,13 @@ TEST(HttpRequestHead, ParsesMethodPathAndHeaders) {
   EXPECT_FALSE(parsed.request->header("accept-encoding"));
 }
 
+TEST(HttpRequestHead, TakesThePathOfAnAbsoluteTarget) {
+  EXPECT_EQ(parse_request_head("GET http://h:9464/metrics?a HTTP/1.1\r\n\r\n").request->path,
+            "/metrics");
+  EXPECT_EQ(parse_request_head("GET https://h HTTP/1.1\r\n\r\n").request->path, "/");
+  EXPECT_EQ(parse_request_head("OPTIONS * HTTP/1.1\r\n\r\n").request->path, "*");
+}
+
 TEST(HttpRequestHead, AcceptsHttp10AndBareLf) {
   const ParsedRequest parsed = parse_request_head("HEAD /metrics HTTP/1.0\nA: 1\n\n");
   ASSERT_TRUE(parsed.request);
