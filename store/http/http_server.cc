@@ -1,14 +1,7 @@
 // One thread polls the listening socket and every connection; nothing blocks it but the
 // handler. A peer holds no thread, only a slot among max_connections, and every slot has a
-// deadline: the head must arrive within request_timeout of the accept (measured from the accept,
-// so one byte a second does not extend it), the answer must be taken within response_timeout,
-// and a peer that does not close after the answer is closed linger_timeout later. So idle and
-// slowloris peers are dropped on time and never keep a scraper from being accepted.
-//
-// One request per connection ("Connection: close"): keep-alive would let an idle client keep
-// its slot, and a scrape every few seconds gains nothing from it. After the answer the write
-// side is shut down and what the peer still sends is read and dropped until it closes: closing
-// with unread input would reset the connection and could destroy the answer in flight.
+// deadline (http_connection.cc): so idle and slowloris peers are dropped on time and never keep
+// a scraper from being accepted.
 #include "npuprobe/store/http_server.h"
 
 #include <fcntl.h>
@@ -24,46 +17,18 @@
 #include <system_error>
 #include <vector>
 
+#include "http_connection.h"
 #include "npuprobe/store/listen_socket.h"
 
 namespace npuprobe::store {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-enum class Phase { kReading, kWriting, kLingering };
-
-struct Connection {
-  int fd = -1;
-  Phase phase = Phase::kReading;
-  std::string in;
-  std::string out;
-  std::size_t sent = 0;
-  Clock::time_point deadline;
-};
-
-// The answer to a complete head, framed.
-std::string answer(const std::string &head, const HttpHandler &handler) {
-  ParsedRequest parsed = parse_request_head(head);
-  if (!parsed.request)
-    return serialize_response(error_response(parsed.status, parsed.reason), false);
-  HttpResponse response;
-  try {
-    response = handler(*parsed.request);
-  } catch (const std::exception &e) {  // a failed scrape must not stop the server
-    response = error_response(500, e.what());
-  }
-  return serialize_response(response, parsed.request->method == "HEAD");
-}
+using Clock = HttpConnection::Clock;
 
 class Loop {
  public:
   Loop(int listen_fd, int wake_fd, const HttpHandler &handler, const HttpServerLimits &limits)
       : listen_fd_(listen_fd), wake_fd_(wake_fd), handler_(handler), limits_(limits) {}
-
-  ~Loop() {
-    for (const Connection &c : connections_) close(c.fd);
-  }
 
   void run() {
     std::vector<pollfd> fds;
@@ -73,34 +38,35 @@ class Loop {
       const bool accepting = static_cast<int>(connections_.size()) < limits_.max_connections &&
                              now >= accept_paused_until_;
       fds.assign({{wake_fd_, POLLIN, 0}, {accepting ? listen_fd_ : -1, POLLIN, 0}});
-      for (const Connection &c : connections_)
-        fds.push_back({c.fd, static_cast<short>(c.phase == Phase::kWriting ? POLLOUT : POLLIN), 0});
+      for (const HttpConnection &c : connections_) fds.push_back({c.fd(), c.poll_events(), 0});
       if (poll(fds.data(), fds.size(), timeout_ms(now)) < 0) continue;  // EINTR
       if (fds[0].revents != 0) return;  // the destructor asks to stop
       for (std::size_t i = 0; i < connections_.size(); ++i) {
-        if (fds[i + 2].revents != 0) serve(connections_[i]);
+        if (fds[i + 2].revents != 0) connections_[i].advance(handler_, limits_);
       }
-      connections_.erase(std::remove_if(connections_.begin(), connections_.end(),
-                                        [](const Connection &c) { return c.fd < 0; }),
-                         connections_.end());
+      forget_closed();
       if (fds[1].revents != 0) accept_all();
     }
   }
 
  private:
   void drop_expired(Clock::time_point now) {
-    for (Connection &c : connections_) {
-      if (now >= c.deadline) closed(c);
+    for (HttpConnection &c : connections_) {
+      if (now >= c.deadline()) c.close_now();
     }
+    forget_closed();
+  }
+
+  void forget_closed() {
     connections_.erase(std::remove_if(connections_.begin(), connections_.end(),
-                                      [](const Connection &c) { return c.fd < 0; }),
+                                      [](const HttpConnection &c) { return c.closed(); }),
                        connections_.end());
   }
 
   // Until the nearest deadline (rounded up, so that the next turn finds it passed).
   int timeout_ms(Clock::time_point now) const {
     Clock::time_point next = Clock::time_point::max();
-    for (const Connection &c : connections_) next = std::min(next, c.deadline);
+    for (const HttpConnection &c : connections_) next = std::min(next, c.deadline());
     if (now < accept_paused_until_) next = std::min(next, accept_paused_until_);
     if (next == Clock::time_point::max()) return -1;
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now);
@@ -117,90 +83,15 @@ class Loop {
           accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
         return;
       }
-      Connection c;
-      c.fd = fd;
-      c.deadline = Clock::now() + limits_.request_timeout;
-      connections_.push_back(std::move(c));
+      connections_.emplace_back(fd, limits_);
     }
-  }
-
-  void serve(Connection &c) {
-    switch (c.phase) {
-      case Phase::kReading:
-        return read_head(c);
-      case Phase::kWriting:
-        return write_answer(c);
-      case Phase::kLingering:
-        return drain(c);
-    }
-  }
-
-  void read_head(Connection &c) {
-    char buffer[4096];
-    while (true) {
-      const ssize_t got = recv(c.fd, buffer, sizeof buffer, 0);
-      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-        return closed(c);  // the peer left before asking
-      if (got < 0) {
-        if (errno == EINTR) continue;
-        return;  // all read; the head is not complete yet
-      }
-      c.in.append(buffer, static_cast<std::size_t>(got));
-      const std::size_t end = request_head_end(c.in);
-      if (end > kMaxRequestHeadBytes || (end == 0 && c.in.size() > kMaxRequestHeadBytes)) {
-        return respond(c,
-                       serialize_response(
-                           error_response(431, "the request head is limited to " +
-                                                   std::to_string(kMaxRequestHeadBytes) + " bytes"),
-                           false));
-      }
-      if (end != 0) return respond(c, answer(c.in.substr(0, end), handler_));
-    }
-  }
-
-  void respond(Connection &c, std::string out) {
-    c.in.clear();
-    c.out = std::move(out);
-    c.phase = Phase::kWriting;
-    c.deadline = Clock::now() + limits_.response_timeout;
-    write_answer(c);
-  }
-
-  void write_answer(Connection &c) {
-    while (c.sent < c.out.size()) {
-      const ssize_t put =
-          send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (put < 0 && errno == EINTR) continue;
-      if (put < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // poll for POLLOUT
-      if (put < 0) return closed(c);
-      c.sent += static_cast<std::size_t>(put);
-    }
-    shutdown(c.fd, SHUT_WR);
-    c.out = std::string();
-    c.phase = Phase::kLingering;
-    c.deadline = Clock::now() + limits_.linger_timeout;
-  }
-
-  void drain(Connection &c) {
-    char buffer[4096];
-    while (true) {
-      const ssize_t got = recv(c.fd, buffer, sizeof buffer, 0);
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-      if (got <= 0) return closed(c);  // the peer closed: done
-    }
-  }
-
-  static void closed(Connection &c) {
-    if (c.fd >= 0) close(c.fd);
-    c.fd = -1;
   }
 
   const int listen_fd_;
   const int wake_fd_;
   const HttpHandler &handler_;
   const HttpServerLimits &limits_;
-  std::vector<Connection> connections_;
+  std::vector<HttpConnection> connections_;
   Clock::time_point accept_paused_until_;
 };
 
