@@ -7,15 +7,17 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config git
-  # libraries (static archives are linked into the preload; see docs/developers.md)
-  libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
+  # libraries (static archives are linked into the preload; see docs/developers.md). zlib also
+  # gzips /metrics answers (the HTTP server is npuprobe's own: no prometheus-cpp or civetweb)
+  libyaml-cpp-dev libspdlog-dev libfmt-dev
   libunwind-dev libdw-dev libelf-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
   # the C library's debug symbols: without them a worker thread's stack ends in an unnamed libc
   # frame (clone3/start_thread), every such stack is `partial`, and the attribution tests
   # (thread_entry_test, e2e test_attribution) fail under CI=true
   libc6-dbg
-  # tests and benchmarks
-  libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind libjemalloc2
+  # tests and benchmarks (prometheus-cpp only for bench/store_record_bench.cc, which compares
+  # npuprobe's registry with prometheus-cpp's histogram; nothing that ships links it)
+  libgtest-dev libgmock-dev googletest libbenchmark-dev valgrind libjemalloc2 prometheus-cpp-dev
   # scripts/fuzz.sh: clang, and compiler-rt (libFuzzer, ASan), which clang only recommends
   clang libclang-rt-dev
   # serving harness and the real Python reader of the store

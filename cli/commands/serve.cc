@@ -1,4 +1,4 @@
-// npuprobe serve: HTTP /metrics for a store folder (prometheus-cpp Exposer); every scrape reads
+// npuprobe serve: HTTP /metrics for a store folder (store/http's own server); every scrape reads
 // the folder afresh. Runs until SIGINT or SIGTERM.
 #include <signal.h>
 
@@ -37,7 +37,7 @@ int run_serve(const std::vector<std::string> &args) {
   if (from_environment.exposer.listen != "off") listen = from_environment.exposer.listen;
   if (auto value = options.value("--listen")) listen = *value;
 
-  // Block the stop signals before civetweb starts its threads, so only sigwait() gets them.
+  // Block the stop signals before the server starts its thread, so only sigwait() gets them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);

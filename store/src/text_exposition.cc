@@ -1,10 +1,18 @@
+// Both expositions are written line for line as prometheus_client writes them
+// (prometheus/client_python, prometheus_client/exposition.py generate_latest and
+// prometheus_client/openmetrics/exposition.py generate_latest, 0.16 to 0.25) for the families a
+// MultiProcessCollector returns: no timestamps, exemplars, units or _created samples, since the
+// multiprocess files hold none of them.
 #include "npuprobe/store/text_exposition.h"
+
+#include <algorithm>
 
 #include "npuprobe/store/python_float.h"
 
 namespace npuprobe::store {
 namespace {
 
+// Python's chained str.replace: backslash first, then newline, then (where asked) the quote.
 std::string escape(const std::string &text, bool quotes) {
   std::string out;
   for (const char c : text) {
@@ -20,6 +28,23 @@ std::string escape(const std::string &text, bool quotes) {
   return out;
 }
 
+// name{k="v",...} value: labels sorted by name, as sorted(labels.items()) does (byte order of
+// UTF-8 is code point order, Python's str order).
+void append_sample(const Sample &sample, std::string &out) {
+  out += sample.name;
+  if (!sample.labels.empty()) {
+    LabelPairs labels = sample.labels;
+    std::sort(labels.begin(), labels.end());
+    out += '{';
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      if (i > 0) out += ',';
+      out += labels[i].first + "=\"" + escape(labels[i].second, true) + "\"";
+    }
+    out += '}';
+  }
+  out += " " + float_to_go_string(sample.value) + "\n";
+}
+
 }  // namespace
 
 std::string format_text_exposition(const std::vector<CollectedFamily> &families) {
@@ -29,20 +54,21 @@ std::string format_text_exposition(const std::vector<CollectedFamily> &families)
     const std::string name = family.type == "counter" ? family.name + "_total" : family.name;
     out += "# HELP " + name + " " + escape(family.help, false) + "\n";
     out += "# TYPE " + name + " " + family.type + "\n";
-    for (const Sample &sample : family.samples) {
-      out += sample.name;
-      if (!sample.labels.empty()) {
-        out += '{';
-        for (std::size_t i = 0; i < sample.labels.size(); ++i) {
-          if (i > 0) out += ',';
-          out += sample.labels[i].first + "=\"" + escape(sample.labels[i].second, true) + "\"";
-        }
-        out += '}';
-      }
-      out += " " + float_to_go_string(sample.value) + "\n";
-    }
+    for (const Sample &sample : family.samples) append_sample(sample, out);
   }
   return out;
+}
+
+std::string format_openmetrics_exposition(const std::vector<CollectedFamily> &families) {
+  std::string out;
+  for (const CollectedFamily &family : families) {
+    // OpenMetrics names the family without "_total" (the samples keep it) and escapes '"' in
+    // HELP too.
+    out += "# HELP " + family.name + " " + escape(family.help, true) + "\n";
+    out += "# TYPE " + family.name + " " + family.type + "\n";
+    for (const Sample &sample : family.samples) append_sample(sample, out);
+  }
+  return out + "# EOF\n";
 }
 
 }  // namespace npuprobe::store

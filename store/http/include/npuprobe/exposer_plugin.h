@@ -1,7 +1,7 @@
 /* libnpuprobe-exposer.so: the HTTP /metrics server for the embedded default, as a plugin.
  *
  * The preload dlopen()s this library only when it must serve a folder itself, so that the
- * vLLM path (PROMETHEUS_MULTIPROC_DIR set) never loads prometheus-cpp or civetweb. Plain C so
+ * vLLM path (PROMETHEUS_MULTIPROC_DIR set) never loads the HTTP server or zlib. Plain C so
  * that dlsym() by name is all the preload needs. */
 #ifndef NPUPROBE_EXPOSER_PLUGIN_H
 #define NPUPROBE_EXPOSER_PLUGIN_H

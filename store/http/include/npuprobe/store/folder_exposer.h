@@ -1,4 +1,4 @@
-// Serves a store folder on HTTP /metrics with prometheus-cpp's Exposer (civetweb).
+// Serves a store folder on HTTP /metrics with npuprobe's own server (http_server.h).
 #pragma once
 
 #include <memory>
@@ -7,18 +7,10 @@
 
 #include "npuprobe/store/metric_types.h"
 
-namespace prometheus {
-class Exposer;
-}
-
 namespace npuprobe::store {
 
-class FolderCollectable;
-
-// Bounds that keep idle, slow or hostile peers from starving a scraper (folder_exposer.cc):
-// connections served at once, and the time a request head may take to arrive.
-inline constexpr int kExposerThreads = 8;
-inline constexpr int kExposerRequestTimeoutMs = 1000;
+class HttpServer;
+class FolderScrape;
 
 class FolderExposer {
  public:
@@ -33,8 +25,8 @@ class FolderExposer {
 
  private:
   FolderExposer() = default;
-  std::shared_ptr<FolderCollectable> collectable_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::shared_ptr<FolderScrape> scrape_;
+  std::unique_ptr<HttpServer> server_;
 };
 
 }  // namespace npuprobe::store
