@@ -296,9 +296,11 @@ bool start_everything() {
   pthread_atfork(&before_fork, &after_fork_in_parent, &after_fork_in_child);
   atexit(&at_exit);
   if (!r.publisher->start()) return false;
-  // One line per instrumented process, at the default level: which build (an operator comparing
-  // hosts needs the version and the floor it was built for) and where its metrics go.
-  log_message(LogLevel::kInfo,
+  // One line per instrumented process: which build (an operator comparing hosts needs the
+  // version and the floor it was built for) and where its metrics go. At info level into a log
+  // file; on the application's own stderr only at debug level, because the application's output
+  // must stay what it is without npuprobe.
+  log_message(c.logging.file.empty() ? LogLevel::kDebug : LogLevel::kInfo,
               "npuprobe %s (%s, %s, glibc floor %s) started: store folder %s, flush every %lld ms",
               NPUPROBE_VERSION_STRING, NPUPROBE_GIT_DESCRIPTION, NPUPROBE_ARCHITECTURE,
               NPUPROBE_GLIBC_FLOOR_STRING, folder.c_str(),
