@@ -136,6 +136,31 @@ TEST(KeysTest, TheEnvironmentAloneLoadsAsWithTheLoader) {
   EXPECT_EQ(alone.config.task_time.prof_dir, "/home/u/.ms_service_profiler");
 }
 
+// The example file shows every YAML key (set to its default, or commented out where the default
+// is computed), in its section.
+TEST(KeysTest, TheExampleShowsEveryKey) {
+  std::ifstream in(NPUPROBE_CONFIG_EXAMPLE);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string section;
+  std::set<std::string> shown;
+  std::string line;
+  while (std::getline(text, line)) {
+    const std::size_t colon = line.find(':');
+    const std::size_t start = line.find_first_not_of(" #");
+    if (colon == std::string::npos || start == std::string::npos || start > colon) continue;
+    const std::string name = line.substr(start, colon - start);
+    if (name.find_first_of(" \"[") != std::string::npos) continue;  // a comment's words, a bucket
+    if (line[0] != ' ') section = name;
+    shown.insert(line[0] == ' ' ? section + "." + name : name);
+  }
+  for (const Key &key : keys()) {
+    if (key.in_yaml) {
+      EXPECT_EQ(shown.count(key.name), 1u) << key.name << " not in the example";
+    }
+  }
+}
+
 // Where the text between `<!-- begin <name> ... -->` and `<!-- end <name> -->` lies in
 // docs/config.md: {offset, length}, or {npos, 0} without both markers.
 std::pair<std::size_t, std::size_t> doc_block(const std::string &doc, const std::string &name) {
