@@ -7,6 +7,7 @@ Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_preload_behaviour
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -323,6 +324,67 @@ class RunCommandTest(unittest.TestCase):
             self.assertEqual(sim.returncode, 0, sim.stderr)
             self.assertNotIn("libmspti", sim.stderr)
             self.assertEqual(dump(folder).value("npu:steps_total"), 6)
+
+    def run_cli(self, args, env_extra=None):
+        from npuprobe_run import CLI
+        env = dict(os.environ, NPUPROBE_LISTEN="off", **(env_extra or {}))
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        if env_extra and "PROMETHEUS_MULTIPROC_DIR" in env_extra:
+            env["PROMETHEUS_MULTIPROC_DIR"] = env_extra["PROMETHEUS_MULTIPROC_DIR"]
+        return subprocess.run([CLI, "run"] + args, env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    def test_run_refuses_an_empty_dir(self):
+        # `npuprobe run --dir "$PROMETHEUS_MULTIPROC_DIR"` with the variable unset.
+        out = self.run_cli(["--dir", "", "--", "/bin/true"])
+        self.assertEqual(out.returncode, 2)
+        self.assertEqual(out.stderr.splitlines()[0], "npuprobe run: --dir is empty (an unset "
+                         "PROMETHEUS_MULTIPROC_DIR?); name a folder, or leave --dir out for a "
+                         "fresh one")
+
+    def test_run_without_dir_makes_exports_and_removes_a_fresh_folder(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = self.run_cli(["--", "/bin/sh", "-c", "echo $PROMETHEUS_MULTIPROC_DIR; "
+                                f"{NPU_SIM} {' '.join(SIM_ARGS)} >/dev/null && "
+                                "ls $PROMETHEUS_MULTIPROC_DIR; exit 7"], {"TMPDIR": tmp})
+            self.assertEqual(out.returncode, 7, out.stderr)  # the service's own exit code
+            lines = out.stdout.splitlines()
+            folder = lines[0]
+            self.assertEqual(os.path.dirname(folder), tmp)
+            self.assertIn(f"npuprobe run: store folder {folder} (removed after the service "
+                          "exits; --keep keeps it)", out.stderr)
+            self.assertTrue(any(name.startswith("counter_") for name in lines[1:]), out.stdout)
+            self.assertEqual(os.listdir(tmp), [], "the folder is removed after the service")
+            kept = self.run_cli(["--keep", "--", NPU_SIM] + SIM_ARGS, {"TMPDIR": tmp})
+            self.assertEqual(kept.returncode, 0, kept.stderr)
+            [name] = os.listdir(tmp)
+            self.assertEqual(dump(os.path.join(tmp, name)).value("npu:steps_total"), 6)
+
+    def test_run_ends_as_the_service_ends_on_a_signal(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = self.run_cli(["--", "/bin/sh", "-c", "kill -TERM $$"], {"TMPDIR": tmp})
+            self.assertEqual(out.returncode, -signal.SIGTERM, out.stderr)
+            self.assertEqual(os.listdir(tmp), [])
+
+    def test_run_refuses_a_folder_of_earlier_runs_unless_fresh(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "store")
+            first = self.run_cli(["--dir", folder, "--", NPU_SIM] + SIM_ARGS)
+            self.assertEqual(first.returncode, 0, first.stderr)
+            files = sorted(os.listdir(folder))
+            for args, extra in ((["--dir", folder], None),
+                                ([], {"PROMETHEUS_MULTIPROC_DIR": folder})):
+                again = self.run_cli(args + ["--", "/bin/true"], extra)
+                self.assertEqual(again.returncode, 1)
+                self.assertEqual(again.stderr,
+                                 f"npuprobe run: store folder {folder} holds {len(files)} files "
+                                 f"of earlier runs ({files[0]}, ...): their counts would add to "
+                                 "this run's and vLLM needs the folder wiped; --fresh removes "
+                                 "them\n")
+                self.assertEqual(sorted(os.listdir(folder)), files)
+            fresh = self.run_cli(["--dir", folder, "--fresh", "--", NPU_SIM] + SIM_ARGS)
+            self.assertEqual(fresh.returncode, 0, fresh.stderr)
+            self.assertEqual(dump(folder).value("npu:steps_total"), 6)  # not 12
 
 
 if __name__ == "__main__":
