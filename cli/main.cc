@@ -48,7 +48,14 @@ int main(int argc, char **argv) {
     return 0;
   }
   for (const Command &command : all_commands()) {
-    if (name == command.name) return command.run(std::vector<std::string>(argv + 2, argv + argc));
+    if (name != command.name) continue;
+    // `npuprobe <command> --help`: the usage and what it does, on stdout, exit 0, for every
+    // command alike (its own options never see --help).
+    if (argc == 3 && (std::strcmp(argv[2], "--help") == 0 || std::strcmp(argv[2], "-h") == 0)) {
+      std::printf("usage: npuprobe %s\n%s\n", command.usage, command.summary);
+      return 0;
+    }
+    return command.run(std::vector<std::string>(argv + 2, argv + argc));
   }
   std::fprintf(stderr, "npuprobe: unknown command '%s'\n", name.c_str());
   return print_help(stderr);
