@@ -61,8 +61,18 @@ bool check_folder(CheckReport &report, const CheckInputs &inputs) {
   const config::Config &config = inputs.config;
   const std::string &dir = config.store.dir;
   if (dir.empty()) {
-    report.ok("store folder", "unset: private folder " + store::private_folder_path() +
-                                  " + embedded exposer on " + config.exposer.listen);
+    // vLLM makes a multiprocess folder of its own only with several API servers (its default
+    // with data parallelism 1 is one): without the variable, vLLM's /metrics never shows
+    // npuprobe's series, so say where they are instead.
+    const std::string where = config.exposer.enabled()
+                                  ? "served on http://" + config.exposer.listen + "/metrics"
+                                  : "not served (NPUPROBE_LISTEN=off): `npuprobe serve --dir " +
+                                        store::private_folder_path() + "`";
+    report.warn("store folder",
+                "PROMETHEUS_MULTIPROC_DIR unset: vLLM's /metrics will not show npuprobe's series "
+                "(vLLM reads a multiprocess folder only when the variable is set); they go to the "
+                "private folder " + store::private_folder_path() + ", " + where +
+                "; `npuprobe run` exports a fresh folder");
     return false;
   }
   const char *origin = inputs.dir_from_option ? "--dir"

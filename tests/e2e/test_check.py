@@ -241,6 +241,17 @@ class CheckTest(unittest.TestCase):
         self.assertIn("ok  LD_PRELOAD: libnpuprobe.so first (libnpuprobe.so libmspti.so)", lines)
 
 
+    def test_warns_where_the_metrics_go_without_a_multiprocess_folder(self):
+        # vLLM with one API server makes no folder: its /metrics never shows npuprobe's series.
+        status, lines = self.check(PROMETHEUS_MULTIPROC_DIR=None, NPUPROBE_LISTEN="127.0.0.1:9555")
+        self.assertEqual(status, 0, "\n".join(lines))
+        self.assertRegex("\n".join(lines), re.compile(
+            r"^warn  store folder: PROMETHEUS_MULTIPROC_DIR unset: vLLM's /metrics will not show "
+            r"npuprobe's series .* they go to the private folder /\S+, served on "
+            r"http://127\.0\.0\.1:9555/metrics; `npuprobe run` exports a fresh folder$", re.M))
+        status, lines = self.check(PROMETHEUS_MULTIPROC_DIR=None, NPUPROBE_LISTEN="off")
+        self.assertIn("not served (NPUPROBE_LISTEN=off): `npuprobe serve --dir ", "\n".join(lines))
+
     def patched_preload(self, offset_of, replacement):
         """A copy of libnpuprobe.so with `replacement` written where offset_of(bytes) says."""
         with open(PRELOAD, "rb") as f:
