@@ -48,8 +48,13 @@ void EmbeddedExposer::try_serve() noexcept {
   if (server_ != nullptr) {
     // With port 0 the kernel picks the port: say which one it picked.
     const int port = port_ != nullptr ? port_(server_) : -1;
-    log_message(LogLevel::kInfo, "serving %s on http://%s/metrics (port %d)", folder_.c_str(),
-                listen_.c_str(), port);
+    // Only without PROMETHEUS_MULTIPROC_DIR: vLLM's own /metrics (one API server, no folder)
+    // shows none of npuprobe's series then, so say where they are.
+    log_message(LogLevel::kInfo,
+                "serving %s on http://%s/metrics (port %d): PROMETHEUS_MULTIPROC_DIR is unset, "
+                "so vLLM's /metrics does not show npuprobe's series; `npuprobe run` exports a "
+                "folder vLLM reads",
+                folder_.c_str(), listen_.c_str(), port);
   } else if (last_error_ != error) {
     // Usually another instrumented process serves the folder already, but it may as well be
     // anything else on this host: say it once at the default level, with what happens instead.
