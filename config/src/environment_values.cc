@@ -98,8 +98,8 @@ EnvironmentLayer read_environment_layer(const EnvironmentLookup &lookup) {
     }
   }
   if (const char *v = r.get("NPUPROBE_LOG_LEVEL")) {
-    store::LogLevel level = store::LogLevel::kInfo;
-    if (store::parse_log_level(v, &level)) {
+    base::LogLevel level = base::LogLevel::kInfo;
+    if (base::parse_log_level(v, &level)) {
       r.use("NPUPROBE_LOG_LEVEL", layer.log_level, level);
     } else {
       r.refuse("NPUPROBE_LOG_LEVEL", not_one_of(v, kLogLevelChoices) + kIgnored);

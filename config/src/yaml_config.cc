@@ -128,7 +128,7 @@ class YamlLayer {
                                    const YAML::Node &n, int l) {
           if (k == "level") {
             std::string s;
-            if (string(n, p, l, &s) && !store::parse_log_level(s, &config_.logging.level)) {
+            if (string(n, p, l, &s) && !base::parse_log_level(s, &config_.logging.level)) {
               report(l, p, detail::not_one_of(s, detail::kLogLevelChoices));
             }
           } else if (k == "file") {

@@ -3,14 +3,14 @@
 #include <dlfcn.h>
 
 #include "npuprobe/attribution/symbolizer_plugin.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "real_dlsym.h"
 #include "sibling_library.h"
 
 namespace npuprobe::preload {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 
 attribution::BacktraceFn load_unwinder() noexcept {
 #if defined(NPUPROBE_SANITIZER_TSAN)

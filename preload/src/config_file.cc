@@ -4,15 +4,15 @@
 
 #include <cstdlib>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "real_dlsym.h"
 #include "sibling_library.h"
 
 namespace npuprobe::preload {
 namespace {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 using LoadFn = void (*)(const config::Config *, config::LoadResult *);
 
 LoadFn plugin_loader() {

@@ -3,15 +3,15 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "real_dlsym.h"
 #include "sibling_library.h"
 
 namespace npuprobe::preload {
 namespace {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 
 }  // namespace
 

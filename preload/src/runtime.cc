@@ -20,7 +20,7 @@
 #include "log_sink.h"
 #include "memory_sampler.h"
 #include "mspti_session.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "npuprobe/store/private_folder.h"
 #include "npuprobe/store/publisher.h"
 #include "op_libraries.h"
@@ -40,8 +40,8 @@ CaptureStreams g_update_streams;
 
 namespace {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 
 // Everything below is created once and deliberately never destroyed: wrappers may still run
 // on other threads while the process exits, after static destructors.
@@ -93,7 +93,7 @@ void after_fork_in_parent() {
 // child's pid, and its publisher thread starts on its first ACL call.
 void after_fork_in_child() {
   log_sink_after_fork();
-  store::reset_log_after_fork();
+  base::reset_log_after_fork();
   reset_hooks_lock_after_fork();
   if (g_runtime_ptr == nullptr || g_runtime_ptr->publisher == nullptr) return;
   g_runtime_ptr->registry->reset_after_fork();
@@ -137,7 +137,7 @@ void at_exit() {
   g_runtime_ptr->publisher->stop();  // joins the publisher thread: the exposer is ours alone now
   if (g_runtime_ptr->exposer != nullptr) g_runtime_ptr->exposer->stop();
   g_runtime_ptr->status->remove();
-  store::report_suppressed_log_lines();
+  base::report_suppressed_log_lines();
 }
 
 bool same_task_time(const config::TaskTimeConfig &a, const config::TaskTimeConfig &b) {
@@ -218,7 +218,7 @@ void reload_settings() {
                                         : "");
     }
   }
-  store::set_log_level(fresh.log_level);
+  base::set_log_level(fresh.log_level);
   r.probes->set_min_launches_per_step(fresh.min_launches_per_step);
   const std::string fixed = fixed_for_life_changes(r.settings, fresh);
   if (!fixed.empty()) {
@@ -280,14 +280,14 @@ bool start_everything() {
   g_runtime_ptr = new Runtime();
   Runtime &r = *g_runtime_ptr;
   r.settings = read_settings();
-  store::set_log_level(r.settings.log_level);
+  base::set_log_level(r.settings.log_level);
   bool logged = false;
   if (config_file_named()) {
     config::LoadResult loaded;
     if (load_config_file(nullptr, &loaded)) {
       r.config = new config::Config(loaded.config);
       apply_config(loaded.config, &r.settings);
-      store::set_log_level(r.settings.log_level);
+      base::set_log_level(r.settings.log_level);
       install_log_sink(r.settings.log_file);
       log_config_messages(loaded);  // the environment's problems included
       logged = true;
@@ -343,7 +343,7 @@ bool start_everything() {
   publisher_options.before_flush = [] {
     Runtime &rt = *g_runtime_ptr;
     if (rt.runtime_switch->poll()) reload_settings();
-    store::report_suppressed_log_lines();
+    base::report_suppressed_log_lines();
     const bool measuring = g_measuring.load(std::memory_order_relaxed);
     const std::uint64_t devices = g_devices_used.load(std::memory_order_relaxed);
     if (rt.memory_sampler != nullptr && measuring) rt.memory_sampler->before_flush(devices, *rt.probes);

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "npuprobe/config/config.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "npuprobe/store/metric_types.h"
 
 namespace npuprobe::preload {
@@ -20,7 +20,7 @@ struct Settings {
   store::FormatPreference format = store::FormatPreference::kAuto;  // NPUPROBE_STORE_FORMAT
   std::chrono::milliseconds flush_interval{500};                    // NPUPROBE_FLUSH_MS
   std::string listen = "127.0.0.1:9464";    // NPUPROBE_LISTEN ("off" disables)
-  store::LogLevel log_level = store::LogLevel::kInfo;  // NPUPROBE_LOG_LEVEL
+  base::LogLevel log_level = base::LogLevel::kInfo;  // NPUPROBE_LOG_LEVEL
   std::string log_file;                     // config logging.file; "" = stderr
   std::string dp = "0";                     // VLLM_DP_RANK, DP(\d+) in the process name, 0
   std::string metric_prefix = "vllm_profiling_";

@@ -5,9 +5,12 @@
 #include <cstdlib>
 #include <map>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::store {
+
+using base::log_message;
+using base::LogLevel;
 namespace {
 
 std::vector<prometheus::ClientMetric::Label> to_labels(const LabelPairs &labels) {

@@ -104,7 +104,7 @@ TEST_F(ConfigTest, DefaultsWithAnEmptyEnvironment) {
   EXPECT_EQ(c.task_time.prof_dir, "");
   EXPECT_EQ(c.task_time.timelimit_s, 0);
   EXPECT_TRUE(c.task_time.api_filter.empty() && c.task_time.kernel_filter.empty());
-  EXPECT_EQ(c.logging.level, store::LogLevel::kInfo);
+  EXPECT_EQ(c.logging.level, base::LogLevel::kInfo);
   EXPECT_EQ(c.logging.file, "");
   EXPECT_FALSE(c.op_label);
   EXPECT_EQ(c.dp, "");
@@ -193,7 +193,7 @@ dp: 3
   EXPECT_EQ(c.attribution.max_depth, 64);
   EXPECT_EQ(c.attribution.max_sites, 5);
   EXPECT_THAT(c.attribution.skip_modules, ElementsAre("libfoo", "torch"));
-  EXPECT_EQ(c.logging.level, store::LogLevel::kDebug);
+  EXPECT_EQ(c.logging.level, base::LogLevel::kDebug);
   EXPECT_EQ(c.logging.file, "/tmp/npuprobe.log");
   EXPECT_TRUE(c.op_label);
   EXPECT_EQ(c.dp, "3");
@@ -382,11 +382,11 @@ TEST_F(ConfigTest, PrecedenceListen) {
 
 TEST_F(ConfigTest, PrecedenceLogLevel) {
   yaml("logging: {level: error}\n");
-  EXPECT_EQ(load().config.logging.level, store::LogLevel::kError);
+  EXPECT_EQ(load().config.logging.level, base::LogLevel::kError);
   env_.vars["NPUPROBE_LOG_LEVEL"] = "trace";
-  EXPECT_EQ(load().config.logging.level, store::LogLevel::kTrace);
+  EXPECT_EQ(load().config.logging.level, base::LogLevel::kTrace);
   env_.vars["NPUPROBE_LOG_LEVEL"] = "warning";
-  EXPECT_EQ(load().config.logging.level, store::LogLevel::kWarn);
+  EXPECT_EQ(load().config.logging.level, base::LogLevel::kWarn);
 }
 
 TEST_F(ConfigTest, PrecedenceDisable) {

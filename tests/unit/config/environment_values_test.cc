@@ -10,7 +10,7 @@
 
 #include "npuprobe/config/config.h"
 #include "npuprobe/config/environment_values.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::config {
 namespace {
@@ -106,7 +106,7 @@ TEST(EnvironmentValuesTest, AcceptedValuesAreUsed) {
   EXPECT_EQ(l.store_format, store::FormatPreference::kV1);
   EXPECT_EQ(l.flush_interval_ms, 250);
   EXPECT_EQ(l.listen, "0.0.0.0:0");
-  EXPECT_EQ(l.log_level, store::LogLevel::kDebug);
+  EXPECT_EQ(l.log_level, base::LogLevel::kDebug);
   EXPECT_EQ(l.store_dir, "/d");
   EXPECT_EQ(l.dp, "3");
   EXPECT_FALSE(l.disabled.has_value());  // empty is unset
@@ -140,16 +140,16 @@ TEST(EnvironmentValuesTest, TheLoaderReportsTheSameLines) {
 }
 
 std::vector<std::string> g_logged;
-void capture(store::LogLevel, const char *message) { g_logged.push_back(message); }
+void capture(base::LogLevel, const char *message) { g_logged.push_back(message); }
 
 TEST(LogProblemsTest, AFewLinesThenHowManyMore) {
   std::vector<Diagnostic> problems;
   for (int i = 1; i <= 7; ++i) problems.push_back(Diagnostic{"/c.yaml", i, "k", "bad"});
   g_logged.clear();
-  store::set_log_sink(&capture);
-  store::set_log_rate_limit(5, std::chrono::seconds(10));
+  base::set_log_sink(&capture);
+  base::set_log_rate_limit(5, std::chrono::seconds(10));
   log_problems(problems);
-  store::set_log_sink(nullptr);
+  base::set_log_sink(nullptr);
   EXPECT_THAT(g_logged,
               ElementsAre("/c.yaml:1: k: bad", "/c.yaml:2: k: bad", "/c.yaml:3: k: bad",
                           "/c.yaml:4: k: bad", "/c.yaml:5: k: bad",

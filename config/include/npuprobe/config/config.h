@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "npuprobe/store/metric_types.h"
 
 namespace npuprobe::config {
@@ -89,7 +89,7 @@ struct TaskTimeConfig {
 };
 
 struct LoggingConfig {
-  store::LogLevel level = store::LogLevel::kInfo;
+  base::LogLevel level = base::LogLevel::kInfo;
   std::string file;  // "" = stderr
 };
 
@@ -144,7 +144,7 @@ LoadResult load_config(const Environment &environment);
 // generation last_good.generation + 1. Never throws.
 LoadResult reload(const Config &last_good, const Environment &environment);
 
-// Logs problems at warn level, tagged npuprobe by the store's log sink, each as to_string()
+// Logs problems at warn level, tagged npuprobe by the log sink (base/log.h), each as to_string()
 // (the text `npuprobe check` prints after "FAIL  "): the first kShownProblems, then one line
 // "<N> more configuration problems suppressed (...)", so that a file full of mistakes is
 // bounded in the log and still says how much is wrong.

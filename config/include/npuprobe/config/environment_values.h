@@ -24,7 +24,7 @@ struct EnvironmentLayer {
   std::optional<store::FormatPreference> store_format;  // NPUPROBE_STORE_FORMAT
   std::optional<int> flush_interval_ms;                 // NPUPROBE_FLUSH_MS
   std::optional<std::string> listen;                    // NPUPROBE_LISTEN
-  std::optional<store::LogLevel> log_level;             // NPUPROBE_LOG_LEVEL
+  std::optional<base::LogLevel> log_level;             // NPUPROBE_LOG_LEVEL
   std::optional<std::string> dp;                        // VLLM_DP_RANK
   std::optional<bool> op_label;                         // NPUPROBE_OP_LABEL
   std::optional<bool> attribution;                      // NPUPROBE_ATTRIBUTION
