@@ -74,7 +74,7 @@ EnvironmentLayer read_environment_layer(const EnvironmentLookup &lookup) {
     r.use("PROMETHEUS_MULTIPROC_DIR", layer.store_dir, std::string(v));
   }
   if (const char *v = r.get("NPUPROBE_STORE_FORMAT")) {
-    if (auto parsed = store::parse_format_preference(v)) {
+    if (auto parsed = base::parse_format_preference(v)) {
       r.use("NPUPROBE_STORE_FORMAT", layer.store_format, *parsed);
     } else {
       r.refuse("NPUPROBE_STORE_FORMAT", not_one_of(v, kFormatChoices) + kIgnored);

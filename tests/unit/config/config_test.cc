@@ -89,7 +89,7 @@ TEST_F(ConfigTest, DefaultsWithAnEmptyEnvironment) {
   EXPECT_EQ(c.metric_prefix, "vllm_profiling_");
   EXPECT_TRUE(c.labels.empty());
   EXPECT_EQ(c.store.dir, "");
-  EXPECT_EQ(c.store.format, store::FormatPreference::kAuto);
+  EXPECT_EQ(c.store.format, base::FormatPreference::kAuto);
   EXPECT_EQ(c.store.flush_interval_ms, 500);
   EXPECT_EQ(c.exposer.listen, "127.0.0.1:9464");
   EXPECT_TRUE(c.exposer.enabled());
@@ -170,7 +170,7 @@ dp: 3
   EXPECT_EQ(c.metric_prefix, "my:prefix_");
   EXPECT_EQ(c.labels, (std::map<std::string, std::string>{{"cluster", "a"}, {"zone", "b c"}}));
   EXPECT_EQ(c.store.dir, "/tmp/store");
-  EXPECT_EQ(c.store.format, store::FormatPreference::kV1);
+  EXPECT_EQ(c.store.format, base::FormatPreference::kV1);
   EXPECT_EQ(c.store.flush_interval_ms, 250);
   EXPECT_EQ(c.exposer.listen, "[::1]:9000");
   EXPECT_EQ(c.phases.min_launches_per_step, 3);
@@ -354,12 +354,12 @@ TEST_F(ConfigTest, SplitFilter) {
 // --- Precedence: environment > YAML > JSON > defaults, for every environment variable. ---
 
 TEST_F(ConfigTest, PrecedenceStoreFormat) {
-  EXPECT_EQ(load().config.store.format, store::FormatPreference::kAuto);
+  EXPECT_EQ(load().config.store.format, base::FormatPreference::kAuto);
   yaml("store: {format: v1}\n");
-  EXPECT_EQ(load().config.store.format, store::FormatPreference::kV1);
+  EXPECT_EQ(load().config.store.format, base::FormatPreference::kV1);
   env_.vars["NPUPROBE_STORE_FORMAT"] = "v2";
   const LoadResult r = load();
-  EXPECT_EQ(r.config.store.format, store::FormatPreference::kV2);
+  EXPECT_EQ(r.config.store.format, base::FormatPreference::kV2);
   EXPECT_THAT(r.config.sources, ElementsAre("defaults", "NPUPROBE_CONFIG=" + yaml_path_,
                                             "environment (NPUPROBE_STORE_FORMAT)"));
 }

@@ -103,7 +103,7 @@ TEST(EnvironmentValuesTest, AcceptedValuesAreUsed) {
             {"NPUPROBE_LISTEN", "0.0.0.0:0"}, {"NPUPROBE_LOG_LEVEL", "debug"},
             {"PROMETHEUS_MULTIPROC_DIR", "/d"}, {"VLLM_DP_RANK", "3"}, {"NPUPROBE_DISABLE", ""}});
   EXPECT_THAT(lines(l), IsEmpty());
-  EXPECT_EQ(l.store_format, store::FormatPreference::kV1);
+  EXPECT_EQ(l.store_format, base::FormatPreference::kV1);
   EXPECT_EQ(l.flush_interval_ms, 250);
   EXPECT_EQ(l.listen, "0.0.0.0:0");
   EXPECT_EQ(l.log_level, base::LogLevel::kDebug);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "npuprobe/base/log.h"
-#include "npuprobe/store/metric_types.h"
+#include "npuprobe/base/store_format.h"
 
 namespace npuprobe::config {
 
@@ -37,7 +37,7 @@ extern const std::size_t kEnvironmentNameCount;
 
 struct StoreConfig {
   std::string dir;  // "" = a private folder and the embedded exposer (PROMETHEUS_MULTIPROC_DIR)
-  store::FormatPreference format = store::FormatPreference::kAuto;
+  base::FormatPreference format = base::FormatPreference::kAuto;
   int flush_interval_ms = 500;  // 10..600000
 };
 

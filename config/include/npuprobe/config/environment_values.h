@@ -21,7 +21,7 @@ namespace npuprobe::config {
 struct EnvironmentLayer {
   std::optional<bool> disabled;                         // NPUPROBE_DISABLE
   std::optional<std::string> store_dir;                 // PROMETHEUS_MULTIPROC_DIR
-  std::optional<store::FormatPreference> store_format;  // NPUPROBE_STORE_FORMAT
+  std::optional<base::FormatPreference> store_format;  // NPUPROBE_STORE_FORMAT
   std::optional<int> flush_interval_ms;                 // NPUPROBE_FLUSH_MS
   std::optional<std::string> listen;                    // NPUPROBE_LISTEN
   std::optional<base::LogLevel> log_level;             // NPUPROBE_LOG_LEVEL
