@@ -1,31 +1,24 @@
 #include "config_file.h"
 
-#include <dlfcn.h>
-
 #include <cstdlib>
 
-#include "npuprobe/base/log.h"
+#include "npuprobe/base/plugin_loader.h"
 #include "real_dlsym.h"
-#include "sibling_library.h"
 
 namespace npuprobe::preload {
 namespace {
 
-using base::log_message;
-using base::LogLevel;
 using LoadFn = void (*)(const config::Config *, config::LoadResult *);
 
 LoadFn plugin_loader() {
   static LoadFn loader = [] () -> LoadFn {
-    const std::string path = sibling_library_path("libnpuprobe-config.so");
-    void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      log_message(LogLevel::kWarn, "configuration file ignored: %s", dlerror());
+    void *load = nullptr;
+    const base::PluginSymbol symbols[] = {{"npuprobe_config_load", &load}};
+    if (!base::load_plugin("libnpuprobe-config.so", &lookup_symbol, symbols, 1,
+                           "configuration file ignored")) {
       return nullptr;
     }
-    auto fn = reinterpret_cast<LoadFn>(lookup_symbol(handle, "npuprobe_config_load"));
-    if (fn == nullptr) log_message(LogLevel::kWarn, "%s lacks npuprobe_config_load", path.c_str());
-    return fn;
+    return reinterpret_cast<LoadFn>(load);
   }();
   return loader;
 }
