@@ -11,13 +11,13 @@
 #include "npuprobe/attribution/site_policy.h"
 #include "npuprobe/attribution/site_table.h"
 #include "npuprobe/attribution/sites_file.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::attribution {
 namespace {
 
-using store::LogLevel;
-using store::log_message;
+using base::LogLevel;
+using base::log_message;
 
 bool contains(const std::string &text, const char *part) {
   return text.find(part) != std::string::npos;

@@ -1,5 +1,6 @@
 // npuprobe_sites_<pid>.json: the writer (the publisher thread of libnpuprobe.so). Hand-written
-// JSON because the preload links no JSON library; the reader is sites_file_reader.cc.
+// JSON on base's string writer (base/json_string.h), because the preload links no JSON library;
+// the reader is sites_file_reader.cc.
 #include "npuprobe/attribution/sites_file.h"
 
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 
 #include "npuprobe/base/checked_file.h"
+#include "npuprobe/base/json_string.h"
 
 namespace npuprobe::attribution {
 namespace {
@@ -17,61 +19,11 @@ namespace {
 constexpr std::string_view kNamePrefix = "npuprobe_sites_";
 constexpr std::string_view kNameSuffix = ".json";
 
-// Length of the well-formed UTF-8 sequence at s[i] (shortest form, no surrogates, at most
-// U+10FFFF), or 0. Well-formed sequences pass through unescaped, so names stay readable.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const auto continuation = [&](std::size_t k) { return k < s.size() && (byte(k) & 0xC0) == 0x80; };
-  const unsigned char lead = byte(i);
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(i + 1) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    if (!continuation(i + 1) || !continuation(i + 2)) return 0;
-    if (lead == 0xE0 && byte(i + 1) < 0xA0) return 0;   // overlong
-    if (lead == 0xED && byte(i + 1) >= 0xA0) return 0;  // UTF-16 surrogate
-    return 3;
-  }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    if (!continuation(i + 1) || !continuation(i + 2) || !continuation(i + 3)) return 0;
-    if (lead == 0xF0 && byte(i + 1) < 0x90) return 0;   // overlong
-    if (lead == 0xF4 && byte(i + 1) >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-// JSON's two-character escapes: kShortEscaped[k] is written as a backslash and
-// kShortEscapeLetters[k].
-constexpr std::string_view kShortEscaped = "\"\\\n\r\t\b\f";
-constexpr std::string_view kShortEscapeLetters = "\"\\nrtbf";
-
-// A JSON string. Control characters are escaped; a byte that is not part of well-formed UTF-8
-// (a Latin-1 file name, a truncated symbol) is written as \u00XX so the file stays valid JSON
-// for every reader (Python's json refuses invalid UTF-8); it reads back as that code point.
+// A JSON string: well-formed UTF-8 passes through, so names stay readable; a byte that is not
+// part of it (a Latin-1 file name, a truncated symbol) is written as \u00XX so the file stays
+// valid JSON for every reader (Python's json refuses invalid UTF-8).
 void append_string(std::string *out, std::string_view s) {
-  out->push_back('"');
-  for (std::size_t i = 0; i < s.size();) {
-    const char c = s[i];
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80) {
-      if (const std::size_t n = utf8_sequence_length(s, i)) {
-        out->append(s.substr(i, n));
-        i += n;
-        continue;
-      }
-    }
-    if (const std::size_t k = kShortEscaped.find(c); k != std::string_view::npos) {
-      out->push_back('\\');
-      out->push_back(kShortEscapeLetters[k]);
-    } else if (u < 0x20 || u >= 0x7F) {  // DEL too: valid JSON, but not for a terminal
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
-      out->append(escaped);
-    } else {
-      out->push_back(c);
-    }
-    ++i;
-  }
-  out->push_back('"');
+  base::append_json_string(*out, s, base::JsonStringStyle::kUtf8);
 }
 
 void append_key(std::string *out, const char *key) {

@@ -6,12 +6,12 @@
 
 #include "npuprobe/attribution/sites_file.h"
 #include "npuprobe/base/checked_file.h"
-#include "npuprobe/config/json.h"
+#include "npuprobe/base/json.h"
 
 namespace npuprobe::attribution {
 namespace {
 
-using config::json::Value;
+using base::json::Value;
 
 // The first error wins; later checks of the same object become no-ops.
 class Reader {
@@ -34,8 +34,8 @@ class Reader {
       return nullptr;
     }
     if (value->type != type) {
-      fail(*value, std::string("\"") + key + "\" must be " + config::json::describe(type) +
-                       ", not " + config::json::describe(value->type));
+      fail(*value, std::string("\"") + key + "\" must be " + base::json::describe(type) +
+                       ", not " + base::json::describe(value->type));
       return nullptr;
     }
     return value;
@@ -157,8 +157,8 @@ SiteEntry read_site(Reader &r, const Value &object) {
 
 bool parse_sites_json(std::string_view text, SitesReport *report, std::string *error) {
   Value root;
-  config::json::ParseError parse_error;
-  if (!config::json::parse(text, &root, &parse_error)) {
+  base::json::ParseError parse_error;
+  if (!base::json::parse(text, &root, &parse_error)) {
     if (error != nullptr) {
       *error = "line " + std::to_string(parse_error.line) + ", column " +
                std::to_string(parse_error.column) + ": " + parse_error.message;

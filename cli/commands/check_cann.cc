@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "check_steps.h"
-// The wrapped names come from the preload's own X-macro list (a header with no dependency), so a
-// hook added there is checked here without a second list to keep in step.
-#include "../../preload/interpose/hook_list.h"
+// The wrapped names come from the preload's own X-macro list (its public header, the
+// npuprobe_hook_list target), so a hook added there is checked here without a second list.
+#include "npuprobe/preload/hook_list.h"
 
 namespace npuprobe::cli {
 namespace {

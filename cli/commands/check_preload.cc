@@ -132,7 +132,7 @@ void check_preload(CheckReport &report, const CheckInputs &inputs) {
 
   check_task_time_preload(report, inputs, entries);
 
-  // Plugins the preload dlopen()s from its own folder (preload/interpose/sibling_library.cc).
+  // Plugins the preload dlopen()s from its own folder (base/src/plugin_loader.cc).
   const std::string plugins = folder_of(loaded);
   if (inputs.config_file_named) {
     const std::string path = plugins + "libnpuprobe-config.so";

@@ -22,7 +22,7 @@ namespace npuprobe::cli {
 namespace {
 
 using store::DetectedFormat;
-using store::FormatPreference;
+using base::FormatPreference;
 
 // Creating and removing a file is the only honest writability test (read-only mounts, ACLs,
 // quotas and root squashing all escape access()).
@@ -145,7 +145,7 @@ void check_format(CheckReport &report, const CheckInputs &inputs, bool folder_us
   // The variable is checked here rather than with the other configuration messages: a wrong
   // value falls back to the file's store.format (or auto) and is easy to miss.
   if (const std::string *value = inputs.environment.get("NPUPROBE_STORE_FORMAT")) {
-    if (!store::parse_format_preference(*value)) {
+    if (!base::parse_format_preference(*value)) {
       report.fail("format", "NPUPROBE_STORE_FORMAT=" + *value + " is not v1, v2 or auto");
       return;
     }

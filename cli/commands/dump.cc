@@ -13,7 +13,7 @@ namespace {
 int run_dump(const std::vector<std::string> &args) {
   const Options options(args, {"--dir", "--format"});
   if (!options.ok()) return usage_error("dump", options.error());
-  const auto format = store::parse_format_preference(options.value("--format").value_or("auto"));
+  const auto format = base::parse_format_preference(options.value("--format").value_or("auto"));
   if (!format) return usage_error("dump", "--format must be v1, v2 or auto");
   const auto dir = store_directory(options);
   if (!dir) return 2;

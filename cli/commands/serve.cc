@@ -19,7 +19,7 @@ constexpr const char *kDefaultListen = "127.0.0.1:9464";
 int run_serve(const std::vector<std::string> &args) {
   const Options options(args, {"--dir", "--listen", "--format"});
   if (!options.ok()) return usage_error("serve", options.error());
-  const auto format = store::parse_format_preference(options.value("--format").value_or("auto"));
+  const auto format = base::parse_format_preference(options.value("--format").value_or("auto"));
   if (!format) return usage_error("serve", "--format must be v1, v2 or auto");
   const auto dir = store_directory(options);
   if (!dir) return 2;

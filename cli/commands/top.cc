@@ -24,7 +24,7 @@ double monotonic_seconds() {
 }
 
 top::Snapshot read_folder(const std::string &dir, int *errors) {
-  const store::FolderContents contents = store::collect_folder(dir, store::FormatPreference::kAuto);
+  const store::FolderContents contents = store::collect_folder(dir, base::FormatPreference::kAuto);
   *errors = static_cast<int>(contents.errors.size());
   return top::snapshot_of(contents.families, monotonic_seconds());
 }

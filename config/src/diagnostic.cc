@@ -27,15 +27,15 @@ std::vector<std::string> LoadResult::message_strings() const {
 }
 
 void log_problems(const std::vector<Diagnostic> &problems) {
-  // note: this is the only log call site with the bare "%s" format, so the store's per-site
+  // note: this is the only log call site with the bare "%s" format, so the log's per-site
   // rate limit counts configuration problems alone. kShownProblems is its burst: one load
   // fits, a burst of reloads is limited and its suppressed lines reported later.
   const std::size_t shown = problems.size() < kShownProblems ? problems.size() : kShownProblems;
   for (std::size_t i = 0; i < shown; ++i) {
-    store::log_message(store::LogLevel::kWarn, "%s", problems[i].to_string().c_str());
+    base::log_message(base::LogLevel::kWarn, "%s", problems[i].to_string().c_str());
   }
   if (problems.size() > shown) {
-    store::log_message(store::LogLevel::kWarn,
+    base::log_message(base::LogLevel::kWarn,
                        "%zu more configuration problems suppressed (`npuprobe check` with the "
                        "same environment prints every one)",
                        problems.size() - shown);
@@ -45,7 +45,7 @@ void log_problems(const std::vector<Diagnostic> &problems) {
 void log_diagnostics(const LoadResult &result) {
   log_problems(result.messages);
   if (result.kept_last_good) {
-    store::log_message(store::LogLevel::kWarn,
+    base::log_message(base::LogLevel::kWarn,
                        "config: kept the last good configuration (generation %llu)",
                        static_cast<unsigned long long>(result.config.generation));
   }

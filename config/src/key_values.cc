@@ -95,14 +95,14 @@ std::string set_from_text(const Key &key, Config &config, std::string_view text)
             *out = split_filter(text);
             return {};
           },
-          [&](store::FormatPreference *out) -> std::string {
-            const auto parsed = store::parse_format_preference(text);
+          [&](base::FormatPreference *out) -> std::string {
+            const auto parsed = base::parse_format_preference(text);
             if (!parsed) return detail::not_one_of(text, detail::kFormatChoices);
             *out = *parsed;
             return {};
           },
-          [&](store::LogLevel *out) -> std::string {
-            return store::parse_log_level(text, out)
+          [&](base::LogLevel *out) -> std::string {
+            return base::parse_log_level(text, out)
                        ? std::string()
                        : detail::not_one_of(text, detail::kLogLevelChoices);
           },

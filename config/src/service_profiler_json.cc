@@ -4,13 +4,14 @@
 #include <set>
 
 #include "checks.h"
-#include "npuprobe/config/json.h"
+#include "npuprobe/base/json.h"
 #include "npuprobe/config/keys.h"
 #include "npuprobe/config/loaders.h"
 
 namespace npuprobe::config {
 namespace {
 
+namespace json = base::json;
 using json::Value;
 
 class JsonLayer {

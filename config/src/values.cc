@@ -7,7 +7,7 @@
 #include "npuprobe/config/environment_values.h"
 #include "npuprobe/config/keys.h"
 #include "npuprobe/config/loaders.h"
-#include "npuprobe/store/metric_name.h"
+#include "npuprobe/base/metric_name.h"
 
 namespace npuprobe::config {
 
@@ -37,7 +37,7 @@ const char *to_string(TaskTimeMode mode) {
 const char *to_string(TaskTimeLevel level) { return level == TaskTimeLevel::kL1 ? "L1" : "L0"; }
 
 // The Prometheus name rules are the store's: a prefix is valid when it is a valid name itself.
-bool valid_metric_prefix(std::string_view prefix) { return store::is_valid_metric_name(prefix); }
+bool valid_metric_prefix(std::string_view prefix) { return base::is_valid_metric_name(prefix); }
 
 bool parse_task_time_level(std::string_view text, TaskTimeLevel *level, int *duration_s) {
   if (text.empty()) {

@@ -9,7 +9,7 @@
 #include "checks.h"
 #include "npuprobe/config/keys.h"
 #include "npuprobe/config/loaders.h"
-#include "npuprobe/store/metric_name.h"
+#include "npuprobe/base/metric_name.h"
 
 namespace npuprobe::config {
 namespace {
@@ -176,7 +176,7 @@ class YamlLayer {
     each(node, path, [&](const std::string &key, const std::string &p, const YAML::Node &v,
                          int l) {
       std::string value;
-      if (!store::is_valid_label_name(key)) {
+      if (!base::is_valid_label_name(key)) {
         report(l, p, quoted(key) + " is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, "
                                    "not starting with __)");
       } else if (detail::is_reserved_label_name(key)) {
@@ -194,7 +194,7 @@ class YamlLayer {
     if (!node.IsMap()) return wrong_type(node, path, line, "a map");
     each(node, path, [&](const std::string &family, const std::string &p, const YAML::Node &v,
                          int l) {
-      if (!store::is_valid_metric_name(family)) {
+      if (!base::is_valid_metric_name(family)) {
         report(l, p, quoted(family) + " is not a valid metric family name "
                                       "([a-zA-Z_:][a-zA-Z0-9_:]*)");
         return true;

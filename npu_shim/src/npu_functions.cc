@@ -2,14 +2,14 @@
 
 #include <utility>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::npu_shim {
 namespace {
 
 // `where`: what a user should check, e.g. "an older CANN?".
 void say_unavailable(const char *feature, const std::string &missing, const char *where) {
-  store::log_message(store::LogLevel::kWarn, "%s is off: no %s in this process (%s)", feature,
+  base::log_message(base::LogLevel::kWarn, "%s is off: no %s in this process (%s)", feature,
                      missing.c_str(), where);
 }
 

@@ -9,13 +9,13 @@
 #include <new>
 #include <string>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::preload {
 namespace {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 
 constexpr int kPipeUtilization = 1;  // aicoreMetrics ACL_AICORE_PIPE_UTILIZATION
 

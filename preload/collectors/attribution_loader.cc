@@ -3,14 +3,14 @@
 #include <dlfcn.h>
 
 #include "npuprobe/attribution/symbolizer_plugin.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
+#include "npuprobe/base/plugin_loader.h"
 #include "real_dlsym.h"
-#include "sibling_library.h"
 
 namespace npuprobe::preload {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 
 attribution::BacktraceFn load_unwinder() noexcept {
 #if defined(NPUPROBE_SANITIZER_TSAN)
@@ -41,26 +41,26 @@ attribution::BacktraceFn load_unwinder() noexcept {
 
 std::unique_ptr<attribution::FrameResolver> load_frame_resolver(
     const attribution::SymbolizerOptions &options) noexcept {
-  try {
-    const std::string path = sibling_library_path(attribution::kSymbolizerPluginFile);
-    if (void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+  constexpr const char *kWithout = "attribution: sites are named from dynamic symbols only (no "
+                                   "source lines)";
+  void *create = nullptr;
+  void *destroy = nullptr;
+  void *lookup = nullptr;
+  const base::PluginSymbol symbols[] = {{attribution::kSymbolizerCreate, &create},
+                                        {attribution::kSymbolizerDelete, &destroy},
+                                        {attribution::kSymbolizerLookup, &lookup}};
+  if (base::load_plugin(attribution::kSymbolizerPluginFile, &lookup_symbol, symbols, 3,
+                        kWithout)) {
+    try {
       attribution::SymbolizerPluginApi api;
-      api.create = reinterpret_cast<npuprobe_symbolizer_create_fn>(
-          lookup_symbol(handle, attribution::kSymbolizerCreate));
-      api.destroy = reinterpret_cast<npuprobe_symbolizer_delete_fn>(
-          lookup_symbol(handle, attribution::kSymbolizerDelete));
-      api.lookup = reinterpret_cast<npuprobe_symbolizer_lookup_fn>(
-          lookup_symbol(handle, attribution::kSymbolizerLookup));
+      api.create = reinterpret_cast<npuprobe_symbolizer_create_fn>(create);
+      api.destroy = reinterpret_cast<npuprobe_symbolizer_delete_fn>(destroy);
+      api.lookup = reinterpret_cast<npuprobe_symbolizer_lookup_fn>(lookup);
       if (auto resolver = attribution::make_plugin_resolver(api, options)) return resolver;
-      log_message(LogLevel::kWarn, "attribution: %s is unusable; sites are named from dynamic "
-                  "symbols only (no source lines)", path.c_str());
-    } else {
-      const char *why = dlerror();
-      log_message(LogLevel::kWarn, "attribution: cannot load %s (%s); sites are named from "
-                  "dynamic symbols only (no source lines)", path.c_str(),
-                  why != nullptr ? why : "unknown error");
+      log_message(LogLevel::kWarn, "%s cannot start a symbolizer; %s",
+                  attribution::kSymbolizerPluginFile, kWithout);
+    } catch (...) {
     }
-  } catch (...) {
   }
   return attribution::make_dladdr_resolver();
 }

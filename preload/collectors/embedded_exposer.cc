@@ -1,42 +1,45 @@
 #include "embedded_exposer.h"
 
-#include <dlfcn.h>
 #include <unistd.h>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
+#include "npuprobe/base/plugin_loader.h"
 #include "real_dlsym.h"
-#include "sibling_library.h"
 
 namespace npuprobe::preload {
 namespace {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 
 }  // namespace
 
 EmbeddedExposer::EmbeddedExposer(std::string listen, std::string folder,
-                                 store::FormatPreference format)
+                                 base::FormatPreference format)
     : listen_(std::move(listen)), folder_(std::move(folder)), format_(format) {}
 
 bool EmbeddedExposer::load_plugin() noexcept {
   if (plugin_tried_) return start_ != nullptr;
   plugin_tried_ = true;
-  const std::string path = sibling_library_path("libnpuprobe-exposer.so");
-  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    log_message(LogLevel::kWarn, "no embedded /metrics server (%s); the store folder %s is "
-                "still written, `npuprobe serve --dir` can serve it", dlerror(), folder_.c_str());
+  void *start = nullptr;
+  void *stop = nullptr;
+  void *port = nullptr;
+  const base::PluginSymbol symbols[] = {{"npuprobe_exposer_start", &start},
+                                        {"npuprobe_exposer_stop", &stop},
+                                        {"npuprobe_exposer_port", &port, false}};
+  try {
+    const std::string consequence = "no embedded /metrics server: the store folder " + folder_ +
+                                     " is still written, `npuprobe serve --dir` can serve it";
+    if (!base::load_plugin("libnpuprobe-exposer.so", &lookup_symbol, symbols, 3,
+                           consequence.c_str())) {
+      return false;
+    }
+  } catch (...) {
     return false;
   }
-  start_ = reinterpret_cast<StartFn>(lookup_symbol(handle, "npuprobe_exposer_start"));
-  stop_ = reinterpret_cast<StopFn>(lookup_symbol(handle, "npuprobe_exposer_stop"));
-  port_ = reinterpret_cast<PortFn>(lookup_symbol(handle, "npuprobe_exposer_port"));
-  if (start_ == nullptr || stop_ == nullptr) {
-    log_message(LogLevel::kWarn, "%s lacks npuprobe_exposer_start/stop", path.c_str());
-    start_ = nullptr;
-    return false;
-  }
+  start_ = reinterpret_cast<StartFn>(start);
+  stop_ = reinterpret_cast<StopFn>(stop);
+  port_ = reinterpret_cast<PortFn>(port);
   return true;
 }
 

@@ -15,7 +15,7 @@ namespace npuprobe::preload {
 
 class EmbeddedExposer {
  public:
-  EmbeddedExposer(std::string listen, std::string folder, store::FormatPreference format);
+  EmbeddedExposer(std::string listen, std::string folder, base::FormatPreference format);
   // Publisher thread: starts serving if nobody does (cheap when already serving).
   void try_serve() noexcept;
   void stop() noexcept;
@@ -32,7 +32,7 @@ class EmbeddedExposer {
 
   const std::string listen_;
   const std::string folder_;
-  const store::FormatPreference format_;
+  const base::FormatPreference format_;
   bool plugin_tried_ = false;
   bool stopped_ = false;
   StartFn start_ = nullptr;

@@ -1,12 +1,12 @@
 #include "memory_sampler.h"
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "runtime.h"
 
 namespace npuprobe::preload {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 
 MemorySampler::MemorySampler(npu_shim::NpuFunctions &npu, int hz)
     : npu_(npu), period_(1000000 / (hz > 0 ? hz : 1)), devices_(new Device[kDevices]) {}

@@ -6,13 +6,13 @@
 #include <string_view>
 
 #include "npuprobe/npu_shim/mspti_records.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::preload {
 namespace {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 
 // MSPTI's buffer callbacks are plain functions: they find the pool here. One subscriber per
 // process (MSPTI's rule), so one pool.

@@ -1,12 +1,12 @@
 #include "runtime_switch.h"
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "runtime.h"
 
 namespace npuprobe::preload {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 
 RuntimeSwitch::RuntimeSwitch(std::string prefix) : prefix_(std::move(prefix)) {}
 

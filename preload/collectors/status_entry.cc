@@ -5,7 +5,7 @@
 #include <chrono>
 #include <utility>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::preload {
 
@@ -25,7 +25,7 @@ void StatusEntry::after_flush(bool measuring, std::uint64_t config_generation,
       entry_ = config::RegistryEntry::create(config::registry_dir_from_environment(), &error);
       if (!entry_) {
         failed_ = true;
-        store::log_message(store::LogLevel::kWarn,
+        base::log_message(base::LogLevel::kWarn,
                            "process registry: %s; `npuprobe status` will not list this process",
                            error.c_str());
         return;

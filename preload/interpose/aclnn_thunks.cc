@@ -13,7 +13,7 @@
 #include "instrument.h"
 #include "npu/aclnn_api.h"
 #include "elf_symbols.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::preload {
 namespace {
@@ -86,7 +86,7 @@ namespace {
 void *table_full(const char *name) noexcept {
   static std::atomic<bool> said{false};
   if (!said.exchange(true, std::memory_order_relaxed)) {  // once; dlsym is cold
-    store::log_message(store::LogLevel::kWarn,
+    base::log_message(base::LogLevel::kWarn,
                        "all %d aclnn thunks are taken: %s and later ops are handed out "
                        "unwrapped; their launches count as api=\"aclnn\" through their inner "
                        "kernel launch, without op timing (with NPUPROBE_OP_LABEL=1 each is "

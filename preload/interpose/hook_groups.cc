@@ -9,7 +9,7 @@
 #include "aclnn_thunks.h"
 #include "hook.h"
 #include "npuprobe/config/config.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "resolved_names.h"
 
 namespace npuprobe::preload {
@@ -136,7 +136,7 @@ void apply_hooks_config(const config::HooksConfig &hooks) {
       }
     }
     if (!wrapped && !looks_like_aclnn_op_name(name.c_str())) {
-      store::log_message(store::LogLevel::kWarn,
+      base::log_message(base::LogLevel::kWarn,
                          "hooks.skip: %s is neither an ACL function npuprobe wraps nor an aclnn "
                          "op (ignored)",
                          name.c_str());

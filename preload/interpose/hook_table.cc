@@ -2,7 +2,7 @@
 #include <cstring>
 
 #include "hook.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::preload {
 
@@ -45,7 +45,7 @@ void note_missing_function(HookId id) noexcept {
   if (g_missing_logged[static_cast<int>(id)].exchange(true)) return;
   // A warning, not an error: the usual cause is an older CANN without an optional entry point,
   // and the caller gets exactly what such a runtime answers.
-  store::log_message(store::LogLevel::kWarn,
+  base::log_message(base::LogLevel::kWarn,
                      "%s: no definition after npuprobe (an older CANN, or the runtime not "
                      "loaded); the caller gets ACL_ERROR_API_NOT_SUPPORT",
                      hook_name(id));

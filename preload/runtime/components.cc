@@ -15,7 +15,7 @@
 #include "mspti_session.h"
 #include "npuprobe/attribution/attributor.h"
 #include "npuprobe/probes/probes.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "npuprobe/store/publisher.h"
 #include "npuprobe/store/registry.h"
 #include "self_metrics.h"
@@ -28,14 +28,14 @@ namespace {
 // before fork. Lines suppressed by the rate limit are said at every flush and at exit.
 class LogPart final : public Component {
  public:
-  void before_flush(const FlushContext &) override { store::report_suppressed_log_lines(); }
+  void before_flush(const FlushContext &) override { base::report_suppressed_log_lines(); }
   void before_fork() noexcept override { log_sink_before_fork(); }
   void after_fork_in_parent() noexcept override { log_sink_after_fork(); }
   void after_fork_in_child() noexcept override {
     log_sink_after_fork();
-    store::reset_log_after_fork();
+    base::reset_log_after_fork();
   }
-  void stop() noexcept override { store::report_suppressed_log_lines(); }
+  void stop() noexcept override { base::report_suppressed_log_lines(); }
 };
 
 // The hooks configuration's lock (hook_groups.h), which a parent's thread may have held.

@@ -1,6 +1,5 @@
 #include "config_snapshot.h"
 
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -9,28 +8,24 @@
 
 #include "npuprobe/config/environment_values.h"
 #include "npuprobe/config/process_registry.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
+#include "npuprobe/base/plugin_loader.h"
 #include "real_dlsym.h"
-#include "sibling_library.h"
 
 namespace npuprobe::preload {
 namespace {
 
-using store::log_message;
-using store::LogLevel;
 using LoadFn = void (*)(const config::Config *, config::LoadResult *);
 
 LoadFn plugin_loader() {
   static LoadFn loader = [] () -> LoadFn {
-    const std::string path = sibling_library_path("libnpuprobe-config.so");
-    void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      log_message(LogLevel::kWarn, "configuration file ignored: %s", dlerror());
+    void *load = nullptr;
+    const base::PluginSymbol symbols[] = {{"npuprobe_config_load", &load}};
+    if (!base::load_plugin("libnpuprobe-config.so", &lookup_symbol, symbols, 1,
+                           "configuration file ignored")) {
       return nullptr;
     }
-    auto fn = reinterpret_cast<LoadFn>(lookup_symbol(handle, "npuprobe_config_load"));
-    if (fn == nullptr) log_message(LogLevel::kWarn, "%s lacks npuprobe_config_load", path.c_str());
-    return fn;
+    return reinterpret_cast<LoadFn>(load);
   }();
   return loader;
 }
@@ -62,7 +57,7 @@ config::LoadResult load_snapshot(const config::Config *last_good) {
   if (!config_file_named()) return from_environment;
   // At start, what loading the plugin may say is said at the environment's level (the file's
   // is not known yet); at a reload, at the level in force.
-  if (last_good == nullptr) store::set_log_level(from_environment.config.logging.level);
+  if (last_good == nullptr) base::set_log_level(from_environment.config.logging.level);
   LoadFn load = plugin_loader();
   if (load == nullptr) return from_environment;
   config::LoadResult result;

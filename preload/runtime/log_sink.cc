@@ -10,12 +10,12 @@
 #include <mutex>
 
 #include "npuprobe/base/checked_file.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::preload {
 namespace {
 
-using store::LogLevel;
+using base::LogLevel;
 
 constexpr const char *kPattern = "[%Y-%m-%d %H:%M:%S.%e] [npuprobe] [pid %P] [%l] %v";
 
@@ -88,7 +88,7 @@ void install_log_sink(const std::string &file) noexcept {
       if (g_logger != nullptr && g_file != nullptr && *g_file == file) return;
       auto *logger = new spdlog::logger("npuprobe", open_sink(file, &error));
       logger->set_pattern(kPattern);
-      logger->set_level(spdlog::level::trace);  // the store's log layer filters
+      logger->set_level(spdlog::level::trace);  // base's log layer filters
       logger->flush_on(spdlog::level::trace);   // lines are rare; a crash must not lose them
       delete g_logger;  // safe: every use of it holds the lock we hold
       delete g_file;
@@ -101,13 +101,13 @@ void install_log_sink(const std::string &file) noexcept {
       say_refusal = !refusal.empty() && refusal != *g_refused;
       *g_refused = refusal;
     }
-    store::set_log_sink(&write_line);
+    base::set_log_sink(&write_line);
     if (say_refusal) {
-      store::log_message(LogLevel::kWarn, "cannot open log file %s: %s; logging to stderr",
+      base::log_message(LogLevel::kWarn, "cannot open log file %s: %s; logging to stderr",
                          file.c_str(), error.c_str());
     }
   } catch (...) {
-    store::set_log_sink(nullptr);  // the store's plain stderr sink
+    base::set_log_sink(nullptr);  // base's plain stderr sink
   }
 }
 

@@ -1,15 +1,15 @@
 // npuprobe's one logger in the host process: spdlog (header-only, hidden inside libnpuprobe.so
-// with fmt), installed as the store's log sink. Every line reads
+// with fmt), installed as the log sink (base/log.h). Every line reads
 //   [2026-11-23 10:00:00.123] [npuprobe] [pid 4242] [warning] message
 // on stderr or, with logging.file, appended to that file. Lines come from cold paths only (start,
-// the publisher thread, exit); the store's log layer filters levels and rate-limits before this.
+// the publisher thread, exit); base's log layer filters levels and rate-limits before this.
 #pragma once
 
 #include <string>
 
 namespace npuprobe::preload {
 
-// Sends the store's log lines to spdlog, writing to `file` ("" = stderr). A file that cannot be
+// Sends the log lines to spdlog, writing to `file` ("" = stderr). A file that cannot be
 // opened is reported on stderr and stderr is used. Can be called again (reload).
 void install_log_sink(const std::string &file) noexcept;
 

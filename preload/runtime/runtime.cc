@@ -23,7 +23,7 @@
 #include "mspti_session.h"
 #include "npuprobe/config/keys.h"
 #include "npuprobe/version.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "npuprobe/store/private_folder.h"
 #include "npuprobe/store/publisher.h"
 #include "op_libraries.h"
@@ -42,8 +42,8 @@ CaptureStreams g_update_streams;
 
 namespace {
 
-using store::log_message;
-using store::LogLevel;
+using base::log_message;
+using base::LogLevel;
 
 // Everything below is created once and deliberately never destroyed: wrappers may still run
 // on other threads while the process exits, after static destructors. Only what the runtime
@@ -150,7 +150,7 @@ void reload_config() {
                 static_cast<unsigned long long>(c.generation),
                 loaded.kept_last_good ? " (a file was unusable: the last good one is kept)" : "");
   }
-  store::set_log_level(c.logging.level);
+  base::set_log_level(c.logging.level);
   r.probes->set_min_launches_per_step(static_cast<std::uint32_t>(c.phases.min_launches_per_step));
   const std::string fixed = config::keys_for_new_processes(*r.config, c);
   if (!fixed.empty()) {
@@ -215,7 +215,7 @@ bool start_everything() {
   config::LoadResult loaded = load_snapshot(nullptr);
   r.config = new config::Config(std::move(loaded.config));
   const config::Config &c = *r.config;
-  store::set_log_level(c.logging.level);
+  base::set_log_level(c.logging.level);
   install_log_sink(c.logging.file);  // stderr when no file is named
   config::log_problems(loaded.messages);  // the environment's problems included
   apply_hooks_config(c.hooks);

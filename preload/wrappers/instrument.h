@@ -8,13 +8,15 @@
 #include <cstdint>
 
 #include "capture_streams.h"
-#include "clock.h"
 #include "hook_list.h"
+#include "npuprobe/base/clock.h"
 #include "npuprobe/probes/probes.h"
 #include "runtime.h"
 #include "thread_state.h"
 
 namespace npuprobe::preload {
+
+using base::now_ns;  // the hot path's clock: vDSO, inline
 
 // A launch-class call: its api label, and for aclnn thunks the op's name and lazily registered
 // ids (hook = kCount); for exported wrappers the hook whose name labels errors.

@@ -4,7 +4,7 @@
 #include "hook.h"
 #include "instrument.h"
 #include "npu/acl_api.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "pinned_host_ranges.h"
 
 using npuprobe::preload::HookId;
@@ -22,7 +22,7 @@ PinnedHostRanges g_pinned_host;
 void note_pinned_table_full() noexcept {
   static std::atomic<bool> said{false};
   if (said.exchange(true)) return;
-  store::log_message(store::LogLevel::kWarn,
+  base::log_message(base::LogLevel::kWarn,
                      "more than %d pinned host blocks: copies with later blocks count as host "
                      "waits (aclrtMemcpyAsyncWithCondition)",
                      PinnedHostRanges::kSlots);

@@ -2,7 +2,7 @@
 
 #include <new>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::probes {
 
@@ -23,7 +23,7 @@ store::HistogramHandle ApiRecordSeries::get(std::string_view api) noexcept {
     return handle;
   }
   if (!other_resolved_) {
-    store::log_message(store::LogLevel::kInfo,
+    base::log_message(base::LogLevel::kInfo,
                        "probes: more than %d API names in MSPTI records; the others count as "
                        "api=\"other\"",
                        kMaxApiRecordNames);
@@ -37,7 +37,7 @@ store::HistogramHandle ApiRecordSeries::resolve(std::string_view api) noexcept {
   try {
     return families_.resolve_api_record(std::string(api));
   } catch (const std::exception &e) {
-    store::log_message(store::LogLevel::kWarn, "probes: no API record series for %.*s: %s",
+    base::log_message(base::LogLevel::kWarn, "probes: no API record series for %.*s: %s",
                        static_cast<int>(api.size()), api.data(), e.what());
     return store::HistogramHandle{};
   }

@@ -2,7 +2,7 @@
 
 #include <new>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::probes {
 
@@ -14,7 +14,7 @@ KernelSeries::Handles KernelSeries::get(int device, std::string_view type) noexc
     try {
       d.busy = families_.resolve_device_busy(device);
     } catch (const std::exception &e) {
-      store::log_message(store::LogLevel::kWarn, "probes: no device_busy for device %d: %s", device,
+      base::log_message(base::LogLevel::kWarn, "probes: no device_busy for device %d: %s", device,
                          e.what());
     }
     d.busy_resolved = true;  // a failure records into the sink from now on
@@ -34,7 +34,7 @@ KernelSeries::Handles KernelSeries::get(int device, std::string_view type) noexc
     return {handles, d.busy};
   }
   if (!d.other_resolved) {
-    store::log_message(store::LogLevel::kInfo,
+    base::log_message(base::LogLevel::kInfo,
                        "probes: device %d has more than %d kernel types; the others count as "
                        "type=\"other\"",
                        device, kMaxKernelTypesPerDevice);
@@ -48,7 +48,7 @@ KernelTypeHandles KernelSeries::resolve_type(int device, std::string_view type) 
   try {
     return families_.resolve_kernel_type(device, std::string(type));
   } catch (const std::exception &e) {
-    store::log_message(store::LogLevel::kWarn, "probes: no task-time series for device %d: %s",
+    base::log_message(base::LogLevel::kWarn, "probes: no task-time series for device %d: %s",
                        device, e.what());
     return KernelTypeHandles{};
   }

@@ -1,6 +1,6 @@
 // Probes::on_launch: per-call counts and latency for every launch; device work (not graph
 // capture) also feeds the device's step.
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "probes_state.h"
 
 namespace npuprobe::probes {
@@ -12,7 +12,7 @@ __attribute__((noinline)) void Probes::State::record_op(int device, std::uint32_
       return families.resolve_op(device, op_names.name_of(op));
     } catch (const std::exception &e) {
       // Counted below at every launch and said once by the publisher (log_first_drops).
-      store::log_message(store::LogLevel::kDebug, "probes: op metrics: %s", e.what());
+      base::log_message(base::LogLevel::kDebug, "probes: op metrics: %s", e.what());
       return OpHandles{};
     }
   });

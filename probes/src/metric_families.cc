@@ -3,7 +3,7 @@
 #include <set>
 #include <vector>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::probes {
 namespace {
@@ -140,7 +140,7 @@ MetricFamilies::MetricFamilies(store::MetricRegistry &registry, const ProbeOptio
     unused_buckets.erase("npu:api_exec_duration");
   }
   for (const std::string &family : unused_buckets) {
-    store::log_message(store::LogLevel::kWarn,
+    base::log_message(base::LogLevel::kWarn,
                        "buckets.%s: npuprobe has no histogram of that name (ignored)",
                        family.c_str());
   }

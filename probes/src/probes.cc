@@ -3,7 +3,7 @@
 #include <new>
 #include <utility>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "probes_state.h"
 
 namespace npuprobe::probes {
@@ -24,7 +24,7 @@ DeviceHandles Probes::State::resolve_device(int device) noexcept {
     return families.resolve_device(device);
   } catch (const std::exception &e) {
     // Default handles record into a sink: the device goes unmeasured, the host is unharmed.
-    store::log_message(store::LogLevel::kWarn, "probes: no metrics for device %d: %s", device,
+    base::log_message(base::LogLevel::kWarn, "probes: no metrics for device %d: %s", device,
                        e.what());
     return DeviceHandles{};
   }
@@ -66,7 +66,7 @@ void Probes::State::log_first_drops() noexcept {
     if (drop_logged[r] || !drop_seen[r].load(std::memory_order_relaxed)) continue;
     drop_logged[r] = true;
     const std::string_view reason = to_string(static_cast<DropReason>(r));
-    store::log_message(store::LogLevel::kWarn,
+    base::log_message(base::LogLevel::kWarn,
                        "losing observations: %s; each is counted in npuprobe:dropped{reason=\"%.*s\"} "
                        "(logged once)",
                        kWhy[r], static_cast<int>(reason.size()), reason.data());
@@ -91,7 +91,7 @@ void Probes::before_flush() noexcept {
         try {
           return s.families.resolve_api_error(s.api_names.name_of(api), code);
         } catch (const std::exception &e) {
-          store::log_message(store::LogLevel::kWarn, "probes: api error counter: %s", e.what());
+          base::log_message(base::LogLevel::kWarn, "probes: api error counter: %s", e.what());
           return store::CounterHandle{};
         }
       },

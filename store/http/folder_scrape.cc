@@ -5,7 +5,7 @@
 
 #include "npuprobe/store/content_negotiation.h"
 #include "npuprobe/store/gzip.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "npuprobe/store/multiprocess_collector.h"
 #include "npuprobe/store/text_exposition.h"
 
@@ -26,7 +26,7 @@ HttpResponse FolderScrape::respond(const HttpRequest &request) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (contents.errors != last_errors_) {
       for (const std::string &error : contents.errors)
-        log_message(LogLevel::kWarn, "skipped: %s", error.c_str());
+        base::log_message(base::LogLevel::kWarn, "skipped: %s", error.c_str());
       last_errors_ = contents.errors;
     }
   }

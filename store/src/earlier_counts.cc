@@ -5,9 +5,12 @@
 #include <vector>
 
 #include "npuprobe/store/db_file_reader.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::store {
+
+using base::log_message;
+using base::LogLevel;
 
 bool read_earlier_counts(const std::string &path, std::map<std::string, double> &counts) {
   if (::access(path.c_str(), F_OK) != 0) return false;

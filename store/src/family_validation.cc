@@ -3,7 +3,7 @@
 #include <cmath>
 #include <set>
 
-#include "npuprobe/store/metric_name.h"
+#include "npuprobe/base/metric_name.h"
 
 namespace npuprobe::store {
 namespace {
@@ -34,14 +34,14 @@ FamilyInfo validate_family_spec(const FamilySpec &spec) {
       info.name.compare(info.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
     info.name.resize(info.name.size() - suffix.size());
   }
-  if (!is_valid_metric_name(info.name)) {
+  if (!base::is_valid_metric_name(info.name)) {
     refuse(spec.name,
            "the name must match ^[a-zA-Z_:][a-zA-Z0-9_:]*$ (one invalid name makes "
            "prometheus_client fail the whole scrape)");
   }
   std::set<std::string> seen;
   for (const std::string &label : info.label_names) {
-    if (!is_valid_label_name(label)) {
+    if (!base::is_valid_label_name(label)) {
       refuse(spec.name, "invalid label name '" + label +
                             "' (must match ^[a-zA-Z_][a-zA-Z0-9_]*$, not start with __)");
     }

@@ -7,9 +7,12 @@
 
 #include "npuprobe/store/db_file_format.h"
 #include "npuprobe/store/db_file_reader.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::store {
+
+using base::log_message;
+using base::LogLevel;
 namespace {
 
 bool ends_with(const std::string &text, const std::string &suffix) {

@@ -8,7 +8,7 @@
 
 #include "accumulate_samples.h"
 #include "npuprobe/store/db_file_reader.h"
-#include "npuprobe/store/metric_name.h"
+#include "npuprobe/base/metric_name.h"
 
 namespace npuprobe::store {
 namespace {
@@ -51,7 +51,7 @@ class FolderReader {
       std::string problem;
       std::optional<EntryKey> key = decode_entry_key(entry.key, &problem);
       if (!key) return reject(path + ": " + problem);
-      if (!is_valid_metric_name(key->metric_name)) {
+      if (!base::is_valid_metric_name(key->metric_name)) {
         return reject(path + ": invalid metric name '" + key->metric_name + "'");
       }
       keys.push_back(std::move(*key));

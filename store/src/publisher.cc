@@ -2,9 +2,12 @@
 
 #include <new>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::store {
+
+using base::log_message;
+using base::LogLevel;
 
 Publisher::Publisher(MetricRegistry &registry, PublisherOptions options)
     : registry_(registry),

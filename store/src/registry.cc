@@ -5,9 +5,12 @@
 #include <thread>
 
 #include "family_validation.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::store {
+
+using base::log_message;
+using base::LogLevel;
 namespace {
 
 // Registry tokens are never reused, so a thread's cached token can never match a registry it

@@ -6,10 +6,13 @@
 
 #include "earlier_counts.h"
 #include "npuprobe/store/json_key.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "npuprobe/store/python_float.h"
 
 namespace npuprobe::store {
+
+using base::log_message;
+using base::LogLevel;
 namespace {
 
 LabelPairs labels_of(const FamilyInfo &family, const SeriesInfo &series,

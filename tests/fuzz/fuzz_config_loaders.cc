@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "npuprobe/config/config.h"
-#include "npuprobe/config/json.h"
+#include "npuprobe/base/json.h"
 #include "npuprobe/config/loaders.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
@@ -33,9 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     }
     for (const Diagnostic &d : messages) (void)d.to_string();
   }
-  json::Value value;
-  json::ParseError error;
-  if (!json::parse(text, &value, &error) && error.line < 1) std::abort();
+  npuprobe::base::json::Value value;
+  npuprobe::base::json::ParseError error;
+  if (!npuprobe::base::json::parse(text, &value, &error) && error.line < 1) std::abort();
   return 0;
 }
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "npuprobe/attribution/sites_file.h"
-#include "npuprobe/config/json.h"
+#include "npuprobe/base/json.h"
 #include "sites_fixtures.h"
 
 namespace npuprobe::attribution {
@@ -113,11 +113,11 @@ TEST_F(SitesCommand, JsonIsAnArrayOfReportsWithAlive) {
   write(report(dead_));
   const Result r = npuprobe("sites --json --dir '" + dir_ + "'");
   ASSERT_EQ(r.status, 0) << r.err;
-  config::json::Value root;
-  config::json::ParseError error;
-  ASSERT_TRUE(config::json::parse(r.out, &root, &error)) << error.message << "\n" << r.out;
+  base::json::Value root;
+  base::json::ParseError error;
+  ASSERT_TRUE(base::json::parse(r.out, &root, &error)) << error.message << "\n" << r.out;
   ASSERT_EQ(root.items.size(), 2u) << r.out;
-  for (const config::json::Value &process : root.items) {
+  for (const base::json::Value &process : root.items) {
     const bool is_live = process.find("pid")->integer == live_;
     EXPECT_EQ(process.find("alive")->boolean, is_live);
     EXPECT_EQ(process.find("format")->integer, kSitesFileFormat);

@@ -13,7 +13,7 @@
 #include <limits>
 #include <sstream>
 
-#include "npuprobe/config/json.h"
+#include "npuprobe/base/json.h"
 #include "sites_fixtures.h"
 
 namespace npuprobe::attribution {

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "npuprobe/config/json.h"
+#include "npuprobe/base/json.h"
 #include "sites_fixtures.h"
 
 namespace npuprobe::cli::sites {
@@ -87,10 +87,10 @@ TEST(SitesText, JsonIsAnArrayOfTheReportsWithAlive) {
   attribution::SitesReport r = report(4242);
   r.process = "a \"quoted\" name";
   const std::string json = format_json({{r, true}, {report(4243), false}}, 1);
-  config::json::Value root;
-  config::json::ParseError error;
-  ASSERT_TRUE(config::json::parse(json, &root, &error)) << error.message << "\n" << json;
-  ASSERT_EQ(root.type, config::json::Value::Type::kArray);
+  base::json::Value root;
+  base::json::ParseError error;
+  ASSERT_TRUE(base::json::parse(json, &root, &error)) << error.message << "\n" << json;
+  ASSERT_EQ(root.type, base::json::Value::Type::kArray);
   ASSERT_EQ(root.items.size(), 2u);
   EXPECT_TRUE(root.items[0].find("alive")->boolean);
   EXPECT_FALSE(root.items[1].find("alive")->boolean);

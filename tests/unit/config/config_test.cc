@@ -89,7 +89,7 @@ TEST_F(ConfigTest, DefaultsWithAnEmptyEnvironment) {
   EXPECT_EQ(c.metric_prefix, "vllm_profiling_");
   EXPECT_TRUE(c.labels.empty());
   EXPECT_EQ(c.store.dir, "");
-  EXPECT_EQ(c.store.format, store::FormatPreference::kAuto);
+  EXPECT_EQ(c.store.format, base::FormatPreference::kAuto);
   EXPECT_EQ(c.store.flush_interval_ms, 500);
   EXPECT_EQ(c.exposer.listen, "127.0.0.1:9464");
   EXPECT_TRUE(c.exposer.enabled());
@@ -104,7 +104,7 @@ TEST_F(ConfigTest, DefaultsWithAnEmptyEnvironment) {
   EXPECT_EQ(c.task_time.prof_dir, "");
   EXPECT_EQ(c.task_time.timelimit_s, 0);
   EXPECT_TRUE(c.task_time.api_filter.empty() && c.task_time.kernel_filter.empty());
-  EXPECT_EQ(c.logging.level, store::LogLevel::kInfo);
+  EXPECT_EQ(c.logging.level, base::LogLevel::kInfo);
   EXPECT_EQ(c.logging.file, "");
   EXPECT_FALSE(c.op_label);
   EXPECT_EQ(c.dp, "");
@@ -170,7 +170,7 @@ dp: 3
   EXPECT_EQ(c.metric_prefix, "my:prefix_");
   EXPECT_EQ(c.labels, (std::map<std::string, std::string>{{"cluster", "a"}, {"zone", "b c"}}));
   EXPECT_EQ(c.store.dir, "/tmp/store");
-  EXPECT_EQ(c.store.format, store::FormatPreference::kV1);
+  EXPECT_EQ(c.store.format, base::FormatPreference::kV1);
   EXPECT_EQ(c.store.flush_interval_ms, 250);
   EXPECT_EQ(c.exposer.listen, "[::1]:9000");
   EXPECT_EQ(c.phases.min_launches_per_step, 3);
@@ -193,7 +193,7 @@ dp: 3
   EXPECT_EQ(c.attribution.max_depth, 64);
   EXPECT_EQ(c.attribution.max_sites, 5);
   EXPECT_THAT(c.attribution.skip_modules, ElementsAre("libfoo", "torch"));
-  EXPECT_EQ(c.logging.level, store::LogLevel::kDebug);
+  EXPECT_EQ(c.logging.level, base::LogLevel::kDebug);
   EXPECT_EQ(c.logging.file, "/tmp/npuprobe.log");
   EXPECT_TRUE(c.op_label);
   EXPECT_EQ(c.dp, "3");
@@ -354,12 +354,12 @@ TEST_F(ConfigTest, SplitFilter) {
 // --- Precedence: environment > YAML > JSON > defaults, for every environment variable. ---
 
 TEST_F(ConfigTest, PrecedenceStoreFormat) {
-  EXPECT_EQ(load().config.store.format, store::FormatPreference::kAuto);
+  EXPECT_EQ(load().config.store.format, base::FormatPreference::kAuto);
   yaml("store: {format: v1}\n");
-  EXPECT_EQ(load().config.store.format, store::FormatPreference::kV1);
+  EXPECT_EQ(load().config.store.format, base::FormatPreference::kV1);
   env_.vars["NPUPROBE_STORE_FORMAT"] = "v2";
   const LoadResult r = load();
-  EXPECT_EQ(r.config.store.format, store::FormatPreference::kV2);
+  EXPECT_EQ(r.config.store.format, base::FormatPreference::kV2);
   EXPECT_THAT(r.config.sources, ElementsAre("defaults", "NPUPROBE_CONFIG=" + yaml_path_,
                                             "environment (NPUPROBE_STORE_FORMAT)"));
 }
@@ -382,11 +382,11 @@ TEST_F(ConfigTest, PrecedenceListen) {
 
 TEST_F(ConfigTest, PrecedenceLogLevel) {
   yaml("logging: {level: error}\n");
-  EXPECT_EQ(load().config.logging.level, store::LogLevel::kError);
+  EXPECT_EQ(load().config.logging.level, base::LogLevel::kError);
   env_.vars["NPUPROBE_LOG_LEVEL"] = "trace";
-  EXPECT_EQ(load().config.logging.level, store::LogLevel::kTrace);
+  EXPECT_EQ(load().config.logging.level, base::LogLevel::kTrace);
   env_.vars["NPUPROBE_LOG_LEVEL"] = "warning";
-  EXPECT_EQ(load().config.logging.level, store::LogLevel::kWarn);
+  EXPECT_EQ(load().config.logging.level, base::LogLevel::kWarn);
 }
 
 TEST_F(ConfigTest, PrecedenceDisable) {

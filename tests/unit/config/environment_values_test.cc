@@ -10,7 +10,7 @@
 
 #include "npuprobe/config/config.h"
 #include "npuprobe/config/environment_values.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 namespace npuprobe::config {
 namespace {
@@ -121,10 +121,10 @@ TEST(EnvironmentValuesTest, AcceptedValuesAreUsed) {
             {"NPUPROBE_LISTEN", "0.0.0.0:0"}, {"NPUPROBE_LOG_LEVEL", "debug"},
             {"PROMETHEUS_MULTIPROC_DIR", "/d"}, {"VLLM_DP_RANK", "3"}, {"NPUPROBE_DISABLE", ""}});
   EXPECT_THAT(lines(l), IsEmpty());
-  EXPECT_EQ(l.config.store.format, store::FormatPreference::kV1);
+  EXPECT_EQ(l.config.store.format, base::FormatPreference::kV1);
   EXPECT_EQ(l.config.store.flush_interval_ms, 250);
   EXPECT_EQ(l.config.exposer.listen, "0.0.0.0:0");
-  EXPECT_EQ(l.config.logging.level, store::LogLevel::kDebug);
+  EXPECT_EQ(l.config.logging.level, base::LogLevel::kDebug);
   EXPECT_EQ(l.config.store.dir, "/d");
   EXPECT_EQ(l.config.dp, "3");
   EXPECT_FALSE(l.config.disabled);  // empty is unset
@@ -158,16 +158,16 @@ TEST(EnvironmentValuesTest, TheLoaderReportsTheSameLines) {
 }
 
 std::vector<std::string> g_logged;
-void capture(store::LogLevel, const char *message) { g_logged.push_back(message); }
+void capture(base::LogLevel, const char *message) { g_logged.push_back(message); }
 
 TEST(LogProblemsTest, AFewLinesThenHowManyMore) {
   std::vector<Diagnostic> problems;
   for (int i = 1; i <= 7; ++i) problems.push_back(Diagnostic{"/c.yaml", i, "k", "bad"});
   g_logged.clear();
-  store::set_log_sink(&capture);
-  store::set_log_rate_limit(5, std::chrono::seconds(10));
+  base::set_log_sink(&capture);
+  base::set_log_rate_limit(5, std::chrono::seconds(10));
   log_problems(problems);
-  store::set_log_sink(nullptr);
+  base::set_log_sink(nullptr);
   EXPECT_THAT(g_logged,
               ElementsAre("/c.yaml:1: k: bad", "/c.yaml:2: k: bad", "/c.yaml:3: k: bad",
                           "/c.yaml:4: k: bad", "/c.yaml:5: k: bad",

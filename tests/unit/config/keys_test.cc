@@ -105,14 +105,14 @@ TEST(KeysTest, EveryScalarKeyIsSetByItsLayersAndOnlyItself) {
 
 TEST(KeysTest, AReloadKeepsWhatARunningProcessCannotApply) {
   Config running, fresh;
-  fresh.logging.level = store::LogLevel::kDebug;
+  fresh.logging.level = base::LogLevel::kDebug;
   fresh.phases.min_launches_per_step = 3;
   fresh.metric_prefix = "other_";
   fresh.task_time.level = TaskTimeLevel::kL1;
   fresh.generation = 2;
   EXPECT_EQ(keys_for_new_processes(running, fresh), "metric_prefix, task_time.level");
   const Config in_force = in_force_after_reload(running, fresh);
-  EXPECT_EQ(in_force.logging.level, store::LogLevel::kDebug);
+  EXPECT_EQ(in_force.logging.level, base::LogLevel::kDebug);
   EXPECT_EQ(in_force.phases.min_launches_per_step, 3);
   EXPECT_EQ(in_force.metric_prefix, running.metric_prefix);
   EXPECT_EQ(in_force.task_time.level, TaskTimeLevel::kL0);

@@ -14,7 +14,7 @@
 #include "npuprobe/store/db_file_format.h"
 #include "npuprobe/store/db_file_reader.h"
 #include "npuprobe/store/format_detection.h"
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 #include "support/temp_dir.h"
 
 namespace npuprobe::store {
@@ -22,6 +22,9 @@ namespace {
 
 using testing::TempDir;
 using testing::write_file;
+using base::LogLevel;
+using base::reset_log_after_fork;
+using base::set_log_sink;
 
 // The old reader blocked forever in open() on a FIFO: SIGALRM's default action ends the test
 // binary instead of letting it hang.

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "npuprobe/store/log.h"
-#include "npuprobe/store/metric_types.h"
+#include "npuprobe/base/log.h"
+#include "npuprobe/base/store_format.h"
 
 namespace npuprobe::config {
 
@@ -34,7 +34,7 @@ struct Environment {
 
 struct StoreConfig {
   std::string dir;  // "" = a private folder and the embedded exposer (PROMETHEUS_MULTIPROC_DIR)
-  store::FormatPreference format = store::FormatPreference::kAuto;
+  base::FormatPreference format = base::FormatPreference::kAuto;
   int flush_interval_ms = 500;  // 10..600000
 };
 
@@ -86,7 +86,7 @@ struct TaskTimeConfig {
 };
 
 struct LoggingConfig {
-  store::LogLevel level = store::LogLevel::kInfo;
+  base::LogLevel level = base::LogLevel::kInfo;
   std::string file;  // "" = stderr
 };
 
@@ -149,7 +149,7 @@ LoadResult load_environment_only(const Environment &environment);
 // generation last_good.generation + 1. Never throws.
 LoadResult reload(const Config &last_good, const Environment &environment);
 
-// Logs problems at warn level, tagged npuprobe by the store's log sink, each as to_string()
+// Logs problems at warn level, tagged npuprobe by the log sink (base/log.h), each as to_string()
 // (the text `npuprobe check` prints after "FAIL  "): the first kShownProblems, then one line
 // "<N> more configuration problems suppressed (...)", so that a file full of mistakes is
 // bounded in the log and still says how much is wrong.

@@ -25,7 +25,7 @@ struct TaskTimeLevelField {
 using LabelMap = std::map<std::string, std::string>;
 using BucketMap = std::map<std::string, std::vector<double>>;
 using Field = std::variant<bool *, int *, std::string *, std::vector<std::string> *,
-                           store::FormatPreference *, store::LogLevel *, TaskTimeMode *,
+                           base::FormatPreference *, base::LogLevel *, TaskTimeMode *,
                            TaskTimeLevelField, LabelMap *, BucketMap *>;
 
 // When a changed value takes effect in a process that is already running (`npuprobe restart`).

@@ -33,7 +33,7 @@ void apply_environment(const Environment &environment, Config &config,
                        std::vector<Diagnostic> &messages);
 
 // Validation helpers shared by the layers.
-// Metric and label names themselves: store/metric_name.h.
+// Metric and label names themselves: base/metric_name.h.
 bool valid_metric_prefix(std::string_view prefix);
 // "L0" | "L1", optionally followed by ",N" or ";N" with N in 1..999. "" = L0 until the end.
 bool parse_task_time_level(std::string_view text, TaskTimeLevel *level, int *duration_s);

@@ -1,5 +1,6 @@
 // The key of one `.db` entry: json.dumps([metric_name, sample_name, labels, help],
-// sort_keys=True) with Python's default separators and ASCII escaping, and its inverse.
+// sort_keys=True) with Python's default separators and ASCII escaping, and its inverse. The JSON
+// itself is base's (base/json_string.h, base/json.h), shared with the config and the sites files.
 #pragma once
 
 #include <optional>
@@ -20,15 +21,12 @@ struct EntryKey {
   std::string help;
 };
 
-// Appends `text` as a JSON string literal the way Python's json.dumps(ensure_ascii=True) does.
-// Bytes that are not valid UTF-8 are written as U+FFFD: a key must always be valid JSON.
-void append_python_json_string(std::string &out, std::string_view text);
-
 // Builds the key; `labels` need not be sorted.
 std::string encode_entry_key(const EntryKey &key);
 
 // Parses a key written by any prometheus_client version (or by us). Returns nullopt and sets
 // `error` when the text is not a 4-element JSON array [string, string, {string: string}, string].
+// A lone surrogate escape reads as U+FFFD (base/json.h).
 std::optional<EntryKey> decode_entry_key(std::string_view json, std::string *error);
 
 }  // namespace npuprobe::store

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string_view>
 
+#include "npuprobe/base/store_format.h"
+
 namespace npuprobe::store {
 
 enum class MetricType { kCounter, kGauge, kHistogram };
@@ -30,16 +32,16 @@ enum class GaugeMode {
 // v2: value + timestamp, 16 bytes (0.18 and later). The files carry no version marker.
 enum class StoreFormat { kV1, kV2 };
 
-// What the user asked for: a fixed format, or follow Python's files already in the folder.
-enum class FormatPreference { kAuto, kV1, kV2 };
+// What the user asked for (base/store_format.h: the config layer reads it without the store).
+using base::FormatPreference;
+using base::parse_format_preference;
+using base::to_string;
 
 std::string_view to_string(MetricType type);
 std::string_view to_string(GaugeMode mode);
 std::string_view to_string(StoreFormat format);
-std::string_view to_string(FormatPreference preference);
 
 std::optional<GaugeMode> parse_gauge_mode(std::string_view text);
-std::optional<FormatPreference> parse_format_preference(std::string_view text);
 
 // The mode a gauge family is written with in `format`: kAuto resolved, and the `mostrecent`
 // modes (v2 only) mapped to `liveall` in v1.

@@ -1,10 +1,10 @@
-#include "npuprobe/config/json.h"
+#include "npuprobe/base/json.h"
 
 #include <cerrno>
 #include <cstdlib>
 #include <new>
 
-namespace npuprobe::config::json {
+namespace npuprobe::base::json {
 namespace {
 
 class Parser {
@@ -32,6 +32,7 @@ class Parser {
   bool set_error(const std::string &message) {
     error_.line = line_;
     error_.column = static_cast<int>(pos_ - line_start_) + 1;
+    error_.offset = pos_;
     error_.message = message;
     return false;
   }
@@ -228,16 +229,19 @@ class Parser {
         case 'u': {
           std::uint32_t cp = 0;
           if (!hex4(&cp)) return false;
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            std::uint32_t low = 0;
-            if (text_.substr(pos_, 2) != "\\u") return set_error("unpaired surrogate in \\u escape");
+          if (cp >= 0xD800 && cp <= 0xDBFF && text_.substr(pos_, 2) == "\\u") {
+            const std::size_t high_end = pos_;
             pos_ += 2;
+            std::uint32_t low = 0;
             if (!hex4(&low)) return false;
-            if (low < 0xDC00 || low > 0xDFFF) return set_error("unpaired surrogate in \\u escape");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return set_error("unpaired surrogate in \\u escape");
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            } else {
+              pos_ = high_end;  // not a pair: the next escape is read on its own, as Python does
+            }
           }
+          // note: json.loads accepts a lone surrogate (json.h); UTF-8 cannot hold it.
+          if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
           append_utf8(out, cp);
           break;
         }
@@ -314,7 +318,7 @@ bool parse(std::string_view text, Value *out, ParseError *error) {
     *out = std::move(value);
     return true;
   } catch (const std::bad_alloc &) {
-    if (error != nullptr) *error = ParseError{0, 0, "out of memory"};
+    if (error != nullptr) *error = ParseError{0, 0, 0, "out of memory"};
     return false;
   }
 }
@@ -331,4 +335,4 @@ const char *describe(Value::Type type) {
   return "?";
 }
 
-}  // namespace npuprobe::config::json
+}  // namespace npuprobe::base::json

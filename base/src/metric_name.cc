@@ -1,6 +1,6 @@
-#include "npuprobe/store/metric_name.h"
+#include "npuprobe/base/metric_name.h"
 
-namespace npuprobe::store {
+namespace npuprobe::base {
 namespace {
 
 bool is_ascii_letter(char c) {
@@ -32,4 +32,4 @@ bool is_valid_label_name(std::string_view name) {
   return true;
 }
 
-}  // namespace npuprobe::store
+}  // namespace npuprobe::base

@@ -1,6 +1,6 @@
-// The store's only way to talk: one function-pointer sink, so the library carries no logging
-// dependency into the preload. The default sink writes "npuprobe: <level>: <message>" to stderr;
-// the preload installs its own (spdlog, to stderr or a file) with set_log_sink().
+// npuprobe's only way to talk, for every layer: one function-pointer sink, so no layer carries a
+// logging dependency into the preload. The default sink writes "npuprobe: <level>: <message>" to
+// stderr; the preload installs its own (spdlog, to stderr or a file) with set_log_sink().
 //
 // Repeated problems are rate-limited per call site (the format string): at most `burst` lines of
 // warning level and above per `window`; the rest are counted and reported as
@@ -10,7 +10,7 @@
 #include <chrono>
 #include <string_view>
 
-namespace npuprobe::store {
+namespace npuprobe::base {
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
 
@@ -38,4 +38,4 @@ const char *to_string(LogLevel level);
 // untouched) otherwise. Shared by the environment (NPUPROBE_LOG_LEVEL) and the config file.
 bool parse_log_level(std::string_view text, LogLevel *out);
 
-}  // namespace npuprobe::store
+}  // namespace npuprobe::base

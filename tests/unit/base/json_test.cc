@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "npuprobe/config/json.h"
+#include "npuprobe/base/json.h"
 
-namespace npuprobe::config::json {
+namespace npuprobe::base::json {
 namespace {
 
 Value parse_ok(const std::string &text) {
@@ -59,10 +59,28 @@ TEST(JsonTest, StringEscapes) {
   EXPECT_EQ(parse_error(R"("\x")").message, "invalid escape '\\x'");
   EXPECT_EQ(parse_error(R"("\u12")").message, "truncated \\u escape");
   EXPECT_EQ(parse_error(R"("\u12g4")").message, "invalid \\u escape");
-  EXPECT_EQ(parse_error(R"("\ud83d")").message, "unpaired surrogate in \\u escape");
-  EXPECT_EQ(parse_error(R"("\ude00")").message, "unpaired surrogate in \\u escape");
   EXPECT_EQ(parse_error("\"a\tb\"").message, "control character in a string");
   EXPECT_EQ(parse_error("\"abc").message, "unterminated string");
+}
+
+// This reader used to refuse a lone surrogate ("unpaired surrogate in \u escape") while the
+// store's key decoder read it as U+FFFD. There is one reader now, and it reads as Python's
+// json.loads does, since Python reads the same files (msserviceprofiler its JSON,
+// prometheus_client the store keys): accepted, and U+FFFD because UTF-8 cannot hold it. The store
+// keys read exactly as before.
+TEST(JsonTest, LoneSurrogatesReadAsReplacementCharacter) {
+  EXPECT_EQ(parse_ok(R"("\ud83d")").text, "\xEF\xBF\xBD");
+  EXPECT_EQ(parse_ok(R"("\ude00")").text, "\xEF\xBF\xBD");
+  EXPECT_EQ(parse_ok(R"("a\ud83db")").text, "a\xEF\xBF\xBD" "b");
+  // A high surrogate before an escape that is not a low one: two characters, as in Python.
+  EXPECT_EQ(parse_ok(R"("\ud83d\u0041")").text, "\xEF\xBF\xBD" "A");
+  EXPECT_EQ(parse_ok(R"("\ud83d\ud83d\ude00")").text, "\xEF\xBF\xBD\xF0\x9F\x98\x80");
+  // A broken escape after the high surrogate is still an error (json.loads: "Invalid \uXXXX").
+  EXPECT_EQ(parse_error(R"("\ud83d\u12g4")").message, "invalid \\u escape");
+}
+
+TEST(JsonTest, ErrorsCarryTheByteOffset) {
+  EXPECT_EQ(parse_error(R"(["a", x])").offset, 6u);
 }
 
 TEST(JsonTest, NestingAndLines) {
@@ -122,4 +140,4 @@ TEST(JsonTest, Describe) {
 }
 
 }  // namespace
-}  // namespace npuprobe::config::json
+}  // namespace npuprobe::base::json

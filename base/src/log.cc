@@ -1,11 +1,13 @@
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
 #include <atomic>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 
-namespace npuprobe::store {
+#include "npuprobe/base/clock.h"
+
+namespace npuprobe::base {
 namespace {
 
 void stderr_sink(LogLevel level, const char *message) {
@@ -32,10 +34,9 @@ std::atomic_flag g_sites_busy = ATOMIC_FLAG_INIT;
 std::atomic<int> g_burst{5};
 std::atomic<std::int64_t> g_window_ns{10'000'000'000};
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+// The clock of the whole library (clock.h), signed for the window arithmetic.
+std::int64_t now_signed_ns() {
+  return static_cast<std::int64_t>(now_ns());
 }
 
 enum class Verdict { kWrite, kSuppress };
@@ -46,7 +47,7 @@ Verdict rate_limit(const char *format, unsigned long long *reported) {
   *reported = 0;
   const int burst = g_burst.load(std::memory_order_relaxed);
   if (burst <= 0 || g_sites_busy.test_and_set(std::memory_order_acquire)) return Verdict::kWrite;
-  const std::int64_t now = now_ns();
+  const std::int64_t now = now_signed_ns();
   const std::int64_t window = g_window_ns.load(std::memory_order_relaxed);
   Verdict verdict = Verdict::kWrite;
   Site *site = nullptr;
@@ -112,7 +113,7 @@ void report_suppressed_log_lines() {
   } pending[kSites];
   int n = 0;
   if (g_sites_busy.test_and_set(std::memory_order_acquire)) return;  // next time
-  const std::int64_t now = now_ns();
+  const std::int64_t now = now_signed_ns();
   const std::int64_t window = g_window_ns.load(std::memory_order_relaxed);
   for (Site &s : g_sites) {
     if (s.format != nullptr && s.suppressed > 0 && now - s.window_start_ns >= window) {
@@ -172,4 +173,4 @@ bool parse_log_level(std::string_view text, LogLevel *out) {
   return false;
 }
 
-}  // namespace npuprobe::store
+}  // namespace npuprobe::base

@@ -1,13 +1,13 @@
-// The store's log: levels, the sink, and the per-call-site rate limit of repeated problems.
+// The log: levels, the sink, and the per-call-site rate limit of repeated problems.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "npuprobe/store/log.h"
+#include "npuprobe/base/log.h"
 
-namespace npuprobe::store {
+namespace npuprobe::base {
 namespace {
 
 std::vector<std::string> *g_lines = nullptr;
@@ -92,4 +92,4 @@ TEST_F(LogTest, CallSitesAreLimitedSeparatelyAndInfoIsNeverLimited) {
 }
 
 }  // namespace
-}  // namespace npuprobe::store
+}  // namespace npuprobe::base
