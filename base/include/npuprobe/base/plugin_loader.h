@@ -10,7 +10,7 @@
 
 namespace npuprobe::base {
 
-// How a plugin's symbols are looked up. The preload passes its own lookup (preload/src/
+// How a plugin's symbols are looked up. The preload passes its own lookup (preload/interpose/
 // real_dlsym.h): it interposes the public dlsym and must never call it, so this code never does.
 using SymbolLookup = void *(*)(void *handle, const char *name);
 

@@ -3,7 +3,7 @@
 // one and how: docs/ascend-stack.md.
 //
 // Public (the npuprobe_hook_list target) because `npuprobe check` asks whether the CANN found
-// exports each of them; the preload's ids over it are preload/src/hook_list.h.
+// exports each of them; the preload's ids over it are preload/interpose/hook_list.h.
 #pragma once
 
 #define NPUPROBE_ACL_HOOKS(X)          \
