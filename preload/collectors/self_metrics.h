@@ -1,4 +1,4 @@
-// npuprobe's report on itself (docs/contract.md "Self-observation"): `npuprobe:info` (version,
+// npuprobe's report on itself (docs/contract.md, "Metrics", its Self-observation paragraph): `npuprobe:info` (version,
 // store format, mode) and `npuprobe:publish_duration`. Updated on the publisher thread only.
 #pragma once
 

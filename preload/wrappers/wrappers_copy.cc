@@ -1,6 +1,6 @@
 // Copies: a copy the host waits for is a blocking wait (`npu:syncs{api="memcpy"}`), one it only
 // enqueues is a launch (`npu:launches{api="memcpy_async"}`). Which is which, per entry point:
-// docs/ascend-stack.md, "Copies".
+// docs/ascend-stack.md, "2. Launches" and "3. Waits" (the copy rows).
 #include "hook.h"
 #include "instrument.h"
 #include "npu/acl_api.h"
