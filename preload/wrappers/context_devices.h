@@ -2,9 +2,9 @@
 // aclrtSetDevice: aclrtCreateContext binds the new context to the caller, and torch_npu's
 // allocator event thread and graph callback thread (and vllm-ascend's csrc) bind with
 // aclrtSetCurrentContext(ctx) where ctx came from aclrtGetCurrentContext on another thread
-// (docs/ascend-stack.md, "1. Lifecycle" and "Consequences for npuprobe"). Learned from aclrtCreateContext, or asked of the runtime
-// (aclrtGetDevice) once per unknown context. Bounded and lock-free; a full table only means the
-// runtime is asked again.
+// (docs/ascend-stack.md, "1. Lifecycle" and "Consequences for npuprobe"). Learned from
+// aclrtCreateContext, or asked of the runtime (aclrtGetDevice) once per unknown context. Bounded
+// and lock-free; a full table only means the runtime is asked again.
 #pragma once
 
 #include <atomic>
