@@ -81,7 +81,7 @@ void check_variable_names(CheckReport &report) {
 }
 
 int run_check(const std::vector<std::string> &args) {
-  const Options options(args, {"--dir", "--config"}, {"--quiet"});
+  const Options options(args, {"--dir", "--config"}, {"--quiet", "--json"});
   if (!options.ok()) return usage_error("check", options.error());
 
   CheckInputs inputs;
@@ -96,7 +96,7 @@ int run_check(const std::vector<std::string> &args) {
   config::LoadResult loaded = config::load_config(inputs.environment);
   inputs.config = loaded.config;
 
-  CheckReport report(options.flag("--quiet"));
+  CheckReport report(options.flag("--quiet"), options.flag("--json"));
   check_cann(report, inputs);
   check_preload(report, inputs);
   check_attribution(report, inputs);
@@ -109,7 +109,7 @@ int run_check(const std::vector<std::string> &args) {
 
 }  // namespace
 
-NPUPROBE_COMMAND(check, "check", "check [--dir D] [--config F] [--quiet]",
+NPUPROBE_COMMAND(check, "check", "check [--dir D] [--config F] [--quiet] [--json]",
                  "preflight: CANN libraries, LD_PRELOAD, store folder, format, config, switch",
                  &run_check);
 

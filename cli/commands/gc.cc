@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "../command.h"
+#include "../json_out.h"
 #include "../options.h"
 #include "npuprobe/attribution/sites_file.h"
 #include "npuprobe/store/live_files.h"
@@ -47,13 +48,24 @@ void collect_sites_garbage(const std::string &directory, bool dry_run,
 }
 
 int run_gc(const std::vector<std::string> &args) {
-  const Options options(args, {"--dir"}, {"--dry-run"});
+  const Options options(args, {"--dir"}, {"--dry-run", "--json"});
   if (!options.ok()) return usage_error("gc", options.error());
   const auto dir = store_directory(options);
   if (!dir) return 2;
   const bool dry_run = options.flag("--dry-run");
   store::GarbageReport report = store::collect_garbage(*dir, dry_run);
   collect_sites_garbage(*dir, dry_run, &report);
+  if (options.flag("--json")) {
+    // {"folder", "dry_run", "removed": [paths (or would be)], "errors": [texts]}
+    std::printf("%s\n", JsonObject()
+                            .text("folder", *dir)
+                            .boolean("dry_run", dry_run)
+                            .texts("removed", report.removed)
+                            .texts("errors", report.errors)
+                            .str()
+                            .c_str());
+    return report.errors.empty() ? 0 : 1;
+  }
   for (const std::string &path : report.removed) {
     std::printf("%s %s\n", dry_run ? "would remove" : "removed", path.c_str());
   }
@@ -64,7 +76,7 @@ int run_gc(const std::vector<std::string> &args) {
 
 }  // namespace
 
-NPUPROBE_COMMAND(gc, "gc", "gc [--dir D] [--dry-run]",
+NPUPROBE_COMMAND(gc, "gc", "gc [--dir D] [--dry-run] [--json]",
                  "remove live gauge and sites files of processes that no longer exist", &run_gc);
 
 }  // namespace npuprobe::cli

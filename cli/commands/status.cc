@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../command.h"
+#include "../json_out.h"
 #include "../options.h"
 #include "npuprobe/base/private_dir.h"
 #include "npuprobe/base/terminal_text.h"
@@ -80,19 +81,73 @@ bool registry_usable(const std::string &dir, bool named, bool *own, std::string 
   return named && S_ISDIR(info.st_mode) && (info.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
+// {"switch": {"segment", "state": "ON|OFF|absent|unusable", "timestamp"?, "error"?},
+//  "registry", "skipped": [...], "processes": [{"pid", "state", "devices": [..], "dp",
+//  "generation", "last_publish_unix_ms", "format", "folder", "command"}]}
+int print_json(const std::string &dir, bool own, bool keep_dead) {
+  const std::string prefix = config::control_prefix_from_environment();
+  std::string error;
+  const auto segment = config::read_control_segment(prefix, &error);
+  JsonObject sw;
+  sw.text("segment", prefix + "_control");
+  if (segment) {
+    sw.text("state", segment->on ? "ON" : "OFF").number("timestamp", segment->timestamp);
+  } else if (error.empty()) {
+    sw.text("state", "absent");
+  } else {
+    sw.text("state", "unusable").text("error", error);
+  }
+  std::vector<std::string> skipped;
+  std::vector<std::string> rows;
+  const auto processes = config::list_processes(dir, own && !keep_dead, &skipped);
+  for (const config::ListedProcess &p : processes) {
+    const config::ProcessStatus &s = p.status;
+    std::vector<std::string> devices;
+    for (int d = 0; d < 64; ++d) {
+      if (s.devices >> d & 1u) devices.push_back(std::to_string(d));
+    }
+    rows.push_back(JsonObject()
+                       .number("pid", s.pid)
+                       .text("state", state_of(p))
+                       .raw("devices", json_array(devices))
+                       .text("dp", s.dp)
+                       .number("generation", static_cast<long long>(s.config_generation))
+                       .number("last_publish_unix_ms",
+                               static_cast<long long>(s.last_publish_unix_ms))
+                       .text("format", s.format)
+                       .text("folder", s.folder)
+                       .text("command", s.command)
+                       .str());
+  }
+  std::printf("%s\n", JsonObject()
+                          .raw("switch", sw.str())
+                          .text("registry", dir)
+                          .texts("skipped", skipped)
+                          .raw("processes", json_array(rows))
+                          .str()
+                          .c_str());
+  return segment || error.empty() ? 0 : 1;
+}
+
 int run_status(const std::vector<std::string> &args) {
-  const Options options(args, {"--registry"}, {"--keep-dead"});
+  const Options options(args, {"--registry"}, {"--keep-dead", "--json"});
   if (!options.ok()) return usage_error("status", options.error());
-  const int segment = print_segment();
+  const bool json = options.flag("--json");
+  const int segment = json ? 0 : print_segment();
   const auto named = options.value("--registry");
   const std::string dir = named.value_or(config::registry_dir_from_environment());
   bool own = false;
   std::string why;
   if (!registry_usable(dir, named.has_value(), &own, &why)) {
+    if (json) {
+      std::printf("%s\n", JsonObject().text("registry", dir).text("refused", why).str().c_str());
+      return 1;
+    }
     std::printf("registry %s: refused: %s (its records could be forged; not read)\n",
                 base::printable(dir).c_str(), base::printable(why).c_str());
     return 1;
   }
+  if (json) return print_json(dir, own, options.flag("--keep-dead"));
   std::vector<std::string> skipped;
   const auto processes =
       config::list_processes(dir, own && !options.flag("--keep-dead"), &skipped);
@@ -117,7 +172,7 @@ int run_status(const std::vector<std::string> &args) {
 
 }  // namespace
 
-NPUPROBE_COMMAND(status, "status", "status [--registry DIR] [--keep-dead]",
+NPUPROBE_COMMAND(status, "status", "status [--registry DIR] [--keep-dead] [--json]",
                  "the switch's state and every instrumented process", &run_status);
 
 }  // namespace npuprobe::cli
