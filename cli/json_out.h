@@ -3,7 +3,10 @@
 // byte as \u00XX), so that whatever a record or a file name holds, the output parses.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +25,18 @@ class JsonObject {
   JsonObject &number(std::string_view key, long long value) {
     name(key);
     out_ += std::to_string(value);
+    return *this;
+  }
+  // A number, or null when absent or not finite (JSON has no NaN or Inf).
+  JsonObject &real(std::string_view key, std::optional<double> value) {
+    name(key);
+    if (!value || !std::isfinite(*value)) {
+      out_ += "null";
+    } else {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.17g", *value);
+      out_ += text;
+    }
     return *this;
   }
   JsonObject &boolean(std::string_view key, bool value) {

@@ -6,8 +6,16 @@ only with task time on, within 30% of steps/s x kernels x kernel time.
 
 Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_top
 """
+import fcntl
+import json
 import os
+import pty
+import select
+import signal
+import struct
 import subprocess
+import termios
+import time
 import unittest
 
 from npuprobe_run import CLI, MOCK_LIB, PRELOAD, start_sim, wait_for
@@ -94,6 +102,63 @@ class TopTest(ConfigFileCase):
                 self.assertLessEqual(row["launch_api/step"], row["kernel_launch"] + 0.001)
                 self.assertGreaterEqual(row["alloc_MiB"], 64)
                 self.assertLess(row["alloc_MiB"], 80)
+
+    def running_sim_folder(self):
+        """npu-sim publishing into a new folder, both devices' steps seen; the caller kills it."""
+        self.write_yaml("logging:\n  level: warn\n")
+        folder = os.path.join(self.tmp.name, "store")
+        os.mkdir(folder)
+        sim = start_sim(WORKLOAD, folder, self.env())
+        self.addCleanup(lambda: (sim.kill(), sim.communicate(timeout=30)))
+        wait_for(folder, lambda s: all(s.value("npu:steps_total", device=d) > 0 for d in (0, 1)))
+        return folder
+
+    def test_once_json_has_the_table_numbers(self):
+        folder = self.running_sim_folder()
+        out = subprocess.run([CLI, "top", "--dir", folder, "--once", "--json", "--interval", "1"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        report = json.loads(out.stdout)
+        self.assertEqual((report["folder"], report["skipped_files"]), (folder, 0))
+        self.assertGreaterEqual(report["interval_s"], 1)
+        self.assertEqual(sorted((r["dp"], r["device"]) for r in report["rows"]),
+                         [("3", "0"), ("3", "1")])
+        for row in report["rows"]:
+            self.assertAlmostEqual(row["launches_per_s"] / row["steps_per_s"], LAUNCHES, delta=1)
+            self.assertIsNone(row["busy_percent"])
+        bad = subprocess.run([CLI, "top", "--dir", folder, "--json"], capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("--json goes with --once", bad.stderr)
+
+    def test_on_a_terminal_lines_fit_its_width_and_q_quits(self):
+        folder = self.running_sim_folder()
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: top on the terminal pty.fork made
+            os.execv(CLI, [CLI, "top", "--dir", folder, "--interval", "0.2"])
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
+        screen = b""
+        deadline = time.monotonic() + 30
+        while screen.count(b"\033[H\033[2J") < 3 and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1)
+            if ready:
+                screen += os.read(fd, 65536)
+        os.write(fd, b"q")
+        for _ in range(100):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            self.fail("top did not quit on q")
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        last = screen.rsplit(b"\033[H\033[2J", 1)[1].decode()
+        lines = [l for l in last.replace("\r", "").split("\n") if l]
+        self.assertGreaterEqual(len(lines), 3, last)
+        self.assertTrue(all(len(l) <= 50 for l in lines), lines)
+        self.assertTrue(lines[0].startswith("npuprobe top"), lines)
 
     def test_busy_column_with_task_time(self):
         columns, rows = self.top_once({"yaml": "task_time:\n  mode: 2\n",
