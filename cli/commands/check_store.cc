@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "../folder_formats.h"
 #include "check_steps.h"
 #include "npuprobe/store/db_file_reader.h"
 #include "npuprobe/store/format_detection.h"
@@ -109,38 +110,6 @@ bool check_folder(CheckReport &report, const CheckInputs &inputs) {
   return true;
 }
 
-// The formats of the prometheus_client files of `dir`: file name -> format, only files with
-// entries; corrupt or unreadable ones (a FIFO, a file over the limit) in `unknown`.
-std::map<std::string, store::StoreFormat> python_formats(const std::string &dir,
-                                                         std::string *unknown) {
-  std::map<std::string, store::StoreFormat> formats;
-  std::unique_ptr<DIR, int (*)(DIR *)> folder(opendir(dir.c_str()), &closedir);
-  if (!folder) return formats;
-  while (const dirent *item = readdir(folder.get())) {
-    const std::string name = item->d_name;
-    if (!store::is_python_db_file_name(name)) continue;
-    std::string bytes;
-    if (!store::read_db_file_bytes(dir + "/" + name, bytes, nullptr)) {
-      *unknown += (unknown->empty() ? "" : ", ") + name;  // a FIFO, a file over the limit
-      continue;
-    }
-    switch (store::detect_db_format(bytes)) {
-      case DetectedFormat::kV1:
-        formats.emplace(name, store::StoreFormat::kV1);
-        break;
-      case DetectedFormat::kV2:
-        formats.emplace(name, store::StoreFormat::kV2);
-        break;
-      case DetectedFormat::kUnknown:
-        *unknown += (unknown->empty() ? "" : ", ") + name;
-        break;
-      case DetectedFormat::kEmpty:
-        break;
-    }
-  }
-  return formats;
-}
-
 void check_format(CheckReport &report, const CheckInputs &inputs, bool folder_usable) {
   // The variable is checked here rather than with the other configuration messages: a wrong
   // value falls back to the file's store.format (or auto) and is easy to miss.
@@ -158,8 +127,10 @@ void check_format(CheckReport &report, const CheckInputs &inputs, bool folder_us
                                          : " (no folder to inspect yet)"));
     return;
   }
+  const FolderFormats folder = folder_formats(inputs.config.store.dir);
+  const auto &formats = folder.formats;
   std::string unknown;
-  const auto formats = python_formats(inputs.config.store.dir, &unknown);
+  for (const std::string &name : folder.unknown) unknown += (unknown.empty() ? "" : ", ") + name;
   if (!unknown.empty()) {
     report.warn("format", "prometheus_client files in neither format (corrupt?): " + unknown);
   }
@@ -171,14 +142,11 @@ void check_format(CheckReport &report, const CheckInputs &inputs, bool folder_us
     return;
   }
   const auto &[first_name, first] = *formats.begin();
-  for (const auto &[name, format] : formats) {
-    if (format != first) {
-      report.warn("format", "prometheus_client files of both formats (" + first_name + " is " +
-                                std::string(store::to_string(first)) + ", " + name + " is " +
-                                std::string(store::to_string(format)) +
-                                "): a reader of one format fails on the other");
-      return;
-    }
+  if (const std::string mixed = mixed_formats(folder); !mixed.empty()) {
+    report.fail("format", "the folder mixes formats: " + mixed +
+                              ": prometheus_client's collector (vLLM's /metrics) raises on it; "
+                              "wipe the folder between runs (`npuprobe run --fresh`)");
+    return;
   }
   const std::string python(store::to_string(first));
   const std::string found = std::to_string(formats.size()) + " prometheus_client file(s) in " +

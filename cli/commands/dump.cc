@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "../command.h"
+#include "../folder_formats.h"
 #include "../options.h"
 #include "npuprobe/store/multiprocess_collector.h"
 #include "npuprobe/store/text_exposition.h"
@@ -22,6 +23,13 @@ int run_dump(const std::vector<std::string> &args) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   for (const std::string &error : contents.errors)
     std::fprintf(stderr, "npuprobe: skipped: %s\n", error.c_str());
+  // npuprobe reads both formats; prometheus_client's collector raises on such a folder.
+  if (const std::string mixed = mixed_formats(folder_formats(*dir)); !mixed.empty()) {
+    std::fprintf(stderr, "npuprobe dump: the folder mixes formats: %s: prometheus_client's "
+                 "collector (vLLM's /metrics) raises on it; wipe the folder between runs "
+                 "(`npuprobe run --fresh`)\n", mixed.c_str());
+    return 1;
+  }
   return contents.errors.empty() ? 0 : 1;
 }
 

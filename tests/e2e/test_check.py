@@ -252,6 +252,27 @@ class CheckTest(unittest.TestCase):
         status, lines = self.check(PROMETHEUS_MULTIPROC_DIR=None, NPUPROBE_LISTEN="off")
         self.assertIn("not served (NPUPROBE_LISTEN=off): `npuprobe serve --dir ", "\n".join(lines))
 
+    def test_fails_on_a_folder_that_mixes_formats_and_dump_says_so(self):
+        # A v1 run's files and a v2 run's in one folder (not wiped between runs): npuprobe reads
+        # both, prometheus_client's collector raises, so vLLM's whole /metrics fails.
+        for name in sorted(os.listdir(os.path.join(GOLDEN, "client_python-0.16"))):
+            if name.endswith(".db"):
+                shutil.copy(os.path.join(GOLDEN, "client_python-0.16", name), self.folder)
+        for name in sorted(os.listdir(os.path.join(GOLDEN, "client_python-0.25"))):
+            if name.endswith(".db"):
+                shutil.copy(os.path.join(GOLDEN, "client_python-0.25", name),
+                            os.path.join(self.folder, name.replace("_100", "_200")))
+        status, lines = self.check()
+        self.assert_failed(status, lines, r"format: the folder mixes formats: \d+ v1 files "
+                           r"\(counter_1001\.db, .*\) and \d+ v2 files \(counter_2001\.db, "
+                           r".*\): prometheus_client's collector \(vLLM's /metrics\) raises on it")
+        dump = subprocess.run([CLI, "dump", "--dir", self.folder], capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(dump.returncode, 1)
+        self.assertTrue(dump.stdout.startswith("# HELP "), dump.stdout[:200])  # still printed
+        self.assertRegex(dump.stderr, r"^npuprobe dump: the folder mixes formats: \d+ v1 files "
+                                      r"\(counter_1001\.db")
+
     def patched_preload(self, offset_of, replacement):
         """A copy of libnpuprobe.so with `replacement` written where offset_of(bytes) says."""
         with open(PRELOAD, "rb") as f:
