@@ -40,8 +40,8 @@ def run_ops(ops, extra_env=None, config=None):
             # attribution.slow_launch_us there, so 8 threads capture stacks (libunwind) on every
             # launch while dlsym hands out 400 ops; about 1 run in 3 then deadlocks with every
             # thread waiting in glibc's private locks (the loader's). Seen on the previous main
-            # too; open, in the closing note of 2026-12-07. This test is about the registry's
-            # limits, not attribution: it runs without it there until that is understood.
+            # too; open (docs/developers.md, "aarch64", "Open"). This test is about the
+            # registry's limits, not attribution: it runs without it there until that is fixed.
             env["NPUPROBE_ATTRIBUTION"] = "0"
         if config is not None:
             path = os.path.join(tmp, "npuprobe.yaml")
