@@ -4,11 +4,19 @@
 # libstdc++, however old or new, is never met. Plain builds only: the sanitizers bring their
 # own runtimes, which expect the shared libstdc++.
 set(NPUPROBE_GLIBC_FLOOR 2.28)
+# Whether this build's shipped files are floored at all (the same test as the function below):
+# the layers link static archives of their third-party libraries then (yaml-cpp), so that no
+# library of the build machine's glibc has to travel with them.
+if(NPUPROBE_SANITIZER STREQUAL "none" AND NOT NPUPROBE_FUZZ_INSTRUMENT)
+  set(NPUPROBE_AT_FLOOR ON)
+else()
+  set(NPUPROBE_AT_FLOOR OFF)
+endif()
 set(NPUPROBE_GLIBC_FLOOR_WRAPPED
   pthread_create pthread_join pthread_detach pthread_once pthread_kill pthread_sigmask
   pthread_key_create __pthread_key_create pthread_key_delete pthread_getspecific
   pthread_setspecific sem_open sem_close sem_unlink sem_post sem_wait sem_timedwait shm_open
-  shm_unlink dlopen dlclose dlerror dlvsym dladdr dladdr1 stat lstat fstat fstat64 stat64 lstat64
+  shm_unlink dlopen dlclose dlerror dlvsym dlinfo dladdr dladdr1 stat lstat fstat fstat64 stat64 lstat64
   pthread_cond_clockwait arc4random _dl_find_object)
 
 # npuprobe_glibc_floor(<target> [INTERPOSES_DLSYM]): INTERPOSES_DLSYM for the preload, which

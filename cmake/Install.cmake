@@ -35,14 +35,16 @@ install(DIRECTORY docs/ DESTINATION ${NPUPROBE_INSTALL_SHARE}/docs COMPONENT npu
   FILES_MATCHING PATTERN "*.md")
 
 # The shared libraries the command and the plugins need that are not the C library's own:
-# copied beside the preload (their symlink chains kept), found through RPATH $ORIGIN. libunwind
-# is dlopen()ed by the preload (attribution), so it is named here, with what it needs.
-find_file(NPUPROBE_LIBUNWIND_SO libunwind.so.8
-  PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE} /usr/lib64 /usr/lib NO_DEFAULT_PATH)
-set(npuprobe_dlopened ${NPUPROBE_LIBUNWIND_SO})
-if(NOT NPUPROBE_LIBUNWIND_SO)
-  set(npuprobe_dlopened "")
-endif()
+# copied beside the preload (their symlink chains kept), found through RPATH $ORIGIN. What is
+# bundled must be at the floor too (scripts/check-glibc-floor.sh reads the installed tree): today
+# that is zlib alone; yaml-cpp and libstdc++ are linked statically. libdw (with libelf, lzma,
+# bz2, zstd) and libunwind are the host's and are not bundled: Debian's archives of both are not
+# position-independent, so no shared object of ours can contain them, and bookworm's shared
+# copies need glibc 2.34. The symbolizer plugin and the stack walk load them from the host when
+# attribution is on; without them attribution names sites by dladdr or is off, and
+# `npuprobe check` says which (libdw1 and libunwind8 on Debian, elfutils-libs and libunwind on
+# openEuler/EulerOS/Kylin).
+set(npuprobe_dlopened "")
 # A cross build (scripts/aarch64.sh) finds the libraries in its sysroot.
 set(npuprobe_search_dirs "")
 if(CMAKE_SYSROOT)
@@ -64,9 +66,11 @@ install(CODE [[
     PRE_EXCLUDE_REGEXES
       "^(libc|libm|libdl|libpthread|librt|libresolv|ld-linux[^/]*)\\.so"
       "^(libstdc\\+\\+|libgcc_s)\\.so"
+      "^(libdw|libelf|liblzma|libbz2|libzstd|libunwind[^/]*)\\.so"
     POST_EXCLUDE_REGEXES
       "/(libc|libm|libdl|libpthread|librt|libresolv|ld-linux[^/]*)\\.so[^/]*$"
-      "/(libstdc\\+\\+|libgcc_s)\\.so[^/]*$")
+      "/(libstdc\\+\\+|libgcc_s)\\.so[^/]*$"
+      "/(libdw|libelf|liblzma|libbz2|libzstd|libunwind[^/]*)[-.][^/]*$")
   if(npuprobe_unresolved)
     message(FATAL_ERROR "npuprobe install: unresolved libraries: ${npuprobe_unresolved}")
   endif()
@@ -112,6 +116,8 @@ set(CPACK_DEBIAN_MOCK_PACKAGE_NAME npuprobe-mock)
 set(CPACK_DEBIAN_NPUPROBE_FILE_NAME npuprobe_${PROJECT_VERSION}_${NPUPROBE_DEB_ARCH}.deb)
 set(CPACK_DEBIAN_MOCK_FILE_NAME npuprobe-mock_${PROJECT_VERSION}_${NPUPROBE_DEB_ARCH}.deb)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6 (>= ${NPUPROBE_GLIBC_FLOOR})")
+# Attribution's stack walk and symbolizer use the host's libunwind and libdw (see above).
+set(CPACK_DEBIAN_NPUPROBE_PACKAGE_RECOMMENDS "libunwind8, libdw1")
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR}/packages)
 # Debug information stays in the build; the packages are stripped.

@@ -66,6 +66,7 @@ OLD(dlopen, FLOOR_BASE);
 OLD(dlclose, FLOOR_BASE);
 OLD(dlerror, FLOOR_BASE);
 OLD(dlvsym, FLOOR_BASE);
+OLD(dlinfo, FLOOR_DLADDR1); /* dladdr1 and dlinfo came in 2.3.3 */
 OLD(__libc_start_main, FLOOR_BASE);
 OLD(dladdr, FLOOR_BASE);
 OLD(dladdr1, FLOOR_DLADDR1);
@@ -96,6 +97,7 @@ void *old_dlopen(const char *, int);
 int old_dlclose(void *);
 char *old_dlerror(void);
 void *old_dlvsym(void *, const char *, const char *);
+int old_dlinfo(void *, int, void *);
 int old_dladdr(const void *, Dl_info *);
 int old_dladdr1(const void *, Dl_info *, void **, int);
 int old___xstat(int, const char *, struct stat *);
@@ -142,6 +144,7 @@ HIDDEN void *__wrap_dlopen(const char *f, int m) { return old_dlopen(f, m); }
 HIDDEN int __wrap_dlclose(void *h) { return old_dlclose(h); }
 HIDDEN char *__wrap_dlerror(void) { return old_dlerror(); }
 HIDDEN void *__wrap_dlvsym(void *h, const char *n, const char *v) { return old_dlvsym(h, n, v); }
+HIDDEN int __wrap_dlinfo(void *h, int request, void *arg) { return old_dlinfo(h, request, arg); }
 HIDDEN int __wrap_dladdr(const void *a, Dl_info *i) { return old_dladdr(a, i); }
 HIDDEN int __wrap_dladdr1(const void *a, Dl_info *i, void **e, int f) {
   return old_dladdr1(a, i, e, f);
