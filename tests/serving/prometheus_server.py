@@ -72,8 +72,10 @@ def listening_ports(pid):
 
 
 class PrometheusServer:
-    def __init__(self, workdir, target):
+    def __init__(self, workdir, target, config=None):
+        """config: the whole prometheus.yml text; by default one job scraping `target`."""
         self.workdir, self.target = workdir, target
+        self.config = config if config is not None else PROMETHEUS_CONFIG.format(target=target)
         self.log_path = os.path.join(workdir, "prometheus.log")
         self.process = None
         self.url = None
@@ -85,7 +87,7 @@ class PrometheusServer:
         /-/ready, not any server's."""
         config = os.path.join(self.workdir, "prometheus.yml")
         with open(config, "w") as f:
-            f.write(PROMETHEUS_CONFIG.format(target=self.target))
+            f.write(self.config)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [PROMETHEUS, f"--config.file={config}",
