@@ -276,12 +276,6 @@ static int floor_visit(struct dl_phdr_info *info, size_t size, void *data) {
   out->dlfo_map_end = (void *)high;
   out->dlfo_link_map = NULL;
   out->dlfo_eh_frame = eh_frame ? (void *)(info->dlpi_addr + eh_frame->p_vaddr) : NULL;
-  /* The link map, for callers that want it: the object's dladdr1 answer. */
-  Dl_info ignored;
-  void *map = NULL;
-  if (__wrap_dladdr1((void *)search->pc, &ignored, &map, RTLD_DL_LINKMAP) != 0) {
-    out->dlfo_link_map = map;
-  }
   search->found = 1;
   return 1;
 }
@@ -289,5 +283,14 @@ static int floor_visit(struct dl_phdr_info *info, size_t size, void *data) {
 HIDDEN int __wrap__dl_find_object(void *pc, struct floor_dl_find_object *result) {
   struct floor_search search = {(uintptr_t)pc, result, 0};
   dl_iterate_phdr(floor_visit, &search);
-  return search.found ? 0 : -1;
+  if (!search.found) return -1;
+  /* The link map, for callers that want it: the object's dladdr1 answer. Asked only after
+   * dl_iterate_phdr has returned: its callback runs under the loader's write lock, dladdr1
+   * takes the load lock, and dlopen takes the two the other way round, so asking inside the
+   * callback deadlocks against a concurrent dlopen or dlclose (seen as an intermittent hang of
+   * every thread in the loader's locks). */
+  Dl_info ignored;
+  void *map = NULL;
+  if (__wrap_dladdr1(pc, &ignored, &map, RTLD_DL_LINKMAP) != 0) result->dlfo_link_map = map;
+  return 0;
 }

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -30,9 +32,54 @@ __attribute__((noinline)) void throw_through_frames(int depth) {
   throw_through_frames(depth - 1);
 }
 
+// Exceptions thrown on one thread while another loads and unloads a library, for about a
+// second. The unwinder's _dl_find_object (the floor's, through dl_iterate_phdr) must not take
+// the loader's locks in the other order than dlopen and dlclose do: that deadlocked, now and
+// then, every thread of a process in the loader (seen under aarch64 emulation). A deadlock
+// shows as a watchdog failure after 20 s, not as a hung test.
+int exceptions_while_loading() {
+  std::atomic<bool> stop{false};
+  std::atomic<int> finished{0};
+  long thrown = 0, loads = 0;
+  std::thread thrower([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      try {
+        throw_through_frames(3);
+      } catch (const std::runtime_error &) {
+        ++thrown;
+      }
+    }
+    finished.fetch_add(1);
+  });
+  std::thread loader([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      if (void *z = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL)) {
+        dlclose(z);
+        ++loads;
+      }
+    }
+    finished.fetch_add(1);
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  stop.store(true);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (finished.load() < 2) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::fprintf(stderr, "floor_probe: exceptions while loading: deadlocked\n");
+      std::_Exit(5);  // the two threads cannot be joined
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  thrower.join();
+  loader.join();
+  if (thrown == 0 || loads == 0) return fail("exceptions while loading: nothing ran");
+  return 0;
+}
+
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) int floor_probe_run() {
+  if (exceptions_while_loading() != 0) return 1;
   // Exceptions: libgcc's unwinder finds this library's frames through _dl_find_object.
   try {
     throw_through_frames(5);
