@@ -13,7 +13,7 @@ import tempfile
 import unittest
 
 from hostile import NPU_SIM, run_bounded
-from npuprobe_run import FOREIGN_PRELOAD, dump, preload_env
+from npuprobe_run import dump, preload_env
 
 DEVICES = list(range(8))
 STEPS = 3
@@ -35,14 +35,6 @@ def run_ops(ops, extra_env=None, config=None):
         folder = os.path.join(tmp, "store")
         os.mkdir(folder)
         env = {"NPUPROBE_OP_LABEL": "1"}
-        if FOREIGN_PRELOAD:
-            # aarch64 under qemu-user (scripts/aarch64.sh): every launch is slower than
-            # attribution.slow_launch_us there, so 8 threads capture stacks (libunwind) on every
-            # launch while dlsym hands out 400 ops; about 1 run in 3 then deadlocks with every
-            # thread waiting in glibc's private locks (the loader's). Seen on the previous main
-            # too; open (docs/developers.md, "aarch64", "Open"). This test is about the
-            # registry's limits, not attribution: it runs without it there until that is fixed.
-            env["NPUPROBE_ATTRIBUTION"] = "0"
         if config is not None:
             path = os.path.join(tmp, "npuprobe.yaml")
             with open(path, "w") as f:
