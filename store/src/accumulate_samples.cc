@@ -92,16 +92,22 @@ void accumulate_histogram(const RawFamily &family, OrderedSamples &out,
     if (inserted) buckets.emplace_back(plain, std::map<double, double>{});
     buckets[it->second].second[bound] += s.value;
   }
+  // A family has a dozen bounds and many label sets: each bound is formatted once.
+  std::unordered_map<double, std::string> le_text;
+  const std::string bucket_name = family.name + "_bucket";
+  const std::string count_name = family.name + "_count";
   for (const auto &[labels, counts] : buckets) {
     double cumulative = 0;
     for (const auto &[bound, count] : counts) {
       cumulative += count;
+      auto text = le_text.find(bound);
+      if (text == le_text.end()) text = le_text.emplace(bound, float_to_go_string(bound)).first;
       LabelPairs with_le = labels;
-      with_le.emplace_back("le", float_to_go_string(bound));
+      with_le.emplace_back("le", text->second);
       std::sort(with_le.begin(), with_le.end());
-      out.at(family.name + "_bucket", with_le, 0.0) = cumulative;
+      out.at(bucket_name, with_le, 0.0) = cumulative;
     }
-    out.at(family.name + "_count", labels, 0.0) = cumulative;
+    out.at(count_name, labels, 0.0) = cumulative;
   }
 }
 

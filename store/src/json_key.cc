@@ -15,6 +15,69 @@ void append_key_string(std::string &out, std::string_view text) {
 
 constexpr const char *kShape = "a key is [metric, sample, {labels}, help]";
 
+// The keys Python's json.dumps and encode_entry_key write, read without building a JSON tree:
+// ASCII strings without escapes or control characters, tokens apart by spaces only. What it accepts
+// is valid JSON whose meaning is exactly the slices it takes; anything else (an escape, other
+// whitespace, another shape) returns false and goes to the full parser, which also words the
+// errors. A collection reads every key of every file: this is most of its time.
+class PlainKeyReader {
+ public:
+  explicit PlainKeyReader(std::string_view json) : text_(json) {}
+
+  bool read(EntryKey *key) {
+    std::string_view metric, sample, help;
+    if (!punct('[') || !string(&metric) || !punct(',') || !string(&sample) || !punct(',') ||
+        !punct('{')) {
+      return false;
+    }
+    key->labels.clear();
+    if (!punct('}')) {
+      do {
+        std::string_view name, value;
+        if (!string(&name) || !punct(':') || !string(&value)) return false;
+        key->labels.emplace_back(std::string(name), std::string(value));
+      } while (punct(','));
+      if (!punct('}')) return false;
+    }
+    if (!punct(',') || !string(&help) || !punct(']')) return false;
+    skip_spaces();
+    if (pos_ != text_.size()) return false;
+    key->metric_name.assign(metric);
+    key->sample_name.assign(sample);
+    key->help.assign(help);
+    std::sort(key->labels.begin(), key->labels.end());
+    return true;
+  }
+
+ private:
+  void skip_spaces() {
+    while (pos_ < text_.size() && text_[pos_] == ' ') ++pos_;
+  }
+  bool punct(char c) {
+    skip_spaces();
+    if (pos_ >= text_.size() || text_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
+  bool string(std::string_view *out) {
+    if (!punct('"')) return false;
+    const std::size_t start = pos_;
+    for (; pos_ < text_.size(); ++pos_) {
+      const auto c = static_cast<unsigned char>(text_[pos_]);
+      if (c == '"') {
+        *out = text_.substr(start, pos_ - start);
+        ++pos_;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;  // json.dumps writes ASCII
+    }
+    return false;
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
 }  // namespace
 
 std::string encode_entry_key(const EntryKey &key) {
@@ -44,6 +107,8 @@ std::optional<EntryKey> decode_entry_key(std::string_view json, std::string *err
   };
   // note: base::json::parse skips a leading BOM, as for a file; json.loads refuses it in a key.
   if (json.substr(0, 3) == "\xEF\xBB\xBF") return fail(0, "a byte order mark");
+  EntryKey plain;
+  if (PlainKeyReader(json).read(&plain)) return plain;
   base::json::Value root;
   base::json::ParseError parse_error;
   if (!base::json::parse(json, &root, &parse_error)) {

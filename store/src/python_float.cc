@@ -1,8 +1,10 @@
 #include "npuprobe/store/python_float.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string_view>
 
 namespace npuprobe::store {
@@ -13,11 +15,17 @@ struct DecimalDigits {
   int point;           // position of the decimal point relative to digits[0]
 };
 
-// Shortest digits that read back to `value` (|value| > 0, finite). printf rounds correctly, so
-// the first precision that round-trips gives the same digits as Python's dtoa mode 0.
+// Shortest digits that read back to `value` (|value| > 0, finite), as Python's repr finds them
+// (dtoa mode 0). printf rounds correctly, so the first precision that round-trips gives them.
+// Only 15, 16 and 17 digits need trying: when k <= 15 digits read back, the value lies within
+// half an ulp (2^-53 relative) of those k digits, much closer than half a unit of the 15th digit
+// (5e-16 relative at least), so its 15-digit rounding is the same digits padded with zeros,
+// which are stripped below. Three tries at most instead of up to seventeen. Subnormal numbers
+// carry fewer bits than 53 (their ulp is far coarser than 2^-53 relative), so they try all.
 DecimalDigits shortest_digits(double value) {
   char text[40];
-  for (int precision = 1; precision <= 17; ++precision) {
+  const int first = value < std::numeric_limits<double>::min() ? 1 : 15;
+  for (int precision = first; precision <= 17; ++precision) {
     std::snprintf(text, sizeof text, "%.*e", precision - 1, value);
     if (std::strtod(text, nullptr) == value) break;
   }
@@ -33,6 +41,20 @@ DecimalDigits shortest_digits(double value) {
   return result;
 }
 
+// Whole numbers below 2^53 (counts, bucket counts, byte sizes: most of an exposition) are
+// every digit of the integer and ".0": doubles 1 apart or closer there, so no shorter digits
+// read back, and 16 digits at most stay out of the exponent form.
+bool whole_number_repr(double magnitude, std::string *out) {
+  constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
+  if (!(magnitude < kExactIntegers) || magnitude != std::floor(magnitude)) return false;
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits,
+                                 static_cast<unsigned long long>(magnitude)).ptr;
+  out->append(digits, end);
+  out->append(".0");
+  return true;
+}
+
 }  // namespace
 
 std::string python_float_repr(double value) {
@@ -40,6 +62,7 @@ std::string python_float_repr(double value) {
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   std::string out = std::signbit(value) ? "-" : "";
   if (value == 0) return out + "0.0";
+  if (whole_number_repr(std::fabs(value), &out)) return out;
   const DecimalDigits d = shortest_digits(std::fabs(value));
   const int count = static_cast<int>(d.digits.size());
   if (d.point <= -4 || d.point > 16) {

@@ -4,7 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <random>
+#include <string>
 
 namespace npuprobe::store {
 namespace {
@@ -24,6 +29,59 @@ TEST(PythonFloat, ReprMatchesCPython) {
   EXPECT_EQ(python_float_repr(5e-324), "5e-324");
   EXPECT_EQ(python_float_repr(-2.5), "-2.5");
   EXPECT_EQ(python_float_repr(123456.0), "123456.0");
+}
+
+// The plain definition of Python's repr digits, for the property test below: the first
+// precision from 1 to 17 whose correctly rounded digits read back (python_float.cc tries only
+// 15 to 17 and has a fast path for whole numbers; both must give the same strings).
+std::string reference_repr(double value) {
+  if (value == 0) return std::signbit(value) ? "-0.0" : "0.0";
+  char text[40];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(text, sizeof text, "%.*e", precision - 1, std::fabs(value));
+    if (std::strtod(text, nullptr) == std::fabs(value)) break;
+  }
+  const char *e = std::strchr(text, 'e');
+  std::string digits;
+  for (const char *c = text; c < e; ++c) {
+    if (*c != '.') digits.push_back(*c);
+  }
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  const int point = std::atoi(e + 1) + 1;
+  const int count = static_cast<int>(digits.size());
+  std::string out = std::signbit(value) ? "-" : "";
+  if (point <= -4 || point > 16) {
+    out += digits[0];
+    if (count > 1) out += "." + digits.substr(1);
+    char tail[16];
+    std::snprintf(tail, sizeof tail, "e%c%02d", point - 1 < 0 ? '-' : '+', std::abs(point - 1));
+    return out + tail;
+  }
+  if (point <= 0) return out + "0." + std::string(-point, '0') + digits;
+  if (point >= count) return out + digits + std::string(point - count, '0') + ".0";
+  return out + digits.substr(0, point) + "." + digits.substr(point);
+}
+
+TEST(PythonFloat, ShortcutsGiveTheReferenceDigits) {
+  std::mt19937_64 random(20261207);
+  std::uniform_int_distribution<int> exponent(-30, 30);
+  auto check = [](double value) {
+    ASSERT_EQ(python_float_repr(value), reference_repr(value)) << std::hexfloat << value;
+  };
+  for (int i = 0; i < 50000; ++i) {
+    std::uint64_t bits = random();
+    double any;
+    std::memcpy(&any, &bits, sizeof any);
+    if (std::isfinite(any)) check(any);                           // every magnitude
+    check(static_cast<double>(random() >> (random() % 64)));      // whole numbers, 2^53 and up
+    check(static_cast<double>(random() % 100000) / 1000.0);       // decimal sums, seconds
+    check(std::ldexp(static_cast<double>(random() >> 11), exponent(random) - 53));
+  }
+  for (double edge : {9007199254740991.0, 9007199254740992.0, 9007199254740994.0, 1e16 - 2,
+                      1e16, 1e15, 0.1, 5e-324, 1.7976931348623157e308, 4503599627370495.5}) {
+    check(edge);
+    check(-edge);
+  }
 }
 
 TEST(PythonFloat, GoStringMatchesPrometheusClient) {
