@@ -14,18 +14,24 @@ namespace {
 class OrderedSamples {
  public:
   double &at(const std::string &name, const LabelPairs &labels, double initial) {
-    auto [it, inserted] = index_.emplace(key_of(name, labels), samples_.size());
-    if (inserted) samples_.push_back(Sample{name, labels, initial});
-    return samples_[it->second].value;
+    // The key is built in one reused buffer and looked up before anything is copied.
+    key_.assign(name);
+    for (const auto &[label, value] : labels) {
+      key_ += '\0';
+      key_ += label;
+      key_ += '\0';
+      key_ += value;
+    }
+    const auto found = index_.find(key_);
+    if (found != index_.end()) return samples_[found->second].value;
+    index_.emplace(key_, samples_.size());
+    samples_.push_back(Sample{name, labels, initial});
+    return samples_.back().value;
   }
   std::vector<Sample> release() { return std::move(samples_); }
 
  private:
-  static std::string key_of(const std::string &name, const LabelPairs &labels) {
-    std::string key = name;
-    for (const auto &[label, value] : labels) key += '\0' + label + '\0' + value;
-    return key;
-  }
+  std::string key_;
   std::vector<Sample> samples_;
   std::unordered_map<std::string, std::size_t> index_;
 };

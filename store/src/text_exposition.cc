@@ -13,8 +13,8 @@ namespace npuprobe::store {
 namespace {
 
 // Python's chained str.replace: backslash first, then newline, then (where asked) the quote.
-std::string escape(const std::string &text, bool quotes) {
-  std::string out;
+// Appends `text` escaped as generate_latest escapes HELP (quotes false) and label values.
+void append_escaped(std::string &out, const std::string &text, bool quotes) {
   for (const char c : text) {
     if (c == '\\')
       out += "\\\\";
@@ -25,24 +25,33 @@ std::string escape(const std::string &text, bool quotes) {
     else
       out += c;
   }
-  return out;
 }
 
 // name{k="v",...} value: labels sorted by name, as sorted(labels.items()) does (byte order of
-// UTF-8 is code point order, Python's str order).
+// UTF-8 is code point order, Python's str order). Appended piece by piece: no temporaries.
 void append_sample(const Sample &sample, std::string &out) {
   out += sample.name;
   if (!sample.labels.empty()) {
-    LabelPairs labels = sample.labels;
-    std::sort(labels.begin(), labels.end());
+    const LabelPairs *labels = &sample.labels;
+    LabelPairs sorted;
+    if (!std::is_sorted(labels->begin(), labels->end())) {
+      sorted = sample.labels;
+      std::sort(sorted.begin(), sorted.end());
+      labels = &sorted;
+    }
     out += '{';
-    for (std::size_t i = 0; i < labels.size(); ++i) {
+    for (std::size_t i = 0; i < labels->size(); ++i) {
       if (i > 0) out += ',';
-      out += labels[i].first + "=\"" + escape(labels[i].second, true) + "\"";
+      out += (*labels)[i].first;
+      out += "=\"";
+      append_escaped(out, (*labels)[i].second, true);
+      out += '"';
     }
     out += '}';
   }
-  out += " " + float_to_go_string(sample.value) + "\n";
+  out += ' ';
+  out += float_to_go_string(sample.value);
+  out += '\n';
 }
 
 }  // namespace
@@ -52,7 +61,9 @@ std::string format_text_exposition(const std::vector<CollectedFamily> &families)
   for (const CollectedFamily &family : families) {
     // Counters are exposed under their sample name, "<name>_total", as generate_latest does.
     const std::string name = family.type == "counter" ? family.name + "_total" : family.name;
-    out += "# HELP " + name + " " + escape(family.help, false) + "\n";
+    out += "# HELP " + name + " ";
+    append_escaped(out, family.help, false);
+    out += '\n';
     out += "# TYPE " + name + " " + family.type + "\n";
     for (const Sample &sample : family.samples) append_sample(sample, out);
   }
@@ -64,7 +75,9 @@ std::string format_openmetrics_exposition(const std::vector<CollectedFamily> &fa
   for (const CollectedFamily &family : families) {
     // OpenMetrics names the family without "_total" (the samples keep it) and escapes '"' in
     // HELP too.
-    out += "# HELP " + family.name + " " + escape(family.help, true) + "\n";
+    out += "# HELP " + family.name + " ";
+    append_escaped(out, family.help, true);
+    out += '\n';
     out += "# TYPE " + family.name + " " + family.type + "\n";
     for (const Sample &sample : family.samples) append_sample(sample, out);
   }
