@@ -8,6 +8,7 @@
 #include "npuprobe/store/json_key.h"
 #include "npuprobe/base/log.h"
 #include "npuprobe/store/python_float.h"
+#include "npuprobe/store/registry.h"
 
 namespace npuprobe::store {
 
@@ -90,6 +91,11 @@ void StoreWriter::relay_out() {
 }
 
 void StoreWriter::set_shown_labels(ShownLabels shown) {
+  // As long as the registry lets a label value be (a 100 kB VLLM_DP_RANK is cut there too).
+  for (auto &[name, value] : shown.replace) cut_label_value(value);
+  for (auto &[name, table] : shown.rename) {
+    for (auto &[from, to] : table) cut_label_value(to);
+  }
   if (shown == shown_) return;
   shown_ = std::move(shown);
   relay_out();
