@@ -36,10 +36,14 @@ class DeviceIdentityTest(unittest.TestCase):
         self.assertEqual(len(pids), 1)
 
     def test_a_device_beyond_the_visible_ones_is_refused_as_the_runtime_does(self):
-        proc, _, _, _ = run_sim(["--steps", "1", "--launches", "1", "--devices", "2"],
-                                {"ASCEND_RT_VISIBLE_DEVICES": "4,5"})
-        self.assertNotEqual(proc.returncode, 0)
-        self.assertIn("107001", proc.stdout + proc.stderr)
+        # "2" is beyond "4,5"; "5,4" descends, which the runtime refuses whole (no device).
+        for visible, device in (("4,5", "2"), ("5,4", "0")):
+            with self.subTest(visible=visible):
+                proc, _, m, _ = run_sim(["--steps", "1", "--launches", "1", "--devices", device],
+                                        {"ASCEND_RT_VISIBLE_DEVICES": visible})
+                self.assertNotEqual(proc.returncode, 0)
+                self.assertIn("107001", proc.stdout + proc.stderr)
+                self.assertTrue(m.absent("npu:steps_total"))
 
 
 @unittest.skipIf(SANITIZED, "python3 cannot load a sanitizer-instrumented preload")
