@@ -36,8 +36,8 @@ class ProcessIdentity {
   // the files go at start. `attributor`, `exposer`: null when not running.
   ProcessIdentity(store::MetricRegistry &registry, const config::Config &snapshot,
                   std::string raw_dp, std::string folder, store::Publisher &publisher,
-                  StatusEntry &status,
-                  attribution::Attributor *attributor, EmbeddedExposer *exposer);
+                  StatusEntry &status, attribution::Attributor *attributor,
+                  EmbeddedExposer *exposer);
 
   // Publisher thread, before every flush (`devices`: bit d = the process set device d).
   void before_flush(std::uint64_t devices);
@@ -56,12 +56,12 @@ class ProcessIdentity {
   EmbeddedExposer *exposer_;
   const std::string raw_dp_;
   const std::string configured_dp_;  // VLLM_DP_RANK or the `dp` key: wins over any title
-  const std::vector<int> host_ids_;   // ASCEND_RT_VISIBLE_DEVICES, read once as the runtime does
+  const std::vector<int> host_ids_;  // ASCEND_RT_VISIBLE_DEVICES, read once as the runtime does
   const base::LogLevel quiet_level_;
   store::FamilyId device_info_;
   std::string folder_;
-  std::string shown_dp_;      // what the files show now
-  std::string title_dp_;      // the last DP<n> a title named (kept while later titles name none)
+  std::string shown_dp_;  // what the files show now
+  std::string title_dp_;  // the last DP<n> a title named (kept while later titles name none)
   std::string model_;
   bool model_read_ = false;
   bool forked_ = false;

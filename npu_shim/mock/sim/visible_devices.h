@@ -8,10 +8,10 @@
 namespace npumock {
 
 struct VisibleDevices {
-  bool set = false;       // the variable is present
-  bool valid = true;      // false: descending, duplicated or no usable id (GetDeviceCount fails)
-  int count = 0;          // user devices (= NPU_MOCK_DEVICES when unset)
-  int host_id[64] = {};   // user device -> host device id (the id listed in the variable)
+  bool set = false;      // the variable is present
+  bool valid = true;     // false: descending, duplicated or no usable id (GetDeviceCount fails)
+  int count = 0;         // user devices (= NPU_MOCK_DEVICES when unset)
+  int host_id[64] = {};  // user device -> host device id (the id listed in the variable)
 };
 
 // Parses `value` (may be null) against `device_count` host devices, with the runtime's rules:

@@ -41,8 +41,8 @@ TEST(ModelFromCommandTest, FollowsVllmServeArguments) {
             "Qwen/Qwen3-8B");
   EXPECT_EQ(model_from_command({"vllm", "serve", "/m", "--served-model-name", "qwen", "q2"}),
             "qwen");
-  EXPECT_EQ(model_from_command({"python3", "-m", "vllm.entrypoints.openai.api_server",
-                                "--model=/models/llama"}),
+  EXPECT_EQ(model_from_command(
+                {"python3", "-m", "vllm.entrypoints.openai.api_server", "--model=/models/llama"}),
             "/models/llama");
   EXPECT_EQ(model_from_command({"/usr/bin/python3", "tests/serving/api_server.py", "--model",
                                 "npuprobe-mock-llm"}),

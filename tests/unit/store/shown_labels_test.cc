@@ -38,9 +38,9 @@ TEST(ShownLabels, ADpLearnedAfterAPublishMovesEveryCountToIt) {
   f.registry.add(f.d0, 5);
   f.registry.add(f.d1, 2);
   ASSERT_TRUE(publisher.flush_now());
-  EXPECT_EQ(counts(dir.path()), (std::map<LabelPairs, double>{
-                                    {{{"device", "0"}, {"dp", "0"}}, 5},
-                                    {{{"device", "1"}, {"dp", "0"}}, 2}}));
+  EXPECT_EQ(counts(dir.path()),
+            (std::map<LabelPairs, double>{{{{"device", "0"}, {"dp", "0"}}, 5},
+                                          {{{"device", "1"}, {"dp", "0"}}, 2}}));
   ShownLabels shown;
   shown.replace["dp"] = "3";
   shown.rename["device"] = {{"0", "6"}, {"1", "7"}};
@@ -48,9 +48,9 @@ TEST(ShownLabels, ADpLearnedAfterAPublishMovesEveryCountToIt) {
   f.registry.add(f.d0, 1);
   ASSERT_TRUE(publisher.flush_now());
   // The old label sets are gone, not left beside the new ones: the sums stay exact.
-  EXPECT_EQ(counts(dir.path()), (std::map<LabelPairs, double>{
-                                    {{{"device", "6"}, {"dp", "3"}}, 6},
-                                    {{{"device", "7"}, {"dp", "3"}}, 2}}));
+  EXPECT_EQ(counts(dir.path()),
+            (std::map<LabelPairs, double>{{{{"device", "6"}, {"dp", "3"}}, 6},
+                                          {{{"device", "7"}, {"dp", "3"}}, 2}}));
   EXPECT_EQ(dir.file_names(),
             std::vector<std::string>{"counter_" + std::to_string(::getpid()) + "-npu.db"});
 }
