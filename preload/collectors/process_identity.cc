@@ -63,7 +63,9 @@ void ProcessIdentity::add_device_info(std::uint64_t devices) {
   const std::string pid = std::to_string(::getpid());
   for (int d = 0; d < 64; ++d) {
     const std::uint64_t bit = std::uint64_t{1} << d;
-    if ((devices & bit) == 0 || (info_devices_ & bit) != 0) continue;
+    if ((devices & bit) == 0 || (info_devices_ & bit) != 0 || (inherited_devices_ & bit) != 0) {
+      continue;
+    }
     const std::string local = std::to_string(d);
     // `device` is renamed to the host id by the store writer, like every other series's.
     const store::GaugeHandle h =
@@ -102,9 +104,12 @@ void ProcessIdentity::before_flush(std::uint64_t devices) {
   add_device_info(devices);
 }
 
+// The devices the parent set stay set in the process's device mask, but the child did not set
+// them (a child that uses the NPU sets its device itself): no info row says it uses them.
 void ProcessIdentity::after_fork_in_child() noexcept {
   forked_ = true;
   info_devices_ = 0;
+  inherited_devices_ |= g_devices_used.load(std::memory_order_relaxed);
 }
 
 }  // namespace npuprobe::preload

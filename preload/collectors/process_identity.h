@@ -66,7 +66,8 @@ class ProcessIdentity {
   bool model_read_ = false;
   bool forked_ = false;
   bool shown_sent_ = false;
-  std::uint64_t info_devices_ = 0;  // devices whose npu:device_info series exists
+  std::uint64_t info_devices_ = 0;       // devices whose npu:device_info series exists
+  std::uint64_t inherited_devices_ = 0;  // set by a parent before fork, not by this process
 };
 
 }  // namespace npuprobe::preload
