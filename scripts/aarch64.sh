@@ -148,7 +148,7 @@ done
 excluded=(
   # The serving harness: its API server and workers are /usr/bin/python3 processes (x86-64)
   # with libnpuprobe.so in LD_PRELOAD, and an aarch64 library cannot go into them.
-  serving_smoke serving_prometheus serving_dashboard
+  serving_smoke serving_prometheus serving_dashboard serving_vllm_setups
   # python3 (x86-64) opens libnpuprobe-exposer.so with ctypes to call its C ABI.
   store.exposer_plugin
 )

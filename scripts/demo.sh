@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install packages, build, then serve a vLLM-shaped model on two
-# mocked NPUs (the serving harness of tests/serving/, two data-parallel workers on devices 0 and
-# 1) under `npuprobe run`, send it a steady stream of completions, show `npuprobe top` once a
+# mocked NPUs (the serving harness of tests/serving/ as `vllm serve --data-parallel-size 2` runs:
+# two engine cores on devices 0 and 1, two API servers) under `npuprobe run`, send it a steady
+# stream of completions, show `npuprobe top` once a
 # second, then a final per-device table and the /metrics URL, and stop everything.
 #   NPUPROBE_DEMO_PORT (default: a free port), NPUPROBE_DEMO_SECONDS (default 20),
 #   NPUPROBE_BUILD (build folder, default build)
@@ -62,7 +63,7 @@ trap 'echo "demo: interrupted, stopping" >&2; exit 130' INT TERM
 # The harness's documented command line (tests/serving/README.md), in its own session so that
 # the whole group (API server and workers) can be stopped at once.
 command=("$cli" run --dir "$store" -- /usr/bin/python3 tests/serving/api_server.py
-  --devices 0,1 --data-parallel --port "$port" --port-file "$work/port")
+  --model npuprobe-mock-llm --data-parallel-size 2 --port "$port" --port-file "$work/port")
 echo "\$ ${command[*]}"
 setsid "${command[@]}" >"$work/service.log" 2>&1 &
 harness=$!

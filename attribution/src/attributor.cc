@@ -104,7 +104,7 @@ struct Attributor::Cold {
   void write_file(std::uint64_t rate_limited, std::uint64_t ring_full) {
     SitesReport report;
     report.pid = static_cast<long>(::getpid());
-    report.dp = options.dp;
+    report.dp = shown_dp.empty() ? options.dp : shown_dp;
     report.process = program_invocation_short_name;
     report.updated_unix_s = unix_seconds_now();
     report.max_labels = table.max_labels_per_kind();
@@ -143,6 +143,7 @@ struct Attributor::Cold {
   std::uint64_t written_rate_limited = 0;  // the "not_captured" counts the file shows
   std::uint64_t written_ring_full = 0;
   std::string last_error;
+  std::string shown_dp;  // set_identity's dp ("" until then: options.dp)
 };
 
 Attributor::Attributor(store::MetricRegistry &registry, AttributorOptions options,
@@ -197,6 +198,18 @@ void Attributor::before_flush() noexcept {
     log_message(LogLevel::kWarn, "attribution: %s", e.what());
   } catch (...) {
     log_message(LogLevel::kWarn, "attribution: unexpected failure");
+  }
+}
+
+void Attributor::set_identity(const std::string &dp, const std::string &sites_dir) noexcept {
+  Cold &c = *cold_;
+  if (c.shown_dp == dp && c.options.sites_dir == sites_dir) return;
+  try {
+    c.shown_dp = dp;  // the counters keep their registry label: the store writer shows dp
+    c.options.sites_dir = sites_dir;
+    c.dirty = true;
+  } catch (...) {
+    // Out of memory copying two short strings: the file keeps the old ones.
   }
 }
 

@@ -14,7 +14,8 @@ namespace detail {
 const char kLogLevelChoices[] = "trace, debug, info, warn, error, critical, off";
 const char kFormatChoices[] = "auto, v1, v2";
 const char kReservedLabelList[] =
-    "dp, device, api, code, op, reason, type, version, format, mode, le, quantile";
+    "dp, device, api, code, op, reason, type, version, format, mode, local_device, process_pid, "
+    "model_name, le, quantile";
 
 bool is_reserved_label_name(std::string_view name) {
   std::string_view list = kReservedLabelList;

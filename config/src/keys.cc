@@ -22,8 +22,8 @@ std::string check_listen(std::string_view value) {
 
 constexpr const char kReservedLabels[] =
     "names `[a-zA-Z_][a-zA-Z0-9_]*`, not `__*`, not one of npuprobe's own labels (`dp`, "
-    "`device`, `api`, `code`, `op`, `reason`, `type`, `version`, `format`, `mode`, `le`, "
-    "`quantile`)";
+    "`device`, `api`, `code`, `op`, `reason`, `type`, `version`, `format`, `mode`, "
+    "`local_device`, `process_pid`, `model_name`, `le`, `quantile`)";
 
 constexpr const char kSkipModulesDefault[] =
     "built-in";
@@ -90,7 +90,8 @@ std::vector<Key> make_keys() {
       {"dp", true, "VLLM_DP_RANK", nullptr, J::kPlain,
        [](Config &c) -> Field { return &c.dp; }, S::kPlain, 0, 0, A::kToNewProcesses, "string",
        "`\"\"`", "any string (a label value, cut to 128 bytes like every label value)",
-       "the `dp` label; `\"\"` = VLLM_DP_RANK, else `DP<n>` in the process name, else 0",
+       "the `dp` label; `\"\"` = VLLM_DP_RANK, else the last `DP<n>` of the process title (read "
+       "again before every publish), else 0",
        nullptr},
       {"op_label", true, "NPUPROBE_OP_LABEL", nullptr, J::kPlain,
        [](Config &c) -> Field { return &c.op_label; }, S::kPlain, 0, 0, A::kToNewProcesses,

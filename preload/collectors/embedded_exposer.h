@@ -21,6 +21,9 @@ class EmbeddedExposer {
   void stop() noexcept;
   // Fork child: the server belongs to the parent; never stop it from here.
   void forget_after_fork() noexcept;
+  // Fork child that publishes into a shared folder (its environment named one): the private
+  // folder this exposer would serve is no longer where its metrics go, so it never serves.
+  void stand_down() noexcept { stopped_ = true; }
 
  private:
   bool load_plugin() noexcept;

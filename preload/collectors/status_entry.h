@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "npuprobe/config/process_registry.h"
 #include "npuprobe/store/metric_types.h"
@@ -32,6 +33,12 @@ class StatusEntry {
   // Publisher thread, after each flush.
   void after_flush(bool measuring, std::uint64_t config_generation,
                    store::StoreFormat format) noexcept;
+  // Publisher thread, before a flush: who the process is now (a late title, a fork child's
+  // folder); the next after_flush shows it.
+  void set_identity(std::string dp, std::string folder) noexcept {
+    dp_ = std::move(dp);
+    folder_ = std::move(folder);
+  }
   void remove() noexcept;             // normal exit
   void forget_after_fork() noexcept;  // fork child
 

@@ -18,6 +18,7 @@
 #include "npuprobe/base/log.h"
 #include "npuprobe/store/publisher.h"
 #include "npuprobe/store/registry.h"
+#include "process_identity.h"
 #include "self_metrics.h"
 #include "status_entry.h"
 
@@ -122,6 +123,18 @@ class SelfMetricsPart final : public Component {
   const MsptiSession *mspti_;
 };
 
+// Who the process is now (dp from a late title, a fork child's folder): read before the parts
+// that write its dp and folder (the status entry after the flush, the attributor's sites file).
+class IdentityPart final : public Component {
+ public:
+  explicit IdentityPart(ProcessIdentity &i) : identity_(i) {}
+  void before_flush(const FlushContext &c) override { identity_.before_flush(c.devices); }
+  void after_fork_in_child() noexcept override { identity_.after_fork_in_child(); }
+
+ private:
+  ProcessIdentity &identity_;
+};
+
 // This process in `npuprobe status`: removed at exit, after the publisher's last flush.
 class StatusPart final : public Component {
  public:
@@ -202,7 +215,8 @@ void add(ComponentList &list, Component *part) {
 // backwards). What depends on it:
 //  - flush: the log's suppressed lines first; the memory sampler, aclprof and MSPTI feed the
 //    probes before the probes close their steps; self metrics after the sessions (task time
-//    active); the attributor after the probes; the exposer serves the result last;
+//    active); the identity before the status entry and the attributor (its dp and folder); the
+//    attributor after the probes; the exposer serves the result last;
 //  - after a flush: self metrics, then the status entry;
 //  - first use of a device, stop of NPU collection (aclFinalize, exit): memory sampler,
 //    aclprof, MSPTI, then self metrics (task time active);
@@ -219,6 +233,7 @@ void register_components(ComponentList &list, const RuntimeParts &p) {
   if (p.aclprof != nullptr) add(list, new AclprofPart(*p.aclprof));
   if (p.mspti != nullptr) add(list, new MsptiPart(*p.mspti));
   add(list, new SelfMetricsPart(*p.self, p.aclprof, p.mspti));
+  add(list, new IdentityPart(*p.identity));
   add(list, new StatusPart(*p.status));
   add(list, new ProbesPart(*p.probes));
   if (p.attributor != nullptr) add(list, new AttributorPart(*p.attributor));

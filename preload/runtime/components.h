@@ -24,6 +24,7 @@ class AclprofSession;
 class EmbeddedExposer;
 class MemorySampler;
 class MsptiSession;
+class ProcessIdentity;
 class SelfMetrics;
 class StatusEntry;
 
@@ -34,6 +35,7 @@ struct RuntimeParts {
   probes::Probes *probes = nullptr;
   SelfMetrics *self = nullptr;
   StatusEntry *status = nullptr;
+  ProcessIdentity *identity = nullptr;
   attribution::Attributor *attributor = nullptr;  // attribution.enabled and libunwind found
   EmbeddedExposer *exposer = nullptr;             // embedded default, listen not off
   MemorySampler *memory_sampler = nullptr;        // memory.sample_hz > 0
@@ -41,8 +43,8 @@ struct RuntimeParts {
   MsptiSession *mspti = nullptr;                  // task_time.mode 2
 };
 
-// Cold, once, at start (exceptions: allocation). Registry, publisher, probes, self and status
-// must be set.
+// Cold, once, at start (exceptions: allocation). Registry, publisher, probes, self, status and
+// identity must be set.
 void register_components(ComponentList &list, const RuntimeParts &parts);
 
 }  // namespace npuprobe::preload

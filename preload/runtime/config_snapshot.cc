@@ -4,9 +4,9 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 
 #include "npuprobe/config/environment_values.h"
+#include "npuprobe/config/process_identity.h"
 #include "npuprobe/config/process_registry.h"
 #include "npuprobe/base/log.h"
 #include "npuprobe/base/plugin_loader.h"
@@ -35,15 +35,6 @@ bool named(const char *variable) {
   return v != nullptr && v[0] != '\0';
 }
 
-// The process name as ms_service_metric sees it: the command line, arguments joined.
-std::string process_name() {
-  const std::string all = config::process_command(static_cast<int>(::getpid()));
-  std::ifstream comm("/proc/self/comm");
-  std::string short_name;
-  std::getline(comm, short_name);
-  return short_name + " " + all;
-}
-
 }  // namespace
 
 bool config_file_named() noexcept {
@@ -67,11 +58,7 @@ config::LoadResult load_snapshot(const config::Config *last_good) {
 
 std::string resolve_dp(const config::Config &config) {
   if (!config.dp.empty()) return config.dp;
-  std::smatch match;
-  const std::string name = process_name();
-  static const std::regex kDp("DP(\\d+)");
-  if (std::regex_search(name, match, kDp)) return match[1].str();
-  return "0";
+  return config::dp_from_title(config::own_title()).value_or("0");
 }
 
 bool disabled_by_environment() noexcept {

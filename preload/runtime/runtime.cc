@@ -27,6 +27,7 @@
 #include "npuprobe/store/private_folder.h"
 #include "npuprobe/store/publisher.h"
 #include "op_libraries.h"
+#include "process_identity.h"
 #include "real_dlsym.h"
 #include "runtime_switch.h"
 #include "self_metrics.h"
@@ -290,6 +291,8 @@ bool start_everything() {
   };
   r.publisher = new store::Publisher(*r.registry, publisher_options);
   parts.publisher = r.publisher;
+  parts.identity = new ProcessIdentity(*r.registry, c, r.dp, folder, *r.publisher, *parts.status,
+                                       g_attributor_ptr, parts.exposer);
   // Complete before anything can walk it: the publisher thread, fork, exit.
   register_components(r.components, parts);
   g_op_libraries.rescan();

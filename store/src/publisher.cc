@@ -70,6 +70,7 @@ bool Publisher::flush_now() noexcept {
   std::string error;
   try {
     if (before_flush_) before_flush_();
+    apply_pending();
     registry_.collect(snapshot_);
     ok = writer_.write(snapshot_, &error);
     format_.store(writer_.format());
@@ -98,6 +99,29 @@ void Publisher::note_outcome(bool ok, const std::string &error) {
   last_error_ = ok ? std::string() : error;
 }
 
+void Publisher::set_shown_labels(ShownLabels shown) {
+  std::lock_guard<std::mutex> lock(pending_mutex_);
+  pending_shown_ = std::make_unique<ShownLabels>(std::move(shown));
+}
+
+void Publisher::set_directory(std::string directory) {
+  std::lock_guard<std::mutex> lock(pending_mutex_);
+  pending_directory_ = std::make_unique<std::string>(std::move(directory));
+}
+
+// Under the flush lock. The folder first: the labels then lay the series out in it.
+void Publisher::apply_pending() {
+  std::unique_ptr<ShownLabels> shown;
+  std::unique_ptr<std::string> directory;
+  {
+    std::lock_guard<std::mutex> lock(pending_mutex_);
+    shown = std::move(pending_shown_);
+    directory = std::move(pending_directory_);
+  }
+  if (directory) writer_.set_directory(std::move(*directory));
+  if (shown) writer_.set_shown_labels(std::move(*shown));
+}
+
 StoreFormat Publisher::format() const noexcept {
   return format_.load();
 }
@@ -113,6 +137,8 @@ void Publisher::resume_after_fork_in_parent() noexcept {
 }
 
 void Publisher::reset_after_fork() noexcept {
+  pending_shown_.reset();  // only ever taken under flush_mutex_, which the fork holds
+  pending_directory_.reset();
   // The thread object describes a thread of the parent: it cannot be joined or detached here,
   // so it is deliberately leaked.
   static_cast<void>(thread_.release());

@@ -33,16 +33,6 @@ double wall_clock_seconds() {
   return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
-// `value` cut to at most kMaxLabelValueBytes, never inside a UTF-8 character (Prometheus wants
-// valid UTF-8 label values). True when it was cut.
-bool cut_label_value(std::string &value) {
-  if (value.size() <= kMaxLabelValueBytes) return false;
-  std::size_t end = kMaxLabelValueBytes;
-  while (end > 0 && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) --end;
-  value.resize(end);
-  return true;
-}
-
 // The registry cells one series of the family takes: a counter 1, a histogram its buckets, +Inf,
 // and the sum; a gauge none (gauges have their own slots).
 std::uint32_t cells_of(const FamilyInfo &info) {
@@ -64,6 +54,17 @@ std::string series_key(FamilyId family, const std::vector<std::string> &label_va
 }
 
 }  // namespace
+
+// `value` cut to at most kMaxLabelValueBytes, never inside a UTF-8 character (Prometheus wants
+// valid UTF-8 label values). True when it was cut.
+bool cut_label_value(std::string &value) {
+  if (value.size() <= kMaxLabelValueBytes) return false;
+  std::size_t end = kMaxLabelValueBytes;
+  while (end > 0 && (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) --end;
+  value.resize(end);
+  return true;
+}
+
 
 struct MetricRegistry::Shard {
   std::thread::id owner;

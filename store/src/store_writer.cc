@@ -8,6 +8,7 @@
 #include "npuprobe/store/json_key.h"
 #include "npuprobe/base/log.h"
 #include "npuprobe/store/python_float.h"
+#include "npuprobe/store/registry.h"
 
 namespace npuprobe::store {
 
@@ -16,10 +17,22 @@ using base::LogLevel;
 namespace {
 
 LabelPairs labels_of(const FamilyInfo &family, const SeriesInfo &series,
-                     const LabelPairs &constant_labels) {
+                     const LabelPairs &constant_labels, const ShownLabels &shown) {
   LabelPairs labels = constant_labels;
   for (std::size_t i = 0; i < family.label_names.size(); ++i) {
-    labels.emplace_back(family.label_names[i], series.label_values[i]);
+    const std::string &name = family.label_names[i];
+    const std::string &value = series.label_values[i];
+    if (auto fixed = shown.replace.find(name); fixed != shown.replace.end()) {
+      labels.emplace_back(name, fixed->second);
+      continue;
+    }
+    if (auto table = shown.rename.find(name); table != shown.rename.end()) {
+      if (auto to = table->second.find(value); to != table->second.end()) {
+        labels.emplace_back(name, to->second);
+        continue;
+      }
+    }
+    labels.emplace_back(name, value);
   }
   return labels;
 }
@@ -63,8 +76,11 @@ void StoreWriter::choose_format() {
               options_.directory.c_str(), std::string(to_string(*python)).c_str(),
               std::string(to_string(*python)).c_str());
   format_ = *python;
-  // Re-lay out every series: gauge file names may change with the format (kAuto modes). Files
-  // keeping their name are replaced by rename (no moment without them); the others go.
+  relay_out();  // gauge file names may change with the format (kAuto modes)
+}
+
+// Files keeping their name are replaced by rename (no moment without them); the others go.
+void StoreWriter::relay_out() {
   std::map<std::string, OwnFile> old_files = std::move(files_);
   files_.clear();
   for (const SeriesInfo &series : series_) lay_out_one(families_[series.family], series);
@@ -72,6 +88,32 @@ void StoreWriter::choose_format() {
   for (auto &[name, file] : old_files) {
     if (!files_.count(name) && file.writer) file.writer->remove();
   }
+}
+
+void StoreWriter::set_shown_labels(ShownLabels shown) {
+  // As long as the registry lets a label value be (a 100 kB VLLM_DP_RANK is cut there too).
+  for (auto &[name, value] : shown.replace) cut_label_value(value);
+  for (auto &[name, table] : shown.rename) {
+    for (auto &[from, to] : table) cut_label_value(to);
+  }
+  if (shown == shown_) return;
+  shown_ = std::move(shown);
+  relay_out();
+}
+
+void StoreWriter::set_directory(std::string directory) {
+  if (directory == options_.directory) return;
+  for (auto &[name, file] : files_) {
+    if (file.writer) file.writer->remove();
+  }
+  files_.clear();
+  options_.directory = std::move(directory);
+  format_ = options_.format == FormatPreference::kV1 ? StoreFormat::kV1 : StoreFormat::kV2;
+  watcher_ = PythonFormatWatcher();
+  warned_format_conflict_ = false;
+  claimed_.clear();  // names of the old folder: the new one may hold files of an earlier pid
+  carried_.clear();
+  relay_out();
 }
 
 void StoreWriter::add_entry(const std::string &kind, bool live, std::string key,
@@ -115,7 +157,7 @@ void StoreWriter::claim_name(const std::string &name, OwnFile &file) {
 }
 
 void StoreWriter::lay_out_one(const FamilyInfo &family, const SeriesInfo &series) {
-  EntryKey key{family.name, family.name, labels_of(family, series, options_.constant_labels),
+  EntryKey key{family.name, family.name, labels_of(family, series, options_.constant_labels, shown_),
                family.help};
   if (family.type == MetricType::kCounter) {
     key.sample_name = family.name + "_total";

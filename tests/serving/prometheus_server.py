@@ -1,6 +1,6 @@
 """A real Prometheus over the serving harness, shared by test_prometheus.py and test_dashboard.py.
 
-`ServingStack` starts the vLLM-shaped harness under `npuprobe run` with two data-parallel workers
+`ServingStack` starts the vLLM-shaped harness under `npuprobe run` with two data-parallel engines
 (smoke/harness.py does the process handling), Debian's /usr/bin/prometheus on a loopback
 port scraping the harness's /metrics every second, and request threads that keep the workers
 busy; leaving the `with` block stops all three and removes every file and shared-memory name the
@@ -198,7 +198,7 @@ class ServingStack:
                 f.write(FULL_CONFIG.format(prof=os.path.join(self.dir, "prof")))
         self.harness = Harness(os.path.join(BUILD, "bin", "npuprobe"),
                                os.path.join(self.dir, "store"),
-                               ["--devices", "0,1", "--data-parallel"], env,
+                               ["--model", "npuprobe-mock-llm", "--data-parallel-size", "2"], env,
                                self.file("service.log"), self.file("port"), config)
         self.harness.start()
         self.prometheus = PrometheusServer(self.dir, self.harness.url.split("//", 1)[1])

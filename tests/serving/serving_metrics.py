@@ -1,12 +1,12 @@
-"""The API server's own Python metrics and its /metrics body, as vLLM does in multiprocess mode.
+"""The API server's own Python metrics (vllm:*), as vLLM creates them in each API server.
 
-The metrics live in the same PROMETHEUS_MULTIPROC_DIR as npuprobe's files, so every scrape
-exercises the coexistence of prometheus_client's files and npuprobe's. They are created (with
-their label values) at start-up, before any worker touches ACL: like vLLM, whose files exist
-before the first forward, and npuprobe's store format `auto` follows the format of these files.
+With a multiprocess folder (several API servers, or a PROMETHEUS_MULTIPROC_DIR the user set) they
+live in the same folder as npuprobe's files, so every scrape exercises their coexistence; with one
+API server and no folder they stay in the process's own registry. They are created at start-up,
+before any engine touches ACL: like vLLM, whose files exist before the first forward, and
+npuprobe's store format `auto` follows the format of these files.
 """
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, \
-    generate_latest, multiprocess
+from prometheus_client import Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -27,15 +27,3 @@ class ServingMetrics:
         self.running = Gauge(
             "vllm:num_requests_running", "Requests being served.", ["model_name"],
             multiprocess_mode="livesum").labels(**labels)
-
-
-def metrics_exposition():
-    """vLLM's /metrics in multiprocess mode: a fresh registry over the folder for each scrape."""
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    return generate_latest(registry), CONTENT_TYPE_LATEST
-
-
-def mark_process_dead(pid):
-    """Drops the live gauge files of `pid` (vLLM does this for its API server at shutdown)."""
-    multiprocess.mark_process_dead(pid)

@@ -66,6 +66,18 @@ class SmokeTest(unittest.TestCase):
         dp_check = [c for c in report["checks"] if c.get("label") == "dp"]
         self.assertEqual(dp_check[0]["increased_for"], ["0", "1"])
 
+    def test_dptp(self):
+        # vllm serve -dp 2 -tp 2 on NPUs 4-7: every worker under its dp (from a title set after
+        # its device init) and its host NPU, one npu:device_info row each.
+        report = self.assert_passes("dptp")
+        pairs = [c for c in report["checks"] if c.get("check", "").startswith("increases for "
+                                                                                   "exactly")]
+        self.assertEqual(pairs[0]["increased_for"],
+                         [["0", "4"], ["0", "5"], ["1", "6"], ["1", "7"]])
+
+    def test_dptp_with_fork_workers(self):
+        self.assert_passes("dptp", "--start-method", "fork")
+
     def test_graph(self):
         self.assert_passes("graph")
 

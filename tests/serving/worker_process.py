@@ -1,69 +1,95 @@
-"""One worker process per device (vLLM's engine core / model worker): binds its device, loads the
-model, then serves requests from its queue: one prefill step, then max_tokens decode steps.
+"""The model worker (vllm-ascend's NPUWorker, reduced) and vLLM's WorkerProc around it.
 
-It is started by multiprocessing (spawn or fork), so it inherits LD_PRELOAD and npuprobe with it.
-Stopping: the API server sends None. SIGTERM/SIGINT are ignored here so that a signal to the whole
-process group (Ctrl-C, the smoke runner's stop) lets the API server shut the workers down in
-order, and the final npuprobe flush happens at a normal exit; a worker whose parent is gone exits.
+`Worker`: init_device (aclInit, aclrtSetDevice of its local rank: a device id the process sees,
+which ASCEND_RT_VISIBLE_DEVICES maps to a host device), load_model, then per request one prefill
+and max_tokens decode steps. With tensor parallelism 1 the engine core runs it in its own process
+(vLLM's UniProcExecutor); above 1 each rank is a process of its own (MultiprocExecutor):
+`worker_proc_main` follows vllm/v1/executor/multiproc_executor.py `WorkerProc.__init__`:
+titled `VLLM::Worker` first, `Worker[_DP<n>][_TP<m>]` only after init_device.
+
+SIGTERM/SIGINT are ignored here so that a signal to the whole process group lets the API server
+shut everything down in order (the final npuprobe flush happens in aclrtResetDevice/aclFinalize);
+a worker whose parent is gone exits.
 """
 import os
 import queue
 import signal
 import sys
-import time
 
 from fake_cann import AclRuntime, OpApi
 from model_runner import ModelRunner
+from process_title import set_process_title
 
 PARENT_CHECK_S = 1.0
 
 
-def worker_main(index, device, options, requests, responses):
+class Worker:
+    def __init__(self, local_rank, options):
+        self.local_rank, self.options = local_rank, options
+        self.runtime = self.runner = None
+
+    def init_device(self):
+        self.runtime = AclRuntime()
+        self.runtime.call("aclInit", None)
+        self.runtime.call("aclrtSetDevice", self.local_rank)
+
+    def load_model(self):
+        self.runner = ModelRunner(self.runtime, OpApi(), self.local_rank,
+                                  task_queue=self.options["task_queue"],
+                                  graph=self.options["graph"])
+        self.runner.load()
+
+    def execute(self, prompt_tokens, max_tokens):
+        self.runner.prefill(prompt_tokens)
+        for _ in range(max_tokens):
+            self.runner.decode()
+        return 1 + max_tokens
+
+    def shutdown(self):
+        if self.runner is not None:
+            self.runner.close()
+        if self.runtime is not None:
+            self.runtime.call("aclrtResetDevice", self.local_rank)
+            self.runtime.call("aclFinalize")
+
+
+def worker_title(dp_rank, dp_size, tp_rank, tp_size):
+    """WorkerProc.setup_proc_title_and_log_prefix once the parallel groups exist."""
+    name = "Worker"
+    if dp_size > 1:
+        name += f"_DP{dp_rank}"
+    if tp_size > 1:
+        name += f"_TP{tp_rank}"
+    return name
+
+
+def worker_proc_main(rank, dp_rank, dp_size, tp_size, options, requests, responses):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if options["data_parallel"]:
-        # Before the first ACL call: npuprobe reads its dp label when it starts, lazily.
-        os.environ["VLLM_DP_RANK"] = str(index)
     parent = os.getppid()
-    runtime = AclRuntime()
-    runner = None
+    worker = Worker(rank, options)
     try:
-        runtime.call("aclInit", None)
-        runtime.call("aclrtSetDevice", device)
-        runner = ModelRunner(runtime, OpApi(), device, task_queue=options["task_queue"],
-                             graph=options["graph"])
-        runner.load()
+        set_process_title("Worker")  # before the parallel groups exist
+        worker.init_device()
+        set_process_title(worker_title(dp_rank, dp_size, rank, tp_size))
+        worker.load_model()
     except Exception as error:
-        responses.put(("failed", index, f"worker {index} (device {device}): {error}"))
+        responses.put(("failed", rank, f"worker {rank}: {error}"))
         sys.exit(1)
-    responses.put(("ready", index, os.getpid()))
+    responses.put(("ready", rank, os.getpid()))
     try:
-        _serve(index, runner, requests, responses, parent)
+        while True:
+            try:
+                item = requests.get(timeout=PARENT_CHECK_S)
+            except queue.Empty:
+                if os.getppid() != parent:
+                    return  # the engine core is gone: nobody will send the stop
+                continue
+            if item is None:
+                return
+            try:
+                responses.put(("done", rank, worker.execute(*item)))
+            except Exception as error:
+                responses.put(("error", rank, f"worker {rank}: {error}"))
     finally:
-        runner.close()
-        runtime.call("aclrtResetDevice", device)
-        runtime.call("aclFinalize")
-
-
-def _serve(index, runner, requests, responses, parent):
-    while True:
-        try:
-            item = requests.get(timeout=PARENT_CHECK_S)
-        except queue.Empty:
-            if os.getppid() != parent:
-                return  # the API server is gone: nobody will send the stop
-            continue
-        if item is None:
-            return
-        request_id, prompt_tokens, max_tokens = item
-        start = time.monotonic()
-        try:
-            runner.prefill(prompt_tokens)
-            for _ in range(max_tokens):
-                runner.decode()
-        except Exception as error:
-            responses.put(("error", request_id, f"worker {index}: {error}"))
-            continue
-        responses.put(("done", request_id, {"worker": index, "device": runner.device,
-                                            "steps": 1 + max_tokens,
-                                            "seconds": time.monotonic() - start}))
+        worker.shutdown()

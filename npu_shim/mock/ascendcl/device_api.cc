@@ -4,6 +4,7 @@
 
 #include "ascendcl/runtime.h"
 #include "sim/knobs.h"
+#include "sim/visible_devices.h"
 
 using namespace npumock;
 
@@ -69,7 +70,7 @@ aclError aclrtGetDevice(int32_t *deviceId) {
 aclError aclrtResetDevice(int32_t deviceId) {
   NPUMOCK_ENTER("aclrtResetDevice");
   Device *dev = device_if_started(deviceId);
-  if (deviceId < 0 || deviceId >= knobs().device_count) return ACL_ERROR_RT_INVALID_DEVICEID;
+  if (deviceId < 0 || deviceId >= visible_devices().count) return ACL_ERROR_RT_INVALID_DEVICEID;
   std::lock_guard<std::mutex> lock(g_init_mu);
   if (dev == nullptr || g_device_refs[deviceId] == 0) return ACL_ERROR_RT_CONTEXT_NULL;
   --g_device_refs[deviceId];
@@ -81,7 +82,11 @@ aclError aclrtResetDevice(int32_t deviceId) {
 aclError aclrtGetDeviceCount(uint32_t *count) {
   NPUMOCK_ENTER("aclrtGetDeviceCount");
   if (count == nullptr) return ACL_ERROR_INVALID_PARAM;
-  *count = uint32_t(knobs().device_count);
+  // ApiImpl::GetDeviceCount: the visible count; an unusable ASCEND_RT_VISIBLE_DEVICES
+  // (descending, repeated, nothing readable) is RT_ERROR_DRV_NO_DEVICE = ACL_ERROR_RT_NO_DEVICE.
+  const VisibleDevices &visible = visible_devices();
+  if (!visible.valid) return ACL_ERROR_RT_NO_DEVICE;
+  *count = uint32_t(visible.count);
   return ACL_SUCCESS;
 }
 

@@ -6,6 +6,7 @@
 #include "sim/clock.h"
 #include "sim/handles.h"
 #include "sim/knobs.h"
+#include "sim/visible_devices.h"
 
 namespace npumock {
 
@@ -135,7 +136,9 @@ DeviceTable &table() {
 }  // namespace
 
 Device *device(int id) {
-  if (id < 0 || id >= knobs().device_count) return nullptr;
+  // `id` is a user device id: ASCEND_RT_VISIBLE_DEVICES decides how many there are
+  // (Runtime::ChgUserDevIdToDeviceId refuses ids >= userDeviceCnt).
+  if (id < 0 || id >= visible_devices().count) return nullptr;
   DeviceTable &t = table();
   std::lock_guard<std::mutex> lock(t.mu);
   if (t.devices[id] == nullptr) {

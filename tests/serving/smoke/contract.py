@@ -90,6 +90,53 @@ class IncreasesForDistinct:
                 "increased_for": grown, "ok": ok, "detail": detail}
 
 
+class IncreasesForExactly:
+    """`metric` grew for exactly the `expected` tuples of `labels` and no other: every engine
+    and worker counted under its own dp and host device, e.g. (dp, device) pairs."""
+
+    def __init__(self, metric, labels, expected):
+        self.metric, self.labels = metric, tuple(labels)
+        self.expected = sorted(tuple(e) for e in expected)
+
+    def evaluate(self, before, after):
+        old, new = before.by_labels(self.metric, self.labels), after.by_labels(self.metric,
+                                                                               self.labels)
+        grown = sorted(k for k, n in new.items() if n > old.get(k, 0.0))
+        ok = grown == self.expected
+        detail = (f"{self.metric} increased for {'/'.join(self.labels)} {grown}"
+                  f"{'' if ok else f'; want exactly {self.expected}'}")
+        return {"check": f"increases for exactly these {'/'.join(self.labels)}",
+                "metric": self.metric, "labels": list(self.labels),
+                "increased_for": [list(k) for k in grown],
+                "expected": [list(k) for k in self.expected], "ok": ok, "detail": detail}
+
+
+class InfoRows:
+    """An info metric's series (value 1) are exactly `expected` over `labels`, and `distinct`
+    (e.g. the pid) differs on every row: one row per process and device."""
+
+    def __init__(self, metric, labels, expected, distinct=None):
+        self.metric, self.labels, self.distinct = metric, tuple(labels), distinct
+        self.expected = sorted(tuple(e) for e in expected)
+
+    def evaluate(self, before, after):
+        series = [l for name, l, v in after.samples if name == self.metric and v == 1]
+        rows = sorted(tuple(l.get(k, "") for k in self.labels) for l in series)
+        ok = rows == self.expected
+        detail = f"{self.metric} rows {rows}"
+        if self.distinct is not None:
+            values = [l.get(self.distinct) for l in series]
+            distinct_ok = len(set(values)) == len(values) and all(values)
+            ok = ok and distinct_ok
+            detail += f", {self.distinct} {sorted(values)}"
+        if not ok:
+            detail += f"; want {self.expected}" + (
+                f" with a distinct {self.distinct} each" if self.distinct else "")
+        return {"check": "info rows", "metric": self.metric, "labels": list(self.labels),
+                "rows": [list(r) for r in rows], "expected": [list(e) for e in self.expected],
+                "ok": ok, "detail": detail}
+
+
 def evaluate(checks, before, after):
     """Returns (passed, results) for a list of checks."""
     results = [check.evaluate(before, after) for check in checks]

@@ -32,5 +32,14 @@ class MetricSnapshot:
                 sums[key] = sums.get(key, 0.0) + value
         return sums
 
+    def by_labels(self, name, label_names):
+        """{(values of label_names): summed value} over the series of `name` carrying them all."""
+        sums = {}
+        for sample_labels, value in self._matching(name, {}):
+            if all(k in sample_labels for k in label_names):
+                key = tuple(sample_labels[k] for k in label_names)
+                sums[key] = sums.get(key, 0.0) + value
+        return sums
+
 
 EMPTY = MetricSnapshot("")

@@ -81,6 +81,8 @@ class SmokeRun:
         env["MS_SERVICE_METRIC_SHM_PREFIX"] = self.control_prefix()
         env.setdefault("NPUPROBE_FLUSH_MS", FLUSH_MS)
         env["PYTHONUNBUFFERED"] = "1"
+        env.pop("VLLM_DP_RANK", None)  # vllm serve never sets it: dp comes from the titles
+        env.update(self.scenario.env)
         if self.scenario.task_time_mode is not None:
             # MSPTI must sit after npuprobe in LD_PRELOAD; `npuprobe run` puts itself first.
             mspti = os.path.join(mock_lib, "libmspti.so")

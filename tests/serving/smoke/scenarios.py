@@ -1,6 +1,7 @@
 """The smoke scenarios: how the harness is started for each, what it is sent, and the contract
 its /metrics must meet (docs/contract.md names, with the default prefix)."""
-from contract import PREFIX, Increases, IncreasesForDistinct, Positive
+from contract import PREFIX, Increases, IncreasesForDistinct, IncreasesForExactly, InfoRows, \
+    Positive
 
 # What every scenario with npuprobe working must show: steps closed, launches counted, the three
 # phase histograms observed (non_forward needs a second step per device, which every request
@@ -8,19 +9,41 @@ from contract import PREFIX, Increases, IncreasesForDistinct, Positive
 # A request is exactly STEPS_PER_REQUEST steps (1 prefill + runner.MAX_TOKENS decode steps), so
 # the per-step series grow by exactly that many per completed request.
 STEPS_PER_REQUEST = 9
-STEP_CONTRACT = [
-    Increases(PREFIX + "npu:steps_total", per_request=STEPS_PER_REQUEST),
-    Increases(PREFIX + "npu:launches_total"),
-    Increases(PREFIX + "npu:forward_duration_count", per_request=STEPS_PER_REQUEST),
-    Increases(PREFIX + "npu:kernel_launch_count", per_request=STEPS_PER_REQUEST),
-    Increases(PREFIX + "npu:non_forward_duration_count"),
-]
+MODEL = "npuprobe-mock-llm"  # the harness's --model (scenario harness_args carry it)
+
+
+def step_contract(tensor_parallel=1):
+    """A request runs on one engine: its steps on each of the engine's tensor-parallel ranks."""
+    per_request = STEPS_PER_REQUEST * tensor_parallel
+    return [
+        Increases(PREFIX + "npu:steps_total", per_request=per_request),
+        Increases(PREFIX + "npu:launches_total"),
+        Increases(PREFIX + "npu:forward_duration_count", per_request=per_request),
+        Increases(PREFIX + "npu:kernel_launch_count", per_request=per_request),
+        Increases(PREFIX + "npu:non_forward_duration_count"),
+    ]
+
+
+STEP_CONTRACT = step_contract()
 PYTHON_COEXISTENCE = [Increases("vllm:request_success_total")]
+INFO_LABELS = ("dp", "device", "local_device", "model_name")
+
+
+def identity_contract(rows):
+    """rows: (dp, host device, local device) of every process and device: the steps counted
+    under (dp, host device) exactly, and one npu:device_info row each, a pid of its own."""
+    return [
+        IncreasesForExactly(PREFIX + "npu:steps_total", ("dp", "device"),
+                            [(dp, device) for dp, device, _ in rows]),
+        InfoRows(PREFIX + "npu:device_info", INFO_LABELS,
+                 [(dp, device, local, MODEL) for dp, device, local in rows],
+                 distinct="process_pid"),
+    ]
 
 
 class Scenario:
     def __init__(self, name, description, harness_args, contract, requests=4,
-                 poll_timeout_s=30.0, task_time_mode=None):
+                 poll_timeout_s=30.0, task_time_mode=None, env=None):
         self.name = name
         self.description = description
         self.harness_args = harness_args
@@ -28,29 +51,42 @@ class Scenario:
         self.requests = requests
         self.poll_timeout_s = poll_timeout_s
         self.task_time_mode = task_time_mode  # set: NPUPROBE_CONFIG + libmspti.so preloaded
+        self.env = dict(env or {})  # the harness's environment on top of the runner's
 
 
+# Every scenario starts the harness as `vllm serve MODEL ...` would run (api_server.py): engine
+# cores titled EngineCore[_DP<n>], no VLLM_DP_RANK, one API server per data-parallel rank.
+SERVE = ["--model", MODEL]
 SCENARIOS = {s.name: s for s in [
-    Scenario("basic", "one worker, eager aclnn decode", ["--devices", "0"],
-             STEP_CONTRACT + PYTHON_COEXISTENCE),
-    Scenario("dplb", "two data-parallel workers, requests load-balanced round-robin",
-             ["--devices", "0,1", "--data-parallel"],
+    Scenario("basic", "one engine core, eager aclnn decode", SERVE,
+             STEP_CONTRACT + PYTHON_COEXISTENCE + identity_contract([("0", "0", "0")])),
+    Scenario("dplb", "two data-parallel engines behind two API servers, round-robin",
+             SERVE + ["--data-parallel-size", "2"],
              STEP_CONTRACT + PYTHON_COEXISTENCE + [
                  IncreasesForDistinct(PREFIX + "npu:steps_total", "dp", 2),
-                 IncreasesForDistinct(PREFIX + "npu:steps_total", "device", 2)],
+                 IncreasesForDistinct(PREFIX + "npu:steps_total", "device", 2)] +
+             identity_contract([("0", "0", "0"), ("1", "1", "0")]),
              requests=8),
-    Scenario("graph", "decode by graph replay (aclmdlRIExecuteAsync)", ["--devices", "0", "--graph"],
+    # vllm serve --data-parallel-size 2 --tensor-parallel-size 2 on the host's NPUs 4-7: each
+    # engine sees its two NPUs as 0 and 1; its workers are titled after device init.
+    Scenario("dptp", "DP 2 x TP 2 on NPUs 4-7: four workers, titles set late",
+             SERVE + ["--data-parallel-size", "2", "--tensor-parallel-size", "2"],
+             step_contract(tensor_parallel=2) + PYTHON_COEXISTENCE +
+             identity_contract([("0", "4", "0"), ("0", "5", "1"), ("1", "6", "0"),
+                                ("1", "7", "1")]),
+             requests=8, env={"ASCEND_RT_VISIBLE_DEVICES": "4,5,6,7"}),
+    Scenario("graph", "decode by graph replay (aclmdlRIExecuteAsync)", SERVE + ["--graph"],
              STEP_CONTRACT + PYTHON_COEXISTENCE + [
                  Increases(PREFIX + "npu:launches_total", {"api": "graph"})]),
     Scenario("taskqueue", "launches from a task-queue thread, waits on the Python thread",
-             ["--devices", "0", "--task-queue"],
+             SERVE + ["--task-queue"],
              STEP_CONTRACT + PYTHON_COEXISTENCE + [
                  Increases(PREFIX + "npu:launches_total", {"api": "aclnn"})]),
-    Scenario("memory", "caching-allocator device memory", ["--devices", "0"],
+    Scenario("memory", "caching-allocator device memory", SERVE,
              PYTHON_COEXISTENCE + [
                  Positive(PREFIX + "npu:memory:allocated_bytes"),
                  Increases(PREFIX + "npu:memory:allocs_total")]),
-    Scenario("tasktime", "task time mode 2 (MSPTI kernel records)", ["--devices", "0"],
+    Scenario("tasktime", "task time mode 2 (MSPTI kernel records)", SERVE,
              STEP_CONTRACT + PYTHON_COEXISTENCE + [
                  Increases(PREFIX + "npu:kernels_total")],
              task_time_mode=2),

@@ -638,13 +638,19 @@ TEST_F(ConfigTest, MetricPrefixAndLabelNames) {
 }
 
 TEST_F(ConfigTest, ConstantLabelsMayNotReuseTheMetricsOwnLabels) {
-  EXPECT_THAT(yaml_messages("labels:\n  device: x\n  le: y\n  devices: z\n"),
+  EXPECT_THAT(yaml_messages("labels:\n  device: x\n  le: y\n  devices: z\n  model_name: m\n"),
               ElementsAre("<dir>/npuprobe.yaml:2: labels.device: \"device\" is a label npuprobe's "
                           "metrics already carry (dp, device, api, code, op, reason, type, "
-                          "version, format, mode, le, quantile)",
+                          "version, format, mode, local_device, process_pid, model_name, le, "
+                          "quantile)",
                           "<dir>/npuprobe.yaml:3: labels.le: \"le\" is a label npuprobe's "
                           "metrics already carry (dp, device, api, code, op, reason, type, "
-                          "version, format, mode, le, quantile)"));
+                          "version, format, mode, local_device, process_pid, model_name, le, "
+                          "quantile)",
+                          "<dir>/npuprobe.yaml:5: labels.model_name: \"model_name\" is a label "
+                          "npuprobe's metrics already carry (dp, device, api, code, op, reason, "
+                          "type, version, format, mode, local_device, process_pid, model_name, le, "
+                          "quantile)"));
   EXPECT_EQ(load().config.labels, (std::map<std::string, std::string>{{"devices", "z"}}));
 }
 

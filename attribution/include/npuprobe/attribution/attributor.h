@@ -85,6 +85,9 @@ class Attributor {
   void before_flush() noexcept;
   // Fork child, single-threaded: the parent's captures and sites are the parent's.
   void reset_after_fork() noexcept;
+  // Publisher thread, before a flush: the dp the sites file names and the folder it goes to
+  // changed (a title set late, a fork child's folder). The next before_flush writes it there.
+  void set_identity(const std::string &dp, const std::string &sites_dir) noexcept;
 
   std::uint64_t captures_lost_ring_full() const noexcept {
     return ring_full_.load(std::memory_order_relaxed);

@@ -52,6 +52,12 @@ class Publisher {
   void resume_after_fork_in_parent() noexcept;
   void reset_after_fork() noexcept;
 
+  // What the next flush applies before it writes (StoreWriter::set_shown_labels and
+  // set_directory). Any thread, also from inside before_flush: they take their own small lock,
+  // never the flush's.
+  void set_shown_labels(ShownLabels shown);
+  void set_directory(std::string directory);
+
   StoreFormat format() const noexcept;
   std::uint64_t successful_flushes() const noexcept { return successful_flushes_.load(); }
   std::uint64_t failed_flushes() const noexcept { return failed_flushes_.load(); }
@@ -68,6 +74,10 @@ class Publisher {
   StoreWriter writer_;
   RegistrySnapshot snapshot_;
   std::string last_error_;
+  std::mutex pending_mutex_;  // guards the two below: what the next flush applies
+  std::unique_ptr<ShownLabels> pending_shown_;
+  std::unique_ptr<std::string> pending_directory_;
+  void apply_pending();
   std::mutex state_mutex_;  // guards thread_ and stop_requested_
   std::condition_variable wake_;
   std::unique_ptr<std::thread> thread_;

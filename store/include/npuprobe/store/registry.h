@@ -29,6 +29,8 @@ namespace npuprobe::store {
 // environment (VLLM_DP_RANK) or from names the application chooses (aclnn ops); without a cap a
 // 100 kB value is written into every series key of every store file.
 inline constexpr std::size_t kMaxLabelValueBytes = 128;
+// `value` cut to at most kMaxLabelValueBytes, never inside a UTF-8 character; true when cut.
+bool cut_label_value(std::string &value);
 
 struct RegistryLimits {
   // Cells per thread shard (8 bytes each). Shards are calloc'ed, so pages no series uses are

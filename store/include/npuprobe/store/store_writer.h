@@ -28,6 +28,19 @@ struct StoreWriterOptions {
   std::vector<std::pair<std::string, std::string>> constant_labels;
 };
 
+// Label values the files show in place of the registry's. A process learns who it is after its
+// series exist (vLLM titles a worker `Worker_DP1_TP0` only after its device is set up) and its
+// probes see device ids that ASCEND_RT_VISIBLE_DEVICES renumbered; the registry keeps what the
+// probes saw and the files say who the process is now.
+struct ShownLabels {
+  std::map<std::string, std::string> replace;  // label name -> the value every series shows
+  std::map<std::string, std::map<std::string, std::string>> rename;  // label -> (value -> shown)
+  bool operator==(const ShownLabels &o) const {
+    return replace == o.replace && rename == o.rename;
+  }
+  bool operator!=(const ShownLabels &o) const { return !(*this == o); }
+};
+
 class StoreWriter {
  public:
   explicit StoreWriter(StoreWriterOptions options);
@@ -36,6 +49,15 @@ class StoreWriter {
   // Makes files for new series and stores every value. On failure returns false with the
   // first error; what could be written was written, and the next call retries the rest.
   bool write(const RegistrySnapshot &snapshot, std::string *error);
+
+  // From the next write() on, every series carries these values. A change rewrites this
+  // process's files whole, each replaced by rename (no moment without it, and no series ever
+  // counted under two label sets: the old ones leave as the new ones arrive).
+  void set_shown_labels(ShownLabels shown);
+  // From the next write() on, the files go to `directory` (a fork child whose environment names
+  // another folder): this process's files in the old one are removed, the format is chosen anew.
+  void set_directory(std::string directory);
+  const std::string &directory() const { return options_.directory; }
 
   // Normal exit: removes this process's live gauge files (mark_process_dead never sees them).
   void remove_live_files();
@@ -62,6 +84,7 @@ class StoreWriter {
   };
 
   void choose_format();
+  void relay_out();  // every series again, after the format or the shown labels changed
   void lay_out_series(const RegistrySnapshot &snapshot);
   void lay_out_one(const FamilyInfo &family, const SeriesInfo &series);
   void add_entry(const std::string &kind, bool live, std::string key, ValueSource source);
@@ -72,6 +95,7 @@ class StoreWriter {
   std::string tag() const;
 
   StoreWriterOptions options_;
+  ShownLabels shown_;
   StoreFormat format_ = StoreFormat::kV2;
   PythonFormatWatcher watcher_;
   std::map<std::string, OwnFile> files_;  // by file name
