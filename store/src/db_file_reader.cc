@@ -65,10 +65,12 @@ bool is_valid_utf8(std::string_view text) {
 
 namespace {
 
-// The entries of `bytes`. A prefix (`cut_ok`) may end before `used`: it stops after the last
-// whole entry it holds instead of failing.
-bool parse_entries(std::string_view bytes, StoreFormat format, bool cut_ok,
-                   std::vector<DbEntry> &entries, std::string *error) {
+// Walks the entries of `bytes`, handing each key and the offset of its value to `on_entry`
+// (which returns false to stop the walk as a failure). A prefix (`cut_ok`) may end before
+// `used`: it stops after the last whole entry it holds instead of failing.
+template <typename OnEntry>
+bool walk_entries(std::string_view bytes, StoreFormat format, bool cut_ok, OnEntry &&on_entry,
+                  std::string *error) {
   if (bytes.empty()) return fail(error, "zero-length file (prometheus_client fails on it)");
   if (bytes.size() < kDbHeaderSize) return fail(error, "file shorter than the 8-byte header");
   const auto used = load<std::int32_t>(bytes, 0);
@@ -86,41 +88,57 @@ bool parse_entries(std::string_view bytes, StoreFormat format, bool cut_ok,
   const auto end = static_cast<std::size_t>(used);
   const std::size_t have = cut ? bytes.size() : end;
   std::size_t pos = kDbHeaderSize;
+  // Only a failure names the entry: nothing is formatted for the entries that are fine.
+  const auto where = [&pos] { return " (entry at offset " + std::to_string(pos) + ")"; };
   while (pos < end) {
     if (cut && have - pos < 4) return true;
-    const std::string where = " (entry at offset " + std::to_string(pos) + ")";
-    if (end - pos < 4) return fail(error, "truncated entry header" + where);
+    if (end - pos < 4) return fail(error, "truncated entry header" + where());
     const auto length = load<std::int32_t>(bytes, pos);
-    if (length < 0) return fail(error, "negative key length" + where);
+    if (length < 0) return fail(error, "negative key length" + where());
     // prometheus_client's keys are JSON arrays, never empty; a run of zeros (a sparse file whose
     // header claims its whole size) stops here instead of becoming millions of entries.
-    if (length == 0) return fail(error, "empty key" + where);
+    if (length == 0) return fail(error, "empty key" + where());
     const std::size_t size = db_entry_size(static_cast<std::uint32_t>(length), format);
     if (static_cast<std::size_t>(length) > end || size > end - pos) {
-      return fail(error, "entry runs past used=" + std::to_string(used) + where);
+      return fail(error, "entry runs past used=" + std::to_string(used) + where());
     }
     if (cut && size > have - pos) return true;
     const std::string_view key = bytes.substr(pos + 4, static_cast<std::size_t>(length));
-    if (!is_valid_utf8(key)) return fail(error, "key is not valid UTF-8" + where);
-    const std::size_t value_at = pos + db_value_offset_in_entry(static_cast<std::uint32_t>(length));
-    DbEntry entry{std::string(key), load<double>(bytes, value_at), 0};
-    if (format == StoreFormat::kV2) entry.timestamp = load<double>(bytes, value_at + 8);
-    entries.push_back(std::move(entry));
+    if (!is_valid_utf8(key)) return fail(error, "key is not valid UTF-8" + where());
+    if (!on_entry(key, pos + db_value_offset_in_entry(static_cast<std::uint32_t>(length)))) {
+      return false;
+    }
     pos += size;
   }
   return true;
 }
 
+bool parse_entries(std::string_view bytes, StoreFormat format, bool cut_ok,
+                   std::vector<DbEntry> &entries, std::string *error) {
+  return walk_entries(
+      bytes, format, cut_ok,
+      [&](std::string_view key, std::size_t value_at) {
+        DbEntry entry{std::string(key), load<double>(bytes, value_at), 0};
+        if (format == StoreFormat::kV2) entry.timestamp = load<double>(bytes, value_at + 8);
+        entries.push_back(std::move(entry));
+        return true;
+      },
+      error);
+}
+
 DetectedFormat detect(std::string_view bytes, bool cut_ok) {
+  // Whether every entry is whole and its key looks like a JSON array, copying nothing.
   const auto parses_as = [&](StoreFormat format) {
-    std::vector<DbEntry> entries;
-    if (!parse_entries(bytes, format, cut_ok, entries, nullptr)) return false;
+    std::size_t count = 0;
+    const bool whole = walk_entries(
+        bytes, format, cut_ok,
+        [&count](std::string_view key, std::size_t) {
+          ++count;
+          return key.size() >= 2 && key.front() == '[' && key.back() == ']';
+        },
+        nullptr);
     // A prefix that holds no whole entry tells nothing.
-    if (entries.empty()) return false;
-    for (const DbEntry &entry : entries) {
-      if (entry.key.size() < 2 || entry.key.front() != '[' || entry.key.back() != ']') return false;
-    }
-    return true;
+    return whole && count > 0;
   };
   if (bytes.size() >= kDbHeaderSize) {
     const auto used = load<std::int32_t>(bytes, 0);
