@@ -30,8 +30,9 @@ class StatusEntry {
   StatusEntry(std::string folder, std::string dp);
 
   // Publisher thread, after each flush.
-  void after_flush(bool measuring, std::uint64_t config_generation,
-                   store::StoreFormat format) noexcept;
+  // `task_time`: config::ProcessStatus::task_time.
+  void after_flush(bool measuring, std::uint64_t config_generation, store::StoreFormat format,
+                   const std::string &task_time) noexcept;
   void remove() noexcept;             // normal exit
   void forget_after_fork() noexcept;  // fork child
 
