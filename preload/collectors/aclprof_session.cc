@@ -84,22 +84,23 @@ const char *AclprofSession::refusal_of(aclError result) noexcept {
 
 namespace {
 
-// What a refusal means, for the one log line.
+// What a refusal means, for the one log line: " (...)", or "" for a result that is not one.
+// Literals only: said from noexcept code.
 const char *explain(const char *reason) {
+  if (reason == nullptr) return "";
   const std::string_view r = reason;
   if (r == "msprof_command_line") {
-    return "ACL_ERROR_PROF_ALREADY_RUN: msprof's command line profiles this process "
-           "(PROFILER_SAMPLECONFIG is set)";
+    return " (ACL_ERROR_PROF_ALREADY_RUN: msprof's command line profiles this process, "
+           "PROFILER_SAMPLECONFIG is set)";
   }
   if (r == "already_initialized") {
-    return "ACL_ERROR_REPEAT_INITIALIZE: aclprof was initialized by someone else (torch_npu's "
+    return " (ACL_ERROR_REPEAT_INITIALIZE: aclprof was initialized by someone else, torch_npu's "
            "profiler?)";
   }
   if (r == "dynamic_profiling") {
-    return "ACL_ERROR_FEATURE_UNSUPPORTED: dynamic profiling is on (PROFILING_MODE=dynamic)";
+    return " (ACL_ERROR_FEATURE_UNSUPPORTED: dynamic profiling is on, PROFILING_MODE=dynamic)";
   }
-  if (r == "not_run") return "ACL_ERROR_PROF_NOT_RUN: aclprof is not initialized any more";
-  return "an error";
+  return " (ACL_ERROR_PROF_NOT_RUN: aclprof is not initialized, or no longer)";
 }
 
 }  // namespace
@@ -172,8 +173,8 @@ void AclprofSession::start_devices(std::uint64_t devices) noexcept {
     const aclError result = aclprof_->init(config_.prof_dir.c_str(), config_.prof_dir.size());
     if (result != ACL_SUCCESS) {
       const char *reason = refusal_of(result);
-      log_message(LogLevel::kWarn, "aclprofInit(%s) returned %d (%s): aclprof (acl_task_time=1) off",
-                  config_.prof_dir.c_str(), result, explain(reason != nullptr ? reason : ""));
+      log_message(LogLevel::kWarn, "aclprofInit(%s) returned %d%s: aclprof (acl_task_time=1) off",
+                  config_.prof_dir.c_str(), result, explain(reason));
       refuse(reason != nullptr ? reason : "error");
       return;
     }
@@ -196,7 +197,7 @@ void AclprofSession::start_devices(std::uint64_t devices) noexcept {
     if (result != ACL_SUCCESS) {
       aclprof_->destroy_config(config);
       if (const char *reason = refusal_of(result)) {  // aclprof as a whole, not this device
-        log_message(LogLevel::kWarn, "aclprofStart for device %d returned %d (%s): aclprof "
+        log_message(LogLevel::kWarn, "aclprofStart for device %d returned %d%s: aclprof "
                     "(acl_task_time=1) off", device, result, explain(reason));
         refuse(reason);
         return;
