@@ -185,7 +185,7 @@ class MsptiTest(TaskTimeCase):
         self.assertNotIn("api_exec_duration", s.text)
 
     def test_a_burst_beyond_the_pool_is_counted_and_never_blocks(self):
-        # One 1 MiB buffer (RECORDS_PER_BUFFER kernel records) and a flush every 3 s: MSPTI
+        # One 2 MiB buffer (RECORDS_PER_BUFFER kernel records) and a flush every 3 s: MSPTI
         # finds no buffer for most of the burst. Real MSPTI asks again for every record while
         # the answer is "no buffer" (ActivityManager::Record), so each refused request is one
         # lost record. Every kernel is either counted or dropped, none twice.
