@@ -57,14 +57,16 @@ const AclprofFunctions *NpuFunctions::aclprof() {
   return aclprof_.available ? &aclprof_.table : nullptr;
 }
 
+// No lock is held while looking: the lookup may wait for the loader's lock, which a thread
+// inside dlopen holds while a library constructor of it may call into the runtime (and so into
+// npuprobe). Two threads looking at once find the same functions; the first to publish wins.
 const MsptiFunctions *NpuFunctions::mspti() {
-  std::lock_guard<std::mutex> lock(mspti_mutex_);
-  if (mspti_found_) return &mspti_table_;
+  if (const MsptiFunctions *found = mspti_published_.load(std::memory_order_acquire)) return found;
   MsptiFunctions t{};
-  std::string missing;
+  const char *missing = nullptr;
   auto find = [&](const char *name, auto *slot) {
     *slot = reinterpret_cast<std::remove_pointer_t<decltype(slot)>>(mspti_lookup_(name));
-    if (*slot == nullptr && missing.empty()) missing = name;
+    if (*slot == nullptr && missing == nullptr) missing = name;
   };
   find("msptiSubscribe", &t.subscribe);
   find("msptiUnsubscribe", &t.unsubscribe);
@@ -73,21 +75,23 @@ const MsptiFunctions *NpuFunctions::mspti() {
   find("msptiActivityRegisterCallbacks", &t.register_callbacks);
   find("msptiActivityFlushAll", &t.flush_all);
   find("msptiActivityGetNextRecord", &t.get_next_record);
-  if (missing.empty()) {
-    mspti_table_ = t;
-    mspti_found_ = true;
-    if (mspti_missing_said_) {
-      base::log_message(base::LogLevel::kInfo, "task time mode 2 (MSPTI): libmspti.so found");
+  if (missing == nullptr) {
+    std::lock_guard<std::mutex> lock(mspti_mutex_);  // a leaf: nothing is called under it
+    if (mspti_published_.load(std::memory_order_relaxed) == nullptr) {
+      mspti_table_ = t;
+      mspti_published_.store(&mspti_table_, std::memory_order_release);
+      if (mspti_missing_said_.load(std::memory_order_relaxed)) {
+        base::log_message(base::LogLevel::kInfo, "task time mode 2 (MSPTI): libmspti.so found");
+      }
     }
-    return &mspti_table_;
+    return mspti_published_.load(std::memory_order_acquire);
   }
-  if (!mspti_missing_said_) {
-    mspti_missing_said_ = true;
+  if (!mspti_missing_said_.exchange(true)) {
     base::log_message(base::LogLevel::kWarn,
                       "task time mode 2 (MSPTI) waits: no %s in this process yet (libmspti.so is "
                       "not loaded: put it in LD_PRELOAD, or have the application dlopen it; "
                       "looked for again at every flush)",
-                      missing.c_str());
+                      missing);
   }
   return nullptr;
 }

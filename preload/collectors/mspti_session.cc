@@ -65,6 +65,10 @@ MsptiSession::MsptiSession(npu_shim::NpuFunctions &npu, const config::TaskTimeCo
       visible_(npu::VisibleDevices::parse(getenv("ASCEND_RT_VISIBLE_DEVICES"))) {}
 
 void MsptiSession::before_flush(bool measuring) noexcept {
+  // Looked for before mutex_ is taken: the lookup may wait for the loader's lock (npu_functions.h).
+  const npu_shim::MsptiFunctions *found =
+      measuring && state_.load(std::memory_order_relaxed) != State::kFinished ? npu_.mspti()
+                                                                             : nullptr;
   std::lock_guard<std::mutex> lock(mutex_);
   if (state_ == State::kFinished) return;
   if (state_ == State::kCollecting && config_.timelimit_s > 0 &&
@@ -82,13 +86,15 @@ void MsptiSession::before_flush(bool measuring) noexcept {
     }
     return;
   }
-  if (state_ != State::kCollecting && !start()) return;
+  if (state_ != State::kCollecting && !start(found)) return;
   read_records(true);
 }
 
 void MsptiSession::start_now() noexcept {
+  if (state_.load(std::memory_order_relaxed) == State::kFinished) return;
+  const npu_shim::MsptiFunctions *found = npu_.mspti();  // before mutex_, as above
   std::lock_guard<std::mutex> lock(mutex_);
-  if (state_ == State::kIdle || state_ == State::kPaused) start();
+  if (state_ == State::kIdle || state_ == State::kPaused) start(found);
 }
 
 void MsptiSession::finish() noexcept {
@@ -102,8 +108,8 @@ void MsptiSession::forget_after_fork() noexcept {
   state_ = State::kFinished;
 }
 
-bool MsptiSession::start() noexcept {
-  if (mspti_ == nullptr) mspti_ = npu_.mspti();
+bool MsptiSession::start(const npu_shim::MsptiFunctions *found) noexcept {
+  if (mspti_ == nullptr) mspti_ = found;
   if (mspti_ == nullptr) return false;  // not loaded (yet): npu_functions said so, once
   if (pool_ == nullptr) {
     try {

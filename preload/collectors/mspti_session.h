@@ -48,8 +48,9 @@ class MsptiSession {
   // kPaused: subscribed, kinds disabled; kFinished: unsubscribed for good.
   enum class State { kIdle, kCollecting, kPaused, kFinished };
 
-  // Subscribes (first time) and enables the kinds; false while MSPTI is not loaded or failed.
-  bool start() noexcept;
+  // Subscribes (first time) and enables the kinds with MSPTI's `found` functions (looked up
+  // before mutex_ was taken); false while MSPTI is not loaded (null) or failed.
+  bool start(const npu_shim::MsptiFunctions *found) noexcept;
   // Enables the activity kinds (kernel, and API with an api_filter).
   int enable_kinds() noexcept;
   // Disables them (MSPTI first pushes the device's finished work into its buffer), then has

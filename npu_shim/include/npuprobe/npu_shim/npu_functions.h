@@ -8,6 +8,7 @@
 // is found, through a lookup of its own (the preload's finds it wherever it was loaded).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -52,7 +53,8 @@ class NpuFunctions {
   // Null when the feature is unavailable. Thread-safe; resolved once.
   const MemoryFunctions *memory();
   const AclprofFunctions *aclprof();
-  // Null while libmspti.so is not in the process (said once); looked for again at every call.
+  // Null while libmspti.so is not in the process (said once); looked for again at every call,
+  // without holding a lock (safe from any thread, also one inside dlopen).
   const MsptiFunctions *mspti();
 
  private:
@@ -71,9 +73,9 @@ class NpuFunctions {
   Feature<MemoryFunctions> memory_;
   Feature<AclprofFunctions> aclprof_;
   SymbolLookup mspti_lookup_;
-  std::mutex mspti_mutex_;
-  bool mspti_found_ = false;
-  bool mspti_missing_said_ = false;
+  std::mutex mspti_mutex_;  // publishing only, never held while looking
+  std::atomic<const MsptiFunctions *> mspti_published_{nullptr};
+  std::atomic<bool> mspti_missing_said_{false};
   MsptiFunctions mspti_table_{};
 };
 
