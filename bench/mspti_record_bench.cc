@@ -1,5 +1,5 @@
 // The publisher-side cost of task-time mode 2 (MSPTI): what npuprobe's publisher thread pays per
-// kernel record it reads out of a completed activity buffer. A 1 MiB buffer (18724 kernel
+// kernel record it reads out of a completed activity buffer. A 2 MiB buffer (37449 kernel
 // records, MSPTI's packed layout) is walked with the fake libmspti's msptiActivityGetNextRecord,
 // as the preload does, and each record goes to Probes::on_kernel_record.
 //   WalkOnly:      the walk and the copy out of the packed layout, no metrics (the floor)

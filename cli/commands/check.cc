@@ -99,6 +99,7 @@ int run_check(const std::vector<std::string> &args) {
   CheckReport report(options.flag("--quiet"), options.flag("--json"));
   check_cann(report, inputs);
   check_preload(report, inputs);
+  check_task_time(report, inputs);
   check_attribution(report, inputs);
   check_store(report, inputs);
   check_config(report, inputs, loaded.messages);

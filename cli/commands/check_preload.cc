@@ -39,7 +39,8 @@ bool same_file(const std::string &a, const std::string &b) {
          std::string(ra) == rb;
 }
 
-// Task time needs libmspti.so in LD_PRELOAD for mode 2 and excludes it for mode 1
+// Task time needs libmspti.so in the process for mode 2 (in LD_PRELOAD, or dlopen'ed by the
+// application, which a check cannot see) and excludes it from LD_PRELOAD for mode 1
 // (docs/config.md, "Task time"): either way a mismatch means no task-time data at all.
 void check_task_time_preload(CheckReport &report, const CheckInputs &inputs,
                              const std::vector<std::string> &entries) {
@@ -48,8 +49,10 @@ void check_task_time_preload(CheckReport &report, const CheckInputs &inputs,
   bool mspti = false;
   for (const std::string &e : entries) mspti = mspti || file_name(e).rfind("libmspti", 0) == 0;
   if (mode == config::TaskTimeMode::kMspti && !mspti) {
-    report.warn("task time", "task_time.mode 2 (MSPTI) needs libmspti.so in LD_PRELOAD after "
-                             "libnpuprobe.so; without it no kernel records arrive");
+    report.warn("task time", "task_time.mode 2 (MSPTI) needs libmspti.so in the process: not in "
+                             "LD_PRELOAD, kernel records arrive only if the application dlopens "
+                             "it (msserviceprofiler asks for it in LD_PRELOAD, after "
+                             "libnpuprobe.so)");
   } else if (mode == config::TaskTimeMode::kAclprof && mspti) {
     report.warn("task time", "task_time.mode 1 (aclprof) does not start while libmspti.so is in "
                              "LD_PRELOAD; remove it or use mode 2");

@@ -29,6 +29,10 @@ void check_preload(CheckReport &report, const CheckInputs &inputs);
 // The store folder (exists or can be created, writable) and the file format.
 void check_store(CheckReport &report, const CheckInputs &inputs);
 
+// Task-time mode 1: the runtime's refusals of aclprof, foreseen from the environment and seen
+// by running processes (the registry).
+void check_task_time(CheckReport &report, const CheckInputs &inputs);
+
 // With attribution on: libunwind and the symbolizer plugin load.
 void check_attribution(CheckReport &report, const CheckInputs &inputs);
 

@@ -1,7 +1,8 @@
 // npuprobe status: the runtime switch's state (the control segment shared with ms_service_metric)
 // and every instrumented process npuprobe's registry knows: pid, state, devices, dp, the
 // configuration generation applied, how long ago it last published, its store folder and format,
-// its command. Entries of processes that are gone are shown as dead and removed.
+// its command, and its task time ("aclprof refused: msprof_command_line": why the runtime refused
+// mode 1) on a line of its own. Entries of processes that are gone are shown as dead and removed.
 //
 // The records are written by processes (and possibly forged by anyone who can write the folder):
 // every text field is printed through base::printable, so control sequences show as "\x1b".
@@ -83,7 +84,7 @@ bool registry_usable(const std::string &dir, bool named, bool *own, std::string 
 
 // {"switch": {"segment", "state": "ON|OFF|absent|unusable", "timestamp"?, "error"?},
 //  "registry", "skipped": [...], "processes": [{"pid", "state", "devices": [..], "dp",
-//  "generation", "last_publish_unix_ms", "format", "folder", "command"}]}
+//  "generation", "last_publish_unix_ms", "format", "folder", "command", "task_time"}]}
 int print_json(const std::string &dir, bool own, bool keep_dead) {
   const std::string prefix = config::control_prefix_from_environment();
   std::string error;
@@ -117,6 +118,7 @@ int print_json(const std::string &dir, bool own, bool keep_dead) {
                        .text("format", s.format)
                        .text("folder", s.folder)
                        .text("command", s.command)
+                       .text("task_time", s.task_time)
                        .str());
   }
   std::printf("%s\n", JsonObject()
@@ -166,6 +168,9 @@ int run_status(const std::vector<std::string> &args) {
                 static_cast<unsigned long long>(s.config_generation),
                 age(s.last_publish_unix_ms).c_str(), base::printable(s.format).c_str(),
                 base::printable(s.folder).c_str(), base::printable(s.command).c_str());
+    if (!s.task_time.empty()) {
+      std::printf("%-8s task time: %s\n", "", base::printable(s.task_time).c_str());
+    }
   }
   return segment;
 }

@@ -207,10 +207,11 @@ std::vector<Key> make_keys() {
        A::kToNewProcesses, "string or list", "`\"\"`", "as above",
        "the same for kernel records", nullptr},
       {"task_time.mspti_buffers", true, nullptr, nullptr, J::kPlain,
-       [](Config &c) -> Field { return &c.task_time.mspti_buffers; }, S::kPlain, 1, 1024,
-       A::kToNewProcesses, "int", "`8`", "",
-       "1 MiB activity buffers npuprobe lends MSPTI (mode 2); records MSPTI finds no buffer for "
-       "are counted in `npuprobe:dropped{reason=\"mspti_buffer\"}`",
+       [](Config &c) -> Field { return &c.task_time.mspti_buffers; }, S::kPlain, 1, 512,
+       A::kToNewProcesses, "int", "`4`", "",
+       "2 MiB activity buffers npuprobe lends MSPTI (mode 2; MSPTI warns for every smaller "
+       "one); records MSPTI finds no buffer for are counted in "
+       "`npuprobe:dropped{reason=\"mspti_buffer\"}`",
        nullptr},
   };
 }

@@ -38,9 +38,11 @@ struct Record {
   char format[4];
   char dp[32];
   char folder[384];
-  char command[512];
+  char command[480];    // 512 before task_time: a reader of then still finds its NUL in here
+  char task_time[64];  // zeros in records of older npuprobe versions: read as ""
 };
 static_assert(sizeof(Record) <= 1024, "the registry record fits its file");
+static_assert(sizeof(Record) == 1024, "task_time took the record's last free bytes");
 constexpr std::size_t kFileSize = 1024;
 constexpr std::size_t kSequenceAt = offsetof(Record, sequence);
 
@@ -93,6 +95,7 @@ bool read_record(const std::string &path, ProcessStatus *out, std::string *why) 
       s.dp = text_of(r.dp, sizeof r.dp);
       s.folder = text_of(r.folder, sizeof r.folder);
       s.command = text_of(r.command, sizeof r.command);
+      s.task_time = text_of(r.task_time, sizeof r.task_time);
       *out = s;
       ok = true;
     }
@@ -193,6 +196,7 @@ void RegistryEntry::publish(const ProcessStatus &s) noexcept {
   copy_text(r.dp, sizeof r.dp, s.dp);
   copy_text(r.folder, sizeof r.folder, s.folder);
   copy_text(r.command, sizeof r.command, s.command);
+  copy_text(r.task_time, sizeof r.task_time, s.task_time);
   base::write_all_at(fd_, 0, &r, sizeof r);
   const std::uint64_t even = ++sequence_;
   base::write_all_at(fd_, kSequenceAt, &even, sizeof even);

@@ -1,5 +1,6 @@
 #include "npuprobe/npu_shim/npu_functions.h"
 
+#include <type_traits>
 #include <utility>
 
 #include "npuprobe/base/log.h"
@@ -15,7 +16,10 @@ void say_unavailable(const char *feature, const std::string &missing, const char
 
 }  // namespace
 
-NpuFunctions::NpuFunctions(SymbolLookup lookup) : lookup_(std::move(lookup)) {}
+NpuFunctions::NpuFunctions(SymbolLookup lookup, SymbolLookup mspti_lookup)
+    : lookup_(std::move(lookup)), mspti_lookup_(std::move(mspti_lookup)) {
+  if (!mspti_lookup_) mspti_lookup_ = lookup_;
+}
 
 template <typename Fn>
 bool NpuFunctions::resolve(const char *name, Fn *slot, std::string *missing) {
@@ -53,23 +57,43 @@ const AclprofFunctions *NpuFunctions::aclprof() {
   return aclprof_.available ? &aclprof_.table : nullptr;
 }
 
+// No lock is held while looking: the lookup may wait for the loader's lock, which a thread
+// inside dlopen holds while a library constructor of it may call into the runtime (and so into
+// npuprobe). Two threads looking at once find the same functions; the first to publish wins.
 const MsptiFunctions *NpuFunctions::mspti() {
-  std::call_once(mspti_.once, [this] {
-    std::string missing;
-    MsptiFunctions &t = mspti_.table;
-    bool ok = resolve("msptiSubscribe", &t.subscribe, &missing);
-    ok = resolve("msptiUnsubscribe", &t.unsubscribe, &missing) && ok;
-    ok = resolve("msptiActivityEnable", &t.enable, &missing) && ok;
-    ok = resolve("msptiActivityDisable", &t.disable, &missing) && ok;
-    ok = resolve("msptiActivityRegisterCallbacks", &t.register_callbacks, &missing) && ok;
-    ok = resolve("msptiActivityFlushAll", &t.flush_all, &missing) && ok;
-    ok = resolve("msptiActivityGetNextRecord", &t.get_next_record, &missing) && ok;
-    mspti_.available = ok;
-    if (!ok) say_unavailable("task time mode 2 (MSPTI)", missing,
-                                "libmspti.so is not loaded: it must be in LD_PRELOAD, after "
-                                "libnpuprobe.so");
-  });
-  return mspti_.available ? &mspti_.table : nullptr;
+  if (const MsptiFunctions *found = mspti_published_.load(std::memory_order_acquire)) return found;
+  MsptiFunctions t{};
+  const char *missing = nullptr;
+  auto find = [&](const char *name, auto *slot) {
+    *slot = reinterpret_cast<std::remove_pointer_t<decltype(slot)>>(mspti_lookup_(name));
+    if (*slot == nullptr && missing == nullptr) missing = name;
+  };
+  find("msptiSubscribe", &t.subscribe);
+  find("msptiUnsubscribe", &t.unsubscribe);
+  find("msptiActivityEnable", &t.enable);
+  find("msptiActivityDisable", &t.disable);
+  find("msptiActivityRegisterCallbacks", &t.register_callbacks);
+  find("msptiActivityFlushAll", &t.flush_all);
+  find("msptiActivityGetNextRecord", &t.get_next_record);
+  if (missing == nullptr) {
+    std::lock_guard<std::mutex> lock(mspti_mutex_);  // a leaf: nothing is called under it
+    if (mspti_published_.load(std::memory_order_relaxed) == nullptr) {
+      mspti_table_ = t;
+      mspti_published_.store(&mspti_table_, std::memory_order_release);
+      if (mspti_missing_said_.load(std::memory_order_relaxed)) {
+        base::log_message(base::LogLevel::kInfo, "task time mode 2 (MSPTI): libmspti.so found");
+      }
+    }
+    return mspti_published_.load(std::memory_order_acquire);
+  }
+  if (!mspti_missing_said_.exchange(true)) {
+    base::log_message(base::LogLevel::kWarn,
+                      "task time mode 2 (MSPTI) waits: no %s in this process yet (libmspti.so is "
+                      "not loaded: put it in LD_PRELOAD, or have the application dlopen it; "
+                      "looked for again at every flush)",
+                      missing);
+  }
+  return nullptr;
 }
 
 }  // namespace npuprobe::npu_shim

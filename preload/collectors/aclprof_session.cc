@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <new>
 #include <string>
+#include <string_view>
 
 #include "npuprobe/base/log.h"
 
@@ -54,6 +55,7 @@ AclprofSession::AclprofSession(npu_shim::NpuFunctions &npu, const config::TaskTi
                 "task_time.mode=1 (aclprof) is not started: libmspti.so is in LD_PRELOAD and the "
                 "two collectors exclude each other; use task_time.mode=2 with MSPTI");
     finished_ = true;
+    refusal_ = "mspti_preloaded";
     return;
   }
   std::string why;
@@ -63,7 +65,50 @@ AclprofSession::AclprofSession(npu_shim::NpuFunctions &npu, const config::TaskTi
                 "(acl_task_time=1) off",
                 config_.prof_dir.c_str(), why.c_str());
     finished_ = true;
+    refusal_ = "prof_dir";
   }
+}
+
+// The runtime's refusals (RT src/dfx/msprof/collector/dvvp/msprofiler/prof_acl_api.cpp
+// aclprofInit; msprof/engine/src/prof_acl_mgr.cpp ProfInitPrecheck, ProfStartPrecheck;
+// docs/ascend-stack.md, "aclprof refusals").
+const char *AclprofSession::refusal_of(aclError result) noexcept {
+  switch (result) {
+    case ACL_ERROR_PROF_ALREADY_RUN: return "msprof_command_line";
+    case ACL_ERROR_REPEAT_INITIALIZE: return "already_initialized";
+    case ACL_ERROR_FEATURE_UNSUPPORTED: return "dynamic_profiling";
+    case ACL_ERROR_PROF_NOT_RUN: return "not_run";
+    default: return nullptr;
+  }
+}
+
+namespace {
+
+// What a refusal means, for the one log line: " (...)", or "" for a result that is not one.
+// Literals only: said from noexcept code.
+const char *explain(const char *reason) {
+  if (reason == nullptr) return "";
+  const std::string_view r = reason;
+  if (r == "msprof_command_line") {
+    return " (ACL_ERROR_PROF_ALREADY_RUN: msprof's command line profiles this process, "
+           "PROFILER_SAMPLECONFIG is set)";
+  }
+  if (r == "already_initialized") {
+    return " (ACL_ERROR_REPEAT_INITIALIZE: aclprof was initialized by someone else, torch_npu's "
+           "profiler?)";
+  }
+  if (r == "dynamic_profiling") {
+    return " (ACL_ERROR_FEATURE_UNSUPPORTED: dynamic profiling is on, PROFILING_MODE=dynamic)";
+  }
+  return " (ACL_ERROR_PROF_NOT_RUN: aclprof is not initialized, or no longer)";
+}
+
+}  // namespace
+
+void AclprofSession::refuse(const char *reason) noexcept {
+  if (initialized_) stop();
+  finished_ = true;
+  refusal_.store(reason, std::memory_order_release);
 }
 
 std::uint64_t AclprofSession::data_types(config::TaskTimeLevel level) noexcept {
@@ -121,15 +166,16 @@ const char *AclprofSession::time_is_up() const noexcept {
 void AclprofSession::start_devices(std::uint64_t devices) noexcept {
   if (aclprof_ == nullptr) aclprof_ = npu_.aclprof();
   if (aclprof_ == nullptr) {  // npu_functions said which function is missing
-    finished_ = true;
+    refuse("unavailable");
     return;
   }
   if (!initialized_) {
     const aclError result = aclprof_->init(config_.prof_dir.c_str(), config_.prof_dir.size());
     if (result != ACL_SUCCESS) {
-      log_message(LogLevel::kWarn, "aclprofInit(%s) returned %d: aclprof (acl_task_time=1) off",
-                  config_.prof_dir.c_str(), result);
-      finished_ = true;
+      const char *reason = refusal_of(result);
+      log_message(LogLevel::kWarn, "aclprofInit(%s) returned %d%s: aclprof (acl_task_time=1) off",
+                  config_.prof_dir.c_str(), result, explain(reason));
+      refuse(reason != nullptr ? reason : "error");
       return;
     }
     initialized_ = true;
@@ -149,9 +195,15 @@ void AclprofSession::start_devices(std::uint64_t devices) noexcept {
       continue;
     }
     if (result != ACL_SUCCESS) {
+      aclprof_->destroy_config(config);
+      if (const char *reason = refusal_of(result)) {  // aclprof as a whole, not this device
+        log_message(LogLevel::kWarn, "aclprofStart for device %d returned %d%s: aclprof "
+                    "(acl_task_time=1) off", device, result, explain(reason));
+        refuse(reason);
+        return;
+      }
       log_message(LogLevel::kWarn, "aclprofStart for device %d returned %d: not profiled", device,
                   result);
-      aclprof_->destroy_config(config);
       failed_devices_ |= bit;
       continue;
     }

@@ -6,7 +6,10 @@
 // aclrtSetDevice, and stops (aclprofStop, aclprofDestroyConfig per device, then aclprofFinalize)
 // when the level's duration or task_time.timelimit_s passes, while the switch is OFF, before
 // aclFinalize and at exit. Not started when libmspti.so is in LD_PRELOAD (msserviceprofiler's
-// rule: the two collectors exclude each other).
+// rule: the two collectors exclude each other). When the runtime refuses aclprof (msprof's
+// command line profiles the process, torch_npu's profiler initialized it first, dynamic
+// profiling is on, or it is not running at aclprofStart), mode 1 stays off, said once, and
+// refusal() names why (npuprobe:task_time_active{reason}, `npuprobe status`, `npuprobe check`).
 #pragma once
 
 #include <atomic>
@@ -34,6 +37,13 @@ class AclprofSession {
   // Fork child: the profiling session is the parent's.
   void forget_after_fork() noexcept;
   bool profiling() const noexcept { return initialized_.load(std::memory_order_relaxed); }
+  // Why mode 1 was refused for good ("msprof_command_line", "already_initialized",
+  // "dynamic_profiling", "not_run", "mspti_preloaded", "prof_dir", "unavailable", "error"),
+  // or null. Any thread.
+  const char *refusal() const noexcept { return refusal_.load(std::memory_order_acquire); }
+
+  // The refusal name of an aclprofInit / aclprofStart result (null: not a refusal of its own).
+  static const char *refusal_of(aclError result) noexcept;
 
   // The aclprofCreateConfig data types for a level (docs/ascend-stack.md, "aclprof data types per
   // level").
@@ -48,6 +58,8 @@ class AclprofSession {
   void stop() noexcept;
   // Whether the level's duration or the time limit has passed since profiling first started.
   const char *time_is_up() const noexcept;
+  // Mode 1 off for good because of `reason`; what ran is stopped.
+  void refuse(const char *reason) noexcept;
 
   npu_shim::NpuFunctions &npu_;
   const npu_shim::AclprofFunctions *aclprof_ = nullptr;
@@ -60,6 +72,7 @@ class AclprofSession {
   std::chrono::steady_clock::time_point first_start_;
   aclprofConfig *configs_[kDevices] = {};  // started, per device
   std::uint64_t failed_devices_ = 0;       // CreateConfig/Start failed: not retried
+  std::atomic<const char *> refusal_{nullptr};
 };
 
 }  // namespace npuprobe::preload

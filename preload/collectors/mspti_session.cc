@@ -1,5 +1,7 @@
 #include "mspti_session.h"
 
+#include <stdlib.h>
+
 #include <atomic>
 #include <cstring>
 #include <new>
@@ -45,6 +47,13 @@ const char *result_name(int result) {
 
 std::string_view view(const char *text) { return text != nullptr ? text : std::string_view(); }
 
+// Kernel record times are CLOCK_REALTIME ns when MSPTI knows the device's counter frequency, raw
+// counter ticks when it does not (Ascend/mspti csrc/common/context_manager.cpp
+// GetRealTimeFromSysCnt returns the counter as is). Realtime ns are past 2001-09-09 (1e18); a
+// counter at 50 MHz (ContextManager's default) would need 600 years of uptime to get there.
+// Ticks have no unit npuprobe could know, so such a record is counted, not timed.
+constexpr std::uint64_t kRealtimeFloorNs = 1000000000000000000ull;
+
 }  // namespace
 
 MsptiSession::MsptiSession(npu_shim::NpuFunctions &npu, const config::TaskTimeConfig &config,
@@ -52,9 +61,14 @@ MsptiSession::MsptiSession(npu_shim::NpuFunctions &npu, const config::TaskTimeCo
     : npu_(npu),
       config_(config),
       api_records_(probes::has_filter(config.api_filter)),
-      probes_(probes) {}
+      probes_(probes),
+      visible_(npu::VisibleDevices::parse(getenv("ASCEND_RT_VISIBLE_DEVICES"))) {}
 
 void MsptiSession::before_flush(bool measuring) noexcept {
+  // Looked for before mutex_ is taken: the lookup may wait for the loader's lock (npu_functions.h).
+  const npu_shim::MsptiFunctions *found =
+      measuring && state_.load(std::memory_order_relaxed) != State::kFinished ? npu_.mspti()
+                                                                             : nullptr;
   std::lock_guard<std::mutex> lock(mutex_);
   if (state_ == State::kFinished) return;
   if (state_ == State::kCollecting && config_.timelimit_s > 0 &&
@@ -67,23 +81,25 @@ void MsptiSession::before_flush(bool measuring) noexcept {
   }
   if (!measuring) {
     if (state_ == State::kCollecting) {
-      stop();
+      pause();
       state_ = State::kPaused;
     }
     return;
   }
-  if (state_ != State::kCollecting && !start()) return;
+  if (state_ != State::kCollecting && !start(found)) return;
   read_records(true);
 }
 
 void MsptiSession::start_now() noexcept {
+  if (state_.load(std::memory_order_relaxed) == State::kFinished) return;
+  const npu_shim::MsptiFunctions *found = npu_.mspti();  // before mutex_, as above
   std::lock_guard<std::mutex> lock(mutex_);
-  if (state_ == State::kIdle || state_ == State::kPaused) start();
+  if (state_ == State::kIdle || state_ == State::kPaused) start(found);
 }
 
 void MsptiSession::finish() noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (state_ == State::kCollecting) stop();
+  if (state_ == State::kCollecting || state_ == State::kPaused) stop();
   state_ = State::kFinished;
 }
 
@@ -92,63 +108,80 @@ void MsptiSession::forget_after_fork() noexcept {
   state_ = State::kFinished;
 }
 
-bool MsptiSession::start() noexcept {
-  if (mspti_ == nullptr) mspti_ = npu_.mspti();
-  if (mspti_ == nullptr) {  // npu_functions said which function is missing
-    state_ = State::kFinished;
-    return false;
-  }
+bool MsptiSession::start(const npu_shim::MsptiFunctions *found) noexcept {
+  if (mspti_ == nullptr) mspti_ = found;
+  if (mspti_ == nullptr) return false;  // not loaded (yet): npu_functions said so, once
   if (pool_ == nullptr) {
     try {
       pool_ = new npu_shim::MsptiBufferPool(config_.mspti_buffers);
     } catch (const std::bad_alloc &) {
-      log_message(LogLevel::kWarn, "MSPTI: no memory for %d activity buffers of 1 MiB: task time off",
+      log_message(LogLevel::kWarn, "MSPTI: no memory for %d activity buffers of 2 MiB: task time off",
                   config_.mspti_buffers);
       state_ = State::kFinished;
       return false;
     }
     g_pool.store(pool_, std::memory_order_release);
   }
-  int result = mspti_->subscribe(&subscriber_, nullptr, nullptr);
-  if (result != MSPTI_SUCCESS) {
-    fail("msptiSubscribe", result,
-         result == MSPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED
-             ? "another MSPTI subscriber (msserviceprofiler?) is active in this process"
-             : nullptr);
-    return false;
+  if (state_ == State::kIdle) {
+    int result = mspti_->subscribe(&subscriber_, nullptr, nullptr);
+    if (result != MSPTI_SUCCESS) {
+      fail("msptiSubscribe", result,
+           result == MSPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED
+               ? "another MSPTI subscriber (msserviceprofiler?) is active in this process"
+               : nullptr);
+      return false;
+    }
+    result = mspti_->register_callbacks(&request_buffer, &complete_buffer);
+    if (result != MSPTI_SUCCESS) {
+      mspti_->unsubscribe(subscriber_);
+      fail("msptiActivityRegisterCallbacks", result, nullptr);
+      return false;
+    }
+    first_start_ = std::chrono::steady_clock::now();
   }
-  result = mspti_->register_callbacks(&request_buffer, &complete_buffer);
-  if (result == MSPTI_SUCCESS) result = mspti_->enable(MSPTI_ACTIVITY_KIND_KERNEL);
+  const int result = enable_kinds();
   if (result != MSPTI_SUCCESS) {
     mspti_->unsubscribe(subscriber_);
     fail("msptiActivityEnable(KERNEL)", result,
          result == MSPTI_ERROR_WITHOUT_LD_PRELOAD
-             ? "libmspti.so must be in LD_PRELOAD (after libnpuprobe.so) for MSPTI to see the "
-               "runtime's calls"
+             ? "this MSPTI wants libmspti.so in LD_PRELOAD for the kind (real MSPTI: only for "
+               "HCCL, MEMORY, MEMSET and MEMCPY)"
              : nullptr);
     return false;
   }
-  if (api_records_) {
-    result = mspti_->enable(MSPTI_ACTIVITY_KIND_API);
-    if (result != MSPTI_SUCCESS) {
-      log_message(LogLevel::kWarn,
-                  "MSPTI: msptiActivityEnable(API) returned %d (%s): kernel records only, "
-                  "task_time.api_filter is not applied",
-                  result, result_name(result));
-    }
-  }
-  if (state_ == State::kIdle) first_start_ = std::chrono::steady_clock::now();
   state_ = State::kCollecting;
   log_message(LogLevel::kDebug, "MSPTI: collecting kernel%s records", api_records_ ? " and API" : "");
   return true;
 }
 
-void MsptiSession::stop() noexcept {
+int MsptiSession::enable_kinds() noexcept {
+  const int result = mspti_->enable(MSPTI_ACTIVITY_KIND_KERNEL);
+  if (result != MSPTI_SUCCESS || !api_records_) return result;
+  const int api = mspti_->enable(MSPTI_ACTIVITY_KIND_API);
+  if (api != MSPTI_SUCCESS) {
+    log_message(LogLevel::kWarn,
+                "MSPTI: msptiActivityEnable(API) returned %d (%s): kernel records only, "
+                "task_time.api_filter is not applied",
+                api, result_name(api));
+  }
+  return MSPTI_SUCCESS;
+}
+
+void MsptiSession::pause() noexcept {
   mspti_->disable(MSPTI_ACTIVITY_KIND_KERNEL);
   if (api_records_) mspti_->disable(MSPTI_ACTIVITY_KIND_API);
   read_records(true);
+}
+
+void MsptiSession::stop() noexcept {
+  if (state_ == State::kCollecting) {
+    pause();
+  } else {
+    read_records(true);
+  }
   // msptiUnsubscribe hands nothing back (Ascend/mspti callback_manager.cpp: it stops the device
-  // tasks only): what MSPTI still holds comes back with a flush, which works after it too.
+  // tasks and tears down the channels): what MSPTI still holds in its buffer comes back with a
+  // flush, which works after it too.
   const int result = mspti_->unsubscribe(subscriber_);
   if (result != MSPTI_SUCCESS) {
     log_message(LogLevel::kWarn, "MSPTI: msptiUnsubscribe returned %d (%s)", result,
@@ -175,8 +208,9 @@ void MsptiSession::read_records(bool flush) noexcept {
       npu_shim::for_each_record(
           *mspti_, buffer, valid,
           [this](const msptiActivityKernel &k) {
-            probes_.on_kernel_record(probes::KernelRecord{static_cast<int>(k.ds.deviceId), k.start,
-                                                          k.end, view(k.type), view(k.name)});
+            probes_.on_kernel_record(probes::KernelRecord{
+                static_cast<int>(visible_.to_user(k.ds.deviceId)), k.start, k.end, view(k.type),
+                view(k.name), k.start >= kRealtimeFloorNs});
           },
           [this](const msptiActivityApi &a) {
             probes_.on_api_record(probes::ApiRecord{a.start, a.end, view(a.name)});

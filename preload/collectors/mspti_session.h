@@ -2,9 +2,13 @@
 // records, when task_time.api_filter names some) arrive in buffers lent from a fixed pool
 // (npu_shim::MsptiBufferPool) on MSPTI's own threads; the publisher thread asks MSPTI to hand
 // back what it holds before every flush and turns the records into npu:kernels,
-// npu:kernel_exec_duration and npu:device_busy. Collection stops at task_time.timelimit_s, while
-// the switch is OFF (unsubscribed), before aclFinalize and at exit. Any MSPTI failure is said
-// once and turns collection off; the application's calls are never affected.
+// npu:kernel_exec_duration and npu:device_busy. While the switch is OFF collection pauses: the
+// activity kinds are disabled, the subscription stays (msptiUnsubscribe stops the device's
+// profiling tasks and tears down MSPTI's channels: far heavier). It ends, unsubscribed, at
+// task_time.timelimit_s, before aclFinalize and at exit, always after a flush (msptiUnsubscribe
+// hands no buffer back and drops what its channels still hold). MSPTI is looked for at every
+// flush until it is loaded (mspti_lookup.h). Any MSPTI failure is said once and turns collection
+// off; the application's calls are never affected.
 #pragma once
 
 #include <atomic>
@@ -12,6 +16,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "npu/visible_devices.h"
 #include "npuprobe/config/config.h"
 #include "npuprobe/npu_shim/mspti_buffer_pool.h"
 #include "npuprobe/npu_shim/npu_functions.h"
@@ -40,11 +45,19 @@ class MsptiSession {
   }
 
  private:
+  // kPaused: subscribed, kinds disabled; kFinished: unsubscribed for good.
   enum class State { kIdle, kCollecting, kPaused, kFinished };
 
-  bool start() noexcept;
-  // Disables the activity kinds, has MSPTI hand back every buffer (msptiActivityFlushAll: the
-  // only call that returns a partial one), unsubscribes, flushes again, reads them all.
+  // Subscribes (first time) and enables the kinds with MSPTI's `found` functions (looked up
+  // before mutex_ was taken); false while MSPTI is not loaded (null) or failed.
+  bool start(const npu_shim::MsptiFunctions *found) noexcept;
+  // Enables the activity kinds (kernel, and API with an api_filter).
+  int enable_kinds() noexcept;
+  // Disables them (MSPTI first pushes the device's finished work into its buffer), then has
+  // MSPTI hand back every buffer (msptiActivityFlushAll: the only call that returns a partial
+  // one) and reads them. The subscription stays.
+  void pause() noexcept;
+  // pause(), unsubscribes, flushes again, reads.
   void stop() noexcept;
   // Flushes MSPTI's buffers (when collecting) and turns the completed ones into metrics.
   void read_records(bool flush) noexcept;
@@ -62,6 +75,8 @@ class MsptiSession {
   npu_shim::MsptiBufferPool *pool_ = nullptr;  // made on the first start, never freed
   std::chrono::steady_clock::time_point first_start_;
   bool flush_failure_said_ = false;
+  // Kernel records carry the driver's device id; the launch metrics the user's.
+  const npu::VisibleDevices visible_;
 };
 
 }  // namespace npuprobe::preload

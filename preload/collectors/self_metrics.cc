@@ -18,18 +18,29 @@ SelfMetrics::SelfMetrics(store::MetricRegistry &registry, const config::Config &
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}));
   publish_duration_ = registry_.histogram(publish, {dp_});
   if (snapshot.task_time.mode != config::TaskTimeMode::kOff) {
-    const store::FamilyId active = registry_.add_family(store::gauge_spec(
+    task_time_family_ = registry_.add_family(store::gauge_spec(
         snapshot.metric_prefix + "npuprobe:task_time_active",
-        "1 while npuprobe's task-time collection (aclprof or MSPTI) runs", {"dp", "mode"}));
-    task_time_active_ = registry_.gauge(
-        active, {dp_, snapshot.task_time.mode == config::TaskTimeMode::kAclprof ? "aclprof"
-                                                                                  : "mspti"});
+        "1 while npuprobe's task-time collection (aclprof or MSPTI) runs; reason: why the "
+        "runtime refused it",
+        {"dp", "mode", "reason"}));
+    task_time_mode_ =
+        snapshot.task_time.mode == config::TaskTimeMode::kAclprof ? "aclprof" : "mspti";
+    task_time_active_ = registry_.gauge(task_time_family_, {dp_, task_time_mode_, ""});
     task_time_ = true;
   }
 }
 
-void SelfMetrics::set_task_time_active(bool active) noexcept {
-  if (task_time_) registry_.set(task_time_active_, active ? 1 : 0);
+void SelfMetrics::set_task_time_active(bool active, const char *refusal) noexcept {
+  if (!task_time_) return;
+  if (refusal != nullptr && task_time_refusal_ == nullptr) {
+    try {
+      registry_.set(task_time_active_, 0);
+      task_time_active_ = registry_.gauge(task_time_family_, {dp_, task_time_mode_, refusal});
+      task_time_refusal_ = refusal;
+    } catch (...) {  // registry full: the reason="" series stays, at 0
+    }
+  }
+  registry_.set(task_time_active_, active ? 1 : 0);
 }
 
 void SelfMetrics::after_flush(double seconds, bool ok, store::StoreFormat format) noexcept {

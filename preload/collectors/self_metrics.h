@@ -15,9 +15,11 @@ class SelfMetrics {
   SelfMetrics(store::MetricRegistry &registry, const config::Config &snapshot,
               const std::string &dp);
   void after_flush(double seconds, bool ok, store::StoreFormat format) noexcept;
-  // `npuprobe:task_time_active{mode}`: 1 while aclprof (mode 1) or MSPTI (mode 2) collects for
-  // npuprobe. The family exists only when task_time.mode is set.
-  void set_task_time_active(bool active) noexcept;
+  // `npuprobe:task_time_active{mode,reason}`: 1 while aclprof (mode 1) or MSPTI (mode 2)
+  // collects for npuprobe; `refusal` (null: none) names why the runtime refused it for good, and
+  // the series moves to that reason (the one with reason="" drops to 0). The family exists only
+  // when task_time.mode is set.
+  void set_task_time_active(bool active, const char *refusal = nullptr) noexcept;
 
  private:
   store::MetricRegistry &registry_;
@@ -29,7 +31,10 @@ class SelfMetrics {
   store::StoreFormat format_ = store::StoreFormat::kV2;
   store::GaugeHandle info_handle_;
   bool task_time_ = false;
+  store::FamilyId task_time_family_;
+  std::string task_time_mode_;
   store::GaugeHandle task_time_active_;
+  const char *task_time_refusal_ = nullptr;
 };
 
 }  // namespace npuprobe::preload

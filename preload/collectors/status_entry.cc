@@ -15,7 +15,7 @@ StatusEntry::StatusEntry(std::string folder, std::string dp)
     : folder_(std::move(folder)), dp_(std::move(dp)) {}
 
 void StatusEntry::after_flush(bool measuring, std::uint64_t config_generation,
-                              store::StoreFormat format) noexcept {
+                              store::StoreFormat format, const std::string &task_time) noexcept {
   if (failed_) return;
   try {
     config::ProcessStatus s;
@@ -38,6 +38,7 @@ void StatusEntry::after_flush(bool measuring, std::uint64_t config_generation,
     s.devices = g_devices_used.load(std::memory_order_relaxed);
     s.dp = dp_;
     s.measuring = measuring;
+    s.task_time = task_time;
     s.config_generation = config_generation;
     s.last_publish_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())

@@ -31,8 +31,9 @@ class StatusEntry {
   StatusEntry(std::string folder, std::string dp);
 
   // Publisher thread, after each flush.
-  void after_flush(bool measuring, std::uint64_t config_generation,
-                   store::StoreFormat format) noexcept;
+  // `task_time`: config::ProcessStatus::task_time.
+  void after_flush(bool measuring, std::uint64_t config_generation, store::StoreFormat format,
+                   const std::string &task_time) noexcept;
   // Publisher thread, before a flush: who the process is now (a late title, a fork child's
   // folder); the next after_flush shows it.
   void set_identity(std::string dp, std::string folder) noexcept {

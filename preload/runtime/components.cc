@@ -104,19 +104,24 @@ class SelfMetricsPart final : public Component {
  public:
   SelfMetricsPart(SelfMetrics &s, const AclprofSession *aclprof, const MsptiSession *mspti)
       : self_(s), aclprof_(aclprof), mspti_(mspti) {}
-  void before_flush(const FlushContext &) override { self_.set_task_time_active(collecting()); }
+  void before_flush(const FlushContext &) override {
+    self_.set_task_time_active(collecting(), refusal());
+  }
   void after_flush(const FlushResult &r) noexcept override {
     self_.after_flush(r.seconds, r.ok, r.format);
   }
   void on_first_use_of_device(std::uint64_t) noexcept override {
-    self_.set_task_time_active(collecting());
+    self_.set_task_time_active(collecting(), refusal());
   }
-  void stop_npu_collection() noexcept override { self_.set_task_time_active(false); }
+  void stop_npu_collection() noexcept override { self_.set_task_time_active(false, refusal()); }
 
  private:
   bool collecting() const noexcept {
     return (aclprof_ != nullptr && aclprof_->profiling()) ||
            (mspti_ != nullptr && mspti_->collecting());
+  }
+  const char *refusal() const noexcept {
+    return aclprof_ != nullptr ? aclprof_->refusal() : nullptr;
   }
   SelfMetrics &self_;
   const AclprofSession *aclprof_;
@@ -138,15 +143,30 @@ class IdentityPart final : public Component {
 // This process in `npuprobe status`: removed at exit, after the publisher's last flush.
 class StatusPart final : public Component {
  public:
-  explicit StatusPart(StatusEntry &s) : status_(s) {}
+  StatusPart(StatusEntry &s, const AclprofSession *aclprof, const MsptiSession *mspti)
+      : status_(s), aclprof_(aclprof), mspti_(mspti) {}
   void after_flush(const FlushResult &r) noexcept override {
-    status_.after_flush(r.measuring, r.config_generation, r.format);
+    try {
+      status_.after_flush(r.measuring, r.config_generation, r.format, task_time());
+    } catch (...) {  // no memory for the text: this flush's line is skipped
+    }
   }
   void after_fork_in_child() noexcept override { status_.forget_after_fork(); }
   void stop() noexcept override { status_.remove(); }
 
  private:
+  // config::ProcessStatus::task_time.
+  std::string task_time() const {
+    if (aclprof_ != nullptr) {
+      if (const char *reason = aclprof_->refusal()) return std::string("aclprof refused: ") + reason;
+      return aclprof_->profiling() ? "aclprof on" : "aclprof off";
+    }
+    if (mspti_ != nullptr) return mspti_->collecting() ? "mspti on" : "mspti off";
+    return "";
+  }
   StatusEntry &status_;
+  const AclprofSession *aclprof_;
+  const MsptiSession *mspti_;
 };
 
 // The probes' flush work (step close, task-time records) after every part that feeds them.
@@ -234,7 +254,7 @@ void register_components(ComponentList &list, const RuntimeParts &p) {
   if (p.mspti != nullptr) add(list, new MsptiPart(*p.mspti));
   add(list, new SelfMetricsPart(*p.self, p.aclprof, p.mspti));
   add(list, new IdentityPart(*p.identity));
-  add(list, new StatusPart(*p.status));
+  add(list, new StatusPart(*p.status, p.aclprof, p.mspti));
   add(list, new ProbesPart(*p.probes));
   if (p.attributor != nullptr) add(list, new AttributorPart(*p.attributor));
   if (p.exposer != nullptr) add(list, new ExposerPart(*p.exposer));

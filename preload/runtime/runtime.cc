@@ -20,6 +20,7 @@
 #include "hook_groups.h"
 #include "log_sink.h"
 #include "memory_sampler.h"
+#include "mspti_lookup.h"
 #include "mspti_session.h"
 #include "npuprobe/config/keys.h"
 #include "npuprobe/version.h"
@@ -258,8 +259,10 @@ bool start_everything() {
   r.runtime_switch = new RuntimeSwitch(config::control_prefix_from_environment());
   r.runtime_switch->poll();  // an OFF switch applies from the first call on
   // note: RTLD_NEXT from npuprobe: the runtime's own definitions, never npuprobe's wrappers, so
-  // that npuprobe's calls are not counted as the application's.
-  r.npu = new npu_shim::NpuFunctions([](const char *name) { return lookup_symbol(RTLD_NEXT, name); });
+  // that npuprobe's calls are not counted as the application's. MSPTI wherever it was loaded
+  // (mspti_lookup.h): npuprobe wraps none of its names.
+  r.npu = new npu_shim::NpuFunctions([](const char *name) { return lookup_symbol(RTLD_NEXT, name); },
+                                     &find_mspti_function);
   if (c.memory.sample_hz > 0) {
     parts.memory_sampler = new MemorySampler(*r.npu, c.memory.sample_hz);
   }

@@ -55,8 +55,9 @@ enum class DropReason {
   kOpSeriesFull,        // an op launch whose (device, op) series the registry refused: the
                         // room for op-labelled detail is full (the core series are reserved)
   kOpUnnamed,           // an aclnn launch whose op npuprobe cannot name (op_label only)
+  kMsptiTimeBase,       // a kernel record in raw device-counter ticks: counted, not timed
 };
-inline constexpr int kDropReasonCount = 10;
+inline constexpr int kDropReasonCount = 11;
 // The `reason` label value of a drop reason.
 std::string_view to_string(DropReason reason);
 

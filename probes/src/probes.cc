@@ -61,7 +61,9 @@ void Probes::State::log_first_drops() noexcept {
       "the registry's room for op-labelled series is full; launches of further (device, op) "
       "pairs are counted without their op series (every device's core series are reserved)",
       "aclnn launches of an op npuprobe cannot name (all aclnn thunks taken, or the op was "
-      "called without dlsym) count in npu:launches{api=\"aclnn\"} without an op series"};
+      "called without dlsym) count in npu:launches{api=\"aclnn\"} without an op series",
+      "MSPTI kernel records in raw device-counter ticks (MSPTI did not know the device's counter "
+      "frequency): counted in npu:kernels, their durations not published"};
   for (int r = 0; r < kDropReasonCount; ++r) {
     if (drop_logged[r] || !drop_seen[r].load(std::memory_order_relaxed)) continue;
     drop_logged[r] = true;

@@ -23,8 +23,9 @@ void Probes::on_kernel_record(const KernelRecord &record) noexcept {
   if (!s.options.task_time || !matches_filter(s.options.kernel_filter, record.name)) return;
   if (!State::valid_device(record.device)) return s.drop(DropReason::kDeviceId);
   const KernelSeries::Handles h = s.kernel_series.get(record.device, record.type);
-  const double seconds = to_seconds(elapsed_ns(record.start_ns, record.end_ns));
   s.registry.add(h.type.kernels);
+  if (!record.timed) return s.drop(DropReason::kMsptiTimeBase);
+  const double seconds = to_seconds(elapsed_ns(record.start_ns, record.end_ns));
   s.registry.observe(h.type.exec_duration, seconds);
   s.registry.add(h.device_busy, seconds);
 }

@@ -25,9 +25,11 @@ from test_runtime_switch import ConfigFileCase
 MSPTI = os.path.join(MOCK_LIB, "libmspti.so")
 WITH_MSPTI = PRELOAD + " " + MSPTI
 # Real MSPTI hands a buffer back once it is 80% full, before the next record (Ascend/mspti
-# ActivityManager::Record): a 1 MiB buffer of npuprobe's holds this many 56-byte kernel records.
-RECORDS_PER_BUFFER = 14980
-assert RECORDS_PER_BUFFER * 56 >= 0.8 * (1 << 20) > (RECORDS_PER_BUFFER - 1) * 56
+# ActivityManager::Record): a 2 MiB buffer of npuprobe's holds this many 56-byte kernel records.
+RECORDS_PER_BUFFER = 29960
+assert RECORDS_PER_BUFFER * 56 >= 0.8 * (2 << 20) > (RECORDS_PER_BUFFER - 1) * 56
+# What real MSPTI (and the fake one, on stderr) says for every activity buffer under 2 MiB.
+SMALL_BUFFER = "Please malloc the Activity Buffer more than 2MB"
 # What the fake libmspti says at exit when its queue (the device's records before MSPTI reads
 # them) overflowed: a loss MSPTI does not have and npuprobe cannot see.
 QUEUE_LOSS = "activity records lost before MSPTI"
@@ -49,6 +51,10 @@ class TaskTimeCase(ConfigFileCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertNotIn(QUEUE_LOSS, proc.stderr)
         return proc, report, samples
+
+    def cli(self, *args, **extra):
+        return subprocess.run([CLI, *args], env=dict(os.environ, **self.env(**extra)),
+                              capture_output=True, text=True, timeout=30)
 
     def start(self, args, **extra):
         # A folder per process: a killed process's gauges would stay in a shared one.
@@ -82,12 +88,68 @@ class MsptiTest(TaskTimeCase):
                      ["--binding", "opapi", "--launch-api", "mixed"],
                      ["--graph", "--device-us", "7"]):
             with self.subTest(args=args):
-                _, report, s = self.run_sim(["--steps", "40", "--launches", "30"] + args)
+                proc, report, s = self.run_sim(["--steps", "40", "--launches", "30"] + args)
                 self.assert_matches_device(report, s)
+                self.assertNotIn(SMALL_BUFFER, proc.stderr, "npuprobe lends 2 MiB buffers")
                 self.assertEqual(s.label_values("npu:kernels_total", "type"), ["KERNEL_AICORE"])
                 self.assertEqual(s.value("npuprobe:dropped_total", reason="mspti_buffer"), 0)
                 self.assertEqual(s.value("npuprobe:task_time_active", mode="mspti"), 0,
                                  "collection ended with the process")
+
+    def test_mspti_is_found_however_it_is_loaded(self):
+        # Before npuprobe in LD_PRELOAD (RTLD_NEXT from npuprobe cannot see it), dlopen'ed
+        # RTLD_LOCAL by the application before its first device, or after npuprobe: every
+        # kernel is counted, and npuprobe never lends a buffer MSPTI warns about.
+        self.write_yaml("task_time:\n  mode: 2\n")
+        for name, args, extra in (
+                ("before npuprobe", [], {"LD_PRELOAD": MSPTI + " " + PRELOAD}),
+                ("after npuprobe", [], {"LD_PRELOAD": WITH_MSPTI}),
+                ("dlopen'ed", ["--dlopen-mspti", "0"], {"LD_PRELOAD": PRELOAD})):
+            with self.subTest(name):
+                proc, report, s = self.run_sim(["--steps", "30", "--launches", "20", "--devices",
+                                                "0,1"] + args, **extra)
+                self.assertEqual(report["devices"]["0"]["kernels"], 600)
+                self.assert_matches_device(report, s)
+                self.assertNotIn(SMALL_BUFFER, proc.stderr)
+                self.assertNotIn("MSPTI) waits", proc.stderr)
+                self.assertEqual(s.value("npuprobe:dropped_total", reason="mspti_buffer"), 0)
+
+    def test_mspti_dlopened_while_the_application_runs_is_found_at_a_later_flush(self):
+        # Loaded on device 0's thread before step 100 of 300 (2 ms apart): npuprobe said it
+        # waits, finds it at a flush after that, and counts kernels from then on only.
+        self.write_yaml("task_time:\n  mode: 2\n")
+        proc, report, s = self.run_sim(["--steps", "300", "--launches", "5", "--host-gap-us",
+                                        "2000", "--dlopen-mspti", "100"], LD_PRELOAD=PRELOAD,
+                                       NPUPROBE_FLUSH_MS="100")
+        self.assertIn("npu-sim: dlopen(libmspti.so) loaded", proc.stderr)
+        self.assertEqual(proc.stderr.count("task time mode 2 (MSPTI) waits"), 1, proc.stderr)
+        self.assertIn("task time mode 2 (MSPTI): libmspti.so found", proc.stderr)
+        kernels = s.value("npu:kernels_total", device="0")
+        self.assertGreater(kernels, 0, proc.stderr)
+        self.assertLessEqual(kernels, 200 * 5, "nothing before the dlopen")
+        self.assertEqual(s.value("npu:kernel_exec_duration_count", device="0"), kernels)
+
+    def test_records_in_counter_ticks_are_counted_not_timed(self):
+        # MSPTI without the device's counter frequency writes raw ticks (Ascend/mspti
+        # context_manager.cpp): their unit is unknown, so no duration is published from them.
+        self.write_yaml("task_time:\n  mode: 2\n")
+        proc, report, s = self.run_sim(["--steps", "20", "--launches", "10"],
+                                       NPU_MOCK_MSPTI_TIME="ticks")
+        self.assertEqual(s.value("npu:kernels_total", device="0"), 200)
+        self.assertEqual(s.value("npu:kernel_exec_duration_count", device="0"), 0)
+        self.assertEqual(s.value("npu:device_busy_total", device="0"), 0)
+        self.assertEqual(s.value("npuprobe:dropped_total", reason="mspti_time_base"), 200)
+        self.assertEqual(proc.stderr.count('npuprobe:dropped{reason="mspti_time_base"}'), 1)
+
+    def test_kernel_devices_match_launch_devices_under_visible_devices(self):
+        # Records carry the driver's device (ASCEND_RT_VISIBLE_DEVICES=3,6: user 0 is 3, 1 is
+        # 6); the metrics carry the user's, as the launch metrics do.
+        self.write_yaml("task_time:\n  mode: 2\n")
+        _, report, s = self.run_sim(["--steps", "10", "--launches", "7", "--devices", "0,1"],
+                                    ASCEND_RT_VISIBLE_DEVICES="3,6")
+        self.assertEqual(s.label_values("npu:kernels_total", "device"), ["0", "1"])
+        self.assertEqual(s.label_values("npu:launches_total", "device"), ["0", "1"])
+        self.assert_matches_device(report, s)
 
     def test_the_json_config_switches_mode_2_on(self):
         profiler = os.path.join(self.tmp.name, "ms_service_profiler_config.json")
@@ -123,7 +185,7 @@ class MsptiTest(TaskTimeCase):
         self.assertNotIn("api_exec_duration", s.text)
 
     def test_a_burst_beyond_the_pool_is_counted_and_never_blocks(self):
-        # One 1 MiB buffer (RECORDS_PER_BUFFER kernel records) and a flush every 3 s: MSPTI
+        # One 2 MiB buffer (RECORDS_PER_BUFFER kernel records) and a flush every 3 s: MSPTI
         # finds no buffer for most of the burst. Real MSPTI asks again for every record while
         # the answer is "no buffer" (ActivityManager::Record), so each refused request is one
         # lost record. Every kernel is either counted or dropped, none twice.
@@ -154,9 +216,11 @@ class MsptiTest(TaskTimeCase):
         self.assertEqual(second.value("npuprobe:task_time_active", mode="mspti"), 0)
         self.assertIn("task_time.timelimit_s=1 reached: MSPTI collection stopped", stderr)
 
-    def test_off_unsubscribes_and_on_resumes(self):
+    def test_off_pauses_and_on_resumes_without_subscribing_again(self):
+        # OFF disables the kinds and keeps the subscription (msptiUnsubscribe would stop the
+        # device's profiling): a second msptiSubscribe would fail here, so ON must not need one.
         self.write_yaml("task_time:\n  mode: 2\n")
-        folder, sim = self.start(["--launches", "4"])
+        folder, sim = self.start(["--launches", "4"], NPU_MOCK_FAIL="msptiSubscribe:2+:2")
         try:
             wait_for(folder, lambda s: s.value("npu:kernels_total") > 0)
             self.switch("off")
@@ -169,7 +233,8 @@ class MsptiTest(TaskTimeCase):
                           still_off.value("npu:kernels_total") and
                           s.value("npuprobe:task_time_active", mode="mspti") == 1)
         finally:
-            self.stop(sim)
+            stderr = self.stop(sim)
+        self.assertNotIn("msptiSubscribe returned", stderr)
         self.assertEqual(off.value("npu:kernels_total"), still_off.value("npu:kernels_total"))
         self.assertEqual(still_off.value("npuprobe:task_time_active", mode="mspti"), 0)
         self.assertGreater(on.value("npu:kernels_total"), still_off.value("npu:kernels_total"))
@@ -178,7 +243,8 @@ class MsptiTest(TaskTimeCase):
     def test_mspti_failures_are_said_and_the_application_is_unaffected(self):
         self.write_yaml("task_time:\n  mode: 2\n")
         cases = [
-            ({"LD_PRELOAD": PRELOAD}, "libmspti.so is not loaded: it must be in LD_PRELOAD"),
+            ({"LD_PRELOAD": PRELOAD}, "libmspti.so is not loaded: put it in LD_PRELOAD, or have "
+                                      "the application dlopen it"),
             ({"NPU_MOCK_FAIL": "msptiSubscribe:1:2"}, "msptiSubscribe returned 2 "
                                                      "(MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED)"),
             ({"NPU_MOCK_FAIL": "msptiActivityEnable:1:999"}, "returned 999 (INNER)"),
@@ -189,20 +255,20 @@ class MsptiTest(TaskTimeCase):
                 proc, report, s = self.run_sim(["--steps", "20", "--launches", "5"], **extra)
                 self.assertIn(message, proc.stderr)
                 self.assertRegex(proc.stderr, r"task time \(acl_task_time=2\) off|task time mode 2 "
-                                 r"\(MSPTI\) is off")
+                                 r"\(MSPTI\) waits")
                 self.assertTrue(s.absent("npu:kernels_total"), "task time is off")
                 self.assertEqual(s.value("npu:steps_total"), report["devices"]["0"]["steps"])
                 self.assertEqual(s.value("npu:launches_total"), 100)
 
     def test_a_failing_flush_is_said_once_and_records_still_arrive(self):
         self.write_yaml("task_time:\n  mode: 2\n")
-        proc, report, s = self.run_sim(["--steps", "200", "--launches", "100"],
+        proc, report, s = self.run_sim(["--steps", "400", "--launches", "100"],
                                        NPU_MOCK_FAIL="msptiActivityFlushAll:1+:999")
         self.assertEqual(proc.stderr.count("msptiActivityFlushAll returned 999"), 1, proc.stderr)
         # Full buffers still come back (MSPTI's own delivery); the partial one never does:
         # msptiUnsubscribe hands nothing back (Ascend/mspti callback_manager.cpp).
         executed = report["devices"]["0"]["kernels"]
-        self.assertEqual(executed, 20000)
+        self.assertEqual(executed, 40000)
         self.assertEqual(s.value("npu:kernels_total"), RECORDS_PER_BUFFER)
         self.assertEqual(s.value("npuprobe:dropped_total", reason="mspti_buffer"), 0)
 
@@ -349,6 +415,68 @@ class AclprofTest(TaskTimeCase):
                                   NPU_MOCK_FAIL="aclprofInit:1:100000")
         self.assertIn("returned 100000: aclprof (acl_task_time=1) off", proc.stderr)
         self.assertEqual(s.value("npu:steps_total"), 5)
+
+
+class AclprofRefusedTest(TaskTimeCase):
+    """Each refusal of the runtime (docs/ascend-stack.md, "aclprof refusals") leaves mode 1 off,
+    says why once, and shows in npuprobe:task_time_active{reason}, npuprobe status and check."""
+
+    def test_each_refusal_is_reported(self):
+        prof = os.path.join(self.tmp.name, "prof")
+        app_prof = os.path.join(self.tmp.name, "app-prof")
+        self.write_yaml(f"task_time:\n  mode: 1\n  prof_dir: {prof}\n")
+        cases = [
+            ("msprof_command_line", [], {"PROFILER_SAMPLECONFIG": '{"result_dir": "/tmp"}'},
+             "aclprofInit", 100042),
+            ("dynamic_profiling", [], {"PROFILING_MODE": "dynamic"}, "aclprofInit", 200006),
+            ("already_initialized", ["--app-aclprof", app_prof], {}, "aclprofInit", 100002),
+            # Not initialized at aclprofStart: what a concurrent aclFinalize leaves; injected.
+            ("not_run", [], {"NPU_MOCK_FAIL": "aclprofStart:1:100043"}, "aclprofStart", 100043),
+        ]
+        for reason, args, extra, call, code in cases:
+            with self.subTest(reason):
+                folder, sim = self.start(["--launches", "2"] + args, LD_PRELOAD=PRELOAD, **extra)
+                try:
+                    s = wait_for(folder, lambda s: s.has("npuprobe:task_time_active",
+                                                         mode="aclprof", reason=reason))
+                    self.assertEqual(s.value("npuprobe:task_time_active", mode="aclprof",
+                                             reason=reason), 0)
+                    self.assertEqual(s.value("npuprobe:task_time_active", mode="aclprof"), 0)
+                    # The registry entry is rewritten right after the flush that published it.
+                    deadline = time.monotonic() + 5
+                    while True:
+                        status = json.loads(self.cli("status", "--json").stdout)
+                        mine = [p["task_time"] for p in status["processes"] if p["pid"] == sim.pid]
+                        if mine == [f"aclprof refused: {reason}"] or time.monotonic() > deadline:
+                            break
+                        time.sleep(0.1)
+                    self.assertEqual(mine, [f"aclprof refused: {reason}"])
+                    text = self.cli("status").stdout
+                    self.assertIn(f"task time: aclprof refused: {reason}", text)
+                    check = self.cli("check", **extra).stdout
+                    self.assertIn(f"warn  task time: process {sim.pid}: task_time.mode 1 (aclprof) "
+                                  f"was refused by the runtime: {reason}", check)
+                    self.assertEqual(sim.poll(), None, "the application still runs")
+                finally:
+                    stderr = self.stop(sim)
+                said = [l for l in stderr.splitlines() if "aclprof (acl_task_time=1) off" in l]
+                self.assertEqual(len(said), 1, stderr)
+                self.assertIn(f"{call}", said[0])
+                self.assertIn(f"returned {code} (", said[0])
+                self.assertIn("[npuprobe]", said[0])
+
+    def test_check_foresees_the_refusals_of_the_environment(self):
+        self.write_yaml("task_time:\n  mode: 1\n")
+        for extra, expected in (
+                ({"PROFILER_SAMPLECONFIG": "{}"}, "warn  task time: task_time.mode 1 (aclprof) will "
+                                                  "be refused: msprof's command line"),
+                ({"PROFILING_MODE": "dynamic"}, "warn  task time: task_time.mode 1 (aclprof) will be "
+                                                "refused: dynamic profiling is on")):
+            with self.subTest(extra=extra):
+                out = self.cli("check", LD_PRELOAD=PRELOAD, **extra).stdout
+                self.assertIn(expected, out)
+        out = self.cli("check", LD_PRELOAD=PRELOAD).stdout
+        self.assertNotIn("will be refused", out)
 
 
 class BadTaskTimeInputTest(TaskTimeCase):

@@ -30,7 +30,12 @@ typedef enum {
   MSPTI_ACTIVITY_KIND_MEMORY = 5,
   MSPTI_ACTIVITY_KIND_MEMSET = 6,
   MSPTI_ACTIVITY_KIND_MEMCPY = 7,
+  MSPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION = 8,
   MSPTI_ACTIVITY_KIND_COMMUNICATION = 9,
+  MSPTI_ACTIVITY_KIND_ACL_API = 10,
+  MSPTI_ACTIVITY_KIND_NODE_API = 11,
+  MSPTI_ACTIVITY_KIND_RUNTIME_API = 12,
+  MSPTI_ACTIVITY_KIND_COUNT = 13,
 } msptiActivityKind;
 
 typedef enum { MSPTI_FLUSH_ALL = 0, MSPTI_FLUSH_FORCED = 1 } msptiFlushFlag;
@@ -46,13 +51,16 @@ typedef struct MSPTI_RECORD_ATTR {
 
 typedef struct MSPTI_RECORD_ATTR {
   msptiActivityKind kind;  // MSPTI_ACTIVITY_KIND_KERNEL
-  uint64_t start;          // device start, ns
-  uint64_t end;            // device end, ns
+  // CLOCK_REALTIME ns, or raw system-counter ticks when MSPTI does not know the device's
+  // counter frequency (Ascend/mspti csrc/common/context_manager.cpp GetRealTimeFromSysCnt)
+  uint64_t start;
+  uint64_t end;
   struct {
-    uint32_t deviceId;
+    uint32_t deviceId;  // the runtime's task track: the driver's id (docs/ascend-stack.md)
     uint32_t streamId;
   } ds;
   uint64_t correlationId;
+  // The runtime's task type name when it starts with KERNEL, else "" (kernel_parser.cpp)
   const char *type;  // "KERNEL_AICORE", "KERNEL_AIVEC", "KERNEL_AICPU"
   const char *name;
 } msptiActivityKernel;

@@ -2,13 +2,16 @@
 // and appends every call to <prof_dir>/npumock_aclprof_<pid>.log, so tests can check what a
 // profiler driver did without msprof. aclFinalize ends profiling as the real one does (its
 // MsprofFinalize): the log says so, and aclprofStop / aclprofFinalize afterwards are no-ops
-// (docs/mock-sources.md, "aclprof").
+// (docs/mock-sources.md, "aclprof"). aclprofInit refuses what the real one refuses: msprof's
+// command-line profiling on (PROFILER_SAMPLECONFIG set), dynamic profiling (PROFILING_MODE=dynamic)
+// and a second aclprofInit (torch_npu's profiler started aclprof first).
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -74,6 +77,26 @@ void msprof_finalize() {
   return true;
 }();
 
+// msprof's command line starts the application with PROFILER_SAMPLECONFIG set, and the runtime
+// then profiles in its command-line mode, where the aclprof API is refused (RT
+// src/dfx/msprof/collector/dvvp/profimpl/adapter/src/msprofiler_impl.cpp CheckMsprofBin;
+// prof_acl_mgr.cpp MsprofInitAclEnv -> CheckWhitelistAndBuildConfig -> SetModeToCmd). Read
+// once, as the runtime reads it once at start.
+bool msprof_command_line() {
+  static const bool on = [] {
+    const char *v = getenv("PROFILER_SAMPLECONFIG");
+    return v != nullptr && v[0] != '\0';
+  }();
+  return on;
+}
+
+// RT src/dfx/msprof/collector/dvvp/msprofiler/prof_acl_api.cpp aclprofInit: PROFILING_MODE equal
+// to "dynamic" (DYNAMIC_PROFILING_VALUE, common/config/config.h) refuses the API.
+bool dynamic_profiling() {
+  const char *v = getenv("PROFILING_MODE");
+  return v != nullptr && strcmp(v, "dynamic") == 0;
+}
+
 bool make_dirs(const std::string &path) {
   for (size_t pos = 1; pos <= path.size(); ++pos) {
     if (pos == path.size() || path[pos] == '/') {
@@ -90,8 +113,12 @@ extern "C" {
 
 aclError aclprofInit(const char *profilerResultPath, size_t length) {
   NPUMOCK_ENTER("aclprofInit");
+  if (dynamic_profiling()) return ACL_ERROR_FEATURE_UNSUPPORTED;  // before anything else
   if (profilerResultPath == nullptr || length == 0 || length > 4095) return ACL_ERROR_INVALID_PARAM;
   std::lock_guard<std::mutex> lock(g_prof_mu);
+  // ProfAclMgr::ProfInitPrecheck (RT prof_acl_mgr.cpp): command-line mode -> PROF_ALREADY_RUN;
+  // already initialized through the API -> REPEAT_INITIALIZE.
+  if (msprof_command_line()) return ACL_ERROR_PROF_ALREADY_RUN;
   if (!g_prof_dir.empty()) return ACL_ERROR_REPEAT_INITIALIZE;
   const std::string dir(profilerResultPath, strnlen(profilerResultPath, length));
   if (!make_dirs(dir)) return ACL_ERROR_INVALID_PARAM;
@@ -122,7 +149,12 @@ aclprofConfig *aclprofCreateConfig(uint32_t *deviceIdList, uint32_t deviceNums, 
 aclError aclprofStart(const aclprofConfig *profilerConfig) {
   NPUMOCK_ENTER("aclprofStart");
   std::lock_guard<std::mutex> lock(g_prof_mu);
-  if (g_prof_dir.empty()) return ACL_ERROR_UNINITIALIZE;
+  // ProfAclMgr::ProfStartPrecheck (RT prof_acl_mgr.cpp, as in CANN releases before RT commit
+  // 18799fa34, which makes aclprofStart initialize aclprof itself): command-line mode ->
+  // PROF_ALREADY_RUN; not initialized (never, or ended by aclprofFinalize or aclFinalize) ->
+  // PROF_NOT_RUN.
+  if (msprof_command_line()) return ACL_ERROR_PROF_ALREADY_RUN;
+  if (g_prof_dir.empty()) return ACL_ERROR_PROF_NOT_RUN;
   if (!configs().contains(profilerConfig)) return ACL_ERROR_INVALID_PARAM;
   auto *cfg = const_cast<aclprofConfig *>(profilerConfig);
   if (cfg->started) return ACL_ERROR_PROF_ALREADY_RUN;

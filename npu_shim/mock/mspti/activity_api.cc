@@ -7,6 +7,7 @@
 
 #include "mspti/ascendcl_link.h"
 #include "mspti/record_queue.h"
+#include "mspti/record_values.h"
 
 using namespace msptimock;
 
@@ -19,7 +20,7 @@ struct Subscriber {
 
 std::mutex g_mu;
 Subscriber *g_subscriber = nullptr;
-std::atomic<bool> g_enabled[16];
+std::atomic<bool> g_enabled[MSPTI_ACTIVITY_KIND_COUNT];
 
 std::atomic<RecordQueue *> g_queue{nullptr};
 
@@ -62,14 +63,43 @@ int api_enter(const char *name) {
 
 void on_activity(const npumock_activity *a) {
   // Kernel and API records only: other kinds have layouts this mock does not produce.
-  const bool known = a->kind == MSPTI_ACTIVITY_KIND_KERNEL || a->kind == MSPTI_ACTIVITY_KIND_API;
-  if (known && g_enabled[a->kind].load(std::memory_order_relaxed)) queue().push(*a);
+  if (a->kind == MSPTI_ACTIVITY_KIND_KERNEL) {
+    if (!g_enabled[a->kind].load(std::memory_order_relaxed) || !kernel_type_recorded(a->type)) {
+      return;
+    }
+    npumock_activity r = *a;
+    r.deviceId = record_device_id(a->deviceId);
+    r.start_ns = record_device_time(a->start_ns);
+    r.end_ns = record_device_time(a->end_ns);
+    queue().push(r);
+  } else if (a->kind == MSPTI_ACTIVITY_KIND_API &&
+             g_enabled[a->kind].load(std::memory_order_relaxed)) {
+    npumock_activity r = *a;
+    r.start_ns = record_host_time(a->start_ns);
+    r.end_ns = record_host_time(a->end_ns);
+    queue().push(r);
+  }
 }
 
-// Real MSPTI can only collect activity when it was preloaded (its hooks must see the calls).
+// Only these kinds need MSPTI's own hooks, so only they need libmspti.so in LD_PRELOAD; the
+// others come from the runtime's profiling callbacks (Ascend/mspti
+// csrc/activity/activity_manager.cpp IsNeedLdPreload). LD_PRELOAD is read once, as there.
+bool needs_preload(msptiActivityKind kind) {
+  return kind == MSPTI_ACTIVITY_KIND_HCCL || kind == MSPTI_ACTIVITY_KIND_MEMORY ||
+         kind == MSPTI_ACTIVITY_KIND_MEMSET || kind == MSPTI_ACTIVITY_KIND_MEMCPY;
+}
+
 bool preloaded() {
-  const char *preload = getenv("LD_PRELOAD");
-  return preload != nullptr && strstr(preload, "libmspti.so") != nullptr;
+  static const bool in_preload = [] {
+    const char *preload = getenv("LD_PRELOAD");
+    return preload != nullptr && strstr(preload, "libmspti.so") != nullptr;
+  }();
+  return in_preload;
+}
+
+// ActivityManager::supportActivityKinds_: MARKER .. RUNTIME_API.
+bool supported(msptiActivityKind kind) {
+  return kind > MSPTI_ACTIVITY_KIND_INVALID && kind < MSPTI_ACTIVITY_KIND_COUNT;
 }
 
 bool install_sinks(npumock_activity_sink sink) {
@@ -102,11 +132,13 @@ msptiResult msptiUnsubscribe(msptiSubscriberHandle subscriber) {
   std::lock_guard<std::mutex> lock(g_mu);
   if (g_subscriber == nullptr) return MSPTI_SUCCESS;  // CallbackManager::UnInit: "not init"
   if (subscriber != g_subscriber) return MSPTI_ERROR_INVALID_PARAMETER;
-  // Like msptiUnsubscribe (Ascend/mspti csrc/callback/callback_manager.cpp): collection stops
-  // (ResetAllDevice, UnRegisterReportCallback) and nothing is handed back: what MSPTI holds
-  // stays in its buffer until the next msptiActivityFlushAll (or a buffer fills).
+  // Like msptiUnsubscribe (Ascend/mspti csrc/callback/callback_manager.cpp): the device tasks
+  // stop (ResetAllDevice), the report callbacks and the channel pools go (UnInit), and nothing
+  // is handed back: what is already in MSPTI's buffer stays there until the next
+  // msptiActivityFlushAll (or a buffer fills); what was still in the channels is lost.
   for (auto &e : g_enabled) e.store(false);
   install_sinks(nullptr);
+  queue().discard();
   delete g_subscriber;
   g_subscriber = nullptr;
   return MSPTI_SUCCESS;
@@ -114,22 +146,25 @@ msptiResult msptiUnsubscribe(msptiSubscriberHandle subscriber) {
 
 msptiResult msptiActivityEnable(msptiActivityKind kind) {
   MSPTI_ENTER("msptiActivityEnable");
-  if (kind <= MSPTI_ACTIVITY_KIND_INVALID || kind > MSPTI_ACTIVITY_KIND_COMMUNICATION ||
-      kind == 8) {
-    return MSPTI_ERROR_INVALID_PARAMETER;
+  if (!supported(kind)) return MSPTI_ERROR_INVALID_PARAMETER;
+  if (needs_preload(kind) && !preloaded()) {
+    fprintf(stderr, "npumock libmspti [E]: Enable activity kind %d requires libmspti.so in "
+                    "LD_PRELOAD.\n", static_cast<int>(kind));
+    return MSPTI_ERROR_WITHOUT_LD_PRELOAD;
   }
-  if (!preloaded()) return MSPTI_ERROR_WITHOUT_LD_PRELOAD;
   if (!install_sinks(&on_activity)) return MSPTI_ERROR_INNER;
   g_enabled[kind].store(true);
   queue().start_delivery_thread();
   return MSPTI_SUCCESS;
 }
 
+// ActivityManager::UnRegister: the device's data of the kind is flushed through the parsers
+// first (FlushDevProfData: records of finished work reach the buffers), then the kind is off;
+// the device task keeps running and the subscription stays (a pause, not a teardown).
 msptiResult msptiActivityDisable(msptiActivityKind kind) {
   MSPTI_ENTER("msptiActivityDisable");
-  if (kind <= MSPTI_ACTIVITY_KIND_INVALID || kind > MSPTI_ACTIVITY_KIND_COMMUNICATION) {
-    return MSPTI_ERROR_INVALID_PARAMETER;
-  }
+  if (!supported(kind)) return MSPTI_ERROR_INVALID_PARAMETER;
+  queue().deliver(false);
   g_enabled[kind].store(false);
   return MSPTI_SUCCESS;
 }
@@ -151,21 +186,34 @@ msptiResult msptiActivityFlushAll(uint32_t flag) {
   return MSPTI_SUCCESS;
 }
 
+// ActivityManager::GetNextRecord: a static thread_local cursor walks the buffer; *record is
+// only written, never read. The end resets the cursor (MAX_LIMIT_REACHED); an unknown kind
+// returns INNER and leaves it where it is. Kinds whose layouts the mock lacks count as unknown
+// (it never writes them).
 msptiResult msptiActivityGetNextRecord(uint8_t *buffer, size_t validBufferSizeBytes,
                                        msptiActivity **record) {
-  if (buffer == nullptr || record == nullptr) return MSPTI_ERROR_INVALID_PARAMETER;
-  size_t offset = 0;
-  if (*record != nullptr) {
-    const auto *current = reinterpret_cast<const uint8_t *>(*record);
-    if (current < buffer || current >= buffer + validBufferSizeBytes) {
-      return MSPTI_ERROR_INVALID_PARAMETER;
-    }
-    const size_t size = (*record)->kind == MSPTI_ACTIVITY_KIND_KERNEL ? sizeof(msptiActivityKernel)
-                                                                       : sizeof(msptiActivityApi);
-    offset = size_t(current - buffer) + size;
+  if (buffer == nullptr) return MSPTI_ERROR_INVALID_PARAMETER;
+  static thread_local size_t pos = 0;
+  if (pos >= validBufferSizeBytes) {
+    pos = 0;
+    return MSPTI_ERROR_MAX_LIMIT_REACHED;
   }
-  if (offset + sizeof(msptiActivity) > validBufferSizeBytes) return MSPTI_ERROR_MAX_LIMIT_REACHED;
-  *record = reinterpret_cast<msptiActivity *>(buffer + offset);
+  msptiActivityKind kind;
+  memcpy(&kind, buffer + pos, sizeof kind);
+  size_t size = 0;
+  switch (kind) {
+    case MSPTI_ACTIVITY_KIND_KERNEL: size = sizeof(msptiActivityKernel); break;
+    case MSPTI_ACTIVITY_KIND_API:
+    case MSPTI_ACTIVITY_KIND_ACL_API:
+    case MSPTI_ACTIVITY_KIND_NODE_API:
+    case MSPTI_ACTIVITY_KIND_RUNTIME_API: size = sizeof(msptiActivityApi); break;
+    default:
+      fprintf(stderr, "npumock libmspti [E]: GetNextRecord failed, invalid kind: %d\n",
+              static_cast<int>(kind));
+      return MSPTI_ERROR_INNER;
+  }
+  *record = reinterpret_cast<msptiActivity *>(buffer + pos);
+  pos += size;
   return MSPTI_SUCCESS;
 }
 

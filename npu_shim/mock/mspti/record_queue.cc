@@ -1,6 +1,7 @@
 #include "mspti/record_queue.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 namespace msptimock {
@@ -75,10 +76,25 @@ void RecordQueue::record(const npumock_activity &a) {
   write_record(a);
 }
 
+size_t RecordQueue::discard() {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  const size_t n = queue_.size();
+  queue_.clear();
+  return n;
+}
+
 void RecordQueue::request_buffer() {
   uint8_t *b = nullptr;
   size_t size = 0, max_records = 0;  // maxNumRecords is read by nobody (ActivityBuffer::Init)
   request_(&b, &size, &max_records);
+  // ActivityBuffer::Init warns for every buffer under 2 MiB, a refused one (size 0) included;
+  // MSPTI's log goes to the CANN log, the mock's to stderr, with MSPTI's words.
+  if (size < kMinBufferBytes) {
+    fprintf(stderr,
+            "npumock libmspti [W]: Please malloc the Activity Buffer more than 2MB. Current is "
+            "%zu Bytes.\n",
+            size);
+  }
   buffer_ = b;
   buffer_size_ = size;
   valid_ = 0;

@@ -31,6 +31,9 @@ class RecordQueue {
   // (msptiActivityFlushAll).
   void deliver(bool flush);
   void start_delivery_thread();
+  // The channels are torn down (msptiUnsubscribe): queued records are lost, silently as in
+  // MSPTI. Returns how many.
+  size_t discard();
   // Records MSPTI lost for want of a buffer (its total_drop_num_).
   uint64_t dropped() const { return dropped_.load(); }
   // Records lost before MSPTI saw them: the queue was full (NPU_MOCK_MSPTI_QUEUE).
@@ -39,6 +42,7 @@ class RecordQueue {
 
  private:
   static constexpr float kFullShare = 0.8f;  // ACTIVITY_BUFFER_THRESHOLD (a float there too)
+  static constexpr size_t kMinBufferBytes = size_t(2) << 20;  // MIN_ACTIVITY_BUFFER_SIZE
 
   void record(const npumock_activity &a);
   void request_buffer();

@@ -102,4 +102,9 @@ bool make_binding(Binding kind, AclBinding *out) {
   return ok;
 }
 
+void dlopen_mspti() {
+  void *handle = dlopen("libmspti.so", RTLD_NOW | RTLD_LOCAL);
+  fprintf(stderr, "npu-sim: dlopen(libmspti.so) %s\n", handle != nullptr ? "loaded" : dlerror());
+}
+
 }  // namespace npusim

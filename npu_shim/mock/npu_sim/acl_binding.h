@@ -98,4 +98,8 @@ struct AclBinding {
 // Fills the table; returns false (after printing why) when a library or symbol is missing.
 bool make_binding(Binding kind, AclBinding *out);
 
+// The application loads MSPTI itself, as a profiler plugin would: dlopen("libmspti.so",
+// RTLD_NOW | RTLD_LOCAL), never closed. Says on stderr whether it loaded.
+void dlopen_mspti();
+
 }  // namespace npusim

@@ -28,6 +28,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "npu-sim: aclInit failed with %d\n", init);
     return 2;
   }
+  if (!options.app_aclprof.empty()) {
+    const aclError rc = aclprofInit(options.app_aclprof.c_str(), options.app_aclprof.size());
+    fprintf(stderr, "npu-sim: the application's aclprofInit returned %d\n", rc);
+  }
+  if (options.dlopen_mspti && options.dlopen_mspti_step == 0) dlopen_mspti();
 
   timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -41,6 +46,7 @@ int main(int argc, char **argv) {
   for (DeviceWorkload &w : workloads) threads.emplace_back([&w] { w.run(); });
   for (std::thread &t : threads) t.join();
   clock_gettime(CLOCK_MONOTONIC, &t1);
+  if (!options.app_aclprof.empty()) aclprofFinalize();
   aclFinalize();
 
   print_summary(truth);

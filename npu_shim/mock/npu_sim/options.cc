@@ -30,6 +30,10 @@ const char kUsage[] =
     "                         updates it (aclmdlRICaptureTaskUpdateBegin, 1 launch, ...End)\n"
     "  --step-copy K          one asynchronous D2H copy per step into pinned memory\n"
     "  --alloc-cfg            aclrtMallocWithCfg / aclrtMallocHostWithCfg for the buffers\n"
+    "  --app-aclprof DIR      the application profiles too, as torch_npu's profiler does:\n"
+    "                         aclprofInit(DIR) after aclInit, aclprofFinalize before aclFinalize\n"
+    "  --dlopen-mspti N       dlopen(\"libmspti.so\", RTLD_NOW | RTLD_LOCAL): with N = 0 right\n"
+    "                         after aclInit, else on the first device's thread before step N\n"
     "  --stray-sync-every N   after every Nth launch, an extra aclrtSynchronizeStream made by\n"
     "                         npu_sim_stray_sync (libnpusim-helper.so); reported as syncs.stray_stream\n"
     "  --slow-launch-every N  every Nth launch is made by npu_sim_slow_launch, and that launch\n"
@@ -82,6 +86,8 @@ bool parse_options(int argc, char **argv, Options *o) {
     else if (a == "--stray-sync-every") ok = parse_u32(v, &o->stray_sync_every);
     else if (a == "--slow-launch-every") ok = parse_u32(v, &o->slow_launch_every);
     else if (a == "--slow-launch-us") ok = parse_u32(v, &o->slow_launch_us);
+    else if (a == "--app-aclprof") ok = v != nullptr && v[0] != '\0', o->app_aclprof = v ? v : "";
+    else if (a == "--dlopen-mspti") ok = parse_u32(v, &o->dlopen_mspti_step), o->dlopen_mspti = ok;
     else if (a == "--alloc-bytes") ok = parse_u64(v, &o->alloc_bytes);
     else if (a == "--devices") ok = parse_devices(v, &o->devices);
     else if (a == "--report") ok = v != nullptr, o->report = v ? v : "";

@@ -50,6 +50,9 @@ struct Options {
   bool graph_update = false;  // the captured first launch is a task group updated per step
   StepCopy step_copy = StepCopy::None;
   bool alloc_cfg = false;  // aclrtMallocWithCfg / aclrtMallocHostWithCfg
+  std::string app_aclprof;  // non-empty: the application's own aclprofInit(app_aclprof)
+  bool dlopen_mspti = false;  // the application dlopens libmspti.so ...
+  uint32_t dlopen_mspti_step = 0;  // ... after aclInit (0) or before step N on the first device
   std::string report;
 };
 

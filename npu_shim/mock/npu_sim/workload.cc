@@ -37,6 +37,10 @@ bool DeviceWorkload::ok(aclError rc, const char *function) {
 void DeviceWorkload::run() {
   if (setup()) {
     for (uint32_t step = 0; step < o_.steps; ++step) {
+      if (o_.dlopen_mspti && o_.dlopen_mspti_step == step && step > 0 &&
+          device_ == o_.devices.front()) {
+        dlopen_mspti();
+      }
       enqueue_step();
       if (!o_.async_sched) {
         wait(step);

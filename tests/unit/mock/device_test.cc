@@ -148,11 +148,43 @@ TEST(FaultInjection, HangMakesTheCallBlock) {
   EXPECT_GE(ms_since(t0), 120.0) << "NPU_MOCK_HANG=aclrtSynchronizeDeviceWithTimeout:1:120";
 }
 
+// The runtime's refusals of the aclprof API (RT prof_acl_api.cpp aclprofInit, prof_acl_mgr.cpp
+// ProfInitPrecheck / ProfStartPrecheck; docs/mock-sources.md, "aclprof"). ctest runs each test in
+// a process of its own, so the environment is set before the mock's first look.
+TEST(Prof, MsprofsCommandLineRefusesTheApi) {
+  setenv("PROFILER_SAMPLECONFIG", "{\"result_dir\":\"/tmp\"}", 1);
+  char dir[] = "/tmp/npumock-prof-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  EXPECT_EQ(aclprofInit(dir, strlen(dir)), ACL_ERROR_PROF_ALREADY_RUN);
+  EXPECT_EQ(aclprofStart(nullptr), ACL_ERROR_PROF_ALREADY_RUN);
+}
+
+TEST(Prof, DynamicProfilingRefusesInit) {
+  char dir[] = "/tmp/npumock-prof-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  setenv("PROFILING_MODE", "dynamic", 1);
+  EXPECT_EQ(aclprofInit(dir, strlen(dir)), ACL_ERROR_FEATURE_UNSUPPORTED);
+  EXPECT_EQ(aclprofInit(nullptr, 0), ACL_ERROR_FEATURE_UNSUPPORTED) << "checked first";
+  setenv("PROFILING_MODE", "true", 1);  // msprof's other values: the API works
+  EXPECT_EQ(aclprofInit(dir, strlen(dir)), ACL_SUCCESS);
+  EXPECT_EQ(aclprofFinalize(), ACL_SUCCESS);
+}
+
+TEST(Prof, ASecondInitIsRefused) {
+  char dir[] = "/tmp/npumock-prof-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  ASSERT_EQ(aclprofInit(dir, strlen(dir)), ACL_SUCCESS);  // torch_npu's profiler, say
+  EXPECT_EQ(aclprofInit(dir, strlen(dir)), ACL_ERROR_REPEAT_INITIALIZE);
+  EXPECT_EQ(aclprofFinalize(), ACL_SUCCESS);
+  EXPECT_EQ(aclprofInit(dir, strlen(dir)), ACL_SUCCESS) << "after its finalize, again";
+  EXPECT_EQ(aclprofFinalize(), ACL_SUCCESS);
+}
+
 TEST(Prof, LifecycleIsValidatedAndLogged) {
   char dir[] = "/tmp/npumock-prof-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   uint32_t devices[1] = {0};
-  EXPECT_EQ(aclprofStart(nullptr), ACL_ERROR_UNINITIALIZE);
+  EXPECT_EQ(aclprofStart(nullptr), ACL_ERROR_PROF_NOT_RUN) << "ProfStartPrecheck: mode off";
   ASSERT_EQ(aclprofInit(dir, strlen(dir)), ACL_SUCCESS);
   aclprofConfig *cfg = aclprofCreateConfig(devices, 1, ACL_AICORE_PIPE_UTILIZATION, nullptr,
                                            ACL_PROF_MSPROFTX | ACL_PROF_TASK_TIME_L0);

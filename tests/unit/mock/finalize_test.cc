@@ -48,7 +48,7 @@ TEST(Finalize, EndsAclprofAndLeavesMemoryInfo) {
   EXPECT_EQ(aclprofDestroyConfig(cfg), ACL_SUCCESS);
   EXPECT_EQ(aclprofFinalize(), ACL_SUCCESS);
   EXPECT_EQ(aclprofFinalize(), ACL_SUCCESS) << "not initialized: a no-op";
-  EXPECT_EQ(aclprofStart(cfg), ACL_ERROR_UNINITIALIZE);
+  EXPECT_EQ(aclprofStart(cfg), ACL_ERROR_PROF_NOT_RUN);
   EXPECT_EQ(read_log(dir), std::string("aclprofInit dir=") + dir +
                                "\naclprofCreateConfig devices=0 aicore_metrics=1 data_types=0x800\n"
                                "aclprofStart devices=0\naclFinalize ended profiling devices=0\n");

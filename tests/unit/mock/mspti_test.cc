@@ -1,11 +1,16 @@
 // The fake libmspti: record layout, device timestamps, buffer delivery as real MSPTI does it
-// (Ascend/mspti ActivityManager::Record / FlushAll, msptiUnsubscribe: docs/mock-sources.md),
-// preload requirement. Runs with LD_PRELOAD=libmspti.so (set by CMake), as MSPTI demands on a
-// real host.
+// (Ascend/mspti ActivityManager::Record / FlushAll / GetNextRecord / UnRegister,
+// msptiUnsubscribe: docs/mock-sources.md), the kinds that need the preload, the buffer-size
+// warning, time bases, device ids and types. Runs with LD_PRELOAD=libmspti.so (set by CMake);
+// ctest runs every test in a process of its own, so a test may set the knobs the mock reads once
+// (NPU_MOCK_MSPTI_TIME, ASCEND_RT_VISIBLE_DEVICES, LD_PRELOAD for MSPTI) before its first call.
 #include <gtest/gtest.h>
+
+#include <time.h>
 
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -171,6 +176,9 @@ TEST(MsptiBuffers, ABufferTooSmallLosesEveryRecordUntilTheFlush) {
 TEST(MsptiBuffers, UnsubscribingHandsNothingBackAFlushDoes) {
   g_lender = Lender{};
   msptiSubscriberHandle sub = collect(10);
+  // Disabling the kind first moves the device's records into MSPTI's buffer (UnRegister's
+  // FlushDevProfData); what is still in the channels at msptiUnsubscribe is lost.
+  ASSERT_EQ(msptiActivityDisable(MSPTI_ACTIVITY_KIND_KERNEL), MSPTI_SUCCESS);
   ASSERT_EQ(msptiUnsubscribe(sub), MSPTI_SUCCESS);
   EXPECT_TRUE(g_lender.valid.empty());
   EXPECT_EQ(msptiUnsubscribe(sub), MSPTI_SUCCESS) << "no subscriber: nothing to do";
@@ -180,12 +188,187 @@ TEST(MsptiBuffers, UnsubscribingHandsNothingBackAFlushDoes) {
   EXPECT_EQ(g_lender.valid.size(), 1u) << "no current buffer: nothing to hand back";
 }
 
-TEST(Mspti, RefusesActivityWithoutPreload) {
+// Ascend/mspti activity_manager.cpp IsNeedLdPreload: only HCCL, MEMORY, MEMSET and MEMCPY need
+// libmspti.so in LD_PRELOAD (read once: this process's first look is without it).
+TEST(Mspti, OnlyHcclAndMemoryKindsNeedThePreload) {
   const std::string saved = getenv("LD_PRELOAD") ? getenv("LD_PRELOAD") : "";
   unsetenv("LD_PRELOAD");
-  EXPECT_EQ(msptiActivityEnable(MSPTI_ACTIVITY_KIND_KERNEL), MSPTI_ERROR_WITHOUT_LD_PRELOAD);
+  for (int kind : {1, 2, 3, 8, 9, 10, 11, 12}) {
+    EXPECT_EQ(msptiActivityEnable(static_cast<msptiActivityKind>(kind)), MSPTI_SUCCESS) << kind;
+    EXPECT_EQ(msptiActivityDisable(static_cast<msptiActivityKind>(kind)), MSPTI_SUCCESS) << kind;
+  }
+  for (int kind : {4, 5, 6, 7}) {
+    EXPECT_EQ(msptiActivityEnable(static_cast<msptiActivityKind>(kind)),
+              MSPTI_ERROR_WITHOUT_LD_PRELOAD) << kind;
+  }
   setenv("LD_PRELOAD", saved.c_str(), 1);
-  EXPECT_EQ(msptiActivityEnable(static_cast<msptiActivityKind>(42)), MSPTI_ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(msptiActivityEnable(MSPTI_ACTIVITY_KIND_MEMCPY), MSPTI_ERROR_WITHOUT_LD_PRELOAD)
+      << "LD_PRELOAD was read once";
+  for (int kind : {0, 13, 42}) {
+    EXPECT_EQ(msptiActivityEnable(static_cast<msptiActivityKind>(kind)),
+              MSPTI_ERROR_INVALID_PARAMETER) << kind;
+  }
+}
+
+TEST(Mspti, KindsThatNeedThePreloadEnableWithIt) {
+  for (int kind : {4, 5, 6, 7}) {
+    EXPECT_EQ(msptiActivityEnable(static_cast<msptiActivityKind>(kind)), MSPTI_SUCCESS) << kind;
+  }
+}
+
+// A buffer of three kernel records at known places.
+struct ThreeKernels {
+  alignas(8) uint8_t bytes[3 * sizeof(msptiActivityKernel)] = {};
+  ThreeKernels() {
+    for (int i = 0; i < 3; ++i) {
+      msptiActivityKernel k{};
+      k.kind = MSPTI_ACTIVITY_KIND_KERNEL;
+      k.correlationId = uint64_t(i);
+      memcpy(bytes + i * sizeof k, &k, sizeof k);
+    }
+  }
+  uint8_t *at(int i) { return bytes + i * sizeof(msptiActivityKernel); }
+};
+
+// ActivityManager::GetNextRecord: a thread_local cursor; *record is never read.
+TEST(Mspti, GetNextRecordKeepsAThreadLocalCursorAndIgnoresRecord) {
+  ThreeKernels a, b;
+  msptiActivity *record = reinterpret_cast<msptiActivity *>(a.at(2));  // ignored
+  ASSERT_EQ(msptiActivityGetNextRecord(a.bytes, sizeof a.bytes, &record), MSPTI_SUCCESS);
+  EXPECT_EQ(reinterpret_cast<uint8_t *>(record), a.at(0));
+  record = nullptr;
+  ASSERT_EQ(msptiActivityGetNextRecord(a.bytes, sizeof a.bytes, &record), MSPTI_SUCCESS);
+  EXPECT_EQ(reinterpret_cast<uint8_t *>(record), a.at(1));
+  // Another buffer on the same thread goes on where the cursor is.
+  ASSERT_EQ(msptiActivityGetNextRecord(b.bytes, sizeof b.bytes, &record), MSPTI_SUCCESS);
+  EXPECT_EQ(reinterpret_cast<uint8_t *>(record), b.at(2));
+  EXPECT_EQ(msptiActivityGetNextRecord(b.bytes, sizeof b.bytes, &record),
+            MSPTI_ERROR_MAX_LIMIT_REACHED) << "the end resets the cursor";
+  ASSERT_EQ(msptiActivityGetNextRecord(a.bytes, sizeof a.bytes, &record), MSPTI_SUCCESS);
+  EXPECT_EQ(reinterpret_cast<uint8_t *>(record), a.at(0));
+  // An unknown kind: INNER, and the cursor stays there.
+  const msptiActivityKind unknown = static_cast<msptiActivityKind>(77);
+  memcpy(a.at(1), &unknown, sizeof unknown);
+  EXPECT_EQ(msptiActivityGetNextRecord(a.bytes, sizeof a.bytes, &record), MSPTI_ERROR_INNER);
+  EXPECT_EQ(msptiActivityGetNextRecord(a.bytes, sizeof a.bytes, &record), MSPTI_ERROR_INNER);
+  // A call with no valid bytes resets it (what a reader does after a walk that ended early).
+  EXPECT_EQ(msptiActivityGetNextRecord(a.bytes, 0, &record), MSPTI_ERROR_MAX_LIMIT_REACHED);
+  ASSERT_EQ(msptiActivityGetNextRecord(b.bytes, sizeof b.bytes, &record), MSPTI_SUCCESS);
+  EXPECT_EQ(reinterpret_cast<uint8_t *>(record), b.at(0));
+  EXPECT_EQ(msptiActivityGetNextRecord(nullptr, 8, &record), MSPTI_ERROR_INVALID_PARAMETER);
+}
+
+// ActivityBuffer::Init: a warning for every buffer under 2 MiB, none at 2 MiB.
+TEST(MsptiBuffers, EveryBufferUnderTwoMibIsWarnedAbout) {
+  g_lender = Lender{};
+  g_lender.size = 1000;
+  testing::internal::CaptureStderr();
+  msptiSubscriberHandle sub = collect(40);  // three buffers (ABufferGoesBackOnceEightyPercentFull)
+  ASSERT_EQ(msptiActivityFlushAll(0), MSPTI_SUCCESS);
+  std::string err = testing::internal::GetCapturedStderr();
+  const std::string warning =
+      "Please malloc the Activity Buffer more than 2MB. Current is 1000 Bytes.";
+  size_t count = 0;
+  for (size_t at = err.find(warning); at != std::string::npos; at = err.find(warning, at + 1)) {
+    ++count;
+  }
+  EXPECT_EQ(count, 3u) << err;
+  g_lender.size = size_t(2) << 20;
+  testing::internal::CaptureStderr();
+  aclrtFuncHandle k = nullptr;
+  ASSERT_EQ(npumock_get_function("Tiny", 1, &k), ACL_SUCCESS);
+  ASSERT_EQ(aclrtLaunchKernel(k, 1, nullptr, 0, nullptr), ACL_SUCCESS);
+  ASSERT_EQ(aclrtSynchronizeDevice(), ACL_SUCCESS);
+  ASSERT_EQ(msptiActivityFlushAll(0), MSPTI_SUCCESS);
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err.find("Please malloc"), std::string::npos) << err;
+  EXPECT_EQ(g_lender.kernels, 41u);
+  ASSERT_EQ(msptiUnsubscribe(sub), MSPTI_SUCCESS);
+}
+
+// ActivityManager::UnRegister: the kind's finished work reaches the buffer, later work is not
+// recorded, the subscription stays and a new Enable resumes.
+TEST(MsptiBuffers, DisablePausesWithoutUnsubscribing) {
+  g_lender = Lender{};
+  g_lender.size = size_t(2) << 20;
+  msptiSubscriberHandle sub = collect(10);
+  ASSERT_EQ(msptiActivityDisable(MSPTI_ACTIVITY_KIND_KERNEL), MSPTI_SUCCESS);
+  aclrtFuncHandle k = nullptr;
+  ASSERT_EQ(npumock_get_function("Tiny", 1, &k), ACL_SUCCESS);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(aclrtLaunchKernel(k, 1, nullptr, 0, nullptr), ACL_SUCCESS);
+  ASSERT_EQ(aclrtSynchronizeDevice(), ACL_SUCCESS);
+  ASSERT_EQ(msptiActivityFlushAll(0), MSPTI_SUCCESS);
+  EXPECT_EQ(g_lender.kernels, 10u) << "nothing recorded while disabled";
+  ASSERT_EQ(msptiActivityEnable(MSPTI_ACTIVITY_KIND_KERNEL), MSPTI_SUCCESS);
+  for (int i = 0; i < 7; ++i) ASSERT_EQ(aclrtLaunchKernel(k, 1, nullptr, 0, nullptr), ACL_SUCCESS);
+  ASSERT_EQ(aclrtSynchronizeDevice(), ACL_SUCCESS);
+  ASSERT_EQ(msptiActivityFlushAll(0), MSPTI_SUCCESS);
+  EXPECT_EQ(g_lender.kernels, 17u);
+  msptiSubscriberHandle second = nullptr;
+  EXPECT_EQ(msptiSubscribe(&second, nullptr, nullptr), MSPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED)
+      << "still subscribed";
+  ASSERT_EQ(msptiUnsubscribe(sub), MSPTI_SUCCESS);
+}
+
+uint64_t realtime_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+
+// Kernels of `type` on user device `device`, collected from a subscription of their own.
+std::vector<msptiActivityKernel> kernels_of(int device, const char *type, int n) {
+  g_collected = Collected{};
+  msptiSubscriberHandle sub = nullptr;
+  EXPECT_EQ(msptiSubscribe(&sub, nullptr, nullptr), MSPTI_SUCCESS);
+  EXPECT_EQ(msptiActivityRegisterCallbacks(request, complete), MSPTI_SUCCESS);
+  EXPECT_EQ(msptiActivityEnable(MSPTI_ACTIVITY_KIND_KERNEL), MSPTI_SUCCESS);
+  EXPECT_EQ(aclrtSetDevice(device), ACL_SUCCESS);
+  for (int i = 0; i < n; ++i) {
+    EXPECT_EQ(npumock_launch_kernel(nullptr, nullptr, "Op", type), ACL_SUCCESS);
+  }
+  EXPECT_EQ(aclrtSynchronizeDevice(), ACL_SUCCESS);
+  EXPECT_EQ(msptiActivityFlushAll(0), MSPTI_SUCCESS);
+  EXPECT_EQ(msptiUnsubscribe(sub), MSPTI_SUCCESS);
+  return g_collected.kernels;
+}
+
+// ContextManager::GetRealTimeFromSysCnt: CLOCK_REALTIME ns; the task track's device id is the
+// driver's (ASCEND_RT_VISIBLE_DEVICES=4,5,6: user device 1 is driver device 5).
+TEST(MsptiRecords, RealtimeNanosecondsAndTheDriversDeviceId) {
+  setenv("ASCEND_RT_VISIBLE_DEVICES", "4,5,6", 1);
+  const uint64_t before = realtime_ns();
+  const auto kernels = kernels_of(1, "KERNEL_AIVEC", 3);
+  const uint64_t after = realtime_ns();
+  ASSERT_EQ(kernels.size(), 3u);
+  for (const msptiActivityKernel &k : kernels) {
+    EXPECT_EQ(k.ds.deviceId, 5u);
+    EXPECT_STREQ(k.type, "KERNEL_AIVEC");
+    EXPECT_GE(k.start, before - 1000000) << "realtime, within a millisecond of the host's";
+    EXPECT_LE(k.end, after + 1000000);
+    EXPECT_EQ(k.end - k.start, 10000u) << "the mock's default 10 us kernel";
+  }
+}
+
+// GetRealTimeFromSysCnt without a frequency: the raw counter (NPU_MOCK_SYSCNT_MHZ ticks per us).
+TEST(MsptiRecords, RawCounterTicksWhenTheFrequencyIsUnknown) {
+  setenv("NPU_MOCK_MSPTI_TIME", "ticks", 1);
+  setenv("NPU_MOCK_SYSCNT_MHZ", "50", 1);
+  const auto kernels = kernels_of(0, "KERNEL_AICORE", 2);
+  ASSERT_EQ(kernels.size(), 2u);
+  for (const msptiActivityKernel &k : kernels) {
+    EXPECT_EQ(k.end - k.start, 500u) << "10 us at 50 MHz";
+    EXPECT_LT(k.start, 1000000000000000000ull) << "not a realtime timestamp";
+    EXPECT_EQ(k.ds.deviceId, 0u);
+  }
+}
+
+// kernel_parser.cpp: a record only for task types whose name starts with KERNEL.
+TEST(MsptiRecords, OnlyKernelTypesMakeRecords) {
+  EXPECT_TRUE(kernels_of(0, "MIX_AIC", 4).empty());
+  const auto kernels = kernels_of(0, "KERNEL_MIX_AIC", 4);
+  ASSERT_EQ(kernels.size(), 4u);
+  EXPECT_STREQ(kernels[0].type, "KERNEL_MIX_AIC");
 }
 
 TEST(Mspti, PreloadedForwardersReachTheRuntime) {

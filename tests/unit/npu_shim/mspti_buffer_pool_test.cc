@@ -148,5 +148,27 @@ TEST(MsptiRecords, AnEmptyOrTruncatedBufferYieldsNothingBeyondIt) {
   EXPECT_EQ(kernels, 1);
 }
 
+// MSPTI's cursor is thread_local and an unknown kind leaves it mid-buffer (INNER): the next
+// buffer read on this thread must still start at its first record.
+TEST(MsptiRecords, AWalkStoppedByAnUnknownKindLeavesNoCursorBehind) {
+  MsptiFunctions mspti{};
+  mspti.get_next_record = &msptiActivityGetNextRecord;
+  RecordBuffer odd;
+  odd.kernel(0, 0, 1, "first");
+  odd.kernel(0, 0, 1, "unknown");
+  const msptiActivityKind unknown = static_cast<msptiActivityKind>(77);
+  std::memcpy(odd.data() + sizeof(msptiActivityKernel), &unknown, sizeof unknown);
+  odd.kernel(0, 0, 1, "never");
+  std::vector<std::string> seen;
+  const auto name = [&](const msptiActivityKernel &k) { seen.push_back(k.name); };
+  const auto ignore = [](const msptiActivityApi &) {};
+  EXPECT_EQ(for_each_record(mspti, odd.data(), odd.size(), name, ignore), 1u);
+  RecordBuffer next;
+  next.kernel(1, 0, 1, "a");
+  next.kernel(1, 0, 1, "b");
+  EXPECT_EQ(for_each_record(mspti, next.data(), next.size(), name, ignore), 2u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"first", "a", "b"}));
+}
+
 }  // namespace
 }  // namespace npuprobe::npu_shim

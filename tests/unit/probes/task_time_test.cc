@@ -113,6 +113,23 @@ TEST_F(TaskTimeTest, EndBeforeStartCountsWithDurationZero) {
   EXPECT_EQ(m.counter("npu:device_busy", dev(0)), 0);
 }
 
+// A record in raw device-counter ticks (MSPTI without the device's frequency): counted, its
+// duration unknown, so no duration and no busy time; each one counted as mspti_time_base.
+TEST_F(TaskTimeTest, AnUntimedRecordIsCountedWithoutDuration) {
+  KernelRecord ticks{1, 1000, 1500, kAicore, "k"};
+  ticks.timed = false;
+  probes().on_kernel_record(ticks);
+  probes().on_kernel_record(ticks);
+  kernel(1, kAicore, 10 * kUs);
+  const MetricReader m = read();
+  EXPECT_EQ(m.counter("npu:kernels", dev_type(1, "KERNEL_AICORE")), 3);
+  const HistogramValue h = m.histogram("npu:kernel_exec_duration", dev_type(1, "KERNEL_AICORE"));
+  EXPECT_EQ(h.count, 1);
+  EXPECT_NEAR(h.sum, 10e-6, 1e-15);
+  EXPECT_NEAR(m.counter("npu:device_busy", dev(1)), 10e-6, 1e-15);
+  EXPECT_EQ(m.counter("npuprobe:dropped", {"0", "mspti_time_base"}), 2);
+}
+
 TEST_F(TaskTimeTest, AnEmptyTypeIsUnknown) {
   kernel(0, "", 1 * kUs);
   EXPECT_EQ(read().counter("npu:kernels", dev_type(0, "unknown")), 1);

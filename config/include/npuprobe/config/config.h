@@ -82,7 +82,7 @@ struct TaskTimeConfig {
   int timelimit_s = 0;       // 0 = unlimited, else 1..7200 s after which all collection stops
   std::vector<std::string> api_filter;     // substrings of API record names; empty = keep all
   std::vector<std::string> kernel_filter;  // substrings of kernel record names; empty = keep all
-  int mspti_buffers = 8;  // 1 MiB activity buffers lent to MSPTI (mode 2), 1..1024
+  int mspti_buffers = 4;  // 2 MiB activity buffers lent to MSPTI (mode 2), 1..512
 };
 
 struct LoggingConfig {

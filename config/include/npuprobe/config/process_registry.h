@@ -29,7 +29,7 @@ namespace npuprobe::config {
 struct ProcessStatus {
   int pid = 0;
   std::uint64_t start_ticks = 0;   // /proc/<pid>/stat field 22 (pid-reuse check)
-  std::string command;             // /proc/<pid>/cmdline, arguments joined by spaces
+  std::string command;             // /proc/<pid>/cmdline, arguments joined by spaces (479 bytes)
   std::uint64_t devices = 0;       // bit d: device d was set by some thread (d < 64)
   std::string dp;                  // the dp label
   bool measuring = true;           // the runtime switch's state in this process
@@ -37,6 +37,9 @@ struct ProcessStatus {
   std::int64_t last_publish_unix_ms = 0;
   std::string folder;              // store folder
   std::string format;              // "v1" | "v2"
+  // Task time: "" (off), "<mode> on", "<mode> off" or "<mode> refused: <reason>" (mode aclprof
+  // or mspti; reason as in npuprobe:task_time_active{reason}). At most 63 bytes.
+  std::string task_time;
 };
 
 std::string registry_dir_from_environment();

@@ -2,7 +2,10 @@
 // from its own threads and hands it back full; npuprobe reads it on the publisher thread. All
 // buffers are allocated when the pool is made, so lending never allocates, locks or waits: when
 // every buffer is out (a burst larger than the pool), MSPTI gets none and loses those records,
-// and the refusal is counted. Buffers are 1 MiB and 8-aligned, as msserviceprofiler's.
+// and the refusal is counted. Buffers are 2 MiB and 8-aligned: MSPTI warns in its log for every
+// buffer under 2 MiB it is given (Ascend/mspti csrc/activity/activity_manager.cpp
+// ActivityBuffer::Init, MIN_ACTIVITY_BUFFER_SIZE), so a smaller one would say so at every
+// request.
 #pragma once
 
 #include <atomic>
@@ -15,7 +18,7 @@ namespace npuprobe::npu_shim {
 
 class MsptiBufferPool {
  public:
-  static constexpr std::size_t kBufferBytes = std::size_t(1) << 20;
+  static constexpr std::size_t kBufferBytes = std::size_t(2) << 20;
 
   // `buffers` >= 1. Throws std::bad_alloc.
   explicit MsptiBufferPool(int buffers);

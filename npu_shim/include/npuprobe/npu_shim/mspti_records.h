@@ -1,7 +1,11 @@
 // Reading a completed MSPTI activity buffer. Records are walked with msptiActivityGetNextRecord,
-// as MSPTI requires (record sizes are its business), and copied out of the packed layout field
-// by field (docs/ascend-stack.md, "MSPTI activity records"), so no misaligned access is made. Kinds
-// other than KERNEL and API are skipped.
+// as MSPTI requires (record sizes are its business). Its cursor is MSPTI's, one per thread, and
+// `*record` is never read (Ascend/mspti activity_manager.cpp GetNextRecord: a static thread_local
+// position, reset only when it reaches the end; an unknown kind returns INNER and leaves it
+// mid-buffer), so the cursor is reset before and after each buffer with a call that has no
+// valid bytes (the position is then at or past the end: reset, MAX_LIMIT_REACHED). Records are
+// copied out of the packed layout field by field (docs/ascend-stack.md, "MSPTI activity
+// records"), so no misaligned access is made. Kinds other than KERNEL and API are skipped.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +24,7 @@ std::size_t for_each_record(const MsptiFunctions &mspti, std::uint8_t *buffer, s
                             OnKernel &&on_kernel, OnApi &&on_api) {
   std::size_t walked = 0;
   msptiActivity *record = nullptr;
+  mspti.get_next_record(buffer, 0, &record);  // reset the thread's cursor (see above)
   while (mspti.get_next_record(buffer, valid, &record) == MSPTI_SUCCESS && record != nullptr) {
     ++walked;
     const auto *bytes = reinterpret_cast<const std::uint8_t *>(record);
@@ -35,7 +40,9 @@ std::size_t for_each_record(const MsptiFunctions &mspti, std::uint8_t *buffer, s
       std::memcpy(&api, bytes, sizeof api);
       on_api(api);
     }
+    record = nullptr;
   }
+  mspti.get_next_record(buffer, 0, &record);  // a walk that ended early leaves it mid-buffer
   return walked;
 }
 

@@ -3,9 +3,12 @@
 // preload looks up the definitions after itself in the process (never linking CANN, never its
 // own wrappers); tests look them up in the fake CANN libraries. Each feature resolves all its
 // functions together on first use; when one is missing (an older CANN), that is said once as a
-// warning naming it, and the feature stays off.
+// warning naming it, and the feature stays off. MSPTI is the exception: libmspti.so may be
+// loaded later (the application dlopens it), so it is looked for again at every call until it
+// is found, through a lookup of its own (the preload's finds it wherever it was loaded).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -44,11 +47,14 @@ struct MsptiFunctions {
 
 class NpuFunctions {
  public:
-  explicit NpuFunctions(SymbolLookup lookup);
+  // `mspti_lookup`: how MSPTI's functions are found (default: `lookup`).
+  explicit NpuFunctions(SymbolLookup lookup, SymbolLookup mspti_lookup = nullptr);
 
   // Null when the feature is unavailable. Thread-safe; resolved once.
   const MemoryFunctions *memory();
   const AclprofFunctions *aclprof();
+  // Null while libmspti.so is not in the process (said once); looked for again at every call,
+  // without holding a lock (safe from any thread, also one inside dlopen).
   const MsptiFunctions *mspti();
 
  private:
@@ -66,7 +72,11 @@ class NpuFunctions {
   SymbolLookup lookup_;
   Feature<MemoryFunctions> memory_;
   Feature<AclprofFunctions> aclprof_;
-  Feature<MsptiFunctions> mspti_;
+  SymbolLookup mspti_lookup_;
+  std::mutex mspti_mutex_;  // publishing only, never held while looking
+  std::atomic<const MsptiFunctions *> mspti_published_{nullptr};
+  std::atomic<bool> mspti_missing_said_{false};
+  MsptiFunctions mspti_table_{};
 };
 
 }  // namespace npuprobe::npu_shim

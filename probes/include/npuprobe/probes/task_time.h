@@ -7,8 +7,9 @@
 
 namespace npuprobe::probes {
 
-// One kernel that ran on the device. Timestamps are the device's own (nanoseconds; only their
-// difference is used). `type` is the kernel's kind as MSPTI names it ("KERNEL_AICORE",
+// One kernel that ran on the device. Timestamps are the device's own, in nanoseconds; only their
+// difference is used, and only when `timed` (the consumer could tell the unit: a record in raw
+// device-counter ticks is counted, not timed). `type` is the kernel's kind as MSPTI names it ("KERNEL_AICORE",
 // "KERNEL_AIVEC", "KERNEL_AICPU", ...) and becomes the `type` label; `name` is the kernel's
 // name, matched against ProbeOptions::kernel_filter and never a label. The views need only
 // live for the call.
@@ -18,6 +19,7 @@ struct KernelRecord {
   std::uint64_t end_ns = 0;
   std::string_view type;
   std::string_view name;
+  bool timed = true;
 };
 
 // One ACL API call as MSPTI timed it on the host (records of kind API, collected only when
