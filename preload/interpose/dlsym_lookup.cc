@@ -70,13 +70,16 @@ bool maybe_wrapped(const char *name) noexcept {
   return (name[0] == 'a' && name[1] == 'c' && name[2] == 'l') || (name[0] == 'r' && name[1] == 't');
 }
 
-// True when `found` is npuprobe's exported wrapper of a function nothing else defines (an
-// optional entry point an older CANN lacks). Without npuprobe the lookup would fail, and callers
-// probe optional features exactly that way: they must still see it missing.
+// True when `found` is npuprobe's exported wrapper of a function nothing else in the global
+// scope defines (an optional entry point an older CANN lacks, or one only a library loaded
+// RTLD_LOCAL has). Without npuprobe the lookup would fail, and callers probe optional features
+// exactly that way: they must still see it missing. RTLD_NEXT, not the hook's next(): that one
+// also finds local-scope definitions, for the calls that bind to the wrapper (hook.h).
 bool only_npuprobe_defines(const char *name, void *found) {
   if (!in_npuprobe(found)) return false;
   const HookEntry *hook = find_hook(name);
-  return hook != nullptr && found == hook->exported() && hook->next() == nullptr;
+  return hook != nullptr && found == hook->exported() &&
+         lookup_symbol(RTLD_NEXT, name) == nullptr;
 }
 
 // The failure the caller would have got: null, with dlerror() saying the symbol is undefined.

@@ -98,4 +98,48 @@ void *defined_in(const link_map *object, const char *name) noexcept {
   return nullptr;
 }
 
+namespace {
+
+struct LoadedSearch {
+  const char *name;
+  std::uintptr_t skip;
+  bool past_skip;  // objects loaded before npuprobe are never taken (see the header)
+  void *found;
+};
+
+int search_object(dl_phdr_info *info, size_t, void *data) {
+  auto *search = static_cast<LoadedSearch *>(data);
+  // The executable (no name) comes before npuprobe, as the preloads listed before it do.
+  if (info->dlpi_name == nullptr || info->dlpi_name[0] == '\0') return 0;
+  const ElfW(Dyn) *dynamic = nullptr;
+  bool holds_skip = false;
+  for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+    const std::uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+    if (ph.p_type == PT_DYNAMIC) dynamic = reinterpret_cast<const ElfW(Dyn) *>(start);
+    if (ph.p_type == PT_LOAD && search->skip >= start && search->skip < start + ph.p_memsz) {
+      holds_skip = true;
+    }
+  }
+  if (holds_skip) {
+    search->past_skip = true;
+    return 0;
+  }
+  if (dynamic == nullptr || !search->past_skip) return 0;
+  link_map object{};
+  object.l_addr = info->dlpi_addr;
+  object.l_ld = const_cast<ElfW(Dyn) *>(dynamic);
+  search->found = defined_in(&object, search->name);
+  return search->found != nullptr ? 1 : 0;
+}
+
+}  // namespace
+
+void *defined_in_loaded_objects(const char *name, const void *skip) noexcept {
+  if (name == nullptr) return nullptr;
+  LoadedSearch search{name, reinterpret_cast<std::uintptr_t>(skip), false, nullptr};
+  dl_iterate_phdr(&search_object, &search);
+  return search.found;
+}
+
 }  // namespace npuprobe::preload

@@ -12,6 +12,7 @@
 
 #include <atomic>
 
+#include "elf_symbols.h"
 #include "hook_groups.h"
 #include "hook_list.h"
 #include "real_dlsym.h"
@@ -59,12 +60,18 @@ struct Hook<Id, R (*)(A...), Body> {
     return found;
   }
 
-  // The definition after npuprobe, or null (e.g. the library was dlopen()ed RTLD_LOCAL and is
-  // only reachable through its handle, which dlsym then binds a thunk to).
+  // The definition after npuprobe: RTLD_NEXT, else the first loaded object defining it. A
+  // library dlopen()ed RTLD_LOCAL (Python loads torch_npu so, and with it libascendcl and
+  // libhccl) is in no global scope, yet the calls it makes bind to npuprobe's exported
+  // wrapper, which must still reach the runtime (elf_symbols.h). Null when nothing defines it.
   static Fn find_next() noexcept {
     Fn known = next_.load(std::memory_order_acquire);
     if (__builtin_expect(known != nullptr, 1)) return known;
     Fn found = reinterpret_cast<Fn>(lookup_symbol(RTLD_NEXT, hook_name(Id)));
+    if (found == nullptr) {
+      found = reinterpret_cast<Fn>(
+          defined_in_loaded_objects(hook_name(Id), reinterpret_cast<const void *>(&call)));
+    }
     if (found != nullptr) next_.store(found, std::memory_order_release);
     return found;
   }

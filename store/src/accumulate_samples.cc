@@ -93,9 +93,12 @@ void accumulate_histogram(const RawFamily &family, OrderedSamples &out,
       errors.push_back(family.name + ": bucket with unparsable le=\"" + le->second + "\" skipped");
       continue;
     }
-    const LabelPairs plain = without(s.labels, "le");
-    auto [it, inserted] = bucket_index.emplace(plain, buckets.size());
-    if (inserted) buckets.emplace_back(plain, std::map<double, double>{});
+    LabelPairs plain = without(s.labels, "le");
+    auto it = bucket_index.find(plain);
+    if (it == bucket_index.end()) {
+      it = bucket_index.emplace(plain, buckets.size()).first;
+      buckets.emplace_back(std::move(plain), std::map<double, double>{});
+    }
     buckets[it->second].second[bound] += s.value;
   }
   // A family has a dozen bounds and many label sets: each bound is formatted once.

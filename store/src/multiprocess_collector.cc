@@ -118,9 +118,12 @@ class FolderReader {
 
   RawFamily &family_for(const EntryKey &key, const std::string &type) {
     // prometheus_client: the first file read fixes a family's type and help text.
-    auto [it, inserted] = index_.emplace(key.metric_name, families_.size());
-    if (inserted) families_.push_back(RawFamily{key.metric_name, key.help, type, "", {}});
-    return families_[it->second];
+    // Looked up before anything is inserted: most entries belong to a family already known.
+    const auto found = index_.find(key.metric_name);
+    if (found != index_.end()) return families_[found->second];
+    index_.emplace(key.metric_name, families_.size());
+    families_.push_back(RawFamily{key.metric_name, key.help, type, "", {}});
+    return families_.back();
   }
 
   FormatPreference format_;

@@ -26,6 +26,7 @@ GOLDEN = os.path.join(HERE, "..", "data", "prometheus-multiproc")
 DRIVER = os.path.join(BUILD, "tests", "bin", "lifecycle_driver")
 RTLD_MAIN = os.path.join(BUILD, "tests", "bin", "rtld_default_main")
 RTLD_LOCAL = os.path.join(BUILD, "tests", "lib", "librtld_default_local.so")
+RTLD_LOCAL_LINKED = os.path.join(BUILD, "tests", "lib", "librtld_local_linked.so")
 
 
 def exact(test, samples, name, **labels):
@@ -262,6 +263,21 @@ class RtldDefaultTest(LifecycleCase):
         # The pointers the library's local lookups got measure: every wait, exactly.
         m = dump(self.folder)
         self.assertEqual(exact(self, m, "npu:syncs_total", api="stream", device=0), self.SYNCS)
+
+    def test_linked_calls_from_a_library_loaded_rtld_local(self):
+        # How Python imports torch_npu: its calls bind to npuprobe's wrappers, and libascendcl
+        # is in no global scope, so RTLD_NEXT finds nothing. Before the wrappers looked in the
+        # loaded objects too, aclrtSetDevice answered 200001 (ACL_ERROR_API_NOT_SUPPORT) here.
+        argv = [RTLD_MAIN, RTLD_LOCAL_LINKED, str(self.SYNCS)]
+        bare = self.run_process(argv, preload=False)
+        probed = self.run_process(argv)
+        self.assertIn(f"local scope: {self.SYNCS}\n", bare.stdout)
+        self.assertEqual(probed.stdout, bare.stdout, probed.stderr)
+        self.assertNotIn("no definition after npuprobe", probed.stderr)
+        m = dump(self.folder)
+        self.assertEqual(exact(self, m, "npu:syncs_total", api="stream", device=0), self.SYNCS)
+        self.assertEqual(exact(self, m, "npu:memory:allocs_total", device=0), 1)
+        self.assertEqual(exact(self, m, "npu:memory:frees_total", device=0), 1)
 
 
 if __name__ == "__main__":
