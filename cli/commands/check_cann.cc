@@ -44,6 +44,7 @@ std::vector<std::string> optional_symbols() {
   std::vector<std::string> names;
   auto add_hook = [&names](const char *name) {
     if (is_runtime_layer(name)) return;  // in libruntime.so, checked on their own
+    if (name[0] == 'H') return;          // Hccl*: in libhccl.so, not a runtime library
     for (const char *required : kRequired) {
       if (std::string(required) == name) return;
     }
