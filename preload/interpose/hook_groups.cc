@@ -73,6 +73,7 @@ HookGroup hook_group(HookId id) noexcept {
     case HookId::aclmdlRICaptureTaskUpdateBegin:
     case HookId::aclmdlRICaptureTaskUpdateEnd:
     case HookId::HcclCommInitRootInfo:  // which rank of how many: the collectives' labels
+    case HookId::HcclCommInitRootInfoConfig:
     case HookId::HcclCommDestroy:
       return HookGroup::kLifecycle;
     case HookId::aclrtCreateEvent:

@@ -58,6 +58,22 @@ NPUPROBE_HOOK(HcclResult, HcclCommInitRootInfo,
       });
 }
 
+// torch_npu's choice when libhccl has it: the same labels.
+NPUPROBE_HOOK(HcclResult, HcclCommInitRootInfoConfig,
+              (uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
+               const HcclCommConfig *config, HcclComm *comm),
+              (nRanks, rootInfo, rank, config, comm)) {
+  static_cast<void>(caller);
+  return npuprobe::preload::measure_plain(
+      HookId::HcclCommInitRootInfoConfig,
+      [&] { return real(nRanks, rootInfo, rank, config, comm); },
+      [&](HcclResult rc) {
+        if (rc == HCCL_SUCCESS && comm != nullptr) {
+          active_collectives().on_comm_init(*comm, thread_state().device, rank, nRanks);
+        }
+      });
+}
+
 NPUPROBE_HOOK(HcclResult, HcclCommDestroy, (HcclComm comm), (comm)) {
   static_cast<void>(caller);
   return npuprobe::preload::measure_plain(

@@ -63,13 +63,14 @@ class CollectivesMatchTheGroundTruth(unittest.TestCase):
                          f"no collective counted that npu-sim did not make: {where}")
 
     def test_every_collective_linked_and_dlsym(self):
-        for binding in ("linked", "dlsym"):
-            for ranks in (2, 4):
+        for binding, init, ranks in (("linked", "plain", 2), ("dlsym", "plain", 4),
+                                     ("dlsym", "config", 2), ("linked", "config", 4)):
+            with self.subTest(binding=binding, init=init, ranks=ranks):
                 args = ["--steps", "3", "--launches", "2", "--tp-allreduce", "2",
                         "--moe-layers", "3", "--hccl-every-op", "--hccl-tokens", "257",
-                        "--hccl-binding", binding]
+                        "--hccl-binding", binding, "--hccl-init", init]
                 proc, reports, m = run_ranks(args, ranks)
-                where = f"{ranks} ranks, {binding}"
+                where = f"{ranks} ranks, {binding}, {init}"
                 self.assertEqual(proc.returncode, 0, proc.stderr)
                 self.assertEqual(len(reports), ranks, where)
                 for report in reports:

@@ -72,6 +72,16 @@ typedef struct HcclRootInfoDef {
   char internal[HCCL_ROOT_INFO_BYTES];
 } HcclRootInfo;
 
+// A communicator's configuration (HcclCommConfigInit in hccl.h fills the reserved header).
+#define HCCL_COMM_CONFIG_INFO_BYTES 24
+#define COMM_NAME_MAX_LENGTH 32
+typedef struct HcclCommConfigDef {
+  char reserved[HCCL_COMM_CONFIG_INFO_BYTES];
+  uint32_t hcclBufferSize;
+  uint32_t hcclDeterministic;
+  char hcclCommName[COMM_NAME_MAX_LENGTH];
+} HcclCommConfig;
+
 typedef enum { HCCL_SEND = 0, HCCL_RECV = 1, HCCL_SEND_RECV_RESERVED } HcclSendRecvType;
 
 typedef struct HcclSendRecvItemDef {
@@ -86,6 +96,9 @@ typedef struct HcclSendRecvItemDef {
 HcclResult HcclGetRootInfo(HcclRootInfo *rootInfo);
 HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
                                 HcclComm *comm);
+// torch_npu prefers this one when libhccl has it (HcclCompile.h, hcclCommInitRootInfoConfigExist).
+HcclResult HcclCommInitRootInfoConfig(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
+                                      const HcclCommConfig *config, HcclComm *comm);
 HcclResult HcclCommDestroy(HcclComm comm);
 HcclResult HcclGetRankId(HcclComm comm, uint32_t *rank);
 HcclResult HcclGetRankSize(HcclComm comm, uint32_t *rankSize);

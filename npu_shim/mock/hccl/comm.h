@@ -26,5 +26,8 @@ Comm *add_comm(const Comm &comm);
 // The live communicator behind `handle`, copied into *out; false for NULL or an unknown handle.
 bool find_comm(HcclComm handle, Comm *out);
 bool remove_comm(HcclComm handle);
+// HcclCommInitRootInfo(Config) after their own checks: meets the other ranks, makes the comm.
+HcclResult init_by_root_info(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
+                             HcclComm *comm);
 
 }  // namespace npumock::hccl

@@ -52,6 +52,21 @@ bool remove_comm(HcclComm handle) {
   return true;
 }
 
+HcclResult init_by_root_info(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
+                             HcclComm *comm) {
+  if (rootInfo == nullptr || comm == nullptr) return HCCL_E_PTR;
+  if (nRanks == 0 || nRanks > kMaxRanks || rank >= nRanks) return HCCL_E_PARA;
+  if (!valid_root_key(*rootInfo)) return HCCL_E_PARA;
+  int32_t device = -1;
+  // Real HCCL binds the communicator to the calling thread's device (hrtGetDevice).
+  if (aclrtGetDevice(&device) != ACL_SUCCESS) return HCCL_E_RUNTIME;
+  if (HcclResult rc = rendezvous(*rootInfo, nRanks, rank, link_knobs().init_timeout_ms)) {
+    return rc;
+  }
+  *comm = add_comm(Comm{rank, nRanks, device});
+  return HCCL_SUCCESS;
+}
+
 }  // namespace npumock::hccl
 
 using namespace npumock::hccl;
@@ -71,17 +86,16 @@ HcclResult HcclGetRootInfo(HcclRootInfo *rootInfo) {
 HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
                                 HcclComm *comm) {
   NPUMOCK_HCCL_ENTER("HcclCommInitRootInfo");
-  if (rootInfo == nullptr || comm == nullptr) return HCCL_E_PTR;
-  if (nRanks == 0 || nRanks > kMaxRanks || rank >= nRanks) return HCCL_E_PARA;
-  if (!valid_root_key(*rootInfo)) return HCCL_E_PARA;
-  int32_t device = -1;
-  // Real HCCL binds the communicator to the calling thread's device (hrtGetDevice).
-  if (aclrtGetDevice(&device) != ACL_SUCCESS) return HCCL_E_RUNTIME;
-  if (HcclResult rc = rendezvous(*rootInfo, nRanks, rank, link_knobs().init_timeout_ms)) {
-    return rc;
-  }
-  *comm = add_comm(Comm{rank, nRanks, device});
-  return HCCL_SUCCESS;
+  return init_by_root_info(nRanks, rootInfo, rank, comm);
+}
+
+// The same communicator; the configuration (buffer size, determinism, name) changes nothing the
+// mock simulates.
+HcclResult HcclCommInitRootInfoConfig(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
+                                      const HcclCommConfig *config, HcclComm *comm) {
+  NPUMOCK_HCCL_ENTER("HcclCommInitRootInfoConfig");
+  if (config == nullptr) return HCCL_E_PTR;
+  return init_by_root_info(nRanks, rootInfo, rank, comm);
 }
 
 HcclResult HcclCommDestroy(HcclComm comm) {

@@ -53,10 +53,19 @@ uint64_t StepCollectives::alltoallv_count(uint32_t peer) const {
 bool StepCollectives::init() {
   HcclRootInfo root;
   decode_root(o_.hccl_root, &root);
-  const HcclResult rc = hccl_.commInitRootInfo(o_.hccl_ranks, &root, o_.hccl_rank, &comm_);
+  // torch_npu: HcclCommInitRootInfoConfig with an HcclCommConfigInit'ed config when libhccl
+  // has it (ProcessGroupHCCL), else HcclCommInitRootInfo.
+  HcclCommConfig config;
+  memset(&config, 0, sizeof config);
+  config.hcclBufferSize = 200;
+  const char *function = o_.hccl_init_config ? "HcclCommInitRootInfoConfig" : "HcclCommInitRootInfo";
+  const HcclResult rc =
+      o_.hccl_init_config
+          ? hccl_.commInitRootInfoConfig(o_.hccl_ranks, &root, o_.hccl_rank, &config, &comm_)
+          : hccl_.commInitRootInfo(o_.hccl_ranks, &root, o_.hccl_rank, &comm_);
   if (rc != HCCL_SUCCESS) {
-    fprintf(stderr, "npu-sim: rank %u: HcclCommInitRootInfo failed with %d\n", o_.hccl_rank, rc);
-    truth_.count(truth_.errors, "HcclCommInitRootInfo");
+    fprintf(stderr, "npu-sim: rank %u: %s failed with %d\n", o_.hccl_rank, function, rc);
+    truth_.count(truth_.errors, function);
     comm_ = nullptr;
     return false;
   }

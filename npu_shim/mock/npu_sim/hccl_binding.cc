@@ -22,6 +22,7 @@ bool make_hccl_binding(bool use_dlsym, HcclBinding *b) {
                      &HcclAllGather,   &HcclReduceScatter,    &HcclBroadcast,   &HcclReduce,
                      &HcclAlltoAll,    &HcclAlltoAllV,        &HcclScatter,     &HcclSend,
                      &HcclRecv,        &HcclBatchSendRecv,    &HcclBarrier};
+    b->commInitRootInfoConfig = &HcclCommInitRootInfoConfig;
     return true;
   }
   // torch_npu's FunctionLoader: dlopen(libhccl.so, RTLD_LAZY), then dlsym(handle, name).
@@ -33,6 +34,7 @@ bool make_hccl_binding(bool use_dlsym, HcclBinding *b) {
   bool ok = bind(handle, "HcclGetRootInfo", &b->getRootInfo);
   ok = bind(handle, "HcclCommInitRootInfo", &b->commInitRootInfo) && ok;
   ok = bind(handle, "HcclCommDestroy", &b->commDestroy) && ok;
+  ok = bind(handle, "HcclCommInitRootInfoConfig", &b->commInitRootInfoConfig) && ok;
   ok = bind(handle, "HcclAllReduce", &b->allReduce) && ok;
   ok = bind(handle, "HcclAllGather", &b->allGather) && ok;
   ok = bind(handle, "HcclReduceScatter", &b->reduceScatter) && ok;

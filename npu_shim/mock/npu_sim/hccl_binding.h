@@ -23,6 +23,7 @@ struct HcclBinding {
   decltype(&HcclRecv) recv = nullptr;
   decltype(&HcclBatchSendRecv) batchSendRecv = nullptr;
   decltype(&HcclBarrier) barrier = nullptr;
+  decltype(&HcclCommInitRootInfoConfig) commInitRootInfoConfig = nullptr;
 };
 
 // false (with a message on stderr) when a name cannot be found.

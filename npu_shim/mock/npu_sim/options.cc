@@ -41,6 +41,7 @@ const char kUsage[] =
     "  --moe-layers L         2 HcclAlltoAllV per MoE layer per step (dispatch, combine)\n"
     "  --hccl-every-op        one call of every other collective per step\n"
     "  --hccl-binding B       linked (default) or dlsym: dlopen(libhccl.so) + dlsym(handle)\n"
+    "  --hccl-init config     HcclCommInitRootInfoConfig (torch_npu's choice when it exists)\n"
     "  --hccl-tokens T        elements per collective (per peer for all-to-all), default 1024\n"
     "  Launches are counted per device, graph replays included, captured launches not. Both run\n"
     "  on the thread that makes the launch: the task-queue thread with --task-queue.\n";
@@ -97,6 +98,11 @@ bool parse_options(int argc, char **argv, Options *o) {
     else if (a == "--moe-layers") ok = parse_u32(v, &o->moe_layers);
     else if (a == "--tp-allreduce") ok = parse_u32(v, &o->tp_allreduce);
     else if (a == "--hccl-tokens") ok = parse_u32(v, &o->hccl_tokens) && o->hccl_tokens >= 1;
+    else if (a == "--hccl-init") {
+      const std::string s = v ? v : "";
+      ok = s == "plain" || s == "config";
+      o->hccl_init_config = s == "config";
+    }
     else if (a == "--hccl-binding") {
       const std::string s = v ? v : "";
       ok = s == "linked" || s == "dlsym";

@@ -60,6 +60,7 @@ struct Options {
   uint32_t tp_allreduce = 0;   // all-reduces per step (one per TP layer)
   bool hccl_every_op = false;  // one call of every other collective per step
   bool hccl_dlsym = false;     // --hccl-binding dlsym: dlopen(libhccl.so) + dlsym(handle)
+  bool hccl_init_config = false;  // --hccl-init config: HcclCommInitRootInfoConfig
   uint32_t hccl_tokens = 1024; // elements per call (per peer for the all-to-alls)
 };
 

@@ -141,7 +141,15 @@ TEST(HcclRendezvous, BadArguments) {
   std::memset(&garbage, 0x5a, sizeof garbage);
   EXPECT_EQ(HcclCommInitRootInfo(1, &garbage, 0, &comm), HCCL_E_PARA);
   EXPECT_EQ(HcclCommDestroy(nullptr), HCCL_E_PTR);
+  // torch_npu's preferred init: the same rendezvous, and a configuration it must pass.
+  EXPECT_EQ(HcclCommInitRootInfoConfig(1, &info, 0, nullptr, &comm), HCCL_E_PTR);
+  HcclCommConfig config;
+  std::memset(&config, 0, sizeof config);
+  ASSERT_EQ(HcclCommInitRootInfoConfig(1, &info, 0, &config, &comm), HCCL_SUCCESS);
   uint32_t v = 0;
+  EXPECT_EQ(HcclGetRankSize(comm, &v), HCCL_SUCCESS);
+  EXPECT_EQ(v, 1u);
+  EXPECT_EQ(HcclCommDestroy(comm), HCCL_SUCCESS);
   EXPECT_EQ(HcclGetRankId(nullptr, &v), HCCL_E_PTR);
   EXPECT_EQ(HcclGetRankSize(nullptr, &v), HCCL_E_PTR);
   EXPECT_EQ(HcclGetRankSize(&info, &v), HCCL_E_PARA);  // not a communicator

@@ -57,6 +57,7 @@
   X(rtKernelLaunchWithFlagV2)          \
   X(rtAicpuKernelLaunchExWithArgs)      \
   X(HcclCommInitRootInfo)              \
+  X(HcclCommInitRootInfoConfig)        \
   X(HcclCommDestroy)                   \
   X(HcclAllReduce)                     \
   X(HcclAllGather)                     \
