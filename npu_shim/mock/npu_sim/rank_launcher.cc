@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 
 namespace npusim {
@@ -20,6 +21,15 @@ std::string encode_root(const HcclRootInfo &info) {
 
 std::vector<pid_t> start_ranks(int argc, char **argv, uint32_t nranks, const std::string &root) {
   std::vector<pid_t> pids;
+  // The executable's path, read once: qemu user-mode emulation answers this readlink with the
+  // emulated program, where an execv of "/proc/self/exe" could start qemu itself.
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) {
+    perror("npu-sim: readlink /proc/self/exe");
+    return pids;
+  }
+  self[n] = '\0';
   for (uint32_t rank = 1; rank < nranks; ++rank) {
     // Everything the child needs is built before fork: it only calls execv.
     std::vector<std::string> args(argv, argv + argc);
@@ -29,7 +39,7 @@ std::vector<pid_t> start_ranks(int argc, char **argv, uint32_t nranks, const std
     cargs.push_back(nullptr);
     const pid_t pid = fork();
     if (pid == 0) {
-      execv("/proc/self/exe", cargs.data());
+      execv(self, cargs.data());
       _exit(127);
     }
     if (pid < 0) {
