@@ -91,6 +91,21 @@ class CollectivesMatchTheGroundTruth(unittest.TestCase):
         self.check(reports, m, "8 ranks")
         self.assertEqual(m.label_values("npu:hccl_calls_total", "op"), ["allreduce", "alltoallv"])
 
+    def test_a_skipped_collective_is_forwarded_unmeasured(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "npuprobe.yaml")
+            with open(config, "w") as f:
+                f.write("hooks:\n  skip: [HcclAllReduce]\n")
+            proc, reports, m = run_ranks(["--steps", "2", "--launches", "1", "--tp-allreduce", "2",
+                                          "--moe-layers", "1"], 2, {"NPUPROBE_CONFIG": config})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(m.label_values("npu:hccl_calls_total", "op"), ["alltoallv"])
+        for report in reports:
+            for dev, truth in report["devices"].items():
+                self.assertEqual(truth["hccl"]["calls"]["allreduce"], 4)
+                self.assertEqual(m.value("npu:hccl_calls_total", device=dev, op="alltoallv"),
+                                 truth["hccl"]["calls"]["alltoallv"])
+
     def test_failed_collective_is_an_error_and_the_real_code_reaches_the_caller(self):
         # The 2nd HcclAllReduce of every rank fails with HCCL_E_INTERNAL (4).
         proc, reports, m = run_ranks(["--steps", "2", "--launches", "1", "--tp-allreduce", "2",
