@@ -81,7 +81,7 @@ install(CODE [[
 ]] COMPONENT npuprobe)
 
 # The mock: its libraries find each other beside them, npu-sim finds them in ../lib/.
-set(npuprobe_mock_libraries npumock_ascendcl npumock_runtime npumock_opapi npumock_mspti
+set(npuprobe_mock_libraries npumock_ascendcl npumock_runtime npumock_opapi npumock_mspti npumock_hccl
   npusim_helper)
 set_target_properties(${npuprobe_mock_libraries} PROPERTIES INSTALL_RPATH "$ORIGIN")
 set_target_properties(npu_sim PROPERTIES INSTALL_RPATH "$ORIGIN/../${NPUPROBE_INSTALL_MOCK_LIB}")

@@ -37,6 +37,20 @@ std::vector<std::string> runtime_layer_symbols() {
   return names;
 }
 
+// Hccl* entry points live in libhccl.so (collectives).
+bool is_hccl(const char *name) {
+  return name[0] == 'H' && name[1] == 'c' && name[2] == 'c' && name[3] == 'l';
+}
+
+std::vector<std::string> hccl_symbols() {
+  std::vector<std::string> names;
+#define NPUPROBE_CHECK_HCCL_HOOK(name) \
+  if (is_hccl(#name)) names.emplace_back(#name);
+  NPUPROBE_ACL_HOOKS(NPUPROBE_CHECK_HCCL_HOOK)
+#undef NPUPROBE_CHECK_HCCL_HOOK
+  return names;
+}
+
 // Everything else npuprobe wraps, plus what it calls itself (memory sampling, aclprof task
 // time): older CANN releases lack some (the V2 launches, graph capture), which only means those
 // calls are not seen.
@@ -44,6 +58,7 @@ std::vector<std::string> optional_symbols() {
   std::vector<std::string> names;
   auto add_hook = [&names](const char *name) {
     if (is_runtime_layer(name)) return;  // in libruntime.so, checked on their own
+    if (is_hccl(name)) return;           // in libhccl.so, checked on their own
     for (const char *required : kRequired) {
       if (std::string(required) == name) return;
     }
@@ -128,6 +143,22 @@ void check_cann(CheckReport &report, const CheckInputs &inputs) {
   } else {
     report.warn("launches below ACL", "cannot load " + where +
                                           ": launches made below ACL (ATB, AI-CPU) go unseen");
+  }
+
+  // Collectives (HCCL): a single-device service needs no libhccl.so at all.
+  if (void *hccl = open_library("libhccl.so", &where)) {
+    std::vector<std::string> missing;
+    for (const std::string &name : hccl_symbols()) {
+      if (dlsym(hccl, name.c_str()) == nullptr) missing.push_back(name);
+    }
+    if (missing.empty()) {
+      report.ok("collectives", where);
+    } else {
+      report.warn("collectives", where + " lacks " + joined(missing) +
+                                     " (collectives made through them go unseen)");
+    }
+  } else {
+    report.ok("collectives", "libhccl.so not found (only multi-device services need it)");
   }
 
   if (open_library("libopapi.so", &where) != nullptr) {

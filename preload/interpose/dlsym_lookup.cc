@@ -65,9 +65,11 @@ bool in_npuprobe(const void *address) noexcept {
   return a >= g_self_low && a < g_self_high;
 }
 
-// Only ACL (acl*, aclnn*) and runtime (rt*) names are ever wrapped.
+// Only ACL (acl*, aclnn*), runtime (rt*) and HCCL (Hccl*) names are ever wrapped.
 bool maybe_wrapped(const char *name) noexcept {
-  return (name[0] == 'a' && name[1] == 'c' && name[2] == 'l') || (name[0] == 'r' && name[1] == 't');
+  return (name[0] == 'a' && name[1] == 'c' && name[2] == 'l') ||
+         (name[0] == 'r' && name[1] == 't') ||
+         (name[0] == 'H' && name[1] == 'c' && name[2] == 'c' && name[3] == 'l');
 }
 
 // True when `found` is npuprobe's exported wrapper of a function nothing else in the global

@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 
 #include <atomic>
+#include <type_traits>
 
 #include "elf_symbols.h"
 #include "hook_groups.h"
@@ -36,7 +37,17 @@ const char *hook_name(HookId id) noexcept;
 void note_missing_function(HookId id) noexcept;
 // The value a wrapper returns when there is no real function (the caller gets what a runtime
 // without that feature answers): ACL_ERROR_API_NOT_SUPPORT.
+// HCCL functions answer HCCL_E_NOT_SUPPORT instead (their result type is HcclResult).
 inline constexpr int kMissingFunctionResult = 200001;
+inline constexpr int kMissingHcclResult = 5;  // HCCL_E_NOT_SUPPORT
+template <typename R>
+constexpr R missing_result() noexcept {
+  if constexpr (std::is_enum_v<R>) {
+    return static_cast<R>(kMissingHcclResult);  // HcclResult: the only enum-typed result
+  } else {
+    return static_cast<R>(kMissingFunctionResult);
+  }
+}
 
 inline constexpr int kBoundSlots = 4;
 
@@ -49,7 +60,7 @@ struct Hook<Id, R (*)(A...), Body> {
 
   static R call(const void *caller, A... args) {
     Fn real = next();
-    if (__builtin_expect(real == nullptr, 0)) return static_cast<R>(kMissingFunctionResult);
+    if (__builtin_expect(real == nullptr, 0)) return missing_result<R>();
     if (__builtin_expect(!hook_on(Id), 0)) return real(args...);  // hooks config: off
     return Body(real, caller, args...);
   }

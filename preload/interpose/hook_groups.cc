@@ -14,29 +14,35 @@
 
 namespace npuprobe::preload {
 
-std::atomic<std::uint64_t> g_hook_mask{~std::uint64_t{0}};
+std::atomic<std::uint64_t> g_hook_mask[kHookMaskWords] = {{~std::uint64_t{0}},
+                                                          {~std::uint64_t{0}}};
 std::atomic<bool> g_wrap_dlsym_results{true};
 
 namespace {
 
 // The mask `hooks` asks for, and whether only lifecycle hooks run now; g_hook_mask combines
 // them under g_mask_mutex (a stale combination could leave a measuring process unmeasured).
-std::uint64_t g_config_mask = ~std::uint64_t{0};
+struct Mask {
+  std::uint64_t words[kHookMaskWords] = {~std::uint64_t{0}, ~std::uint64_t{0}};
+  void clear(int bit) { words[bit >> 6] &= ~(std::uint64_t{1} << (bit & 63)); }
+  void set(int bit) { words[bit >> 6] |= std::uint64_t{1} << (bit & 63); }
+};
+Mask g_config_mask;
 bool g_forward_only = false;
 std::mutex g_mask_mutex;
 
 void publish_mask_locked() {
-  std::uint64_t mask = g_config_mask;
+  Mask mask = g_config_mask;
   if (g_forward_only) {
-    std::uint64_t lifecycle = 0;
-    for (int i = 0; i < kHookCount; ++i) {
-      if (hook_group(static_cast<HookId>(i)) == HookGroup::kLifecycle) {
-        lifecycle |= std::uint64_t{1} << i;
+    for (int i = 0; i < kAclnnBit + 1; ++i) {
+      if (i == kAclnnBit || hook_group(static_cast<HookId>(i)) != HookGroup::kLifecycle) {
+        mask.clear(i);
       }
     }
-    mask &= lifecycle;
   }
-  g_hook_mask.store(mask, std::memory_order_relaxed);
+  for (int w = 0; w < kHookMaskWords; ++w) {
+    g_hook_mask[w].store(mask.words[w], std::memory_order_relaxed);
+  }
 }
 
 // Published once per apply and never freed: a dlsym on another thread may be reading the old
@@ -66,6 +72,9 @@ HookGroup hook_group(HookId id) noexcept {
     case HookId::aclmdlRICaptureTaskGrpEnd:
     case HookId::aclmdlRICaptureTaskUpdateBegin:
     case HookId::aclmdlRICaptureTaskUpdateEnd:
+    case HookId::HcclCommInitRootInfo:  // which rank of how many: the collectives' labels
+    case HookId::HcclCommInitRootInfoConfig:
+    case HookId::HcclCommDestroy:
       return HookGroup::kLifecycle;
     case HookId::aclrtCreateEvent:
     case HookId::aclrtCreateEventWithFlag:
@@ -106,6 +115,19 @@ HookGroup hook_group(HookId id) noexcept {
     case HookId::aclrtLaunchKernelWithHostArgs:
     case HookId::rtKernelLaunchWithFlagV2:
     case HookId::rtAicpuKernelLaunchExWithArgs:
+    // Collectives are enqueued on a stream like kernels: the launch group.
+    case HookId::HcclAllReduce:
+    case HookId::HcclAllGather:
+    case HookId::HcclReduceScatter:
+    case HookId::HcclBroadcast:
+    case HookId::HcclReduce:
+    case HookId::HcclAlltoAll:
+    case HookId::HcclAlltoAllV:
+    case HookId::HcclScatter:
+    case HookId::HcclSend:
+    case HookId::HcclRecv:
+    case HookId::HcclBatchSendRecv:
+    case HookId::HcclBarrier:
     case HookId::kCount:
       break;
   }
@@ -122,16 +144,16 @@ void apply_hooks_config(const config::HooksConfig &hooks) {
     }
     return true;
   };
-  std::uint64_t mask = 0;
+  Mask mask;
   for (int i = 0; i < kHookCount; ++i) {
-    if (group_on(hook_group(static_cast<HookId>(i)))) mask |= std::uint64_t{1} << i;
+    if (!group_on(hook_group(static_cast<HookId>(i)))) mask.clear(i);
   }
-  if (hooks.launch) mask |= std::uint64_t{1} << kAclnnBit;
+  if (!hooks.launch) mask.clear(kAclnnBit);
   for (const std::string &name : hooks.skip) {
     bool wrapped = false;
     for (int i = 0; i < kHookCount; ++i) {
       if (name == hook_name(static_cast<HookId>(i))) {
-        mask &= ~(std::uint64_t{1} << i);
+        mask.clear(i);
         wrapped = true;
       }
     }

@@ -21,14 +21,16 @@ enum class HookGroup { kLaunch, kSync, kMemory, kLifecycle };
 HookGroup hook_group(HookId id) noexcept;
 
 // Bit i: HookId i measures; bit kAclnnBit: the aclnn thunks dlsym hands out (launch group).
+// Two words (the hooks outgrew one); a wrapper reads the one word its bit is in.
 // Constant-initialised to all-on, so wrappers running before npuprobe starts measure.
 inline constexpr int kAclnnBit = kHookCount;
-static_assert(kAclnnBit < 64, "one bit per hook");
-extern std::atomic<std::uint64_t> g_hook_mask;
+inline constexpr int kHookMaskWords = 2;
+static_assert(kAclnnBit < 64 * kHookMaskWords, "one bit per hook");
+extern std::atomic<std::uint64_t> g_hook_mask[kHookMaskWords];
 extern std::atomic<bool> g_wrap_dlsym_results;  // hooks.dlsym
 
 inline bool hook_on(int bit) noexcept {
-  return (g_hook_mask.load(std::memory_order_relaxed) >> bit) & 1u;
+  return (g_hook_mask[bit >> 6].load(std::memory_order_relaxed) >> (bit & 63)) & 1u;
 }
 inline bool hook_on(HookId id) noexcept {
   return hook_on(static_cast<int>(id));

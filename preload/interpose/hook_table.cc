@@ -32,7 +32,8 @@ const char *hook_name(HookId id) noexcept {
 }
 
 const HookEntry *find_hook(const char *name) noexcept {
-  if (name == nullptr || !(std::strncmp(name, "acl", 3) == 0 || std::strncmp(name, "rt", 2) == 0)) {
+  if (name == nullptr || !(std::strncmp(name, "acl", 3) == 0 || std::strncmp(name, "rt", 2) == 0 ||
+                           std::strncmp(name, "Hccl", 4) == 0)) {
     return nullptr;
   }
   for (const HookEntry *entry : kEntries) {

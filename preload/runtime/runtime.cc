@@ -59,6 +59,7 @@ struct Runtime {
   bool file_named = false;  // NPUPROBE_CONFIG or SERVICE_PROF_CONFIG_PATH, read at start
   store::MetricRegistry *registry = nullptr;
   probes::Probes *probes = nullptr;
+  probes::CollectiveProbe *collectives = nullptr;  // HCCL (wrappers_hccl.cc)
   store::Publisher *publisher = nullptr;  // flush_now, the restart after fork
   RuntimeSwitch *runtime_switch = nullptr;
   npu_shim::NpuFunctions *npu = nullptr;  // ACL functions npuprobe calls itself
@@ -241,6 +242,7 @@ bool start_everything() {
   options.kernel_filter = c.task_time.kernel_filter;
   options.api_filter = c.task_time.api_filter;
   r.probes = new probes::Probes(*r.registry, options);
+  r.collectives = new probes::CollectiveProbe(*r.registry, options);
   for (int i = 0; i < kHookCount; ++i) {
     r.api_ids[i] = r.probes->register_api(hook_name(static_cast<HookId>(i)));
   }
@@ -359,6 +361,10 @@ bool start_runtime_slow() noexcept {
 
 probes::Probes &active_probes() noexcept {
   return *g_runtime_ptr->probes;
+}
+
+probes::CollectiveProbe &active_collectives() noexcept {
+  return *g_runtime_ptr->collectives;
 }
 
 attribution::Attributor *active_attributor() noexcept {

@@ -7,6 +7,7 @@
 
 #include "hook_list.h"
 #include "npuprobe/attribution/attributor.h"
+#include "npuprobe/probes/collectives.h"
 #include "npuprobe/probes/probes.h"
 #include "thread_state.h"
 
@@ -41,6 +42,7 @@ inline bool runtime_active() noexcept {
 
 // Valid once runtime_active() returned true.
 probes::Probes &active_probes() noexcept;
+probes::CollectiveProbe &active_collectives() noexcept;  // likewise
 // Once runtime_active() returned true: the attributor, or null (attribution off).
 attribution::Attributor *active_attributor() noexcept;
 // attribution.slow_launch_us in ns, or the maximum when attribution is off (set before the

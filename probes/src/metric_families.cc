@@ -135,6 +135,7 @@ MetricFamilies::MetricFamilies(store::MetricRegistry &registry, const ProbeOptio
   reserve_core_cells(options);
   // Histograms that exist only with an option: an override for them is not unknown.
   if (!options.op_label) unused_buckets.erase("npu:op_launch_latency");
+  unused_buckets.erase("npu:hccl_launch_latency");  // CollectiveProbe's (collective_probe.cc)
   if (!options.task_time) unused_buckets.erase("npu:kernel_exec_duration");
   if (!options.task_time || !has_filter(options.api_filter)) {
     unused_buckets.erase("npu:api_exec_duration");

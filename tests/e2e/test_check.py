@@ -73,6 +73,7 @@ class CheckTest(unittest.TestCase):
         self.assertRegex(text, r"(?m)^ok  CANN runtime: .*/mock/lib/libascendcl\.so$")
         self.assertRegex(text, r"(?m)^ok  CANN symbols: all \d+ entry points found$")
         self.assertRegex(text, r"(?m)^ok  aclnn operators: .*libopapi\.so$")
+        self.assertRegex(text, r"(?m)^ok  collectives: .*/mock/lib/libhccl\.so$")
         self.assertRegex(text, r"(?m)^ok  preload: .*/lib/libnpuprobe\.so$")
         self.assertRegex(text, r"(?m)^ok  attribution: libunwind and .*/lib/libnpuprobe-symbolizer\.so"
                                r" load; launches from 1000 us and up to 1000 waits a second")

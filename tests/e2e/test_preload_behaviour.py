@@ -108,15 +108,15 @@ class BehaviourTest(unittest.TestCase):
                 self.assertEqual(proc.stdout.split(), ["False", "True"], (preload, proc.stderr))
                 self.assertNotIn("npuprobe", proc.stderr)
 
-    def test_exports_only_acl_and_rt_names_dlsym_dlclose_and_the_c_api(self):
+    def test_exports_only_acl_rt_and_hccl_names_dlsym_dlclose_and_the_c_api(self):
         out = subprocess.run(["nm", "-D", "--defined-only", PRELOAD], capture_output=True,
                              text=True, check=True).stdout
         names = [line.split()[-1] for line in out.splitlines() if line.strip()]
         for wanted in ("aclrtLaunchKernel", "rtKernelLaunchWithFlagV2",
-                       "rtAicpuKernelLaunchExWithArgs", "dlsym", "dlclose"):
+                       "rtAicpuKernelLaunchExWithArgs", "HcclAlltoAllV", "dlsym", "dlclose"):
             self.assertIn(wanted, names)
         for name in names:
-            self.assertTrue(re.match(r"^(acl[A-Za-z0-9_]+|rtKernelLaunchWithFlagV2|"
+            self.assertTrue(re.match(r"^(acl[A-Za-z0-9_]+|Hccl[A-Za-z0-9_]+|rtKernelLaunchWithFlagV2|"
                                      r"rtAicpuKernelLaunchExWithArgs|dlsym|dlclose|"
                                      r"npuprobe_[a-z_]+)$", name), name)
 

@@ -61,6 +61,14 @@ aclError npumock_launch_kernel(aclrtStream stream, aclrtFuncHandle func, const c
   return enqueue_kernel(s, k);
 }
 
+// libhccl's collectives: no launch host time (HCCL's own enqueue is what the host pays for).
+aclError npumock_launch_collective(aclrtStream stream, const char *name, uint64_t duration_ns) {
+  if (name == nullptr) return ACL_ERROR_RT_PARAM_INVALID;
+  Stream *s = nullptr;
+  if (aclError rc = resolve_stream(stream, &s)) return rc;
+  return enqueue_kernel(s, KernelSpec{intern(name), intern("HCCL"), duration_ns});
+}
+
 aclError aclrtLaunchKernel(aclrtFuncHandle funcHandle, uint32_t numBlocks, const void *argsData,
                            size_t argsSize, aclrtStream stream) {
   NPUMOCK_ENTER("aclrtLaunchKernel");

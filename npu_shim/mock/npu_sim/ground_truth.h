@@ -12,6 +12,14 @@
 
 namespace npusim {
 
+// --hccl-ranks: the collectives of this device's rank, by the contract's op label.
+struct HcclTruth {
+  uint32_t rank = 0, size = 0;
+  std::map<std::string, uint64_t> calls;  // successful calls
+  std::map<std::string, uint64_t> bytes;  // count x element size (all-to-all: x rank size)
+  uint64_t device_ns = 0;                 // sum of latency + bytes / bandwidth (mock link)
+};
+
 struct DeviceTruth {
   int device = 0;
   uint64_t steps = 0;
@@ -36,6 +44,7 @@ struct DeviceTruth {
   // aclnn first stages by the thread that made them: "main" (the device's thread) or "queue"
   // (the task-queue thread, --task-queue-level 2)
   std::map<std::string, uint64_t> first_stages;
+  HcclTruth hccl;
 
   // Launch and wait counters may be bumped from the launch thread and the main thread.
   void count(std::map<std::string, uint64_t> &m, const std::string &key, uint64_t n = 1) {

@@ -11,7 +11,9 @@
 #include "npu/npumock.h"
 #include "npu_sim/acl_binding.h"
 #include "npu_sim/ground_truth.h"
+#include "npu_sim/hccl_binding.h"
 #include "npu_sim/options.h"
+#include "npu_sim/rank_launcher.h"
 #include "npu_sim/workload.h"
 
 int main(int argc, char **argv) {
@@ -33,6 +35,21 @@ int main(int argc, char **argv) {
     fprintf(stderr, "npu-sim: the application's aclprofInit returned %d\n", rc);
   }
   if (options.dlopen_mspti && options.dlopen_mspti_step == 0) dlopen_mspti();
+  HcclBinding hccl;
+  std::vector<pid_t> ranks;
+  if (options.hccl_ranks > 0) {
+    if (!make_hccl_binding(options.hccl_dlsym, &hccl)) return 2;
+    if (options.hccl_rank == 0) {
+      HcclRootInfo root;
+      const HcclResult rc = hccl.getRootInfo(&root);
+      if (rc != HCCL_SUCCESS) {
+        fprintf(stderr, "npu-sim: HcclGetRootInfo failed with %d\n", rc);
+        return 2;
+      }
+      options.hccl_root = encode_root(root);
+      ranks = start_ranks(argc, argv, options.hccl_ranks, options.hccl_root);
+    }
+  }
 
   timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -41,7 +58,7 @@ int main(int argc, char **argv) {
   std::vector<std::thread> threads;
   for (size_t i = 0; i < options.devices.size(); ++i) {
     truth[i].device = options.devices[i];
-    workloads.emplace_back(options, acl, &truth[i]);
+    workloads.emplace_back(options, acl, &truth[i], options.hccl_ranks > 0 ? &hccl : nullptr);
   }
   for (DeviceWorkload &w : workloads) threads.emplace_back([&w] { w.run(); });
   for (std::thread &t : threads) t.join();
@@ -51,10 +68,12 @@ int main(int argc, char **argv) {
 
   print_summary(truth);
   const uint64_t wall_ns = uint64_t((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
-  if (!options.report.empty() && !write_report(options.report, options, truth, wall_ns)) {
-    fprintf(stderr, "npu-sim: cannot write report %s\n", options.report.c_str());
+  const std::string report = rank_report_path(options.report, options.hccl_rank);
+  if (!report.empty() && !write_report(report, options, truth, wall_ns)) {
+    fprintf(stderr, "npu-sim: cannot write report %s\n", report.c_str());
     return 2;
   }
+  if (const int worst = wait_ranks(ranks)) return worst;
   for (const DeviceTruth &t : truth) {
     if (!t.errors.empty() || t.alloc_failures > 0) return 1;
   }

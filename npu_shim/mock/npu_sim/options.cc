@@ -39,6 +39,14 @@ const char kUsage[] =
     "  --slow-launch-every N  every Nth launch is made by npu_sim_slow_launch, and that launch\n"
     "  --slow-launch-us U     call spends U us more host time inside the runtime (default 2000);\n"
     "                         reported as slow_launches\n"
+    "  --hccl-ranks N         N rank processes (1..8) joined by HcclCommInitRootInfo; rank R runs\n"
+    "                         device R and writes its report to FILE.rank<R> (rank 0: FILE)\n"
+    "  --tp-allreduce K       K HcclAllReduce per step        (needs --hccl-ranks)\n"
+    "  --moe-layers L         2 HcclAlltoAllV per MoE layer per step (dispatch, combine)\n"
+    "  --hccl-every-op        one call of every other collective per step\n"
+    "  --hccl-binding B       linked (default) or dlsym: dlopen(libhccl.so) + dlsym(handle)\n"
+    "  --hccl-init config     HcclCommInitRootInfoConfig (torch_npu's choice when it exists)\n"
+    "  --hccl-tokens T        elements per collective (per peer for all-to-all), default 1024\n"
     "  Launches are counted per device, graph replays included, captured launches not. Both run\n"
     "  on the thread that makes the launch: the task-queue thread with --task-queue.\n";
 
@@ -90,6 +98,22 @@ bool parse_options(int argc, char **argv, Options *o) {
     else if (a == "--dlopen-mspti") ok = parse_u32(v, &o->dlopen_mspti_step), o->dlopen_mspti = ok;
     else if (a == "--alloc-bytes") ok = parse_u64(v, &o->alloc_bytes);
     else if (a == "--devices") ok = parse_devices(v, &o->devices);
+    else if (a == "--hccl-ranks") ok = parse_u32(v, &o->hccl_ranks) && o->hccl_ranks >= 1 && o->hccl_ranks <= 8;
+    else if (a == "--hccl-rank") ok = parse_u32(v, &o->hccl_rank);
+    else if (a == "--hccl-root") ok = v != nullptr, o->hccl_root = v ? v : "";
+    else if (a == "--moe-layers") ok = parse_u32(v, &o->moe_layers);
+    else if (a == "--tp-allreduce") ok = parse_u32(v, &o->tp_allreduce);
+    else if (a == "--hccl-tokens") ok = parse_u32(v, &o->hccl_tokens) && o->hccl_tokens >= 1;
+    else if (a == "--hccl-init") {
+      const std::string s = v ? v : "";
+      ok = s == "plain" || s == "config";
+      o->hccl_init_config = s == "config";
+    }
+    else if (a == "--hccl-binding") {
+      const std::string s = v ? v : "";
+      ok = s == "linked" || s == "dlsym";
+      o->hccl_dlsym = s == "dlsym";
+    }
     else if (a == "--report") ok = v != nullptr, o->report = v ? v : "";
     else if (a == "--task-queue-level") {
       uint32_t level = 0;
@@ -134,6 +158,7 @@ bool parse_options(int argc, char **argv, Options *o) {
       else if (a == "--async-sched") o->async_sched = true;
       else if (a == "--bind-context") o->bind_context = true;
       else if (a == "--format-cast") o->format_cast = true;
+      else if (a == "--hccl-every-op") o->hccl_every_op = true;
       else if (a == "--help" || a == "-h") {
         fputs(kUsage, stdout);
         exit(0);
@@ -169,6 +194,21 @@ bool parse_options(int argc, char **argv, Options *o) {
     // Only Cube/Vector tasks can be in a task group (the runtime refuses AI-CPU ones).
     fprintf(stderr, "npu-sim: --graph-update needs an AI-Core launch api, not aicpu\n");
     return false;
+  }
+  if (o->hccl_ranks == 0 && (o->moe_layers > 0 || o->tp_allreduce > 0 || o->hccl_every_op)) {
+    fprintf(stderr, "npu-sim: --moe-layers, --tp-allreduce and --hccl-every-op need --hccl-ranks\n");
+    return false;
+  }
+  if (o->hccl_ranks > 0) {
+    if (o->hccl_rank >= o->hccl_ranks || (o->hccl_rank > 0 && o->hccl_root.empty())) {
+      fprintf(stderr, "npu-sim: --hccl-rank must be below --hccl-ranks, with --hccl-root\n");
+      return false;
+    }
+    if (o->devices.size() != 1) {
+      fprintf(stderr, "npu-sim: --hccl-ranks runs one device per rank (no --devices list)\n");
+      return false;
+    }
+    o->devices = {int(o->hccl_rank)};  // rank R runs device R
   }
   return true;
 }

@@ -54,6 +54,17 @@ struct Options {
   bool dlopen_mspti = false;  // the application dlopens libmspti.so ...
   uint32_t dlopen_mspti_step = 0;  // ... after aclInit (0) or before step N on the first device
   std::string report;
+  // Collectives (mock libhccl): N rank processes, this one is rank hccl_rank on device
+  // hccl_rank; rank 0 starts the others with --hccl-rank R --hccl-root HEX (its root info).
+  uint32_t hccl_ranks = 0;     // 0 = no collectives
+  uint32_t hccl_rank = 0;
+  std::string hccl_root;       // hex of HcclRootInfo (ranks > 0)
+  uint32_t moe_layers = 0;     // all-to-all-v dispatch + combine per MoE layer per step
+  uint32_t tp_allreduce = 0;   // all-reduces per step (one per TP layer)
+  bool hccl_every_op = false;  // one call of every other collective per step
+  bool hccl_dlsym = false;     // --hccl-binding dlsym: dlopen(libhccl.so) + dlsym(handle)
+  bool hccl_init_config = false;  // --hccl-init config: HcclCommInitRootInfoConfig
+  uint32_t hccl_tokens = 1024; // elements per call (per peer for the all-to-alls)
 };
 
 // Parses argv; on a usage error prints the reason and usage to stderr and returns false.

@@ -24,8 +24,11 @@ uint64_t mono_ns() {
 
 }  // namespace
 
-DeviceWorkload::DeviceWorkload(const Options &options, const AclBinding &acl, DeviceTruth *truth)
-    : o_(options), acl_(acl), truth_(*truth), device_(truth->device) {}
+DeviceWorkload::DeviceWorkload(const Options &options, const AclBinding &acl, DeviceTruth *truth,
+                               const HcclBinding *hccl)
+    : o_(options), acl_(acl), truth_(*truth), device_(truth->device) {
+  if (hccl != nullptr) collectives_ = std::make_unique<StepCollectives>(options, *hccl, truth);
+}
 
 bool DeviceWorkload::ok(aclError rc, const char *function) {
   if (rc == ACL_SUCCESS) return true;
@@ -130,6 +133,11 @@ bool DeviceWorkload::setup() {
     if (looked_up) truth_.add(&truth_.opapi_lookups);
     good = reselect != nullptr && ok(reselect(), "aclnnReselectStaticKernel") && good;
   }
+  if (collectives_ != nullptr) {
+    // Like torch_npu: the communicator is made on the device's thread, after its buffers.
+    good = alloc(collectives_->buffer_bytes(), &hccl_send_) &&
+           alloc(collectives_->buffer_bytes(), &hccl_recv_) && collectives_->init() && good;
+  }
   if (!good) return false;
   return !o_.graph || capture_graph();
 }
@@ -154,6 +162,11 @@ bool DeviceWorkload::capture_graph() {
 
 void DeviceWorkload::teardown() {
   drain();
+  if (collectives_ != nullptr) {
+    collectives_->destroy();
+    release(&hccl_recv_);
+    release(&hccl_send_);
+  }
   if (graph_ != nullptr) ok(acl_.riDestroy(graph_), "aclmdlRIDestroy");
   release(&extra_);
   release(&output_);
@@ -238,6 +251,9 @@ void DeviceWorkload::enqueue_step() {
     }
   } else {
     for (uint32_t i = 0; i < o_.launches; ++i) enqueue_launch(i, Role::Eager);
+  }
+  if (collectives_ != nullptr) {
+    enqueue([this] { collectives_->step(stream_, hccl_send_.ptr, hccl_recv_.ptr); });
   }
   enqueue_step_copy();
 }

@@ -6,6 +6,8 @@
 
 #include "npu/npumock_rt.h"
 #include "npu_sim/acl_binding.h"
+#include "npu_sim/collectives.h"
+#include "npu_sim/hccl_binding.h"
 #include "npu_sim/helper/npusim_helper.h"
 #include "npu_sim/ground_truth.h"
 #include "npu_sim/launch_queue.h"
@@ -15,7 +17,9 @@ namespace npusim {
 
 class DeviceWorkload {
  public:
-  DeviceWorkload(const Options &options, const AclBinding &acl, DeviceTruth *truth);
+  // `hccl`: the collectives' binding with --hccl-ranks, else null.
+  DeviceWorkload(const Options &options, const AclBinding &acl, DeviceTruth *truth,
+                 const HcclBinding *hccl = nullptr);
   void run();
 
  private:
@@ -75,6 +79,8 @@ class DeviceWorkload {
   rtAicpuArgsEx_t aicpu_args_{};
   uint64_t launches_made_ = 0;  // eager ones; only the thread that makes launches counts
   std::unique_ptr<LaunchQueue> queue_;
+  std::unique_ptr<StepCollectives> collectives_;  // --hccl-ranks
+  Block hccl_send_, hccl_recv_;
 };
 
 }  // namespace npusim

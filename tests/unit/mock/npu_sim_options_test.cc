@@ -44,6 +44,29 @@ SimRun npu_sim(const std::string &args, const std::string &env = "") {
 #define EXPECT_HAS(text, piece) EXPECT_NE((text).find(piece), std::string::npos) << (text)
 #define EXPECT_LACKS(text, piece) EXPECT_EQ((text).find(piece), std::string::npos) << (text)
 
+// Two rank processes: rank 0's report and stats (it exits last, so the shared stats path holds
+// its account). Rank 0 of 2 sends 100 + 0 and 100 + 8 BF16 elements per all-to-all-v.
+TEST(NpuSimOptions, CollectivesPerStepAreCountedAndRunOnTheDevice) {
+  const SimRun r = npu_sim("--steps 2 --launches 3 --hccl-ranks 2 --tp-allreduce 2 --moe-layers 1 "
+                           "--hccl-tokens 100");
+  ASSERT_EQ(r.status, 0);
+  EXPECT_HAS(r.report, "\"hccl\": {\"rank\": 0, \"size\": 2, \"binding\": \"linked\", "
+                       "\"init\": \"plain\", \"device_ns\": 80048, "
+                       "\"calls\": {\"allreduce\": 4, \"alltoallv\": 4}, "
+                       "\"bytes\": {\"allreduce\": 800, \"alltoallv\": 1664}}");
+  // 10 us latency + bytes / 50 GB/s each: 4 x (10000 + 4) + 4 x (10000 + 8) ns.
+  EXPECT_HAS(r.stats, "\"HcclAllReduce\": 4");
+  EXPECT_HAS(r.stats, "\"HcclAlltoAllV\": 4");
+  EXPECT_HAS(r.stats, "\"HcclCommInitRootInfo\": 1");
+  EXPECT_HAS(r.stats, "\"kernels\": 14, \"busy_ns\": 200048") << "6 kernels of 20 us + 8 collectives";
+}
+
+TEST(NpuSimOptions, CollectiveOptionsNeedRanks) {
+  EXPECT_EQ(npu_sim("--steps 1 --launches 1 --moe-layers 2").status, 2);
+  EXPECT_EQ(npu_sim("--steps 1 --launches 1 --hccl-ranks 9").status, 2);
+  EXPECT_EQ(npu_sim("--steps 1 --launches 1 --hccl-ranks 2 --devices 0,1").status, 2);
+}
+
 TEST(NpuSimOptions, GraphUpdateRewritesTheGroupBeforeEveryReplay) {
   const SimRun r = npu_sim("--steps 3 --launches 4 --graph --graph-update --task-queue");
   ASSERT_EQ(r.status, 0);

@@ -25,6 +25,11 @@ aclError npumock_get_function(const char *kernelName, uint32_t durationUs, aclrt
 aclError npumock_launch_kernel(aclrtStream stream, aclrtFuncHandle func, const char *name,
                                const char *type);
 
+// A collective of the fake libhccl.so: one task of `duration_ns` named `name` (type "HCCL") on
+// `stream` (NULL = the calling thread's default stream), queued like a kernel so that stream,
+// event and device waits cover it. Returns the runtime's error code.
+aclError npumock_launch_collective(aclrtStream stream, const char *name, uint64_t duration_ns);
+
 // Default simulated device time of a kernel (NPU_MOCK_KERNEL_US) and host time spent inside
 // every launch call (NPU_MOCK_LAUNCH_HOST_US). Process-wide, may change at any time.
 void npumock_set_kernel_us(uint32_t us);

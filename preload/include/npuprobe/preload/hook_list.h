@@ -1,4 +1,4 @@
-// Every ACL (and below-ACL runtime) entry point npuprobe wraps, as an X-macro so that the hook
+// Every ACL (and below-ACL runtime, and HCCL) entry point npuprobe wraps, as an X-macro so that the hook
 // ids, the names for dlsym and the per-function error labels come from one list. Who calls each
 // one and how: docs/ascend-stack.md.
 //
@@ -55,4 +55,19 @@
   X(aclrtLaunchKernelWithConfig)       \
   X(aclrtLaunchKernelWithHostArgs)     \
   X(rtKernelLaunchWithFlagV2)          \
-  X(rtAicpuKernelLaunchExWithArgs)
+  X(rtAicpuKernelLaunchExWithArgs)      \
+  X(HcclCommInitRootInfo)              \
+  X(HcclCommInitRootInfoConfig)        \
+  X(HcclCommDestroy)                   \
+  X(HcclAllReduce)                     \
+  X(HcclAllGather)                     \
+  X(HcclReduceScatter)                 \
+  X(HcclBroadcast)                     \
+  X(HcclReduce)                        \
+  X(HcclAlltoAll)                      \
+  X(HcclAlltoAllV)                     \
+  X(HcclScatter)                       \
+  X(HcclSend)                          \
+  X(HcclRecv)                          \
+  X(HcclBatchSendRecv)                 \
+  X(HcclBarrier)

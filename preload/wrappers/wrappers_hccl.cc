@@ -1,0 +1,233 @@
+// HCCL collectives (docs/contract.md `npu:hccl_*`): each is enqueued on a stream; npuprobe counts
+// the call, the bytes it moves (count x element size) and the host time of the enqueue, labelled
+// with the communicator's rank and size, which the comm init wrapper hands to the probe. Reached
+// linked (the exported names) and through dlsym(handle) like every hook (torch_npu's function
+// loader resolves HcclAlltoAllV, HcclReduce, HcclScatter, HcclBatchSendRecv that way).
+#include "hook.h"
+#include "instrument.h"
+#include "npu/hccl_api.h"
+#include "npu/hccl_sizes.h"
+
+using npuprobe::preload::HookId;
+using npuprobe::probes::CollectiveOp;
+
+namespace {
+
+using npuprobe::preload::active_collectives;
+using npuprobe::preload::active_probes;
+using npuprobe::preload::hook_api_id;
+using npuprobe::preload::should_measure;
+using npuprobe::preload::thread_state;
+using npuprobe::preload::ThreadState;
+using npuprobe::preload::timed_call;
+
+// `bytes()` runs only after a success: the arrays it may read were read by HCCL itself.
+template <typename Call, typename Bytes>
+HcclResult measure_collective(HookId hook, CollectiveOp op, HcclComm comm, Call &&call,
+                              Bytes &&bytes) {
+  ThreadState &t = thread_state();
+  if (!should_measure(t)) return call();
+  std::uint64_t t0, t1;
+  const HcclResult rc = timed_call(t, call, &t0, &t1);
+  if (rc == HCCL_SUCCESS) {
+    active_collectives().on_collective(t.device, op, comm, bytes(), t0, t1);
+  } else {
+    active_probes().on_api_error(hook_api_id(hook), static_cast<int>(rc));
+  }
+  return rc;
+}
+
+std::uint64_t bytes_of(std::uint64_t count, HcclDataType type) {
+  return count * npu_hccl_type_size(type);
+}
+
+}  // namespace
+
+NPUPROBE_HOOK(HcclResult, HcclCommInitRootInfo,
+              (uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank, HcclComm *comm),
+              (nRanks, rootInfo, rank, comm)) {
+  static_cast<void>(caller);
+  return npuprobe::preload::measure_plain(
+      HookId::HcclCommInitRootInfo, [&] { return real(nRanks, rootInfo, rank, comm); },
+      [&](HcclResult rc) {
+        // The communicator is rank `rank` of `nRanks` on this thread's device (HCCL binds it
+        // to the current device); its labels for every later collective.
+        if (rc == HCCL_SUCCESS && comm != nullptr) {
+          active_collectives().on_comm_init(*comm, thread_state().device, rank, nRanks);
+        }
+      });
+}
+
+// torch_npu's choice when libhccl has it: the same labels.
+NPUPROBE_HOOK(HcclResult, HcclCommInitRootInfoConfig,
+              (uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
+               const HcclCommConfig *config, HcclComm *comm),
+              (nRanks, rootInfo, rank, config, comm)) {
+  static_cast<void>(caller);
+  return npuprobe::preload::measure_plain(
+      HookId::HcclCommInitRootInfoConfig,
+      [&] { return real(nRanks, rootInfo, rank, config, comm); },
+      [&](HcclResult rc) {
+        if (rc == HCCL_SUCCESS && comm != nullptr) {
+          active_collectives().on_comm_init(*comm, thread_state().device, rank, nRanks);
+        }
+      });
+}
+
+NPUPROBE_HOOK(HcclResult, HcclCommDestroy, (HcclComm comm), (comm)) {
+  static_cast<void>(caller);
+  return npuprobe::preload::measure_plain(
+      HookId::HcclCommDestroy, [&] { return real(comm); }, [&](HcclResult rc) {
+        if (rc == HCCL_SUCCESS) active_collectives().on_comm_destroy(comm);
+      });
+}
+
+NPUPROBE_HOOK(HcclResult, HcclAllReduce,
+              (void *sendBuf, void *recvBuf, uint64_t count, HcclDataType dataType,
+               HcclReduceOp op, HcclComm comm, aclrtStream stream),
+              (sendBuf, recvBuf, count, dataType, op, comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclAllReduce, CollectiveOp::kAllReduce, comm,
+      [&] { return real(sendBuf, recvBuf, count, dataType, op, comm, stream); },
+      [&] { return bytes_of(count, dataType); });
+}
+
+NPUPROBE_HOOK(HcclResult, HcclAllGather,
+              (void *sendBuf, void *recvBuf, uint64_t sendCount, HcclDataType dataType,
+               HcclComm comm, aclrtStream stream),
+              (sendBuf, recvBuf, sendCount, dataType, comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclAllGather, CollectiveOp::kAllGather, comm,
+      [&] { return real(sendBuf, recvBuf, sendCount, dataType, comm, stream); },
+      [&] { return bytes_of(sendCount, dataType); });
+}
+
+NPUPROBE_HOOK(HcclResult, HcclReduceScatter,
+              (void *sendBuf, void *recvBuf, uint64_t recvCount, HcclDataType dataType,
+               HcclReduceOp op, HcclComm comm, aclrtStream stream),
+              (sendBuf, recvBuf, recvCount, dataType, op, comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclReduceScatter, CollectiveOp::kReduceScatter, comm,
+      [&] { return real(sendBuf, recvBuf, recvCount, dataType, op, comm, stream); },
+      [&] { return bytes_of(recvCount, dataType); });
+}
+
+NPUPROBE_HOOK(HcclResult, HcclBroadcast,
+              (void *buf, uint64_t count, HcclDataType dataType, uint32_t root, HcclComm comm,
+               aclrtStream stream),
+              (buf, count, dataType, root, comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclBroadcast, CollectiveOp::kBroadcast, comm,
+      [&] { return real(buf, count, dataType, root, comm, stream); },
+      [&] { return bytes_of(count, dataType); });
+}
+
+NPUPROBE_HOOK(HcclResult, HcclReduce,
+              (void *sendBuf, void *recvBuf, uint64_t count, HcclDataType dataType,
+               HcclReduceOp op, uint32_t root, HcclComm comm, aclrtStream stream),
+              (sendBuf, recvBuf, count, dataType, op, root, comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclReduce, CollectiveOp::kReduce, comm,
+      [&] { return real(sendBuf, recvBuf, count, dataType, op, root, comm, stream); },
+      [&] { return bytes_of(count, dataType); });
+}
+
+// sendCount elements to every rank: x the communicator's size (0 bytes when npuprobe did not
+// see the communicator made).
+NPUPROBE_HOOK(HcclResult, HcclAlltoAll,
+              (const void *sendBuf, uint64_t sendCount, HcclDataType sendType,
+               const void *recvBuf, uint64_t recvCount, HcclDataType recvType, HcclComm comm,
+               aclrtStream stream),
+              (sendBuf, sendCount, sendType, recvBuf, recvCount, recvType, comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclAlltoAll, CollectiveOp::kAllToAll, comm,
+      [&] { return real(sendBuf, sendCount, sendType, recvBuf, recvCount, recvType, comm, stream); },
+      [&] { return bytes_of(sendCount, sendType) * active_collectives().comm_size(comm); });
+}
+
+// The sum of the rank-size send count array (uint64_t elements), read after HCCL read it.
+NPUPROBE_HOOK(HcclResult, HcclAlltoAllV,
+              (const void *sendBuf, const void *sendCounts, const void *sdispls,
+               HcclDataType sendType, const void *recvBuf, const void *recvCounts,
+               const void *rdispls, HcclDataType recvType, HcclComm comm, aclrtStream stream),
+              (sendBuf, sendCounts, sdispls, sendType, recvBuf, recvCounts, rdispls, recvType,
+               comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclAlltoAllV, CollectiveOp::kAllToAllV, comm,
+      [&] {
+        return real(sendBuf, sendCounts, sdispls, sendType, recvBuf, recvCounts, rdispls,
+                    recvType, comm, stream);
+      },
+      [&] {
+        const std::uint32_t size = active_collectives().comm_size(comm);
+        const auto *counts = static_cast<const std::uint64_t *>(sendCounts);
+        std::uint64_t elements = 0;
+        for (std::uint32_t r = 0; counts != nullptr && r < size; ++r) elements += counts[r];
+        return bytes_of(elements, sendType);
+      });
+}
+
+NPUPROBE_HOOK(HcclResult, HcclScatter,
+              (void *sendBuf, void *recvBuf, uint64_t recvCount, HcclDataType dataType,
+               uint32_t root, HcclComm comm, aclrtStream stream),
+              (sendBuf, recvBuf, recvCount, dataType, root, comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclScatter, CollectiveOp::kScatter, comm,
+      [&] { return real(sendBuf, recvBuf, recvCount, dataType, root, comm, stream); },
+      [&] { return bytes_of(recvCount, dataType); });
+}
+
+NPUPROBE_HOOK(HcclResult, HcclSend,
+              (void *sendBuf, uint64_t count, HcclDataType dataType, uint32_t destRank,
+               HcclComm comm, aclrtStream stream),
+              (sendBuf, count, dataType, destRank, comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclSend, CollectiveOp::kSend, comm,
+      [&] { return real(sendBuf, count, dataType, destRank, comm, stream); },
+      [&] { return bytes_of(count, dataType); });
+}
+
+NPUPROBE_HOOK(HcclResult, HcclRecv,
+              (void *recvBuf, uint64_t count, HcclDataType dataType, uint32_t srcRank,
+               HcclComm comm, aclrtStream stream),
+              (recvBuf, count, dataType, srcRank, comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclRecv, CollectiveOp::kReceive, comm,
+      [&] { return real(recvBuf, count, dataType, srcRank, comm, stream); },
+      [&] { return bytes_of(count, dataType); });
+}
+
+// Every item, sends and receives alike (as HcclSend and HcclRecv count).
+NPUPROBE_HOOK(HcclResult, HcclBatchSendRecv,
+              (HcclSendRecvItem * sendRecvInfo, uint32_t itemNum, HcclComm comm,
+               aclrtStream stream),
+              (sendRecvInfo, itemNum, comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclBatchSendRecv, CollectiveOp::kBatchSendRecv, comm,
+      [&] { return real(sendRecvInfo, itemNum, comm, stream); },
+      [&] {
+        std::uint64_t bytes = 0;
+        for (uint32_t i = 0; sendRecvInfo != nullptr && i < itemNum; ++i) {
+          bytes += bytes_of(sendRecvInfo[i].count, sendRecvInfo[i].dataType);
+        }
+        return bytes;
+      });
+}
+
+NPUPROBE_HOOK(HcclResult, HcclBarrier, (HcclComm comm, aclrtStream stream), (comm, stream)) {
+  static_cast<void>(caller);
+  return measure_collective(
+      HookId::HcclBarrier, CollectiveOp::kBarrier, comm, [&] { return real(comm, stream); },
+      [] { return std::uint64_t{0}; });
+}

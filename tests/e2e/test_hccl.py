@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""HCCL collectives under LD_PRELOAD=libnpuprobe.so: npu-sim runs N rank processes joined by
+HcclCommInitRootInfo (mock libhccl) and makes all-reduces, MoE all-to-all-v dispatch and combine,
+and every other collective each step, linked or through dlopen + dlsym(handle). What `npuprobe
+dump` shows per (device, op, rank, size) must equal each rank's report exactly: calls, bytes,
+launch latency counts. Failed calls are api errors, the application sees the real codes, and a
+failing comm init stops nothing else.
+
+Run: NPUPROBE_BUILD=build /usr/bin/python3 -m unittest -v test_hccl
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from npuprobe_run import FOREIGN_PRELOAD, FOREIGN_REASON, MOCK_LIB, NPU_SIM, dump, preload_env
+
+OPS = ("allreduce", "allgather", "reduce_scatter", "broadcast", "reduce", "alltoall",
+       "alltoallv", "scatter", "send", "receive", "batch_send_recv", "barrier")
+
+
+def run_ranks(args, ranks, extra_env=None):
+    """npu-sim --hccl-ranks under npuprobe: (process, [report of each rank], Samples)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = os.path.join(tmp, "store")
+        os.mkdir(folder)
+        report = os.path.join(tmp, "report.json")
+        proc = subprocess.run([NPU_SIM, "--report", report, "--hccl-ranks", str(ranks)] + args,
+                              env=preload_env(folder, extra_env), capture_output=True, text=True,
+                              timeout=300)
+        reports = []
+        for rank in range(ranks):
+            path = report if rank == 0 else f"{report}.rank{rank}"
+            if os.path.exists(path):
+                with open(path) as f:
+                    reports.append(json.load(f))
+        return proc, reports, dump(folder)
+
+
+class CollectivesMatchTheGroundTruth(unittest.TestCase):
+    def check(self, reports, m, where):
+        total_calls = 0
+        for report in reports:
+            for dev, truth in report["devices"].items():
+                h = truth["hccl"]
+                labels = {"device": dev, "rank": h["rank"], "size": h["size"]}
+                self.assertEqual(sorted(h["calls"]), sorted(m.label_values("npu:hccl_calls_total", "op")),
+                                 where)
+                for op, n in h["calls"].items():
+                    at = f"{op} rank {h['rank']}: {where}"
+                    self.assertEqual(m.value("npu:hccl_calls_total", op=op, **labels), n, at)
+                    self.assertEqual(m.value("npu:hccl_bytes_total", op=op, **labels),
+                                     h["bytes"][op], at)
+                    self.assertEqual(m.value("npu:hccl_launch_latency_count", op=op, **labels),
+                                     n, at)
+                    total_calls += n
+                # Collectives are not kernel launches: the launch counts stay npu-sim's.
+                self.assertEqual(m.value("npu:launches_total", device=dev),
+                                 sum(truth["launches"].values()), where)
+        self.assertEqual(m.value("npu:hccl_calls_total"), total_calls,
+                         f"no collective counted that npu-sim did not make: {where}")
+
+    def test_every_collective_linked_and_dlsym(self):
+        for binding, init, ranks in (("linked", "plain", 2), ("dlsym", "plain", 4),
+                                     ("dlsym", "config", 2), ("linked", "config", 4)):
+            with self.subTest(binding=binding, init=init, ranks=ranks):
+                args = ["--steps", "3", "--launches", "2", "--tp-allreduce", "2",
+                        "--moe-layers", "3", "--hccl-every-op", "--hccl-tokens", "257",
+                        "--hccl-binding", binding, "--hccl-init", init]
+                proc, reports, m = run_ranks(args, ranks)
+                where = f"{ranks} ranks, {binding}, {init}"
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertEqual(len(reports), ranks, where)
+                for report in reports:
+                    for truth in report["devices"].values():
+                        self.assertEqual(sorted(truth["hccl"]["calls"]), sorted(OPS), where)
+                        self.assertEqual(truth["hccl"]["calls"]["alltoallv"], 3 * 3 * 2, where)
+                        self.assertEqual(truth["hccl"]["calls"]["allreduce"], 3 * 2, where)
+                self.check(reports, m, where)
+                self.assertEqual(sorted(m.label_values("npu:hccl_calls_total", "rank")),
+                                 sorted(str(r) for r in range(ranks)), where)
+                self.assertEqual(m.label_values("npu:hccl_calls_total", "size"), [str(ranks)])
+
+    def test_moe_and_tp_only_on_eight_ranks(self):
+        proc, reports, m = run_ranks(["--steps", "4", "--launches", "3", "--moe-layers", "2",
+                                      "--tp-allreduce", "1"], 8)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(len(reports), 8)
+        self.check(reports, m, "8 ranks")
+        self.assertEqual(m.label_values("npu:hccl_calls_total", "op"), ["allreduce", "alltoallv"])
+
+    def test_a_skipped_collective_is_forwarded_unmeasured(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "npuprobe.yaml")
+            with open(config, "w") as f:
+                f.write("hooks:\n  skip: [HcclAllReduce]\n")
+            proc, reports, m = run_ranks(["--steps", "2", "--launches", "1", "--tp-allreduce", "2",
+                                          "--moe-layers", "1"], 2, {"NPUPROBE_CONFIG": config})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(m.label_values("npu:hccl_calls_total", "op"), ["alltoallv"])
+        for report in reports:
+            for dev, truth in report["devices"].items():
+                self.assertEqual(truth["hccl"]["calls"]["allreduce"], 4)
+                self.assertEqual(m.value("npu:hccl_calls_total", device=dev, op="alltoallv"),
+                                 truth["hccl"]["calls"]["alltoallv"])
+
+    def test_failed_collective_is_an_error_and_the_real_code_reaches_the_caller(self):
+        # The 2nd HcclAllReduce of every rank fails with HCCL_E_INTERNAL (4).
+        proc, reports, m = run_ranks(["--steps", "2", "--launches", "1", "--tp-allreduce", "2",
+                                      "--moe-layers", "1"], 2,
+                                     {"NPU_MOCK_FAIL": "HcclAllReduce:2:4"})
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("HcclAllReduce failed with 4", proc.stderr)
+        for report in reports:
+            for truth in report["devices"].values():
+                self.assertEqual(truth["errors"], {"HcclAllReduce": 1})
+                self.assertEqual(truth["hccl"]["calls"]["allreduce"], 3)
+        self.assertEqual(m.value("npu:api_errors_total", api="HcclAllReduce", code="4"), 2)
+        self.check(reports, m, "one failed all-reduce per rank")
+
+    def test_failing_comm_init_passes_through_and_stops_nothing_else(self):
+        # HcclCommInitRootInfo fails with HCCL_E_TIMEOUT (9) in every rank.
+        proc, reports, m = run_ranks(["--steps", "2", "--launches", "2", "--moe-layers", "1"], 2,
+                                     {"NPU_MOCK_FAIL": "HcclCommInitRootInfo:1:9"})
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("HcclCommInitRootInfo failed with 9", proc.stderr)
+        self.assertEqual(m.value("npu:api_errors_total", api="HcclCommInitRootInfo", code="9"), 2)
+        self.assertTrue(m.absent("npu:hccl_calls_total"))
+        # The other metrics still count: every rank's buffers were allocated and freed.
+        for report in reports:
+            for dev, truth in report["devices"].items():
+                self.assertEqual(m.value("npu:memory:allocs_total", device=dev), truth["allocs"])
+                self.assertEqual(m.value("npu:memory:frees_total", device=dev), truth["frees"])
+
+
+# A program that dlopen's libhccl RTLD_LOCAL (ctypes), so it is only reachable through its handle:
+# npuprobe's dlsym hands out a bound wrapper. One rank, one all-to-all-v, one null-comm call.
+HANDLE_ONLY = r"""
+import ctypes, sys
+lib = sys.argv[1]
+acl = ctypes.CDLL(lib + "/libascendcl.so")
+hccl = ctypes.CDLL(lib + "/libhccl.so")
+assert acl.aclInit(None) == 0 and acl.aclrtSetDevice(3) == 0
+stream, buf, out, comm = (ctypes.c_void_p() for _ in range(4))
+assert acl.aclrtCreateStream(ctypes.byref(stream)) == 0
+assert acl.aclrtMalloc(ctypes.byref(buf), 1 << 16, 0) == 0
+assert acl.aclrtMalloc(ctypes.byref(out), 1 << 16, 0) == 0
+root = ctypes.create_string_buffer(4108)
+assert hccl.HcclGetRootInfo(root) == 0
+assert hccl.HcclCommInitRootInfo(1, root, 0, ctypes.byref(comm)) == 0
+counts, displs = (ctypes.c_uint64 * 1)(300), (ctypes.c_uint64 * 1)(0)
+assert hccl.HcclAlltoAllV(buf, counts, displs, 11, out, counts, displs, 11, comm, stream) == 0
+# A null communicator: the caller gets HCCL_E_PTR (2) unchanged.
+rc = hccl.HcclAllReduce(buf, out, ctypes.c_uint64(8), 4, 0, None, stream)
+assert rc == 2, rc
+assert acl.aclrtSynchronizeStream(stream) == 0
+assert hccl.HcclCommDestroy(comm) == 0
+print("ok")
+"""
+
+
+@unittest.skipIf(FOREIGN_PRELOAD, FOREIGN_REASON)
+class HandleOnlyLibrary(unittest.TestCase):
+    def test_dlsym_handle_of_a_local_libhccl_is_measured(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "store")
+            os.mkdir(folder)
+            proc = subprocess.run([sys.executable, "-c", HANDLE_ONLY, MOCK_LIB],
+                                  env=preload_env(folder), capture_output=True, text=True,
+                                  timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stdout.strip(), "ok")
+            m = dump(folder)
+        labels = {"device": "3", "op": "alltoallv", "rank": "0", "size": "1"}
+        self.assertEqual(m.value("npu:hccl_calls_total", **labels), 1)
+        self.assertEqual(m.value("npu:hccl_bytes_total", **labels), 600)  # 300 x bfp16
+        self.assertEqual(m.value("npu:hccl_calls_total"), 1)
+        self.assertEqual(m.value("npu:api_errors_total", api="HcclAllReduce", code="2"), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
