@@ -19,7 +19,7 @@ import time
 import unittest
 
 from npuprobe_run import (BUILD, CLI, MOCK_LIB, PRELOAD, dump, preload_env, run_sim, start_sim,
-                          wait_for)
+                          wait_for, TIME_SCALE)
 from test_runtime_switch import ConfigFileCase
 
 MSPTI = os.path.join(MOCK_LIB, "libmspti.so")
@@ -227,10 +227,18 @@ class MsptiTest(TaskTimeCase):
         try:
             wait_for(folder, lambda s: s.value("npu:kernels_total") > 0)
             self.switch("off")
-            time.sleep(0.5)  # the publisher saw OFF and unsubscribed
+            # Bounds, not instants: the publisher sees OFF at a flush, and the records finished
+            # before it arrive with the kinds' disable; after that the count must stand still.
+            wait_for(folder, lambda s: s.value("npuprobe:task_time_active", mode="mspti") == 0)
+            deadline = time.monotonic() + 15 * TIME_SCALE
             off = dump(folder)
-            time.sleep(0.5)
-            still_off = dump(folder)
+            while True:
+                time.sleep(0.5)
+                still_off = dump(folder)
+                if (still_off.value("npu:kernels_total") == off.value("npu:kernels_total") or
+                        time.monotonic() > deadline):
+                    break
+                off = still_off
             self.switch("on")
             on = wait_for(folder, lambda s: s.value("npu:kernels_total") >
                           still_off.value("npu:kernels_total") and
