@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <mutex>
 
 #include "mspti/ascendcl_link.h"
@@ -198,10 +199,12 @@ msptiResult msptiActivityGetNextRecord(uint8_t *buffer, size_t validBufferSizeBy
     pos = 0;
     return MSPTI_ERROR_MAX_LIMIT_REACHED;
   }
-  msptiActivityKind kind;
-  memcpy(&kind, buffer + pos, sizeof kind);
+  // The kind as its integer: a buffer may hold any value there, and an enum object holding a
+  // value outside its enumerators is undefined behaviour (UBSan: "load of value 77").
+  std::underlying_type_t<msptiActivityKind> raw_kind;
+  memcpy(&raw_kind, buffer + pos, sizeof raw_kind);
   size_t size = 0;
-  switch (kind) {
+  switch (raw_kind) {
     case MSPTI_ACTIVITY_KIND_KERNEL: size = sizeof(msptiActivityKernel); break;
     case MSPTI_ACTIVITY_KIND_API:
     case MSPTI_ACTIVITY_KIND_ACL_API:
@@ -209,7 +212,7 @@ msptiResult msptiActivityGetNextRecord(uint8_t *buffer, size_t validBufferSizeBy
     case MSPTI_ACTIVITY_KIND_RUNTIME_API: size = sizeof(msptiActivityApi); break;
     default:
       fprintf(stderr, "npumock libmspti [E]: GetNextRecord failed, invalid kind: %d\n",
-              static_cast<int>(kind));
+              static_cast<int>(raw_kind));
       return MSPTI_ERROR_INNER;
   }
   *record = reinterpret_cast<msptiActivity *>(buffer + pos);
