@@ -23,6 +23,10 @@ from npuprobe_run import (BUILD, CLI, MOCK_LIB, PRELOAD, dump, preload_env, run_
 from test_runtime_switch import ConfigFileCase
 
 MSPTI = os.path.join(MOCK_LIB, "libmspti.so")
+# dlopen("libmspti.so") by name, as a framework does, finds it where CANN's set_env.sh puts it:
+# on LD_LIBRARY_PATH. (npu-sim's own RUNPATH would do in a plain build, but in an ASan build the
+# runtime's dlopen interceptor is the caller, and its RUNPATH is not npu-sim's.)
+MSPTI_PATH = ":".join(p for p in (MOCK_LIB, os.environ.get("LD_LIBRARY_PATH")) if p)
 WITH_MSPTI = PRELOAD + " " + MSPTI
 # Real MSPTI hands a buffer back once it is 80% full, before the next record (Ascend/mspti
 # ActivityManager::Record): a 2 MiB buffer of npuprobe's holds this many 56-byte kernel records.
@@ -107,7 +111,8 @@ class MsptiTest(TaskTimeCase):
         for name, args, extra in (
                 ("before npuprobe", [], {"LD_PRELOAD": MSPTI + " " + PRELOAD}),
                 ("after npuprobe", [], {"LD_PRELOAD": WITH_MSPTI}),
-                ("dlopen'ed", ["--dlopen-mspti", "0"], {"LD_PRELOAD": PRELOAD})):
+                ("dlopen'ed", ["--dlopen-mspti", "0"], {"LD_PRELOAD": PRELOAD,
+                                                        "LD_LIBRARY_PATH": MSPTI_PATH})):
             with self.subTest(name):
                 proc, report, s = self.run_sim(["--steps", "30", "--launches", "20", "--devices",
                                                 "0,1"] + args, **extra)
@@ -123,7 +128,7 @@ class MsptiTest(TaskTimeCase):
         self.write_yaml("task_time:\n  mode: 2\n")
         proc, report, s = self.run_sim(["--steps", "300", "--launches", "5", "--host-gap-us",
                                         "2000", "--dlopen-mspti", "100"], LD_PRELOAD=PRELOAD,
-                                       NPUPROBE_FLUSH_MS="100")
+                                       NPUPROBE_FLUSH_MS="100", LD_LIBRARY_PATH=MSPTI_PATH)
         self.assertIn("npu-sim: dlopen(libmspti.so) loaded", proc.stderr)
         self.assertEqual(proc.stderr.count("task time mode 2 (MSPTI) waits"), 1, proc.stderr)
         self.assertIn("task time mode 2 (MSPTI): libmspti.so found", proc.stderr)
