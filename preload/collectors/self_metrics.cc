@@ -32,6 +32,14 @@ SelfMetrics::SelfMetrics(store::MetricRegistry &registry, const config::Config &
 
 void SelfMetrics::set_task_time_active(bool active, const char *refusal) noexcept {
   if (!task_time_) return;
+  // The publisher's flush and an application thread's first device or aclFinalize may both
+  // come here; the series handle changes once, with the refusal.
+  std::unique_lock<std::mutex> lock(task_time_mutex_, std::defer_lock);
+  try {
+    lock.lock();
+  } catch (...) {
+    return;  // cannot happen with a plain mutex; the next flush sets it
+  }
   if (refusal != nullptr && task_time_refusal_ == nullptr) {
     try {
       registry_.set(task_time_active_, 0);
