@@ -158,6 +158,20 @@ bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEn
   return parse_entries(bytes, format, /*cut_ok=*/false, entries, error);
 }
 
+bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEntryView> &entries,
+                    std::string *error) {
+  entries.clear();
+  return walk_entries(
+      bytes, format, /*cut_ok=*/false,
+      [&](std::string_view key, std::size_t value_at) {
+        DbEntryView entry{key, load<double>(bytes, value_at), 0};
+        if (format == StoreFormat::kV2) entry.timestamp = load<double>(bytes, value_at + 8);
+        entries.push_back(entry);
+        return true;
+      },
+      error);
+}
+
 bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string *error,
                         std::size_t at_most) {
   bytes.clear();

@@ -2,6 +2,8 @@
 #include "npuprobe/store/json_key.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 #include "npuprobe/base/json.h"
 #include "npuprobe/base/json_string.h"
@@ -24,28 +26,38 @@ class PlainKeyReader {
  public:
   explicit PlainKeyReader(std::string_view json) : text_(json) {}
 
+  // Fills `key` in place (assign, not construct: the strings keep their storage).
   bool read(EntryKey *key) {
     std::string_view metric, sample, help;
     if (!punct('[') || !string(&metric) || !punct(',') || !string(&sample) || !punct(',') ||
         !punct('{')) {
       return false;
     }
-    key->labels.clear();
+    LabelPairs &labels = key->labels;
+    std::size_t count = 0;
     if (!punct('}')) {
       do {
         std::string_view name, value;
         if (!string(&name) || !punct(':') || !string(&value)) return false;
-        key->labels.emplace_back(std::string(name), std::string(value));
+        if (count < labels.size()) {
+          labels[count].first.assign(name);
+          labels[count].second.assign(value);
+        } else {
+          labels.emplace_back(std::string(name), std::string(value));
+        }
+        ++count;
       } while (punct(','));
       if (!punct('}')) return false;
     }
     if (!punct(',') || !string(&help) || !punct(']')) return false;
     skip_spaces();
     if (pos_ != text_.size()) return false;
+    labels.resize(count);
     key->metric_name.assign(metric);
     key->sample_name.assign(sample);
     key->help.assign(help);
-    std::sort(key->labels.begin(), key->labels.end());
+    // json.dumps(sort_keys=True) wrote them sorted; other writers may not have.
+    if (!std::is_sorted(labels.begin(), labels.end())) std::sort(labels.begin(), labels.end());
     return true;
   }
 
@@ -62,6 +74,9 @@ class PlainKeyReader {
   bool string(std::string_view *out) {
     if (!punct('"')) return false;
     const std::size_t start = pos_;
+    // Eight bytes at a time while none is special: a quote, a backslash, a control character or
+    // a byte >= 0x80 (json.dumps writes ASCII). Most of a key is plain letters.
+    while (pos_ + 8 <= text_.size() && !has_special_byte(word_at(pos_))) pos_ += 8;
     for (; pos_ < text_.size(); ++pos_) {
       const auto c = static_cast<unsigned char>(text_[pos_]);
       if (c == '"') {
@@ -69,9 +84,24 @@ class PlainKeyReader {
         ++pos_;
         return true;
       }
-      if (c == '\\' || c < 0x20 || c >= 0x80) return false;  // json.dumps writes ASCII
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
     }
     return false;
+  }
+
+  std::uint64_t word_at(std::size_t at) const {
+    std::uint64_t word;
+    std::memcpy(&word, text_.data() + at, sizeof word);
+    return word;
+  }
+  // The classic SWAR tests: a byte equal to `c` (has_zero of word ^ c), a byte below 0x20, or a
+  // byte with its high bit set. No false negatives; a false positive only ends the fast loop.
+  static bool has_special_byte(std::uint64_t w) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+    const auto has_zero = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHighs) != 0; };
+    const bool below_space = ((w - kOnes * 0x20) & ~w & kHighs) != 0;
+    return below_space || (w & kHighs) != 0 || has_zero(w ^ (kOnes * '"')) ||
+           has_zero(w ^ (kOnes * '\\'));
   }
 
   std::string_view text_;
@@ -100,15 +130,14 @@ std::string encode_entry_key(const EntryKey &key) {
   return out;
 }
 
-std::optional<EntryKey> decode_entry_key(std::string_view json, std::string *error) {
+bool decode_entry_key_into(std::string_view json, EntryKey *key, std::string *error) {
   const auto fail = [&](std::size_t offset, const std::string &problem) {
     if (error) *error = "invalid key JSON at byte " + std::to_string(offset) + ": " + problem;
-    return std::nullopt;
+    return false;
   };
   // note: base::json::parse skips a leading BOM, as for a file; json.loads refuses it in a key.
   if (json.substr(0, 3) == "\xEF\xBB\xBF") return fail(0, "a byte order mark");
-  EntryKey plain;
-  if (PlainKeyReader(json).read(&plain)) return plain;
+  if (PlainKeyReader(json).read(key)) return true;
   base::json::Value root;
   base::json::ParseError parse_error;
   if (!base::json::parse(json, &root, &parse_error)) {
@@ -121,13 +150,22 @@ std::optional<EntryKey> decode_entry_key(std::string_view json, std::string *err
       !is_string(root.items[3])) {
     return fail(0, kShape);
   }
-  EntryKey key{root.items[0].text, root.items[1].text, {}, root.items[3].text};
+  key->metric_name = root.items[0].text;
+  key->sample_name = root.items[1].text;
+  key->help = root.items[3].text;
+  key->labels.clear();
   // Every member, duplicates too: the reader has always kept them (sorted), not Python's last.
   for (const base::json::Member &m : root.items[2].members) {
     if (!is_string(m.value)) return fail(0, std::string("label values are strings; ") + kShape);
-    key.labels.emplace_back(m.key, m.value.text);
+    key->labels.emplace_back(m.key, m.value.text);
   }
-  std::sort(key.labels.begin(), key.labels.end());
+  std::sort(key->labels.begin(), key->labels.end());
+  return true;
+}
+
+std::optional<EntryKey> decode_entry_key(std::string_view json, std::string *error) {
+  EntryKey key;
+  if (!decode_entry_key_into(json, &key, error)) return std::nullopt;
   return key;
 }
 

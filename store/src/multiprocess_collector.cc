@@ -43,38 +43,39 @@ class FolderReader {
     if (type == "gauge" && parts.size() < 3) {
       return reject(path + ": gauge file name must be gauge_<mode>_<pid>.db");
     }
-    std::vector<DbEntry> entries;
-    if (!read_entries(path, entries)) return;
-    // Decode every key first: a file is taken whole or not at all.
-    std::vector<EntryKey> keys;
-    for (const DbEntry &entry : entries) {
+    if (!read_entries(path)) return;
+    // Decode every key first: a file is taken whole or not at all. keys_ keeps its strings from
+    // file to file, so a key costs no allocation when the previous file's was as long.
+    if (keys_.size() < entries_.size()) keys_.resize(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
       std::string problem;
-      std::optional<EntryKey> key = decode_entry_key(entry.key, &problem);
-      if (!key) return reject(path + ": " + problem);
-      if (!base::is_valid_metric_name(key->metric_name)) {
-        return reject(path + ": invalid metric name '" + key->metric_name + "'");
+      if (!decode_entry_key_into(entries_[i].key, &keys_[i], &problem)) {
+        return reject(path + ": " + problem);
       }
-      keys.push_back(std::move(*key));
+      if (!base::is_valid_metric_name(keys_[i].metric_name)) {
+        return reject(path + ": invalid metric name '" + keys_[i].metric_name + "'");
+      }
     }
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      RawFamily &family = family_for(keys[i], type);
-      RawSample sample{std::move(keys[i].sample_name), std::move(keys[i].labels), entries[i].value,
-                       entries[i].timestamp};
-      if (type == "gauge") {
-        family.gauge_mode = parts[1];
-        // prometheus_client: pid = parts[2][:-3] (drops ".db").
-        const std::string &last = parts[2];
-        sample.labels.emplace_back("pid", last.size() >= 3 ? last.substr(0, last.size() - 3) : "");
-        std::sort(sample.labels.begin(), sample.labels.end());
+    const bool gauge = type == "gauge";
+    // prometheus_client: pid = parts[2][:-3] (drops ".db").
+    const std::string pid = gauge && parts[2].size() >= 3 ? parts[2].substr(0, parts[2].size() - 3)
+                                                          : std::string();
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      const EntryKey &key = keys_[i];
+      FamilyAccumulator &family = family_for(key, type);
+      if (gauge) {
+        family.add_gauge(parts[1], pid, key.sample_name, key.labels, entries_[i].value,
+                         entries_[i].timestamp);
+      } else {
+        family.add(key.sample_name, key.labels, entries_[i].value);
       }
-      family.samples.push_back(std::move(sample));
     }
   }
 
   FolderContents finish() {
     FolderContents contents;
-    for (RawFamily &family : families_) {
-      contents.families.push_back(accumulate_samples(family, contents.errors));
+    for (FamilyAccumulator &family : families_) {
+      contents.families.push_back(family.finish(contents.errors));
     }
     contents.errors.insert(contents.errors.begin(), errors_.begin(), errors_.end());
     return contents;
@@ -83,8 +84,10 @@ class FolderReader {
  private:
   void reject(const std::string &message) { errors_.push_back(message); }
 
-  bool read_entries(const std::string &path, std::vector<DbEntry> &entries) {
-    std::string bytes;
+  // Reads the file into bytes_ and its entries, as views into it, into entries_.
+  bool read_entries(const std::string &path) {
+    std::string &bytes = bytes_;
+    std::vector<DbEntryView> &entries = entries_;
     std::string problem;
     if (!read_db_file_bytes(path, bytes, &problem)) return reject(problem), false;
     StoreFormat format = format_ == FormatPreference::kV1 ? StoreFormat::kV1 : StoreFormat::kV2;
@@ -109,27 +112,30 @@ class FolderReader {
         }
       }
     }
-    if (!parse_db_bytes(bytes, format, entries, &problem)) {
+    if (!parse_db_views(bytes, format, entries, &problem)) {
       reject(path + ": corrupt " + std::string(to_string(format)) + " file: " + problem);
       return false;
     }
     return true;
   }
 
-  RawFamily &family_for(const EntryKey &key, const std::string &type) {
+  FamilyAccumulator &family_for(const EntryKey &key, const std::string &type) {
     // prometheus_client: the first file read fixes a family's type and help text.
     // Looked up before anything is inserted: most entries belong to a family already known.
     const auto found = index_.find(key.metric_name);
     if (found != index_.end()) return families_[found->second];
     index_.emplace(key.metric_name, families_.size());
-    families_.push_back(RawFamily{key.metric_name, key.help, type, "", {}});
+    families_.emplace_back(key.metric_name, key.help, type);
     return families_.back();
   }
 
   FormatPreference format_;
-  std::vector<RawFamily> families_;
+  std::vector<FamilyAccumulator> families_;
   std::unordered_map<std::string, std::size_t> index_;
   std::vector<std::string> errors_;
+  std::string bytes_;                 // the file being read
+  std::vector<DbEntryView> entries_;  // its entries, views into bytes_
+  std::vector<EntryKey> keys_;        // their keys, decoded (reused from file to file)
 };
 
 }  // namespace

@@ -18,9 +18,21 @@ struct DbEntry {
   double timestamp = 0;  // 0 in format v1
 };
 
+// The same entry, its key a view into the file's bytes (valid while they are): what a
+// collection reads, copying nothing per entry.
+struct DbEntryView {
+  std::string_view key;
+  double value = 0;
+  double timestamp = 0;
+};
+
 // Parses the used part of a file's bytes. On failure returns false with `error` saying what
 // is wrong and where; `entries` then holds the entries before the problem.
 bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEntry> &entries,
+                    std::string *error);
+
+// The same, as views into `bytes` (`entries` is cleared first).
+bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEntryView> &entries,
                     std::string *error);
 
 // Reads `path` (only up to `used`, never past the file's size, at most `at_most` bytes) into

@@ -29,4 +29,8 @@ std::string encode_entry_key(const EntryKey &key);
 // A lone surrogate escape reads as U+FFFD (base/json.h).
 std::optional<EntryKey> decode_entry_key(std::string_view json, std::string *error);
 
+// The same into `key`, reusing its strings' storage: a collection decodes every key of every
+// file, and most keys fit in what the previous one left. False (with `error`) as above.
+bool decode_entry_key_into(std::string_view json, EntryKey *key, std::string *error);
+
 }  // namespace npuprobe::store
