@@ -1,6 +1,7 @@
 #include "accumulate_samples.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <unordered_map>
 
@@ -46,6 +47,14 @@ class OrderedSamples {
     if (!inserted) return samples_[it->second].value;
     samples_.push_back(Sample{name, skip != nullptr ? without(labels, skip) : labels, initial});
     return samples_.back().value;
+  }
+  // Appends a sample the caller knows to be new (no earlier one has its name); never looked up.
+  void append_new(const std::string &name, const LabelPairs &labels, double value) {
+    samples_.push_back(Sample{name, labels, value});
+  }
+  bool has_name(const std::string &name) const {
+    return std::any_of(samples_.begin(), samples_.end(),
+                       [&](const Sample &s) { return s.name == name; });
   }
   std::vector<Sample> release() { return std::move(samples_); }
 
@@ -149,6 +158,7 @@ class HistogramBuckets {
         return true;
       }
       parsed = bounds_.emplace(le->second, bound).first;
+      if (std::isnan(bound)) has_nan_ = true;
     }
     // The label set without le (the sample name is the same for every bucket).
     append_identity(key_, std::string(), labels, "le");
@@ -163,6 +173,9 @@ class HistogramBuckets {
     std::unordered_map<double, std::string> le_text;
     const std::string bucket_name = family + "_bucket";
     const std::string count_name = family + "_count";
+    // Every (label set, bound) is one bucket sample: they need no lookup unless a stored sample
+    // already has the bucket name (only a hand-made file does) or a NaN bound repeats itself.
+    const bool unique = !has_nan_ && !out.has_name(bucket_name);
     for (const BucketSet &set : sets_) {
       // `le` goes where sorting would put it: the other labels are sorted and none is "le".
       LabelPairs with_le = set.labels;
@@ -176,7 +189,11 @@ class HistogramBuckets {
         auto text = le_text.find(bound);
         if (text == le_text.end()) text = le_text.emplace(bound, float_to_go_string(bound)).first;
         with_le[le].second = text->second;
-        out.at(bucket_name, with_le, 0.0) = cumulative;
+        if (unique) {
+          out.append_new(bucket_name, with_le, cumulative);
+        } else {
+          out.at(bucket_name, with_le, 0.0) = cumulative;
+        }
       }
       out.at(count_name, set.labels, 0.0) = cumulative;
     }
@@ -187,6 +204,7 @@ class HistogramBuckets {
   std::unordered_map<std::string, std::size_t> set_index_;
   std::unordered_map<std::string, double> bounds_;  // le text -> bound: a dozen per family
   std::string key_;
+  bool has_nan_ = false;
 };
 
 }  // namespace

@@ -15,6 +15,11 @@ namespace {
 // Python's chained str.replace: backslash first, then newline, then (where asked) the quote.
 // Appends `text` escaped as generate_latest escapes HELP (quotes false) and label values.
 void append_escaped(std::string &out, const std::string &text, bool quotes) {
+  // Most values need no escape: one append for them.
+  if (text.find_first_of(quotes ? "\\\n\"" : "\\\n") == std::string::npos) {
+    out += text;
+    return;
+  }
   for (const char c : text) {
     if (c == '\\')
       out += "\\\\";
