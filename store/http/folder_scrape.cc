@@ -1,18 +1,18 @@
 // Every scrape reads the whole folder again (MultiProcessCollector semantics), so the answer is
-// the folder's state at that moment; nothing is cached between scrapes. The only series are the
-// folder's: no server metrics of its own are added.
+// the folder's state at that moment; what is kept between scrapes is only how the keys combine
+// (steady_collection.h), never a value. The only series are the folder's: no server metrics of
+// its own are added.
 #include "npuprobe/store/folder_scrape.h"
 
 #include "npuprobe/store/content_negotiation.h"
 #include "npuprobe/store/gzip.h"
 #include "npuprobe/base/log.h"
-#include "npuprobe/store/multiprocess_collector.h"
 #include "npuprobe/store/text_exposition.h"
 
 namespace npuprobe::store {
 
 FolderScrape::FolderScrape(std::string directory, FormatPreference format)
-    : directory_(std::move(directory)), format_(format) {}
+    : collection_(std::move(directory), format) {}
 
 HttpResponse FolderScrape::respond(const HttpRequest &request) {
   if (request.path != "/metrics") return error_response(404, "only /metrics is served");
@@ -21,21 +21,20 @@ HttpResponse FolderScrape::respond(const HttpRequest &request) {
     refused.headers.emplace_back("Allow", "GET, HEAD");
     return refused;
   }
-  FolderContents contents = collect_folder(directory_, format_);
+  const bool openmetrics = wants_openmetrics(request.header("accept").value_or(""));
+  HttpResponse response;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (contents.errors != last_errors_) {
-      for (const std::string &error : contents.errors)
+    SteadyCollection::Scrape scrape = collection_.scrape(openmetrics);
+    if (scrape.errors != last_errors_) {
+      for (const std::string &error : scrape.errors)
         base::log_message(base::LogLevel::kWarn, "skipped: %s", error.c_str());
-      last_errors_ = contents.errors;
+      last_errors_ = std::move(scrape.errors);
     }
+    response.body = std::move(scrape.body);
   }
-  HttpResponse response;
-  const bool openmetrics = wants_openmetrics(request.header("accept").value_or(""));
   response.headers.emplace_back("Content-Type",
                                 openmetrics ? kOpenMetricsContentType : kTextExpositionContentType);
-  response.body = openmetrics ? format_openmetrics_exposition(contents.families)
-                              : format_text_exposition(contents.families);
   if (accepts_gzip(request.header("accept-encoding").value_or(""))) {
     std::string compressed = gzip_compress(response.body);
     if (!compressed.empty()) {  // else zlib failed: send it uncompressed

@@ -33,34 +33,63 @@ LabelPairs without(const LabelPairs &labels, const char *name) {
   return kept;
 }
 
+using Op = SampleRecipe::Op;
+
 // Samples keyed by (name, labels), remembering first-insertion order like a Python dict. A
 // collection reads one entry per series per process: a hit must cost a hash and nothing else,
-// so the key is built in one reused buffer and nothing is copied unless it is new.
+// so the key is built in one reused buffer and nothing is copied unless it is new. When
+// recording, each sample also gets its recipe, in step with what is done to its value.
 class OrderedSamples {
  public:
-  // The sample (name, labels without `skip`), made with `initial` when new; `*created` says so.
-  double &at(const std::string &name, const LabelPairs &labels, double initial,
-             const char *skip = nullptr, bool *created = nullptr) {
+  explicit OrderedSamples(bool record) : record_(record) {}
+
+  // The index of sample (name, labels without `skip`), made with `initial` when new.
+  std::size_t at(const std::string &name, const LabelPairs &labels, double initial,
+                 const char *skip = nullptr) {
     append_identity(key_, name, labels, skip);
     const auto [it, inserted] = index_.try_emplace(key_, samples_.size());
-    if (created != nullptr) *created = inserted;
-    if (!inserted) return samples_[it->second].value;
+    if (!inserted) return it->second;
     samples_.push_back(Sample{name, skip != nullptr ? without(labels, skip) : labels, initial});
-    return samples_.back().value;
+    if (record_) recipes_.emplace_back();
+    return samples_.size() - 1;
   }
   // Appends a sample the caller knows to be new (no earlier one has its name); never looked up.
-  void append_new(const std::string &name, const LabelPairs &labels, double value) {
+  std::size_t append_new(const std::string &name, const LabelPairs &labels, double value) {
     samples_.push_back(Sample{name, labels, value});
+    if (record_) recipes_.emplace_back();
+    return samples_.size() - 1;
   }
   bool has_name(const std::string &name) const {
     return std::any_of(samples_.begin(), samples_.end(),
                        [&](const Sample &s) { return s.name == name; });
   }
+  double &value(std::size_t index) { return samples_[index].value; }
+
+  // Recording: `input` went into sample `index` by `op` (the sample's op is the last one used:
+  // in every caller a sample is combined one way).
+  void note(std::size_t index, Op op, std::uint32_t input) {
+    if (!record_) return;
+    SampleRecipe &recipe = recipes_[index];
+    recipe.op = op;
+    recipe.inputs.push_back(input);
+  }
+  // Recording: sample `index` was assigned a value made from other samples and `inputs`; what
+  // was recorded for it before no longer counts.
+  void note_assigned(std::size_t index, Op op, std::uint32_t ref,
+                     std::vector<std::uint32_t> inputs,
+                     std::uint32_t made_by = SampleRecipe::kNone) {
+    if (!record_) return;
+    recipes_[index] = SampleRecipe{op, std::move(inputs), ref, made_by};
+  }
+
   std::vector<Sample> release() { return std::move(samples_); }
+  std::vector<SampleRecipe> release_recipes() { return std::move(recipes_); }
 
  private:
+  bool record_;
   std::string key_;
   std::vector<Sample> samples_;
+  std::vector<SampleRecipe> recipes_;
   std::unordered_map<std::string, std::size_t> index_;
 };
 
@@ -85,59 +114,92 @@ struct GaugeSample {
   LabelPairs labels;  // sorted, with pid
   double value;
   double timestamp;
+  std::uint32_t input;
 };
 
 void accumulate_gauge(const std::vector<GaugeSample> &samples, const std::string &last_mode,
-                      OrderedSamples &out) {
+                      OrderedSamples &out, std::vector<HiddenSeries> *hidden) {
   const GaugeMode mode = gauge_mode(last_mode);
-  std::unordered_map<std::string, double> stamps;  // mostrecent: identity -> newest timestamp
+  struct Stamp {
+    double newest = 0;
+    std::size_t sample = SampleRecipe::kNone;  // none while no timestamp was newer than 0
+    std::uint32_t made_by = SampleRecipe::kNone;
+    std::vector<std::uint32_t> inputs;         // recording only
+  };
+  std::unordered_map<std::string, Stamp> stamps;  // mostrecent, by identity (first-seen order
+  std::vector<Stamp *> stamp_order;               // kept for the hidden list)
   std::string key;
   for (const GaugeSample &s : samples) {
     switch (mode) {
       case GaugeMode::kMin: {
-        double &current = out.at(s.name, s.labels, s.value, "pid");
-        if (s.value < current) current = s.value;
+        const std::size_t i = out.at(s.name, s.labels, s.value, "pid");
+        if (s.value < out.value(i)) out.value(i) = s.value;
+        out.note(i, Op::kMin, s.input);
         break;
       }
       case GaugeMode::kMax: {
-        double &current = out.at(s.name, s.labels, s.value, "pid");
-        if (s.value > current) current = s.value;
+        const std::size_t i = out.at(s.name, s.labels, s.value, "pid");
+        if (s.value > out.value(i)) out.value(i) = s.value;
+        out.note(i, Op::kMax, s.input);
         break;
       }
-      case GaugeMode::kSum:
-        out.at(s.name, s.labels, 0.0, "pid") += s.value;
+      case GaugeMode::kSum: {
+        const std::size_t i = out.at(s.name, s.labels, 0.0, "pid");
+        out.value(i) += s.value;
+        out.note(i, Op::kSum, s.input);
         break;
+      }
       case GaugeMode::kMostRecent: {
         // The largest timestamp wins; a timestamp of 0 (never set) is never shown, so a series
         // is made only when a sample newer than 0 arrives.
         append_identity(key, s.name, s.labels, "pid");
-        double &stamp = stamps.try_emplace(key, 0.0).first->second;
-        if (stamp < s.timestamp) {
-          out.at(s.name, s.labels, s.value, "pid") = s.value;
-          stamp = s.timestamp;
+        const auto [it, inserted] = stamps.try_emplace(key);
+        Stamp &stamp = it->second;
+        if (inserted && hidden != nullptr) stamp_order.push_back(&stamp);
+        if (hidden != nullptr) stamp.inputs.push_back(s.input);
+        if (stamp.newest < s.timestamp) {
+          if (stamp.sample == SampleRecipe::kNone) stamp.made_by = s.input;
+          stamp.sample = out.at(s.name, s.labels, s.value, "pid");
+          out.value(stamp.sample) = s.value;
+          stamp.newest = s.timestamp;
         }
         break;
       }
-      case GaugeMode::kAll:
-        out.at(s.name, s.labels, s.value) = s.value;
+      case GaugeMode::kAll: {
+        const std::size_t i = out.at(s.name, s.labels, s.value);
+        out.value(i) = s.value;
+        out.note(i, Op::kLast, s.input);
         break;
+      }
+    }
+  }
+  if (hidden == nullptr) return;
+  for (Stamp *stamp : stamp_order) {
+    if (stamp->sample == SampleRecipe::kNone) {
+      hidden->push_back(HiddenSeries{std::move(stamp->inputs)});
+    } else {
+      out.note_assigned(stamp->sample, Op::kMostRecent, SampleRecipe::kNone,
+                        std::move(stamp->inputs), stamp->made_by);
     }
   }
 }
 
 // One label set of a histogram: its labels without `le`, and bound -> summed count.
 struct BucketSet {
+  struct Bucket {
+    double bound;
+    double count;
+    std::vector<std::uint32_t> inputs;  // recording only
+  };
   LabelPairs labels;
-  std::vector<std::pair<double, double>> counts;  // sorted by bound; a dozen bounds
+  std::vector<Bucket> counts;  // sorted by bound; a dozen bounds
 
-  void add(double bound, double count) {
+  void add(double bound, double count, std::uint32_t input, bool record) {
     auto it = std::lower_bound(counts.begin(), counts.end(), bound,
-                               [](const auto &entry, double b) { return entry.first < b; });
-    if (it != counts.end() && it->first == bound) {
-      it->second += count;
-    } else {
-      counts.insert(it, {bound, count});
-    }
+                               [](const Bucket &entry, double b) { return entry.bound < b; });
+    if (it == counts.end() || it->bound != bound) it = counts.insert(it, Bucket{bound, 0, {}});
+    it->count += count;
+    if (record) it->inputs.push_back(input);
   }
 };
 
@@ -145,8 +207,8 @@ struct BucketSet {
 class HistogramBuckets {
  public:
   // False when the sample has no `le` (a _sum, or a _count a writer stored).
-  bool add(const std::string &family, const LabelPairs &labels, double value,
-           std::vector<std::string> &errors) {
+  bool add(const std::string &family, const LabelPairs &labels, double value, std::uint32_t input,
+           bool record, std::vector<std::string> &errors) {
     const auto le = std::find_if(labels.begin(), labels.end(),
                                  [](const auto &label) { return label.first == "le"; });
     if (le == labels.end()) return false;
@@ -164,7 +226,7 @@ class HistogramBuckets {
     append_identity(key_, std::string(), labels, "le");
     const auto [it, inserted] = set_index_.try_emplace(key_, sets_.size());
     if (inserted) sets_.push_back(BucketSet{without(labels, "le"), {}});
-    sets_[it->second].add(parsed->second, value);
+    sets_[it->second].add(parsed->second, value, input, record);
     return true;
   }
 
@@ -184,18 +246,23 @@ class HistogramBuckets {
       const std::size_t le = static_cast<std::size_t>(at - with_le.begin());
       with_le.emplace(at, "le", std::string());
       double cumulative = 0;
-      for (const auto &[bound, count] : set.counts) {
-        cumulative += count;
-        auto text = le_text.find(bound);
-        if (text == le_text.end()) text = le_text.emplace(bound, float_to_go_string(bound)).first;
-        with_le[le].second = text->second;
-        if (unique) {
-          out.append_new(bucket_name, with_le, cumulative);
-        } else {
-          out.at(bucket_name, with_le, 0.0) = cumulative;
+      std::uint32_t previous = SampleRecipe::kNone;
+      for (const BucketSet::Bucket &bucket : set.counts) {
+        cumulative += bucket.count;
+        auto text = le_text.find(bucket.bound);
+        if (text == le_text.end()) {
+          text = le_text.emplace(bucket.bound, float_to_go_string(bucket.bound)).first;
         }
+        with_le[le].second = text->second;
+        const std::size_t i = unique ? out.append_new(bucket_name, with_le, cumulative)
+                                     : out.at(bucket_name, with_le, 0.0);
+        out.value(i) = cumulative;
+        out.note_assigned(i, Op::kCumulative, previous, bucket.inputs);
+        previous = static_cast<std::uint32_t>(i);
       }
-      out.at(count_name, set.labels, 0.0) = cumulative;
+      const std::size_t count = out.at(count_name, set.labels, 0.0);
+      out.value(count) = cumulative;
+      out.note_assigned(count, previous == SampleRecipe::kNone ? Op::kSum : Op::kCopy, previous, {});
     }
   }
 
@@ -210,6 +277,8 @@ class HistogramBuckets {
 }  // namespace
 
 struct FamilyAccumulator::State {
+  explicit State(bool record_inputs) : record(record_inputs), out(record_inputs) {}
+  bool record;
   std::string name, help, type;
   OrderedSamples out;             // counters, summaries, histogram sums, in first-seen order
   HistogramBuckets buckets;       // histograms
@@ -218,8 +287,9 @@ struct FamilyAccumulator::State {
   std::vector<std::string> errors;
 };
 
-FamilyAccumulator::FamilyAccumulator(std::string name, std::string help, std::string type)
-    : state_(std::make_unique<State>()) {
+FamilyAccumulator::FamilyAccumulator(std::string name, std::string help, std::string type,
+                                     bool record)
+    : state_(std::make_unique<State>(record)) {
   state_->name = std::move(name);
   state_->help = std::move(help);
   state_->type = std::move(type);
@@ -228,22 +298,24 @@ FamilyAccumulator::~FamilyAccumulator() = default;
 FamilyAccumulator::FamilyAccumulator(FamilyAccumulator &&) noexcept = default;
 FamilyAccumulator &FamilyAccumulator::operator=(FamilyAccumulator &&) noexcept = default;
 
-const std::string &FamilyAccumulator::type() const { return state_->type; }
-
 void FamilyAccumulator::add(const std::string &sample_name, const LabelPairs &labels,
-                            double value) {
+                            double value, std::uint32_t input) {
   State &s = *state_;
   if (s.type == "gauge") {  // a counter file's entry in a family a gauge file made first
-    s.gauges.push_back(GaugeSample{sample_name, labels, value, 0});
+    s.gauges.push_back(GaugeSample{sample_name, labels, value, 0, input});
     return;
   }
-  if (s.type == "histogram" && s.buckets.add(s.name, labels, value, s.errors)) return;
-  s.out.at(sample_name, labels, 0.0) += value;
+  if (s.type == "histogram" && s.buckets.add(s.name, labels, value, input, s.record, s.errors)) {
+    return;
+  }
+  const std::size_t i = s.out.at(sample_name, labels, 0.0);
+  s.out.value(i) += value;
+  s.out.note(i, Op::kSum, input);
 }
 
 void FamilyAccumulator::add_gauge(const std::string &mode, const std::string &pid,
                                   const std::string &sample_name, const LabelPairs &labels,
-                                  double value, double timestamp) {
+                                  double value, double timestamp, std::uint32_t input) {
   State &s = *state_;
   s.gauge_mode = mode;
   if (s.type != "gauge") {
@@ -252,24 +324,34 @@ void FamilyAccumulator::add_gauge(const std::string &mode, const std::string &pi
     LabelPairs with_pid = labels;
     with_pid.emplace_back("pid", pid);
     std::sort(with_pid.begin(), with_pid.end());
-    if (s.type == "histogram" && s.buckets.add(s.name, with_pid, value, s.errors)) return;
-    s.out.at(sample_name, with_pid, 0.0) += value;
+    if (s.type == "histogram" &&
+        s.buckets.add(s.name, with_pid, value, input, s.record, s.errors)) {
+      return;
+    }
+    const std::size_t i = s.out.at(sample_name, with_pid, 0.0);
+    s.out.value(i) += value;
+    s.out.note(i, Op::kSum, input);
     return;
   }
-  GaugeSample sample{sample_name, labels, value, timestamp};
+  GaugeSample sample{sample_name, labels, value, timestamp, input};
   sample.labels.emplace_back("pid", pid);
   std::sort(sample.labels.begin(), sample.labels.end());
   s.gauges.push_back(std::move(sample));
 }
 
-CollectedFamily FamilyAccumulator::finish(std::vector<std::string> &errors) {
+CollectedFamily FamilyAccumulator::finish(std::vector<std::string> &errors,
+                                          std::vector<SampleRecipe> *recipes,
+                                          std::vector<HiddenSeries> *hidden) {
   State &s = *state_;
   if (s.type == "gauge") {
-    accumulate_gauge(s.gauges, s.gauge_mode, s.out);
+    std::vector<HiddenSeries> unwanted;
+    accumulate_gauge(s.gauges, s.gauge_mode, s.out,
+                     s.record ? (hidden != nullptr ? hidden : &unwanted) : nullptr);
   } else if (s.type == "histogram") {
     s.buckets.finish(s.name, s.out);
   }
   errors.insert(errors.end(), s.errors.begin(), s.errors.end());
+  if (recipes != nullptr) *recipes = s.out.release_recipes();
   return CollectedFamily{s.name, s.help, s.type, s.out.release()};
 }
 

@@ -164,7 +164,9 @@ bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEn
   return walk_entries(
       bytes, format, /*cut_ok=*/false,
       [&](std::string_view key, std::size_t value_at) {
-        DbEntryView entry{key, load<double>(bytes, value_at), 0};
+        const auto start = static_cast<std::uint32_t>(key.data() - bytes.data() - 4);
+        DbEntryView entry{key, load<double>(bytes, value_at), 0, start,
+                          static_cast<std::uint32_t>(value_at)};
         if (format == StoreFormat::kV2) entry.timestamp = load<double>(bytes, value_at + 8);
         entries.push_back(entry);
         return true;

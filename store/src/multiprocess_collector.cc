@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "accumulate_samples.h"
+#include "collection_record.h"
 #include "npuprobe/store/db_file_reader.h"
 #include "npuprobe/base/metric_name.h"
 
@@ -31,19 +32,29 @@ std::string base_name(const std::string &path) {
 
 class FolderReader {
  public:
-  explicit FolderReader(FormatPreference format) : format_(format) {}
+  FolderReader(FormatPreference format, CollectionRecord *record)
+      : format_(format), record_(record) {}
 
   void read_file(const std::string &path) {
     const std::string base = base_name(path);
     const std::vector<std::string> parts = split(base, '_');
     const std::string &type = parts[0];
+    RecordedFile *recorded = nullptr;
+    if (record_ != nullptr) {
+      // Rejected by its name alone until it is read: its content then never matters.
+      record_->files.push_back(RecordedFile{path, {}, false, false, true, 0, {}, {}});
+      recorded = &record_->files.back();
+    }
     if (type != "counter" && type != "gauge" && type != "histogram" && type != "summary") {
       return reject(path + ": not a prometheus_client file name (unknown type '" + type + "')");
     }
     if (type == "gauge" && parts.size() < 3) {
       return reject(path + ": gauge file name must be gauge_<mode>_<pid>.db");
     }
-    if (!read_entries(path)) return;
+    if (recorded != nullptr) recorded->name_only = false;
+    const bool read = read_entries(path);
+    if (recorded != nullptr) recorded->bytes = bytes_;
+    if (!read) return;
     // Decode every key first: a file is taken whole or not at all. keys_ keeps its strings from
     // file to file, so a key costs no allocation when the previous file's was as long.
     if (keys_.size() < entries_.size()) keys_.resize(entries_.size());
@@ -57,6 +68,17 @@ class FolderReader {
       }
     }
     const bool gauge = type == "gauge";
+    std::uint32_t first_input = 0;
+    if (recorded != nullptr) {
+      recorded->accepted = true;
+      recorded->timestamps = format_read_ == StoreFormat::kV2;
+      recorded->first_input = first_input = record_->inputs;
+      record_->inputs += static_cast<std::uint32_t>(entries_.size());
+      for (const DbEntryView &entry : entries_) {
+        recorded->starts.push_back(entry.start);
+        recorded->value_ats.push_back(entry.value_at);
+      }
+    }
     // prometheus_client: pid = parts[2][:-3] (drops ".db").
     const std::string pid = gauge && parts[2].size() >= 3 ? parts[2].substr(0, parts[2].size() - 3)
                                                           : std::string();
@@ -65,9 +87,10 @@ class FolderReader {
       FamilyAccumulator &family = family_for(key, type);
       if (gauge) {
         family.add_gauge(parts[1], pid, key.sample_name, key.labels, entries_[i].value,
-                         entries_[i].timestamp);
+                         entries_[i].timestamp, first_input + static_cast<std::uint32_t>(i));
       } else {
-        family.add(key.sample_name, key.labels, entries_[i].value);
+        family.add(key.sample_name, key.labels, entries_[i].value,
+                   first_input + static_cast<std::uint32_t>(i));
       }
     }
   }
@@ -75,7 +98,13 @@ class FolderReader {
   FolderContents finish() {
     FolderContents contents;
     for (FamilyAccumulator &family : families_) {
-      contents.families.push_back(family.finish(contents.errors));
+      if (record_ != nullptr) {
+        record_->recipes.emplace_back();
+        contents.families.push_back(
+            family.finish(contents.errors, &record_->recipes.back(), &record_->hidden));
+      } else {
+        contents.families.push_back(family.finish(contents.errors));
+      }
     }
     contents.errors.insert(contents.errors.begin(), errors_.begin(), errors_.end());
     return contents;
@@ -89,7 +118,10 @@ class FolderReader {
     std::string &bytes = bytes_;
     std::vector<DbEntryView> &entries = entries_;
     std::string problem;
-    if (!read_db_file_bytes(path, bytes, &problem)) return reject(problem), false;
+    if (!read_db_file_bytes(path, bytes, &problem)) {
+      if (record_ != nullptr) record_->unreadable = true;
+      return reject(problem), false;
+    }
     StoreFormat format = format_ == FormatPreference::kV1 ? StoreFormat::kV1 : StoreFormat::kV2;
     if (format_ == FormatPreference::kAuto) {
       switch (detect_db_format(bytes)) {
@@ -112,6 +144,7 @@ class FolderReader {
         }
       }
     }
+    format_read_ = format;
     if (!parse_db_views(bytes, format, entries, &problem)) {
       reject(path + ": corrupt " + std::string(to_string(format)) + " file: " + problem);
       return false;
@@ -125,11 +158,13 @@ class FolderReader {
     const auto found = index_.find(key.metric_name);
     if (found != index_.end()) return families_[found->second];
     index_.emplace(key.metric_name, families_.size());
-    families_.emplace_back(key.metric_name, key.help, type);
+    families_.emplace_back(key.metric_name, key.help, type, record_ != nullptr);
     return families_.back();
   }
 
   FormatPreference format_;
+  CollectionRecord *record_;            // nullptr: not recording
+  StoreFormat format_read_ = StoreFormat::kV2;  // of the file being read
   std::vector<FamilyAccumulator> families_;
   std::unordered_map<std::string, std::size_t> index_;
   std::vector<std::string> errors_;
@@ -141,28 +176,53 @@ class FolderReader {
 }  // namespace
 
 FolderContents collect_files(const std::vector<std::string> &paths, FormatPreference format) {
-  FolderReader reader(format);
+  FolderReader reader(format, nullptr);
   for (const std::string &path : paths) reader.read_file(path);
   return reader.finish();
 }
 
-FolderContents collect_folder(const std::string &directory, FormatPreference format) {
+bool list_db_files(const std::string &directory, std::vector<std::string> *paths) {
+  paths->clear();
   std::unique_ptr<DIR, int (*)(DIR *)> dir(::opendir(directory.c_str()), &::closedir);
-  if (!dir) {
-    FolderContents contents;
-    contents.errors.push_back(directory + ": cannot open the store folder");
-    return contents;
-  }
-  std::vector<std::string> paths;
+  if (!dir) return false;
   while (const dirent *item = ::readdir(dir.get())) {
-    const std::string name = item->d_name;
+    const std::string_view name = item->d_name;
     // glob("*.db") in Python skips dot-files, which is where writers make new files.
-    if (name.size() > 3 && name[0] != '.' && name.compare(name.size() - 3, 3, ".db") == 0) {
-      paths.push_back(directory + "/" + name);
+    if (name.size() > 3 && name[0] != '.' && name.substr(name.size() - 3) == ".db") {
+      paths->push_back(directory + "/" + std::string(name));
     }
   }
-  std::sort(paths.begin(), paths.end());
+  std::sort(paths->begin(), paths->end());
+  return true;
+}
+
+namespace {
+
+FolderContents unopenable(const std::string &directory) {
+  FolderContents contents;
+  contents.errors.push_back(directory + ": cannot open the store folder");
+  return contents;
+}
+
+}  // namespace
+
+FolderContents collect_folder(const std::string &directory, FormatPreference format) {
+  std::vector<std::string> paths;
+  if (!list_db_files(directory, &paths)) return unopenable(directory);
   return collect_files(paths, format);
+}
+
+FolderContents collect_folder_recorded(const std::string &directory, FormatPreference format,
+                                       CollectionRecord *record) {
+  *record = CollectionRecord{};
+  std::vector<std::string> paths;
+  if (!list_db_files(directory, &paths)) {
+    record->unreadable = true;
+    return unopenable(directory);
+  }
+  FolderReader reader(format, record);
+  for (const std::string &path : paths) reader.read_file(path);
+  return reader.finish();
 }
 
 }  // namespace npuprobe::store

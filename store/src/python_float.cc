@@ -16,28 +16,25 @@ struct DecimalDigits {
 };
 
 // Shortest digits that read back to `value` (|value| > 0, finite), as Python's repr finds them
-// (dtoa mode 0). printf rounds correctly, so the first precision that round-trips gives them.
-// Only 15, 16 and 17 digits need trying: when k <= 15 digits read back, the value lies within
-// half an ulp (2^-53 relative) of those k digits, much closer than half a unit of the 15th digit
-// (5e-16 relative at least), so its 15-digit rounding is the same digits padded with zeros,
-// which are stripped below. Three tries at most instead of up to seventeen. Subnormal numbers
-// carry fewer bits than 53 (their ulp is far coarser than 2^-53 relative), so they try all.
+// (dtoa mode 0: the fewest digits that round-trip, the closest to the value among those).
+// std::to_chars without a precision promises exactly that (C++17 [charconv.to.chars]: the
+// smallest number of characters that round-trips, ties by the smallest difference); in
+// scientific form its characters are the digits and the exponent, nothing else.
 DecimalDigits shortest_digits(double value) {
   char text[40];
-  const int first = value < std::numeric_limits<double>::min() ? 1 : 15;
-  for (int precision = first; precision <= 17; ++precision) {
-    std::snprintf(text, sizeof text, "%.*e", precision - 1, value);
-    if (std::strtod(text, nullptr) == value) break;
-  }
-  // text is "d.ddde[+-]xx" (no sign: the caller passes |value|)
-  std::string_view view(text);
+  const auto end = std::to_chars(text, text + sizeof text, value, std::chars_format::scientific).ptr;
+  // text is "d[.ddd]e[+-]xx" (no sign: the caller passes |value|)
+  const std::string_view view(text, static_cast<std::size_t>(end - text));
   const std::size_t e = view.find('e');
   DecimalDigits result;
   for (std::size_t i = 0; i < e; ++i) {
     if (view[i] != '.') result.digits.push_back(view[i]);
   }
   while (result.digits.size() > 1 && result.digits.back() == '0') result.digits.pop_back();
-  result.point = std::atoi(text + e + 1) + 1;
+  int exponent = 0;
+  const char *digits = text + e + 1 + (view[e + 1] == '+' ? 1 : 0);
+  std::from_chars(digits, end, exponent);
+  result.point = exponent + 1;
   return result;
 }
 
@@ -98,6 +95,25 @@ std::string float_to_go_string(double value) {
     return mantissa + "e+0" + std::to_string(dot - 1);
   }
   return repr;
+}
+
+void append_float_to_go_string(std::string &out, double value) {
+  // Whole numbers that floatToGoString leaves as repr prints them, "<digits>.0": below 10^6
+  // when positive (7 digits take Go's exponent), down to -2^53 when negative (never an
+  // exponent there). -0.0 and everything else take the general way.
+  constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
+  const bool plain = value > 0 ? value < 1e6 : (value < 0 && value > -kExactIntegers);
+  if (plain && value == std::floor(value)) {
+    char digits[24];
+    char *at = digits;
+    if (value < 0) *at++ = '-';
+    at = std::to_chars(at, digits + sizeof digits,
+                       static_cast<unsigned long long>(std::fabs(value))).ptr;
+    out.append(digits, at);
+    out.append(".0");
+    return;
+  }
+  out += float_to_go_string(value);
 }
 
 }  // namespace npuprobe::store

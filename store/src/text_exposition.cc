@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "exposition_lines.h"
 #include "npuprobe/store/python_float.h"
 
 namespace npuprobe::store {
@@ -32,9 +33,11 @@ void append_escaped(std::string &out, const std::string &text, bool quotes) {
   }
 }
 
+}  // namespace
+
 // name{k="v",...} value: labels sorted by name, as sorted(labels.items()) does (byte order of
 // UTF-8 is code point order, Python's str order). Appended piece by piece: no temporaries.
-void append_sample(const Sample &sample, std::string &out) {
+void append_sample_prefix(std::string &out, const Sample &sample) {
   out += sample.name;
   if (!sample.labels.empty()) {
     const LabelPairs *labels = &sample.labels;
@@ -55,38 +58,54 @@ void append_sample(const Sample &sample, std::string &out) {
     out += '}';
   }
   out += ' ';
-  out += float_to_go_string(sample.value);
+}
+
+void append_sample_value(std::string &out, double value) {
+  append_float_to_go_string(out, value);
   out += '\n';
 }
 
-}  // namespace
-
-std::string format_text_exposition(const std::vector<CollectedFamily> &families) {
-  std::string out;
-  for (const CollectedFamily &family : families) {
-    // Counters are exposed under their sample name, "<name>_total", as generate_latest does.
-    const std::string name = family.type == "counter" ? family.name + "_total" : family.name;
-    out += "# HELP " + name + " ";
-    append_escaped(out, family.help, false);
-    out += '\n';
-    out += "# TYPE " + name + " " + family.type + "\n";
-    for (const Sample &sample : family.samples) append_sample(sample, out);
-  }
-  return out;
-}
-
-std::string format_openmetrics_exposition(const std::vector<CollectedFamily> &families) {
-  std::string out;
-  for (const CollectedFamily &family : families) {
+void append_family_header(std::string &out, const CollectedFamily &family, bool openmetrics) {
+  if (openmetrics) {
     // OpenMetrics names the family without "_total" (the samples keep it) and escapes '"' in
     // HELP too.
     out += "# HELP " + family.name + " ";
     append_escaped(out, family.help, true);
     out += '\n';
     out += "# TYPE " + family.name + " " + family.type + "\n";
-    for (const Sample &sample : family.samples) append_sample(sample, out);
+    return;
   }
-  return out + "# EOF\n";
+  // Counters are exposed under their sample name, "<name>_total", as generate_latest does.
+  const std::string name = family.type == "counter" ? family.name + "_total" : family.name;
+  out += "# HELP " + name + " ";
+  append_escaped(out, family.help, false);
+  out += '\n';
+  out += "# TYPE " + name + " " + family.type + "\n";
+}
+
+namespace {
+
+std::string format_exposition(const std::vector<CollectedFamily> &families, bool openmetrics) {
+  std::string out;
+  for (const CollectedFamily &family : families) {
+    append_family_header(out, family, openmetrics);
+    for (const Sample &sample : family.samples) {
+      append_sample_prefix(out, sample);
+      append_sample_value(out, sample.value);
+    }
+  }
+  if (openmetrics) out += "# EOF\n";
+  return out;
+}
+
+}  // namespace
+
+std::string format_text_exposition(const std::vector<CollectedFamily> &families) {
+  return format_exposition(families, false);
+}
+
+std::string format_openmetrics_exposition(const std::vector<CollectedFamily> &families) {
+  return format_exposition(families, true);
 }
 
 }  // namespace npuprobe::store

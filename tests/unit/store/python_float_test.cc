@@ -32,8 +32,9 @@ TEST(PythonFloat, ReprMatchesCPython) {
 }
 
 // The plain definition of Python's repr digits, for the property test below: the first
-// precision from 1 to 17 whose correctly rounded digits read back (python_float.cc tries only
-// 15 to 17 and has a fast path for whole numbers; both must give the same strings).
+// precision from 1 to 17 whose correctly rounded digits read back (python_float.cc takes
+// std::to_chars's shortest digits and has a fast path for whole numbers; both must give the
+// same strings).
 std::string reference_repr(double value) {
   if (value == 0) return std::signbit(value) ? "-0.0" : "0.0";
   char text[40];
@@ -97,6 +98,26 @@ TEST(PythonFloat, GoStringMatchesPrometheusClient) {
   // prometheus_client's quirk, kept for byte-identical output: "e+0" + two digits.
   EXPECT_EQ(float_to_go_string(1e15), "1e+015");
   EXPECT_EQ(float_to_go_string(1e16), "1e+16");
+}
+
+TEST(PythonFloat, AppendedGoStringIsTheGoString) {
+  std::mt19937_64 random(7);
+  auto check = [](double value) {
+    std::string appended = "x";
+    append_float_to_go_string(appended, value);
+    ASSERT_EQ(appended, "x" + float_to_go_string(value)) << std::hexfloat << value;
+  };
+  for (double edge : {0.0, -0.0, 1.0, -1.0, 999999.0, 1e6, -1e6, 1e15, 9007199254740991.0,
+                      -9007199254740991.0, -9007199254740992.0, 0.5, -0.5, 1e300,
+                      std::numeric_limits<double>::infinity(), std::nan("")}) {
+    check(edge);
+    check(-edge);
+  }
+  for (int i = 0; i < 20000; ++i) {
+    check(static_cast<double>(random() % 3000000) - 1000000.0);
+    check(static_cast<double>(random() >> (random() % 64)));
+    check(static_cast<double>(random() % 100000) / 64.0);
+  }
 }
 
 TEST(PythonFloat, ReprRoundTripsEveryValue) {

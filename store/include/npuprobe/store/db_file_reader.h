@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,8 @@ struct DbEntryView {
   std::string_view key;
   double value = 0;
   double timestamp = 0;
+  std::uint32_t start = 0;     // offset of the entry (its key length) in the file
+  std::uint32_t value_at = 0;  // offset of its value; the timestamp follows in format v2
 };
 
 // Parses the used part of a file's bytes. On failure returns false with `error` saying what

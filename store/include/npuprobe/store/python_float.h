@@ -14,4 +14,8 @@ std::string python_float_repr(double value);
 // more than 6 integer digits Go's exponent style ("2.5e+07", "2.147483648e+09").
 std::string float_to_go_string(double value);
 
+// The same, appended to `out`; whole numbers (most of an exposition: counts, bucket counts,
+// byte sizes) without a temporary string.
+void append_float_to_go_string(std::string &out, double value);
+
 }  // namespace npuprobe::store

@@ -8,6 +8,7 @@
 #include "npuprobe/store/http_request.h"
 #include "npuprobe/store/http_response.h"
 #include "npuprobe/store/metric_types.h"
+#include "npuprobe/store/steady_collection.h"
 
 namespace npuprobe::store {
 
@@ -15,14 +16,14 @@ class FolderScrape {
  public:
   FolderScrape(std::string directory, FormatPreference format);
 
-  // GET or HEAD /metrics: the folder read afresh, as text 0.0.4 or OpenMetrics (Accept), gzip
+  // GET or HEAD /metrics: the folder as it is now (a steady collection: values only while the
+  // keys stay the same), as text 0.0.4 or OpenMetrics (Accept), gzip
   // when Accept-Encoding allows it; 404 for another path, 405 for another method.
   HttpResponse respond(const HttpRequest &request);
 
  private:
-  const std::string directory_;
-  const FormatPreference format_;
-  std::mutex mutex_;
+  std::mutex mutex_;                      // one scrape at a time reads the folder
+  SteadyCollection collection_;
   std::vector<std::string> last_errors_;  // logged again only when they change
 };
 

@@ -1,0 +1,39 @@
+// A store folder read again and again by one server (`npuprobe serve`, the exposer plugin).
+// Every scrape answers exactly what collect_folder + the exposition would (MultiProcessCollector
+// semantics, the folder as it is at that moment), but when no file was added, removed or given
+// a new key since the last full read, the keys are not decoded again: the files are read, their
+// key bytes compared with the last read, and only the values are combined and formatted. The
+// cost of a steady-state scrape follows the values, not the keys (bench/README.md).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "npuprobe/store/metric_types.h"
+
+namespace npuprobe::store {
+
+class SteadyCollection {
+ public:
+  SteadyCollection(std::string directory, FormatPreference format);
+  ~SteadyCollection();
+  SteadyCollection(const SteadyCollection &) = delete;
+  SteadyCollection &operator=(const SteadyCollection &) = delete;
+
+  struct Scrape {
+    std::string body;                 // text format 0.0.4 or OpenMetrics
+    std::vector<std::string> errors;  // as collect_folder's: one per skipped file or sample
+    bool values_only = false;         // the keys were those of the last full read
+  };
+  // Not thread-safe: one scrape at a time (the caller serialises them).
+  Scrape scrape(bool openmetrics);
+
+ private:
+  struct Plan;
+  std::string directory_;
+  FormatPreference format_;
+  std::unique_ptr<Plan> plan_;
+};
+
+}  // namespace npuprobe::store

@@ -1,0 +1,222 @@
+// A plan made by a recorded full collection (collection_record.h) and replayed on values only.
+// A replay gives up, and a full collection makes a new plan, at the first difference that could
+// change anything but values: the file list, a file's size or key bytes, a rejected file's bytes,
+// a mostrecent series that appears or disappears.
+#include "npuprobe/store/steady_collection.h"
+
+#include <cstring>
+
+#include "collection_record.h"
+#include "exposition_lines.h"
+#include "npuprobe/store/db_file_reader.h"
+#include "npuprobe/store/text_exposition.h"
+
+namespace npuprobe::store {
+namespace {
+
+using Op = SampleRecipe::Op;
+
+double load_double(const std::string &bytes, std::size_t at) {
+  double value;
+  std::memcpy(&value, bytes.data() + at, sizeof value);
+  return value;
+}
+
+}  // namespace
+
+struct SteadyCollection::Plan {
+  CollectionRecord record;
+  std::vector<std::string> paths;
+  std::vector<std::string> errors;
+  struct Family {
+    std::string text_header, openmetrics_header;
+    std::size_t first = 0, count = 0;
+  };
+  std::vector<Family> families;
+  std::vector<std::string> prefixes;  // per sample: `name{labels} `
+  std::vector<SampleRecipe> recipes;  // per sample, refs across the whole folder
+  std::vector<std::uint32_t> order;   // every ref before the sample that uses it
+  std::vector<double> inputs, stamps, values;
+  std::string bytes;  // a file being compared
+  bool replayable = true;
+
+  // Builds the plan from a recorded collection. False: it cannot be replayed.
+  bool build(const FolderContents &contents) {
+    errors = contents.errors;
+    if (record.unreadable || record.recipes.size() != contents.families.size()) return false;
+    for (std::size_t f = 0; f < contents.families.size(); ++f) {
+      const CollectedFamily &family = contents.families[f];
+      Family made;
+      append_family_header(made.text_header, family, false);
+      append_family_header(made.openmetrics_header, family, true);
+      made.first = prefixes.size();
+      made.count = family.samples.size();
+      if (record.recipes[f].size() != family.samples.size()) return false;
+      for (std::size_t i = 0; i < family.samples.size(); ++i) {
+        std::string prefix;
+        append_sample_prefix(prefix, family.samples[i]);
+        prefixes.push_back(std::move(prefix));
+        values.push_back(family.samples[i].value);
+        SampleRecipe recipe = std::move(record.recipes[f][i]);
+        if (recipe.ref != SampleRecipe::kNone) {
+          recipe.ref += static_cast<std::uint32_t>(made.first);
+        }
+        recipes.push_back(std::move(recipe));
+      }
+      families.push_back(std::move(made));
+    }
+    record.recipes.clear();
+    inputs.resize(record.inputs);
+    stamps.resize(record.inputs);
+    return order_recipes();
+  }
+
+  // Refs form chains (a bucket on the one below it, _count on the top one): each is walked
+  // once; a ref that leads back to itself (a hand-made file) makes the plan unreplayable.
+  bool order_recipes() {
+    enum : std::uint8_t { kTodo, kWalking, kDone };
+    std::vector<std::uint8_t> state(recipes.size(), kTodo);
+    std::vector<std::uint32_t> chain;
+    for (std::uint32_t i = 0; i < recipes.size(); ++i) {
+      chain.clear();
+      std::uint32_t at = i;
+      while (at != SampleRecipe::kNone && state[at] == kTodo) {
+        state[at] = kWalking;
+        chain.push_back(at);
+        at = recipes[at].ref;
+        if (at != SampleRecipe::kNone && at >= recipes.size()) return false;
+      }
+      if (at != SampleRecipe::kNone && state[at] == kWalking) return false;
+      for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        state[*it] = kDone;
+        order.push_back(*it);
+      }
+    }
+    return true;
+  }
+
+  // Reads the values of every file into inputs/stamps. False at the first difference.
+  bool read_values(const std::string &directory) {
+    std::vector<std::string> now;
+    if (!list_db_files(directory, &now) || now != paths) return false;
+    for (const RecordedFile &file : record.files) {
+      if (file.name_only) continue;
+      if (!read_db_file_bytes(file.path, bytes, nullptr)) return false;
+      // The same size and the same `used` (the first 4 bytes; what was read may run past it).
+      if (bytes.size() != file.bytes.size() ||
+          (bytes.size() >= 4 && std::memcmp(bytes.data(), file.bytes.data(), 4) != 0)) {
+        return false;
+      }
+      if (!file.accepted) {
+        if (bytes != file.bytes) return false;
+        continue;
+      }
+      for (std::size_t e = 0; e < file.starts.size(); ++e) {
+        const std::size_t start = file.starts[e], value_at = file.value_ats[e];
+        if (std::memcmp(bytes.data() + start, file.bytes.data() + start, value_at - start) != 0) {
+          return false;
+        }
+        inputs[file.first_input + e] = load_double(bytes, value_at);
+        stamps[file.first_input + e] = file.timestamps ? load_double(bytes, value_at + 8) : 0;
+      }
+    }
+    for (const HiddenSeries &series : record.hidden) {
+      for (const std::uint32_t input : series.inputs) {
+        if (stamps[input] > 0) return false;  // a series newer than 0 is shown now
+      }
+    }
+    return true;
+  }
+
+  // The values from the inputs, each combined exactly as the collection combines them (same
+  // order of additions and comparisons: same doubles). False: a shown series is gone.
+  bool combine() {
+    for (const std::uint32_t i : order) {
+      const SampleRecipe &r = recipes[i];
+      double v = 0;
+      switch (r.op) {
+        case Op::kSum:
+          for (const std::uint32_t in : r.inputs) v += inputs[in];
+          break;
+        case Op::kMin:
+        case Op::kMax:
+          if (r.inputs.empty()) return false;
+          v = inputs[r.inputs.front()];
+          for (const std::uint32_t in : r.inputs) {
+            const double x = inputs[in];
+            if (r.op == Op::kMin ? x < v : x > v) v = x;
+          }
+          break;
+        case Op::kLast:
+          if (r.inputs.empty()) return false;
+          v = inputs[r.inputs.back()];
+          break;
+        case Op::kMostRecent: {
+          double newest = 0;
+          std::uint32_t made_by = SampleRecipe::kNone;
+          for (const std::uint32_t in : r.inputs) {
+            if (newest < stamps[in]) {
+              if (made_by == SampleRecipe::kNone) made_by = in;
+              v = inputs[in];
+              newest = stamps[in];
+            }
+          }
+          // Gone, or made by another input: listed elsewhere (a full read places it).
+          if (made_by != r.made_by) return false;
+          break;
+        }
+        case Op::kCumulative: {
+          double count = 0;
+          for (const std::uint32_t in : r.inputs) count += inputs[in];
+          v = (r.ref == SampleRecipe::kNone ? 0.0 : values[r.ref]) + count;
+          break;
+        }
+        case Op::kCopy:
+          v = values[r.ref];
+          break;
+      }
+      values[i] = v;
+    }
+    return true;
+  }
+
+  std::string render(bool openmetrics) const {
+    std::string out;
+    for (const Family &family : families) {
+      out += openmetrics ? family.openmetrics_header : family.text_header;
+      for (std::size_t i = family.first; i < family.first + family.count; ++i) {
+        out += prefixes[i];
+        append_sample_value(out, values[i]);
+      }
+    }
+    if (openmetrics) out += "# EOF\n";
+    return out;
+  }
+};
+
+SteadyCollection::SteadyCollection(std::string directory, FormatPreference format)
+    : directory_(std::move(directory)), format_(format) {}
+
+SteadyCollection::~SteadyCollection() = default;
+
+SteadyCollection::Scrape SteadyCollection::scrape(bool openmetrics) {
+  Scrape result;
+  if (plan_ != nullptr && plan_->replayable && plan_->read_values(directory_) &&
+      plan_->combine()) {
+    result.body = plan_->render(openmetrics);
+    result.errors = plan_->errors;
+    result.values_only = true;
+    return result;
+  }
+  auto plan = std::make_unique<Plan>();
+  const FolderContents contents = collect_folder_recorded(directory_, format_, &plan->record);
+  result.body = openmetrics ? format_openmetrics_exposition(contents.families)
+                            : format_text_exposition(contents.families);
+  result.errors = contents.errors;
+  for (const RecordedFile &file : plan->record.files) plan->paths.push_back(file.path);
+  plan->replayable = plan->build(contents);
+  plan_ = std::move(plan);
+  return result;
+}
+
+}  // namespace npuprobe::store
