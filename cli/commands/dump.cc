@@ -24,7 +24,14 @@ int run_dump(const std::vector<std::string> &args) {
   for (const std::string &error : contents.errors)
     std::fprintf(stderr, "npuprobe: skipped: %s\n", error.c_str());
   // npuprobe reads both formats; prometheus_client's collector raises on such a folder.
-  if (const std::string mixed = mixed_formats(folder_formats(*dir)); !mixed.empty()) {
+  // With format auto the collection found each file's format already.
+  FolderFormats formats;
+  if (*format == base::FormatPreference::kAuto) {
+    formats.formats = contents.detected;
+  } else {
+    formats = folder_formats(*dir);
+  }
+  if (const std::string mixed = mixed_formats(formats); !mixed.empty()) {
     std::fprintf(stderr, "npuprobe dump: the folder mixes formats: %s: prometheus_client's "
                  "collector (vLLM's /metrics) raises on it; wipe the folder between runs "
                  "(`npuprobe run --fresh`)\n", mixed.c_str());

@@ -27,7 +27,7 @@ class PlainKeyReader {
   explicit PlainKeyReader(std::string_view json) : text_(json) {}
 
   // Fills `key` in place (assign, not construct: the strings keep their storage).
-  bool read(EntryKey *key) {
+  bool read(EntryKey *key, bool with_help) {
     std::string_view metric, sample, help;
     if (!punct('[') || !string(&metric) || !punct(',') || !string(&sample) || !punct(',') ||
         !punct('{')) {
@@ -55,7 +55,7 @@ class PlainKeyReader {
     labels.resize(count);
     key->metric_name.assign(metric);
     key->sample_name.assign(sample);
-    key->help.assign(help);
+    if (with_help) key->help.assign(help);
     // json.dumps(sort_keys=True) wrote them sorted; other writers may not have.
     if (!std::is_sorted(labels.begin(), labels.end())) std::sort(labels.begin(), labels.end());
     return true;
@@ -74,9 +74,22 @@ class PlainKeyReader {
   bool string(std::string_view *out) {
     if (!punct('"')) return false;
     const std::size_t start = pos_;
-    // Eight bytes at a time while none is special: a quote, a backslash, a control character or
-    // a byte >= 0x80 (json.dumps writes ASCII). Most of a key is plain letters.
-    while (pos_ + 8 <= text_.size() && !has_special_byte(word_at(pos_))) pos_ += 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    // Eight bytes at a time: the first special byte (a quote, a backslash, a control character
+    // or a byte >= 0x80; json.dumps writes ASCII) is the lowest bit of the mask.
+    while (pos_ + 8 <= text_.size()) {
+      const std::uint64_t special = special_bytes(word_at(pos_));
+      if (special == 0) {
+        pos_ += 8;
+        continue;
+      }
+      const std::size_t at = pos_ + static_cast<std::size_t>(__builtin_ctzll(special)) / 8;
+      if (text_[at] != '"') return false;
+      *out = text_.substr(start, at - start);
+      pos_ = at + 1;
+      return true;
+    }
+#endif
     for (; pos_ < text_.size(); ++pos_) {
       const auto c = static_cast<unsigned char>(text_[pos_]);
       if (c == '"') {
@@ -94,14 +107,14 @@ class PlainKeyReader {
     std::memcpy(&word, text_.data() + at, sizeof word);
     return word;
   }
-  // The classic SWAR tests: a byte equal to `c` (has_zero of word ^ c), a byte below 0x20, or a
-  // byte with its high bit set. No false negatives; a false positive only ends the fast loop.
-  static bool has_special_byte(std::uint64_t w) {
+  // The high bit of every byte that is a quote, a backslash, below 0x20 or at least 0x80 (the
+  // classic SWAR tests; each may also mark bytes above a true one, never below it, so the
+  // lowest marked byte is always a true one).
+  static std::uint64_t special_bytes(std::uint64_t w) {
     constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
-    const auto has_zero = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHighs) != 0; };
-    const bool below_space = ((w - kOnes * 0x20) & ~w & kHighs) != 0;
-    return below_space || (w & kHighs) != 0 || has_zero(w ^ (kOnes * '"')) ||
-           has_zero(w ^ (kOnes * '\\'));
+    const auto zero_bytes = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+    return zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\')) |
+           ((w - kOnes * 0x20) & ~w & kHighs) | (w & kHighs);
   }
 
   std::string_view text_;
@@ -130,14 +143,15 @@ std::string encode_entry_key(const EntryKey &key) {
   return out;
 }
 
-bool decode_entry_key_into(std::string_view json, EntryKey *key, std::string *error) {
+bool decode_entry_key_into(std::string_view json, EntryKey *key, std::string *error,
+                           bool with_help) {
   const auto fail = [&](std::size_t offset, const std::string &problem) {
     if (error) *error = "invalid key JSON at byte " + std::to_string(offset) + ": " + problem;
     return false;
   };
   // note: base::json::parse skips a leading BOM, as for a file; json.loads refuses it in a key.
   if (json.substr(0, 3) == "\xEF\xBB\xBF") return fail(0, "a byte order mark");
-  if (PlainKeyReader(json).read(key)) return true;
+  if (PlainKeyReader(json).read(key, with_help)) return true;
   base::json::Value root;
   base::json::ParseError parse_error;
   if (!base::json::parse(json, &root, &parse_error)) {

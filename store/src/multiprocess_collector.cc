@@ -60,10 +60,12 @@ class FolderReader {
     if (keys_.size() < entries_.size()) keys_.resize(entries_.size());
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       std::string problem;
-      if (!decode_entry_key_into(entries_[i].key, &keys_[i], &problem)) {
+      if (!decode_entry_key_into(entries_[i].key, &keys_[i], &problem, /*with_help=*/false)) {
         return reject(path + ": " + problem);
       }
-      if (!base::is_valid_metric_name(keys_[i].metric_name)) {
+      // A family's entries follow each other: its name is checked once per run of them.
+      const bool same_name = i > 0 && keys_[i].metric_name == keys_[i - 1].metric_name;
+      if (!same_name && !base::is_valid_metric_name(keys_[i].metric_name)) {
         return reject(path + ": invalid metric name '" + keys_[i].metric_name + "'");
       }
     }
@@ -84,7 +86,7 @@ class FolderReader {
                                                           : std::string();
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       const EntryKey &key = keys_[i];
-      FamilyAccumulator &family = family_for(key, type);
+      FamilyAccumulator &family = family_for(key, entries_[i].key, type);
       if (gauge) {
         family.add_gauge(parts[1], pid, key.sample_name, key.labels, entries_[i].value,
                          entries_[i].timestamp, first_input + static_cast<std::uint32_t>(i));
@@ -107,6 +109,7 @@ class FolderReader {
       }
     }
     contents.errors.insert(contents.errors.begin(), errors_.begin(), errors_.end());
+    contents.detected = std::move(detected_);
     return contents;
   }
 
@@ -126,10 +129,13 @@ class FolderReader {
     if (format_ == FormatPreference::kAuto) {
       switch (detect_db_format(bytes)) {
         case DetectedFormat::kEmpty:
+          break;
         case DetectedFormat::kV2:
+          detected_[base_name(path)] = StoreFormat::kV2;
           break;
         case DetectedFormat::kV1:
           format = StoreFormat::kV1;
+          detected_[base_name(path)] = StoreFormat::kV1;
           break;
         case DetectedFormat::kUnknown: {
           std::string as_v1;
@@ -152,22 +158,34 @@ class FolderReader {
     return true;
   }
 
-  FamilyAccumulator &family_for(const EntryKey &key, const std::string &type) {
+  FamilyAccumulator &family_for(const EntryKey &key, std::string_view json,
+                                const std::string &type) {
     // prometheus_client: the first file read fixes a family's type and help text.
-    // Looked up before anything is inserted: most entries belong to a family already known.
-    const auto found = index_.find(key.metric_name);
-    if (found != index_.end()) return families_[found->second];
-    index_.emplace(key.metric_name, families_.size());
-    families_.emplace_back(key.metric_name, key.help, type, record_ != nullptr);
-    return families_.back();
+    // Consecutive entries are mostly one family's; then a hash lookup (nothing inserted).
+    if (last_family_ < families_.size() && key.metric_name == last_name_) {
+      return families_[last_family_];
+    }
+    auto found = index_.find(key.metric_name);
+    if (found == index_.end()) {
+      EntryKey with_help;  // the help text, decoded for a new family only
+      decode_entry_key_into(json, &with_help, nullptr);
+      found = index_.emplace(key.metric_name, families_.size()).first;
+      families_.emplace_back(key.metric_name, with_help.help, type, record_ != nullptr);
+    }
+    last_family_ = found->second;
+    last_name_ = key.metric_name;
+    return families_[last_family_];
   }
 
   FormatPreference format_;
   CollectionRecord *record_;            // nullptr: not recording
   StoreFormat format_read_ = StoreFormat::kV2;  // of the file being read
   std::vector<FamilyAccumulator> families_;
+  std::size_t last_family_ = ~std::size_t{0};  // the family of the previous entry
+  std::string last_name_;
   std::unordered_map<std::string, std::size_t> index_;
   std::vector<std::string> errors_;
+  std::map<std::string, StoreFormat> detected_;
   std::string bytes_;                 // the file being read
   std::vector<DbEntryView> entries_;  // its entries, views into bytes_
   std::vector<EntryKey> keys_;        // their keys, decoded (reused from file to file)

@@ -31,6 +31,9 @@ std::optional<EntryKey> decode_entry_key(std::string_view json, std::string *err
 
 // The same into `key`, reusing its strings' storage: a collection decodes every key of every
 // file, and most keys fit in what the previous one left. False (with `error`) as above.
-bool decode_entry_key_into(std::string_view json, EntryKey *key, std::string *error);
+// Without `with_help` the help text may be left as it was (a collection needs it only for a
+// family it has not seen yet).
+bool decode_entry_key_into(std::string_view json, EntryKey *key, std::string *error,
+                           bool with_help = true);
 
 }  // namespace npuprobe::store

@@ -5,6 +5,7 @@
 // whole read: it is skipped and named in `errors`.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct CollectedFamily {
 struct FolderContents {
   std::vector<CollectedFamily> families;
   std::vector<std::string> errors;  // one per rejected file or sample, naming the file
+  // Read with FormatPreference::kAuto: file name -> the format found, for files with entries
+  // (a folder of both formats breaks prometheus_client's collector: `npuprobe dump` says so).
+  std::map<std::string, StoreFormat> detected;
 };
 
 // Every "*.db" file of `directory` (sorted by name), parsed in `format` (kAuto: per file).
