@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <string_view>
 #include <unordered_map>
 
 #include "npuprobe/store/python_float.h"
@@ -14,9 +15,11 @@ namespace {
 // `skip` (nullptr: none). Labels are sorted, so equal label sets give equal keys.
 void append_identity(std::string &key, const std::string &name, const LabelPairs &labels,
                      const char *skip) {
+  // string_view comparisons: a length check first, no strlen per label.
+  const std::string_view skipped = skip != nullptr ? std::string_view(skip) : std::string_view();
   key.assign(name);
   for (const auto &[label, value] : labels) {
-    if (skip != nullptr && label == skip) continue;
+    if (skip != nullptr && std::string_view(label) == skipped) continue;
     key += '\0';
     key += label;
     key += '\0';
@@ -24,11 +27,11 @@ void append_identity(std::string &key, const std::string &name, const LabelPairs
   }
 }
 
-LabelPairs without(const LabelPairs &labels, const char *name) {
+LabelPairs without(const LabelPairs &labels, std::string_view name) {
   LabelPairs kept;
   kept.reserve(labels.size());
   for (const auto &label : labels) {
-    if (label.first != name) kept.push_back(label);
+    if (std::string_view(label.first) != name) kept.push_back(label);
   }
   return kept;
 }
@@ -210,7 +213,9 @@ class HistogramBuckets {
   bool add(const std::string &family, const LabelPairs &labels, double value, std::uint32_t input,
            bool record, std::vector<std::string> &errors) {
     const auto le = std::find_if(labels.begin(), labels.end(),
-                                 [](const auto &label) { return label.first == "le"; });
+                                 [](const auto &label) { return label.first.size() == 2 &&
+                                                                label.first[0] == 'l' &&
+                                                                label.first[1] == 'e'; });
     if (le == labels.end()) return false;
     auto parsed = bounds_.find(le->second);
     if (parsed == bounds_.end()) {

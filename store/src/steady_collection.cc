@@ -9,12 +9,18 @@
 #include "collection_record.h"
 #include "exposition_lines.h"
 #include "npuprobe/store/db_file_reader.h"
+#include "npuprobe/store/multiprocess_collector.h"
 #include "npuprobe/store/text_exposition.h"
 
 namespace npuprobe::store {
 namespace {
 
 using Op = SampleRecipe::Op;
+
+// What a plan may keep (the files' bytes, the sample prefixes): the exposer plugin runs inside
+// the served process, so a folder of huge files must not double its memory. Past this, every
+// scrape is a plain full collection, as before plans existed.
+constexpr std::size_t kMaxPlanBytes = std::size_t{64} << 20;
 
 double load_double(const std::string &bytes, std::size_t at) {
   double value;
@@ -40,10 +46,13 @@ struct SteadyCollection::Plan {
   std::string bytes;  // a file being compared
   bool replayable = true;
 
-  // Builds the plan from a recorded collection. False: it cannot be replayed.
-  bool build(const FolderContents &contents) {
+  enum class Built { kReplayable, kNotReplayable, kTooBig };
+  // Builds the plan from a recorded collection.
+  Built build(const FolderContents &contents) {
     errors = contents.errors;
-    if (record.unreadable || record.recipes.size() != contents.families.size()) return false;
+    if (record.unreadable || record.recipes.size() != contents.families.size()) {
+      return Built::kNotReplayable;
+    }
     for (std::size_t f = 0; f < contents.families.size(); ++f) {
       const CollectedFamily &family = contents.families[f];
       Family made;
@@ -51,7 +60,7 @@ struct SteadyCollection::Plan {
       append_family_header(made.openmetrics_header, family, true);
       made.first = prefixes.size();
       made.count = family.samples.size();
-      if (record.recipes[f].size() != family.samples.size()) return false;
+      if (record.recipes[f].size() != family.samples.size()) return Built::kNotReplayable;
       for (std::size_t i = 0; i < family.samples.size(); ++i) {
         std::string prefix;
         append_sample_prefix(prefix, family.samples[i]);
@@ -66,9 +75,13 @@ struct SteadyCollection::Plan {
       families.push_back(std::move(made));
     }
     record.recipes.clear();
+    std::size_t kept = 0;
+    for (const RecordedFile &file : record.files) kept += file.bytes.size();
+    for (const std::string &prefix : prefixes) kept += prefix.size();
+    if (kept > kMaxPlanBytes) return Built::kTooBig;
     inputs.resize(record.inputs);
     stamps.resize(record.inputs);
-    return order_recipes();
+    return order_recipes() ? Built::kReplayable : Built::kNotReplayable;
   }
 
   // Refs form chains (a bucket on the one below it, _count on the top one): each is walked
@@ -201,6 +214,13 @@ SteadyCollection::~SteadyCollection() = default;
 
 SteadyCollection::Scrape SteadyCollection::scrape(bool openmetrics) {
   Scrape result;
+  if (too_big_) {  // a plain full collection, recording nothing
+    const FolderContents contents = collect_folder(directory_, format_);
+    result.body = openmetrics ? format_openmetrics_exposition(contents.families)
+                              : format_text_exposition(contents.families);
+    result.errors = contents.errors;
+    return result;
+  }
   if (plan_ != nullptr && plan_->replayable && plan_->read_values(directory_) &&
       plan_->combine()) {
     result.body = plan_->render(openmetrics);
@@ -214,7 +234,13 @@ SteadyCollection::Scrape SteadyCollection::scrape(bool openmetrics) {
                             : format_text_exposition(contents.families);
   result.errors = contents.errors;
   for (const RecordedFile &file : plan->record.files) plan->paths.push_back(file.path);
-  plan->replayable = plan->build(contents);
+  const Plan::Built built = plan->build(contents);
+  if (built == Plan::Built::kTooBig) {
+    too_big_ = true;
+    plan_.reset();
+    return result;
+  }
+  plan->replayable = built == Plan::Built::kReplayable;
   plan_ = std::move(plan);
   return result;
 }

@@ -17,7 +17,14 @@ namespace {
 // Appends `text` escaped as generate_latest escapes HELP (quotes false) and label values.
 void append_escaped(std::string &out, const std::string &text, bool quotes) {
   // Most values need no escape: one append for them.
-  if (text.find_first_of(quotes ? "\\\n\"" : "\\\n") == std::string::npos) {
+  bool plain = true;
+  for (const char c : text) {
+    if (c == '\\' || c == '\n' || (quotes && c == '"')) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
     out += text;
     return;
   }

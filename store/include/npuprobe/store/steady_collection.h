@@ -3,7 +3,9 @@
 // semantics, the folder as it is at that moment), but when no file was added, removed or given
 // a new key since the last full read, the keys are not decoded again: the files are read, their
 // key bytes compared with the last read, and only the values are combined and formatted. The
-// cost of a steady-state scrape follows the values, not the keys (bench/README.md).
+// cost of a steady-state scrape follows the values, not the keys (bench/README.md). What it keeps
+// is bounded (64 MiB: the exposer plugin runs inside the served process); a folder past that is
+// collected in full at every scrape.
 #pragma once
 
 #include <memory>
@@ -34,6 +36,7 @@ class SteadyCollection {
   std::string directory_;
   FormatPreference format_;
   std::unique_ptr<Plan> plan_;
+  bool too_big_ = false;  // a plan would keep more than its limit: plain collections from then on
 };
 
 }  // namespace npuprobe::store
