@@ -27,7 +27,8 @@ void check_bounds(const std::string &name, std::vector<double> &bounds) {
 
 FamilyInfo validate_family_spec(const FamilySpec &spec) {
   FamilyInfo info{spec.type,        spec.name,          spec.help,
-                  spec.label_names, spec.bucket_bounds, spec.gauge_mode};
+                  spec.label_names, spec.bucket_bounds, spec.gauge_mode,
+                  false,            BucketIndex{}};
   // prometheus_client stores a counter "x_total" as family "x" with sample "x_total".
   const std::string suffix = "_total";
   if (info.type == MetricType::kCounter && info.name.size() > suffix.size() &&

@@ -100,6 +100,7 @@ FamilyId MetricRegistry::add_family(const FamilySpec &spec) {
                           "': a family with that name exists (the collector would mix them)");
   }
   const auto index = static_cast<std::uint32_t>(families_.size());
+  if (info.type == MetricType::kHistogram) info.bucket_index.build(info.bucket_bounds);
   family_by_name_.emplace(info.name, index);
   families_.push_back(std::move(info));
   return FamilyId{index};
@@ -196,9 +197,10 @@ GaugeHandle MetricRegistry::gauge(FamilyId family, const std::vector<std::string
 }
 
 HistogramHandle MetricRegistry::histogram_handle(FamilyId family, std::uint32_t series) const {
-  const std::vector<double> &bounds = families_[family.index].bucket_bounds;
-  return HistogramHandle{series_[series].first, static_cast<std::uint32_t>(bounds.size()),
-                         bounds.data()};
+  const FamilyInfo &info = families_[family.index];
+  return HistogramHandle{series_[series].first,
+                         static_cast<std::uint32_t>(info.bucket_bounds.size()),
+                         info.bucket_bounds.data(), &info.bucket_index};
 }
 
 HistogramHandle MetricRegistry::histogram(FamilyId family, const std::vector<std::string> &labels) {

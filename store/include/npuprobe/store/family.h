@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "npuprobe/store/bucket_index.h"
 #include "npuprobe/store/metric_types.h"
 
 namespace npuprobe::store {
@@ -52,7 +53,8 @@ struct FamilyInfo {
   std::vector<std::string> label_names;
   std::vector<double> bucket_bounds;
   GaugeMode gauge_mode;
-  bool detail = false;  // MetricRegistry::mark_detail
+  bool detail = false;       // MetricRegistry::mark_detail
+  BucketIndex bucket_index;  // histograms: built from bucket_bounds at registration
 };
 
 // Thrown by registration only (never by recording): a bad name, label set or bucket list is a

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "npuprobe/store/bucket_index.h"
+
 namespace npuprobe::store {
 
 struct FamilyId {
@@ -24,6 +26,7 @@ struct HistogramHandle {
   std::uint32_t first_cell = 0;
   std::uint32_t bound_count = 0;
   const double *bounds = nullptr;
+  const BucketIndex *index = nullptr;  // the family's (bucket_index.h)
 };
 
 }  // namespace npuprobe::store

@@ -73,12 +73,17 @@ class MetricRegistry {
     detail::add_to_cell(thread_cells()[counter.cell], amount);
   }
 
-  void observe(HistogramHandle histogram, double value) noexcept {
+  __attribute__((always_inline)) void observe(HistogramHandle histogram, double value) noexcept {
     detail::Cell *cells = thread_cells() + histogram.first_cell;
     // First bound >= value (Prometheus `le`); past the end = the +Inf bucket.
-    const auto bucket = static_cast<std::uint32_t>(
-        std::lower_bound(histogram.bounds, histogram.bounds + histogram.bound_count, value) -
-        histogram.bounds);
+    const std::uint32_t bucket =
+        histogram.index != nullptr
+            ? histogram.index->find(histogram.bounds, histogram.bound_count, value)
+            : static_cast<std::uint32_t>(std::lower_bound(histogram.bounds,
+                                                          histogram.bounds +
+                                                              histogram.bound_count,
+                                                          value) -
+                                         histogram.bounds);
     detail::add_to_cell(cells[bucket], 1.0);
     detail::add_to_cell(cells[histogram.bound_count + 1], value);
   }
