@@ -219,7 +219,8 @@ class TopTest(ConfigFileCase):
         for row in rows:
             with self.subTest(device=row["device"]):
                 lower = calls * hccl_host_us / 1000 / row["forward_ms"]
-                self.assertGreaterEqual(row["comm_share"], 0.98 * lower, row)
+                # 5%: a publish may fall between a step's two observations (a step of ~200).
+                self.assertGreaterEqual(row["comm_share"], 0.95 * lower, row)
                 self.assertLessEqual(row["comm_share"], 1, row)
         columns, by_device = parse_table(table.stdout)
         self.assertIn("comm%", columns)
