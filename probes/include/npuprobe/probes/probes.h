@@ -26,7 +26,8 @@ namespace npuprobe::probes {
 struct ProbeOptions {
   std::string metric_prefix = "vllm_profiling_";  // config `metric_prefix`
   std::string dp = "0";                           // the `dp` label (docs/contract.md)
-  // A blocking wait that would close a step with fewer launches only extends the idle gap.
+  // A blocking wait that would close a step with fewer launches (and collectives) only extends
+  // the idle gap.
   std::uint32_t min_launches_per_step = 1;
   // Adds `npu:op_launches{op}` / `npu:op_launch_latency{op}` for aclnn ops (cardinality: off by
   // default).
