@@ -33,6 +33,12 @@ double increase(double before, double after) {
   return after >= before ? after - before : after;
 }
 
+// The interval's part of a histogram (a reset: the whole of the later one).
+SumCount interval_part(const SumCount &before, const SumCount &after) {
+  if (after.count < before.count) return after;
+  return {after.sum - before.sum, after.count - before.count};
+}
+
 std::optional<double> interval_mean_ms(const SumCount &before, const SumCount &after) {
   const bool reset = after.count < before.count;
   const double count = reset ? after.count : after.count - before.count;
@@ -56,6 +62,10 @@ void add_sample(const std::string &family, const store::Sample &sample, DeviceTo
   histogram_part("npu:kernel_launch", totals.kernel_launch);
   histogram_part("npu:non_forward_duration", totals.non_forward);
   histogram_part("npu:launch_api_duration", totals.launch_api);
+  if (ends_with(family, "npu:step_hccl_duration")) {
+    if (!totals.step_hccl) totals.step_hccl = SumCount{};
+    histogram_part("npu:step_hccl_duration", *totals.step_hccl);
+  }
   // v1 gauges are `liveall`: one sample per live process, each holding its own allocations.
   if (ends_with(family, "npu:memory:allocated_bytes"))
     totals.allocated_bytes = totals.allocated_bytes.value_or(0) + sample.value;
@@ -113,6 +123,11 @@ std::vector<Row> rows_between(const Snapshot &before, const Snapshot &after) {
     row.launch_api_ms_per_step = interval_mean_ms(then.launch_api, now.launch_api);
     if (row.forward_ms && row.non_forward_ms && *row.forward_ms + *row.non_forward_ms > 0)
       row.host_wait_share = *row.non_forward_ms / (*row.forward_ms + *row.non_forward_ms);
+    if (now.step_hccl) {
+      const SumCount forward = interval_part(then.forward, now.forward);
+      const SumCount hccl = interval_part(then.step_hccl.value_or(SumCount{}), *now.step_hccl);
+      if (forward.count > 0 && forward.sum > 0) row.comm_share = hccl.sum / forward.sum;
+    }
     row.allocated_bytes = now.allocated_bytes;
     rows.push_back(row);
   }
@@ -123,21 +138,22 @@ std::string format_table(const std::vector<Row> &rows) {
   bool any_busy = false;
   for (const Row &row : rows) any_busy = any_busy || row.busy_percent.has_value();
   char line[256];
-  std::snprintf(line, sizeof line, "%4s %6s %9s %11s %9s %13s %11s %10s %15s %10s", "dp", "device",
-                "steps/s", "launches/s", "forward", "kernel_launch", "non_forward", "host_wait%",
-                "launch_api/step", "alloc_MiB");
+  std::snprintf(line, sizeof line, "%4s %6s %9s %11s %9s %13s %11s %10s %6s %15s %10s", "dp",
+                "device", "steps/s", "launches/s", "forward", "kernel_launch", "non_forward",
+                "host_wait%", "comm%", "launch_api/step", "alloc_MiB");
   std::string out = line;
   out += any_busy ? "      busy%\n" : "\n";
   for (const Row &row : rows) {
-    std::optional<double> wait_percent, mib;
+    std::optional<double> wait_percent, comm_percent, mib;
     if (row.host_wait_share) wait_percent = 100.0 * *row.host_wait_share;
+    if (row.comm_share) comm_percent = 100.0 * *row.comm_share;
     if (row.allocated_bytes) mib = *row.allocated_bytes / (1024.0 * 1024.0);
-    std::snprintf(line, sizeof line, "%4s %6s %9.1f %11.1f %9s %13s %11s %10s %15s %10s",
+    std::snprintf(line, sizeof line, "%4s %6s %9.1f %11.1f %9s %13s %11s %10s %6s %15s %10s",
                   row.key.dp.empty() ? "-" : row.key.dp.c_str(), row.key.device.c_str(),
                   row.steps_per_s, row.launches_per_s, fixed(row.forward_ms, 3).c_str(),
                   fixed(row.kernel_launch_ms, 3).c_str(), fixed(row.non_forward_ms, 3).c_str(),
-                  fixed(wait_percent, 1).c_str(), fixed(row.launch_api_ms_per_step, 3).c_str(),
-                  fixed(mib, 1).c_str());
+                  fixed(wait_percent, 1).c_str(), fixed(comm_percent, 1).c_str(),
+                  fixed(row.launch_api_ms_per_step, 3).c_str(), fixed(mib, 1).c_str());
     out += line;
     if (any_busy) {
       std::snprintf(line, sizeof line, " %10s", fixed(row.busy_percent, 1).c_str());

@@ -24,6 +24,7 @@ struct DeviceTotals {
   double steps = 0;
   double launches = 0;  // every api
   SumCount forward, kernel_launch, non_forward, launch_api;
+  std::optional<SumCount> step_hccl;      // absent: a folder without npu:step_hccl_duration
   std::optional<double> allocated_bytes;  // a gauge: the value now, not a delta
   std::optional<double> device_busy_s;    // only with task time (MSPTI) on
 };
@@ -52,6 +53,9 @@ struct Row {
   // non_forward / (forward + non_forward) of the interval means: the share of a step the NPU
   // waits on the host.
   std::optional<double> host_wait_share;
+  // step_hccl_duration / forward_duration, sums over the interval: the share of the steps' time
+  // the host spent inside collective calls (docs/contract.md). Empty without steps in it.
+  std::optional<double> comm_share;
   std::optional<double> allocated_bytes;
   std::optional<double> busy_percent;  // rate of npu:device_busy_total, x100
 };

@@ -123,6 +123,7 @@ std::string row_json(const top::Row &r) {
       .real("non_forward_ms", r.non_forward_ms)
       .real("launch_api_ms_per_step", r.launch_api_ms_per_step)
       .real("host_wait_share", r.host_wait_share)
+      .real("comm_share", r.comm_share)
       .real("allocated_bytes", r.allocated_bytes)
       .real("busy_percent", r.busy_percent)
       .str();

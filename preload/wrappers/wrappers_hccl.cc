@@ -15,22 +15,29 @@ namespace {
 
 using npuprobe::preload::active_collectives;
 using npuprobe::preload::active_probes;
+using npuprobe::preload::g_capture_streams;
+using npuprobe::preload::g_update_streams;
 using npuprobe::preload::hook_api_id;
 using npuprobe::preload::should_measure;
 using npuprobe::preload::thread_state;
 using npuprobe::preload::ThreadState;
 using npuprobe::preload::timed_call;
 
-// `bytes()` runs only after a success: the arrays it may read were read by HCCL itself.
+// `bytes()` runs only after a success: the arrays it may read were read by HCCL itself. A
+// collective is also an enqueue of the thread's device's step (npu:step_hccl_duration), unless
+// its stream is capturing or updating a graph: recorded, not run, like such a launch.
 template <typename Call, typename Bytes>
-HcclResult measure_collective(HookId hook, CollectiveOp op, HcclComm comm, Call &&call,
-                              Bytes &&bytes) {
+HcclResult measure_collective(HookId hook, CollectiveOp op, HcclComm comm, aclrtStream stream,
+                              Call &&call, Bytes &&bytes) {
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
   std::uint64_t t0, t1;
   const HcclResult rc = timed_call(t, call, &t0, &t1);
   if (rc == HCCL_SUCCESS) {
     active_collectives().on_collective(t.device, op, comm, bytes(), t0, t1);
+    if (!g_capture_streams.contains(stream) && !g_update_streams.contains(stream)) {
+      active_probes().on_collective(t.device, t0, t1);
+    }
   } else {
     active_probes().on_api_error(hook_api_id(hook), static_cast<int>(rc));
   }
@@ -88,7 +95,7 @@ NPUPROBE_HOOK(HcclResult, HcclAllReduce,
               (sendBuf, recvBuf, count, dataType, op, comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclAllReduce, CollectiveOp::kAllReduce, comm,
+      HookId::HcclAllReduce, CollectiveOp::kAllReduce, comm, stream,
       [&] { return real(sendBuf, recvBuf, count, dataType, op, comm, stream); },
       [&] { return bytes_of(count, dataType); });
 }
@@ -99,7 +106,7 @@ NPUPROBE_HOOK(HcclResult, HcclAllGather,
               (sendBuf, recvBuf, sendCount, dataType, comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclAllGather, CollectiveOp::kAllGather, comm,
+      HookId::HcclAllGather, CollectiveOp::kAllGather, comm, stream,
       [&] { return real(sendBuf, recvBuf, sendCount, dataType, comm, stream); },
       [&] { return bytes_of(sendCount, dataType); });
 }
@@ -110,7 +117,7 @@ NPUPROBE_HOOK(HcclResult, HcclReduceScatter,
               (sendBuf, recvBuf, recvCount, dataType, op, comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclReduceScatter, CollectiveOp::kReduceScatter, comm,
+      HookId::HcclReduceScatter, CollectiveOp::kReduceScatter, comm, stream,
       [&] { return real(sendBuf, recvBuf, recvCount, dataType, op, comm, stream); },
       [&] { return bytes_of(recvCount, dataType); });
 }
@@ -121,7 +128,7 @@ NPUPROBE_HOOK(HcclResult, HcclBroadcast,
               (buf, count, dataType, root, comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclBroadcast, CollectiveOp::kBroadcast, comm,
+      HookId::HcclBroadcast, CollectiveOp::kBroadcast, comm, stream,
       [&] { return real(buf, count, dataType, root, comm, stream); },
       [&] { return bytes_of(count, dataType); });
 }
@@ -132,7 +139,7 @@ NPUPROBE_HOOK(HcclResult, HcclReduce,
               (sendBuf, recvBuf, count, dataType, op, root, comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclReduce, CollectiveOp::kReduce, comm,
+      HookId::HcclReduce, CollectiveOp::kReduce, comm, stream,
       [&] { return real(sendBuf, recvBuf, count, dataType, op, root, comm, stream); },
       [&] { return bytes_of(count, dataType); });
 }
@@ -146,8 +153,10 @@ NPUPROBE_HOOK(HcclResult, HcclAlltoAll,
               (sendBuf, sendCount, sendType, recvBuf, recvCount, recvType, comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclAlltoAll, CollectiveOp::kAllToAll, comm,
-      [&] { return real(sendBuf, sendCount, sendType, recvBuf, recvCount, recvType, comm, stream); },
+      HookId::HcclAlltoAll, CollectiveOp::kAllToAll, comm, stream,
+      [&] {
+        return real(sendBuf, sendCount, sendType, recvBuf, recvCount, recvType, comm, stream);
+      },
       [&] { return bytes_of(sendCount, sendType) * active_collectives().comm_size(comm); });
 }
 
@@ -160,7 +169,7 @@ NPUPROBE_HOOK(HcclResult, HcclAlltoAllV,
                comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclAlltoAllV, CollectiveOp::kAllToAllV, comm,
+      HookId::HcclAlltoAllV, CollectiveOp::kAllToAllV, comm, stream,
       [&] {
         return real(sendBuf, sendCounts, sdispls, sendType, recvBuf, recvCounts, rdispls,
                     recvType, comm, stream);
@@ -180,7 +189,7 @@ NPUPROBE_HOOK(HcclResult, HcclScatter,
               (sendBuf, recvBuf, recvCount, dataType, root, comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclScatter, CollectiveOp::kScatter, comm,
+      HookId::HcclScatter, CollectiveOp::kScatter, comm, stream,
       [&] { return real(sendBuf, recvBuf, recvCount, dataType, root, comm, stream); },
       [&] { return bytes_of(recvCount, dataType); });
 }
@@ -191,7 +200,7 @@ NPUPROBE_HOOK(HcclResult, HcclSend,
               (sendBuf, count, dataType, destRank, comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclSend, CollectiveOp::kSend, comm,
+      HookId::HcclSend, CollectiveOp::kSend, comm, stream,
       [&] { return real(sendBuf, count, dataType, destRank, comm, stream); },
       [&] { return bytes_of(count, dataType); });
 }
@@ -202,7 +211,7 @@ NPUPROBE_HOOK(HcclResult, HcclRecv,
               (recvBuf, count, dataType, srcRank, comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclRecv, CollectiveOp::kReceive, comm,
+      HookId::HcclRecv, CollectiveOp::kReceive, comm, stream,
       [&] { return real(recvBuf, count, dataType, srcRank, comm, stream); },
       [&] { return bytes_of(count, dataType); });
 }
@@ -214,7 +223,7 @@ NPUPROBE_HOOK(HcclResult, HcclBatchSendRecv,
               (sendRecvInfo, itemNum, comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclBatchSendRecv, CollectiveOp::kBatchSendRecv, comm,
+      HookId::HcclBatchSendRecv, CollectiveOp::kBatchSendRecv, comm, stream,
       [&] { return real(sendRecvInfo, itemNum, comm, stream); },
       [&] {
         std::uint64_t bytes = 0;
@@ -228,6 +237,6 @@ NPUPROBE_HOOK(HcclResult, HcclBatchSendRecv,
 NPUPROBE_HOOK(HcclResult, HcclBarrier, (HcclComm comm, aclrtStream stream), (comm, stream)) {
   static_cast<void>(caller);
   return measure_collective(
-      HookId::HcclBarrier, CollectiveOp::kBarrier, comm, [&] { return real(comm, stream); },
+      HookId::HcclBarrier, CollectiveOp::kBarrier, comm, stream, [&] { return real(comm, stream); },
       [] { return std::uint64_t{0}; });
 }

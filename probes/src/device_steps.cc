@@ -12,14 +12,29 @@ constexpr std::uint64_t elapsed(std::uint64_t from, std::uint64_t to) {
 }  // namespace
 
 void DeviceSteps::on_launch(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
+  open_segment(t0_ns);
+  launches_.fetch_add(1, std::memory_order_relaxed);
+  api_ns_.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
+  note_end(t1_ns);
+}
+
+void DeviceSteps::on_collective(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
+  open_segment(t0_ns);
+  collectives_.fetch_add(1, std::memory_order_relaxed);
+  hccl_ns_.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
+  note_end(t1_ns);
+}
+
+void DeviceSteps::open_segment(std::uint64_t t0_ns) noexcept {
   // Relaxed is enough: a cut reads these on the same thread (torch's task queue launches and
   // records), and a close-everything wait on another thread takes whatever it sees as its cut.
   if (open_first_start_.load(std::memory_order_relaxed) == 0) {
     std::uint64_t none = 0;
     open_first_start_.compare_exchange_strong(none, t0_ns, std::memory_order_relaxed);
   }
-  launches_.fetch_add(1, std::memory_order_relaxed);
-  api_ns_.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
+}
+
+void DeviceSteps::note_end(std::uint64_t t1_ns) noexcept {
   // A plain store, not a read-modify-write: launches of one device come from one thread in
   // practice (the task queue), where t1 only grows; two launching threads racing here can at
   // worst leave the end of a launch a few ns older than the latest.
@@ -40,6 +55,8 @@ std::uint64_t DeviceSteps::cut() noexcept {
                          std::memory_order_release);
   slot.launches.store(launches_.load(std::memory_order_relaxed), std::memory_order_release);
   slot.api_ns.store(api_ns_.load(std::memory_order_relaxed), std::memory_order_release);
+  slot.collectives.store(collectives_.load(std::memory_order_relaxed), std::memory_order_release);
+  slot.hccl_ns.store(hccl_ns_.load(std::memory_order_relaxed), std::memory_order_release);
   slot.last_launch_end.store(last_launch_end_.load(std::memory_order_relaxed),
                              std::memory_order_release);
   slot.tag.store(id + 1, std::memory_order_release);
@@ -54,6 +71,8 @@ bool DeviceSteps::read_cut(std::uint64_t cut_id, Totals *totals,
   // cut already rewrote makes that load see 0 or the newer id.
   totals->launches = slot.launches.load(std::memory_order_acquire);
   totals->api_ns = slot.api_ns.load(std::memory_order_acquire);
+  totals->collectives = slot.collectives.load(std::memory_order_acquire);
+  totals->hccl_ns = slot.hccl_ns.load(std::memory_order_acquire);
   totals->last_launch_end = slot.last_launch_end.load(std::memory_order_acquire);
   *first_start = slot.first_start.load(std::memory_order_acquire);
   // Seqlock check: the slot was not rewritten for a newer cut while we read it.
@@ -108,6 +127,8 @@ CloseResult DeviceSteps::close_all_locked(std::uint64_t t0_ns, std::uint64_t t1_
   Totals totals;
   totals.launches = launches_.load(std::memory_order_acquire);
   totals.api_ns = api_ns_.load(std::memory_order_acquire);
+  totals.collectives = collectives_.load(std::memory_order_acquire);
+  totals.hccl_ns = hccl_ns_.load(std::memory_order_acquire);
   totals.last_launch_end = last_launch_end_.load(std::memory_order_acquire);
   std::uint64_t start = id > closed_cut_ ? first_start_of(closed_cut_, id - 1) : 0;
   if (start == 0) start = open_start;
@@ -120,11 +141,16 @@ CloseResult DeviceSteps::finish(std::uint64_t next_open_cut, const Totals &total
   // Totals only grow, but two racing cutters may snapshot out of order: never go negative.
   const std::uint64_t launches = elapsed(closed_launches_, totals.launches);
   const std::uint64_t api_ns = elapsed(closed_api_ns_, totals.api_ns);
+  const std::uint64_t collectives = elapsed(closed_collectives_, totals.collectives);
+  const std::uint64_t hccl_ns = elapsed(closed_hccl_ns_, totals.hccl_ns);
   closed_cut_ = std::max(closed_cut_, next_open_cut);
   closed_launches_ = std::max(closed_launches_, totals.launches);
   closed_api_ns_ = std::max(closed_api_ns_, totals.api_ns);
-  // Too little work: consumed, but no step; prev_step_end_ stays, so the idle gap goes on.
-  if (launches < min_launches) return {};
+  closed_collectives_ = std::max(closed_collectives_, totals.collectives);
+  closed_hccl_ns_ = std::max(closed_hccl_ns_, totals.hccl_ns);
+  // Too little work: consumed, but no step; prev_step_end_ stays, so the idle gap goes on. A
+  // collective is device work like a launch (a weight broadcast alone is a step).
+  if (launches + collectives < min_launches) return {};
 
   // note: a start lost to a race or to ring overflow falls back to the last launch end.
   if (step_start == 0) step_start = totals.last_launch_end != 0 ? totals.last_launch_end : t0_ns;
@@ -132,6 +158,8 @@ CloseResult DeviceSteps::finish(std::uint64_t next_open_cut, const Totals &total
   StepSample &step = result.step;
   step.launches = launches;
   step.launch_api_ns = api_ns;
+  step.collectives = collectives;
+  step.hccl_ns = hccl_ns;
   step.forward_ns = elapsed(step_start, t1_ns);
   step.kernel_launch_ns = elapsed(step_start, totals.last_launch_end);
   step.sync_wait_ns = elapsed(t0_ns, t1_ns);
@@ -146,6 +174,8 @@ CloseResult DeviceSteps::finish(std::uint64_t next_open_cut, const Totals &total
 void DeviceSteps::reset() noexcept {
   launches_.store(0, std::memory_order_relaxed);
   api_ns_.store(0, std::memory_order_relaxed);
+  collectives_.store(0, std::memory_order_relaxed);
+  hccl_ns_.store(0, std::memory_order_relaxed);
   last_launch_end_.store(0, std::memory_order_relaxed);
   open_first_start_.store(0, std::memory_order_relaxed);
   next_cut_.store(0, std::memory_order_relaxed);
@@ -154,6 +184,8 @@ void DeviceSteps::reset() noexcept {
   closed_cut_ = 0;
   closed_launches_ = 0;
   closed_api_ns_ = 0;
+  closed_collectives_ = 0;
+  closed_hccl_ns_ = 0;
   prev_step_end_ = 0;
 }
 

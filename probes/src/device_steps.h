@@ -3,8 +3,10 @@
 // Launches and event records arrive on the device's launching thread(s); blocking waits arrive
 // on another thread, concurrently with the next step's launches. Nothing here blocks.
 //
-// - Launch side: cumulative atomics (launches, launch API time, end of the latest launch) and
-//   the start of the first launch of the open segment.
+// - Launch side: cumulative atomics (launches, launch API time, collectives and their host time,
+//   end of the latest enqueue) and the start of the first enqueue of the open segment. A
+//   collective (HCCL) is an enqueue like a launch: it opens a step and ends its enqueue span, and
+//   counts toward the step's minimum of work, but its host time is kept apart from launch API time.
 // - Cut: every event record ends the open segment. Its id comes from a counter; a snapshot of
 //   the cumulative atomics and the segment's first start go into a ring slot tagged with the id.
 // - Close: a wait on an event closes every segment up to that event's cut, merged into one
@@ -20,6 +22,8 @@ namespace npuprobe::probes {
 struct StepSample {
   std::uint64_t launches = 0;
   std::uint64_t launch_api_ns = 0;
+  std::uint64_t collectives = 0;       // HCCL collective calls in the step
+  std::uint64_t hccl_ns = 0;           // host time inside them
   std::uint64_t forward_ns = 0;        // step start -> return of the wait
   std::uint64_t kernel_launch_ns = 0;  // step start -> end of the last launch
   std::uint64_t sync_wait_ns = 0;      // the wait itself
@@ -46,10 +50,14 @@ class DeviceSteps {
 
   // Launch timestamps must be non-zero (CLOCK_MONOTONIC never is): 0 means "no launch yet".
   void on_launch(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept;
+  // A collective call (same timestamps rule): an enqueue whose host time is HCCL's, not launch
+  // API time.
+  void on_collective(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept;
   // Ends the open segment; returns its cut id, to remember for the recorded event.
   std::uint64_t cut() noexcept;
 
-  // `min_launches` >= 1. t0/t1: the wait's own start and return.
+  // `min_launches` >= 1, compared with the step's launches plus collectives. t0/t1: the wait's own
+  // start and return.
   CloseResult close_through(std::uint64_t cut_id, std::uint64_t t0_ns, std::uint64_t t1_ns,
                             std::uint64_t min_launches) noexcept;
   CloseResult close_all(std::uint64_t t0_ns, std::uint64_t t1_ns,
@@ -62,6 +70,8 @@ class DeviceSteps {
   struct Totals {
     std::uint64_t launches = 0;
     std::uint64_t api_ns = 0;
+    std::uint64_t collectives = 0;
+    std::uint64_t hccl_ns = 0;
     std::uint64_t last_launch_end = 0;
   };
   // One cut, written like a seqlock: tag = 0 while written, then cut id + 1 (release).
@@ -69,10 +79,16 @@ class DeviceSteps {
     std::atomic<std::uint64_t> tag{0};
     std::atomic<std::uint64_t> launches{0};
     std::atomic<std::uint64_t> api_ns{0};
+    std::atomic<std::uint64_t> collectives{0};
+    std::atomic<std::uint64_t> hccl_ns{0};
     std::atomic<std::uint64_t> last_launch_end{0};
     std::atomic<std::uint64_t> first_start{0};  // first launch start of the segment it ended
   };
 
+  // What a launch and a collective share: the open segment's first start (before the counts,
+  // as a cut reads them) and the end of the latest enqueue (after).
+  void open_segment(std::uint64_t t0_ns) noexcept;
+  void note_end(std::uint64_t t1_ns) noexcept;
   bool read_cut(std::uint64_t cut_id, Totals *totals, std::uint64_t *first_start) const noexcept;
   std::uint64_t first_start_of(std::uint64_t first_cut, std::uint64_t last_cut) const noexcept;
   CloseResult close_all_locked(std::uint64_t t0_ns, std::uint64_t t1_ns,
@@ -80,9 +96,11 @@ class DeviceSteps {
   CloseResult finish(std::uint64_t next_open_cut, const Totals &totals, std::uint64_t step_start,
                      std::uint64_t t0_ns, std::uint64_t t1_ns, std::uint64_t min_launches) noexcept;
 
-  // Launch side (one cache line: written on every launch).
+  // Launch side (one cache line: written on every launch and collective).
   alignas(64) std::atomic<std::uint64_t> launches_{0};
   std::atomic<std::uint64_t> api_ns_{0};
+  std::atomic<std::uint64_t> collectives_{0};
+  std::atomic<std::uint64_t> hccl_ns_{0};
   std::atomic<std::uint64_t> last_launch_end_{0};
   std::atomic<std::uint64_t> open_first_start_{0};
   // Cut side.
@@ -93,6 +111,8 @@ class DeviceSteps {
   std::uint64_t closed_cut_ = 0;  // the oldest cut not yet closed
   std::uint64_t closed_launches_ = 0;
   std::uint64_t closed_api_ns_ = 0;
+  std::uint64_t closed_collectives_ = 0;
+  std::uint64_t closed_hccl_ns_ = 0;
   std::uint64_t prev_step_end_ = 0;  // 0: no step yet
 };
 

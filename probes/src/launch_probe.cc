@@ -1,5 +1,6 @@
 // Probes::on_launch: per-call counts and latency for every launch; device work (not graph
-// capture) also feeds the device's step.
+// capture) also feeds the device's step. Probes::on_collective: a collective's share of the step
+// (its per-call series are CollectiveProbe's).
 #include "npuprobe/base/log.h"
 #include "probes_state.h"
 
@@ -42,6 +43,16 @@ void Probes::on_launch(int device, LaunchApi api, std::uint64_t t0_ns, std::uint
   if (op != 0 && s.options.op_label) s.record_op(device, op, seconds);
   // A launch recorded into a graph (capture, task update) is not device work: no step.
   if (!records_into_graph(api)) s.steps.on_launch(device, t0_ns, t1_ns);
+}
+
+}  // namespace npuprobe::probes
+
+namespace npuprobe::probes {
+
+void Probes::on_collective(int device, std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
+  State &s = *state_;
+  if (!State::valid_device(device)) return s.drop(DropReason::kDeviceId);
+  s.steps.on_collective(device, t0_ns, t1_ns);
 }
 
 }  // namespace npuprobe::probes

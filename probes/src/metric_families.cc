@@ -81,6 +81,9 @@ MetricFamilies::MetricFamilies(store::MetricRegistry &registry, const ProbeOptio
                                              device, bounds(kStepSeconds)));
   f.launches_per_step = add(histogram_spec("npu:launches_per_step", "Launches in the step", device,
                                            bounds(kLaunchCounts)));
+  f.step_hccl_duration = add(histogram_spec(
+      "npu:step_hccl_duration", "Host time spent inside collective calls during the step", device,
+      bounds(kStepSeconds)));
   f.steps = add(counter_spec("npu:steps", "Steps completed", device));
   f.launches = add(counter_spec("npu:launches", "Launch-class calls", api));
   f.launch_latency = add(histogram_spec(
@@ -163,8 +166,8 @@ void MetricFamilies::reserve_core_cells(const ProbeOptions &options) {
   const Ids &f = ids_;
   std::uint32_t per_device = 0;
   for (store::FamilyId id : {f.forward, f.kernel_launch, f.non_forward, f.sync_wait,
-                             f.launch_api_duration, f.launches_per_step, f.steps, f.allocs,
-                             f.frees, f.alloc_failures, f.alloc_latency}) {
+                             f.launch_api_duration, f.launches_per_step, f.step_hccl_duration,
+                             f.steps, f.allocs, f.frees, f.alloc_failures, f.alloc_latency}) {
     per_device += r.cells_per_series(id);
   }
   per_device += kLaunchApiCount * (r.cells_per_series(f.launches) +
@@ -185,6 +188,7 @@ DeviceHandles MetricFamilies::resolve_device(int device) const {
   h.sync_wait = r.histogram(ids_.sync_wait, labels);
   h.launch_api_duration = r.histogram(ids_.launch_api_duration, labels);
   h.launches_per_step = r.histogram(ids_.launches_per_step, labels);
+  h.step_hccl_duration = r.histogram(ids_.step_hccl_duration, labels);
   h.steps = r.counter(ids_.steps, labels);
   for (int a = 0; a < kLaunchApiCount; ++a) {
     const std::vector<std::string> api{dp_, id, std::string(to_string(LaunchApi(a)))};

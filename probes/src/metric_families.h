@@ -15,7 +15,7 @@ namespace npuprobe::probes {
 // Every handle the hot path needs for one device; all api labels are resolved together.
 struct DeviceHandles {
   store::HistogramHandle forward, kernel_launch, non_forward, sync_wait, launch_api_duration,
-      launches_per_step;
+      launches_per_step, step_hccl_duration;
   store::CounterHandle steps;
   store::CounterHandle launches[kLaunchApiCount];
   store::HistogramHandle launch_latency[kLaunchApiCount];
@@ -87,7 +87,7 @@ class MetricFamilies {
 
   struct Ids {
     store::FamilyId forward, kernel_launch, non_forward, sync_wait, launch_api_duration,
-        launches_per_step, steps;
+        launches_per_step, step_hccl_duration, steps;
     store::FamilyId launches, launch_latency, syncs, sync_latency, api_errors;
     store::FamilyId allocated_bytes, peak_allocated_bytes, host_pinned_bytes, allocs, frees,
         alloc_failures, alloc_latency, hbm_used_bytes, hbm_total_bytes;

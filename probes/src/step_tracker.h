@@ -23,6 +23,10 @@ class StepTracker {
   void on_launch(int device, std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
     devices_[device].on_launch(t0_ns, t1_ns);
   }
+  // A collective call on `device` (docs/architecture.md, "The step (phase) model").
+  void on_collective(int device, std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
+    devices_[device].on_collective(t0_ns, t1_ns);
+  }
   // false: the event table is full; waits on this event will close everything.
   bool on_record_event(int device, const void *event) noexcept;
   void on_destroy_event(const void *event) noexcept;

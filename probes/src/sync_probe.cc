@@ -12,6 +12,7 @@ void Probes::State::observe_step(int device, const StepSample &step) noexcept {
   r.observe(h.kernel_launch, to_seconds(step.kernel_launch_ns));
   r.observe(h.sync_wait, to_seconds(step.sync_wait_ns));
   r.observe(h.launch_api_duration, to_seconds(step.launch_api_ns));
+  r.observe(h.step_hccl_duration, to_seconds(step.hccl_ns));  // 0 in a step without collectives
   r.observe(h.launches_per_step, static_cast<double>(step.launches));
   if (step.has_non_forward) r.observe(h.non_forward, to_seconds(step.non_forward_ns));
 }

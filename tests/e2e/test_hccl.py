@@ -18,6 +18,8 @@ import unittest
 from npuprobe_run import (FOREIGN_PRELOAD, FOREIGN_REASON, MOCK_LIB, NPU_SIM, SANITIZED, dump,
                           preload_env)
 
+HOST_US = 300  # NPU_MOCK_HCCL_HOST_US of the step_hccl_duration test
+
 OPS = ("allreduce", "allgather", "reduce_scatter", "broadcast", "reduce", "alltoall",
        "alltoallv", "scatter", "send", "receive", "batch_send_recv", "barrier")
 
@@ -107,6 +109,35 @@ class CollectivesMatchTheGroundTruth(unittest.TestCase):
                 self.assertEqual(m.value("npu:hccl_calls_total", device=dev, op="alltoallv"),
                                  truth["hccl"]["calls"]["alltoallv"])
 
+    def test_step_hccl_duration_is_the_collectives_host_time_of_each_step(self):
+        # Each step: 2 launches, 1 all-reduce, 2 MoE layers (dispatch + combine), the wait; every
+        # collective spins NPU_MOCK_HCCL_HOST_US on the host before it is enqueued.
+        steps, per_step = 6, 1 + 2 * 2
+        proc, reports, m = run_ranks(["--steps", str(steps), "--launches", "2", "--moe-layers",
+                                      "2", "--tp-allreduce", "1"], 2,
+                                     {"NPU_MOCK_HCCL_HOST_US": str(HOST_US)})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(len(reports), 2)
+        for report in reports:
+            for dev, truth in report["devices"].items():
+                h = truth["hccl"]
+                calls = sum(h["calls"].values())
+                self.assertEqual(calls, steps * per_step)
+                # Collectives make no step of their own: one observation per closed step.
+                self.assertEqual(m.value("npu:steps_total", device=dev), steps)
+                self.assertEqual(m.value("npu:step_hccl_duration_count", device=dev), steps)
+                total = m.value("npu:step_hccl_duration_sum", device=dev)
+                # At least the mock's spin per call; at most what npu-sim measured around the
+                # calls (npuprobe's clock reads are inside them).
+                self.assertGreaterEqual(total, calls * HOST_US * 1e-6, dev)
+                self.assertLessEqual(total, h["host_ns"] * 1e-9, dev)
+                self.assertGreaterEqual(h["host_ns"], calls * HOST_US * 1000)
+                # The same host time as the calls' own latency histogram.
+                self.assertAlmostEqual(total, m.value("npu:hccl_launch_latency_sum",
+                                                      device=dev), places=9)
+                self.assertLessEqual(total, m.value("npu:forward_duration_sum", device=dev))
+                self.assertEqual(m.value("npu:launch_api_duration_count", device=dev), steps)
+
     def test_failed_collective_is_an_error_and_the_real_code_reaches_the_caller(self):
         # The 2nd HcclAllReduce of every rank fails with HCCL_E_INTERNAL (4).
         proc, reports, m = run_ranks(["--steps", "2", "--launches", "1", "--tp-allreduce", "2",
@@ -180,6 +211,11 @@ class HandleOnlyLibrary(unittest.TestCase):
         self.assertEqual(m.value("npu:hccl_bytes_total", **labels), 600)  # 300 x bfp16
         self.assertEqual(m.value("npu:hccl_calls_total"), 1)
         self.assertEqual(m.value("npu:api_errors_total", api="HcclAllReduce", code="2"), 1)
+        # The all-to-all-v alone, then the synchronize: a step made of one collective.
+        self.assertEqual(m.value("npu:steps_total", device="3"), 1)
+        self.assertEqual(m.value("npu:step_hccl_duration_count", device="3"), 1)
+        self.assertGreater(m.value("npu:step_hccl_duration_sum", device="3"), 0)
+        self.assertEqual(m.value("npu:launches_per_step_sum", device="3"), 0)
 
 
 if __name__ == "__main__":

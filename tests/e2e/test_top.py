@@ -18,7 +18,7 @@ import termios
 import time
 import unittest
 
-from npuprobe_run import CLI, MOCK_LIB, PRELOAD, start_sim, wait_for
+from npuprobe_run import CLI, MOCK_LIB, NPU_SIM, PRELOAD, preload_env, start_sim, wait_for
 from test_runtime_switch import ConfigFileCase
 
 MIB = 1 << 20
@@ -98,6 +98,7 @@ class TopTest(ConfigFileCase):
                 self.assertLessEqual(row["forward"], 1.15 * period - gap_ms, row)
                 share = 100 * row["non_forward"] / (row["forward"] + row["non_forward"])
                 self.assertAlmostEqual(row["host_wait%"], share, delta=0.2)
+                self.assertEqual(row["comm%"], 0, "no collectives: none of the step's time")
                 self.assertGreater(row["launch_api/step"], 0)
                 self.assertLessEqual(row["launch_api/step"], row["kernel_launch"] + 0.001)
                 self.assertGreaterEqual(row["alloc_MiB"], 64)
@@ -126,6 +127,7 @@ class TopTest(ConfigFileCase):
         for row in report["rows"]:
             self.assertAlmostEqual(row["launches_per_s"] / row["steps_per_s"], LAUNCHES, delta=1)
             self.assertIsNone(row["busy_percent"])
+            self.assertEqual(row["comm_share"], 0)
         bad = subprocess.run([CLI, "top", "--dir", folder, "--json"], capture_output=True,
                              text=True, timeout=60)
         self.assertEqual(bad.returncode, 2)
@@ -186,6 +188,45 @@ class TopTest(ConfigFileCase):
                 expected = row["steps/s"] * LAUNCHES * DEVICE_US / 1e4
                 self.assertGreaterEqual(row["busy%"], 0.7 * expected - 0.2, row)
                 self.assertLessEqual(row["busy%"], 1.3 * expected + 0.2, row)
+
+    def test_comm_share_of_moe_steps(self):
+        # Two HCCL ranks (processes, devices 0 and 1), each step 4 launches then 2 MoE layers of
+        # dispatch + combine, every collective spinning HCCL_HOST_US on the host: at least
+        # 4 x HCCL_HOST_US of each step's forward is inside collectives.
+        hccl_host_us, calls = 500, 4
+        self.write_yaml("logging:\n  level: warn\n")
+        folder = os.path.join(self.tmp.name, "store")
+        os.mkdir(folder)
+        sim = subprocess.Popen(
+            [NPU_SIM, "--steps", "1000000", "--launches", "4", "--device-us", "50",
+             "--host-gap-us", str(HOST_GAP_US), "--hccl-ranks", "2", "--moe-layers", "2"],
+            env=preload_env(folder, self.env(NPU_MOCK_HCCL_HOST_US=str(hccl_host_us))),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)  # the rank processes too: one group to stop
+        try:
+            wait_for(folder, lambda s: all(s.value("npu:steps_total", device=d) > 0
+                                           for d in (0, 1)))
+            out = subprocess.run([CLI, "top", "--dir", folder, "--once", "--json", "--interval",
+                                  "1"], capture_output=True, text=True, timeout=60)
+            table = subprocess.run([CLI, "top", "--dir", folder, "--once", "--interval", "0.5"],
+                                   capture_output=True, text=True, timeout=60)
+        finally:
+            os.killpg(sim.pid, signal.SIGKILL)
+            sim.communicate(timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        rows = json.loads(out.stdout)["rows"]
+        self.assertEqual(sorted((r["dp"], r["device"]) for r in rows), [("3", "0"), ("3", "1")])
+        for row in rows:
+            with self.subTest(device=row["device"]):
+                lower = calls * hccl_host_us / 1000 / row["forward_ms"]
+                # 5%: a publish may fall between a step's two observations (a step of ~200).
+                self.assertGreaterEqual(row["comm_share"], 0.95 * lower, row)
+                self.assertLessEqual(row["comm_share"], 1, row)
+        columns, by_device = parse_table(table.stdout)
+        self.assertIn("comm%", columns)
+        for key, row in by_device.items():
+            self.assertGreater(row["comm%"], 0, key)
+            self.assertLessEqual(row["comm%"], 100, key)
 
     def test_bad_options_and_missing_folder(self):
         missing = os.path.join(self.tmp.name, "missing")

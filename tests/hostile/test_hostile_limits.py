@@ -22,7 +22,10 @@ STEPS = 3
 # cells, 2 of them sinks; 64 devices' core series and 4096 more cells are kept from op detail.
 MAX_CELLS = 1 << 17
 STEP_BOUNDS, CALL_BOUNDS, COUNT_BOUNDS = 24, 19, 17
-CORE_CELLS_PER_DEVICE = (5 * (STEP_BOUNDS + 2) + (COUNT_BOUNDS + 2) + 1 + 3 + (CALL_BOUNDS + 2)
+# Six step histograms (forward, kernel_launch, non_forward, sync_wait, launch_api_duration,
+# step_hccl_duration), launches_per_step, steps, three memory gauges, alloc latency, then the
+# launch and sync series of every api.
+CORE_CELLS_PER_DEVICE = (6 * (STEP_BOUNDS + 2) + (COUNT_BOUNDS + 2) + 1 + 3 + (CALL_BOUNDS + 2)
                          + 10 * (1 + CALL_BOUNDS + 2) + 6 * (1 + STEP_BOUNDS + 2))
 DETAIL_ROOM = MAX_CELLS - 2 - (64 * CORE_CELLS_PER_DEVICE + 4096)
 OP_TABLE = 4096
@@ -110,8 +113,14 @@ class OpFloodTest(unittest.TestCase):
                       "is full", warned[0])
 
     def test_op_table_runs_out(self):
-        ops = 600  # 4800 pairs, 4096 fit in the op table (and in the registry's room)
-        stderr, report, samples, _ = run_ops(ops)
+        # 4800 pairs, 4096 fit in the op table. 10 bucket edges (1 + 12 cells a pair) so that
+        # the registry's room holds more pairs than the op table: with the built-in 19 edges
+        # (1 + 21 cells) it holds DETAIL_ROOM // 22, fewer than 4096.
+        ops = 600
+        edges = ", ".join(f"{(i + 1) * 1e-5:.6g}" for i in range(10))
+        self.assertGreater(DETAIL_ROOM // 13, OP_TABLE)
+        stderr, report, samples, _ = run_ops(
+            ops, config=f"buckets:\n  npu:op_launch_latency: [{edges}]\n")
         self.check_core_series(samples, report, ops)
         series = self.op_series(samples)
         self.assertEqual(len(series), OP_TABLE)

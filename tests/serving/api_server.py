@@ -51,15 +51,30 @@ def parse_args(argv):
                    help="how engine cores and workers start (VLLM_WORKER_MULTIPROC_METHOD)")
     p.add_argument("--task-queue", action="store_true", help="launch from a task-queue thread")
     p.add_argument("--graph", action="store_true", help="decode by graph replay")
+    p.add_argument("--enable-expert-parallel", action="store_true",
+                   help="MoE layers with experts across the DP engines (tensor parallel 1): "
+                        "one HCCL communicator, two all-to-all-v per layer and step")
+    p.add_argument("--enable-eplb", action="store_true",
+                   help="expert rebalancing every --eplb-step-interval steps of an engine")
+    p.add_argument("--eplb-step-interval", type=int, default=3000,
+                   help="steps between two rebalances (vLLM's default 3000)")
     p.add_argument("--max-tokens-limit", type=int, default=256)
     args = p.parse_args(argv)
     if args.api_server_count is None:
         args.api_server_count = args.data_parallel_size
     if min(args.data_parallel_size, args.tensor_parallel_size, args.api_server_count) < 1:
         p.error("sizes and counts must be >= 1")
+    if args.enable_eplb and not args.enable_expert_parallel:
+        p.error("--enable-eplb needs --enable-expert-parallel")  # as vLLM's config check
+    if args.enable_expert_parallel and (args.tensor_parallel_size != 1 or args.graph):
+        p.error("--enable-expert-parallel: this harness runs it with tensor parallel 1, eager")
+    if args.eplb_step_interval < 1:
+        p.error("--eplb-step-interval must be >= 1")
     args.model_name = args.served_model_name or args.model
     args.options = {"task_queue": args.task_queue, "graph": args.graph,
-                    "start_method": args.start_method}
+                    "start_method": args.start_method,
+                    "expert_parallel": args.enable_expert_parallel,
+                    "eplb_step_interval": args.eplb_step_interval if args.enable_eplb else None}
     return args
 
 

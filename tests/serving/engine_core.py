@@ -21,6 +21,7 @@ def run_engine_core(dp_rank, dp_size, tp_size, options, inputs, outputs, ready):
     else:
         set_process_title("EngineCore")
     parent = os.getppid()
+    options = dict(options, dp_rank=dp_rank, dp_size=dp_size)
     executor = (UniProcExecutor(options) if tp_size == 1
                 else MultiprocExecutor(dp_rank, dp_size, tp_size, options))
     try:

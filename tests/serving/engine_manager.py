@@ -51,6 +51,9 @@ class EngineManager:
         self.inputs = [queues.Queue() for _ in range(dp_size)]
         self.outputs = [queues.Queue() for _ in range(output_queues_count)]
         self.ready = queues.Queue()
+        if options.get("expert_parallel"):
+            # Rank 0's HCCL root info to the other engines (vLLM's DP group: its TCP store).
+            self.options = dict(options, ep_channel=queues.Queue())
         self.processes = []
 
     def start(self, ready_timeout_s=120):

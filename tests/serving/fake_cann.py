@@ -60,6 +60,8 @@ class AclRuntime:
             "aclrtSynchronizeStream": sig("aclrtSynchronizeStream", c_void_p),
             "aclrtMalloc": sig("aclrtMalloc", POINTER(c_void_p), c_size_t, c_int),
             "aclrtFree": sig("aclrtFree", c_void_p),
+            "aclrtMemcpyAsync": sig("aclrtMemcpyAsync", c_void_p, c_size_t, c_void_p, c_size_t,
+                                    c_int, c_void_p),
             "aclmdlRICaptureBegin": sig("aclmdlRICaptureBegin", c_void_p, c_int),
             "aclmdlRICaptureEnd": sig("aclmdlRICaptureEnd", c_void_p, POINTER(c_void_p)),
             "aclmdlRIExecuteAsync": sig("aclmdlRIExecuteAsync", c_void_p, c_void_p),

@@ -4,7 +4,10 @@ thread, launch here or on the task-queue thread); a step ends when the host bloc
 aclrtSynchronizeStream, as torch_npu does when the sampled tokens are read back.
 
 Options: task_queue (launches from a separate thread), graph (decode steps replay one graph
-captured at load time with aclmdlRICaptureBegin/End, like ACL graph mode; prefill stays eager).
+captured at load time with aclmdlRICaptureBegin/End, like ACL graph mode; prefill stays eager),
+expert_parallel (an ExpertParallel, expert_parallel.py: every layer's MLP is an MoE layer whose
+tokens go to their experts and back with two all-to-all-v, and EPLB rebalances before the wait
+of every step_interval-th step; eager only).
 """
 import ctypes
 
@@ -23,8 +26,10 @@ KV_CACHE_BYTES = 16 << 20
 
 
 class ModelRunner:
-    def __init__(self, runtime, opapi, device, task_queue=False, graph=False):
+    def __init__(self, runtime, opapi, device, task_queue=False, graph=False,
+                 expert_parallel=None):
         self.rt, self.ops, self.device = runtime, opapi, device
+        self.ep = expert_parallel
         self.allocator = CachingAllocator(runtime)
         self.queue = TaskQueue(runtime, device) if task_queue else None
         self.use_graph = graph
@@ -50,6 +55,8 @@ class ModelRunner:
             self._weight_blocks.append(block)
             self.weights[name] = self.ops.create_tensor(list(dims), block)
         self._weight_blocks.append(self.allocator.allocate(KV_CACHE_BYTES))
+        if self.ep is not None:
+            self.ep.load(self.allocator)
         if self.use_graph:
             self._capture_decode_graph()
 
@@ -79,10 +86,12 @@ class ModelRunner:
         hidden = self.ops.create_tensor([tokens, HIDDEN], activations)
         try:
             if eager:
-                self._forward(hidden)
+                self._forward(hidden, self._moe_buffers(tokens, activations))
             else:
                 self._enqueue(lambda: self.rt.call("aclmdlRIExecuteAsync", self.graph,
                                                    self.stream))
+            if self.ep is not None and self.ep.rebalance_due(self.steps):
+                self._enqueue(lambda: self.ep.rebalance(self.stream))
             self._drain()
             self.rt.call("aclrtSynchronizeStream", self.stream)  # reading the sampled tokens
             self.steps += 1
@@ -90,7 +99,18 @@ class ModelRunner:
             self.ops.destroy_tensor(hidden)
             self.allocator.release(activations)
 
-    def _forward(self, x):
+    def _moe_buffers(self, tokens, activations):
+        """(send, recv, counts, displs) of this step's all-to-alls, inside its activations."""
+        if self.ep is None:
+            return None
+        counts, displs = self.ep.counts(tokens)
+        return activations, activations + sum(counts) * BYTES_PER_ELEMENT, counts, displs
+
+    def _all_to_all(self, moe):
+        send, recv, counts, displs = moe
+        self._enqueue(lambda: self.ep.all_to_all(send, recv, counts, displs, self.stream))
+
+    def _forward(self, x, moe=None):
         w = self.weights
         for _ in range(LAYERS):
             self._op("aclnnRmsNorm", x, w["norm"], 1e-6, x, x)
@@ -99,9 +119,13 @@ class ModelRunner:
             self._op("aclnnMatmul", x, w["o"], x, 0)
             self._op("aclnnAdd", x, x, ctypes.addressof(self._alpha), x)
             self._op("aclnnRmsNorm", x, w["norm"], 1e-6, x, x)
+            if moe is not None:
+                self._all_to_all(moe)  # dispatch: tokens to the ranks of their experts
             self._op("aclnnMatmul", x, w["up"], x, 0)
             self._op("aclnnSilu", x, x)
             self._op("aclnnMatmul", x, w["down"], x, 0)
+            if moe is not None:
+                self._all_to_all(moe)  # combine: expert outputs back to their tokens
             self._op("aclnnAdd", x, x, ctypes.addressof(self._alpha), x)
         self._op("aclnnRmsNorm", x, w["norm"], 1e-6, x, x)
         self._op("aclnnMatmul", x, w["lm_head"], x, 0)

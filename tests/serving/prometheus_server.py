@@ -172,6 +172,11 @@ class Load:
             t.join(40)
 
 
+# The dashboard's communication panels need collectives: the engines as one expert-parallel
+# group, rebalancing every 3 steps (expert_parallel.py).
+EXPERT_PARALLEL = ["--enable-expert-parallel", "--enable-eplb", "--eplb-step-interval", "3"]
+
+
 class ServingStack:
     """with ServingStack(full_config=...) as stack: stack.query(expr) ..."""
 
@@ -198,7 +203,8 @@ class ServingStack:
                 f.write(FULL_CONFIG.format(prof=os.path.join(self.dir, "prof")))
         self.harness = Harness(os.path.join(BUILD, "bin", "npuprobe"),
                                os.path.join(self.dir, "store"),
-                               ["--model", "npuprobe-mock-llm", "--data-parallel-size", "2"], env,
+                               ["--model", "npuprobe-mock-llm", "--data-parallel-size", "2"] +
+                               (EXPERT_PARALLEL if self.full_config else []), env,
                                self.file("service.log"), self.file("port"), config)
         self.harness.start()
         self.prometheus = PrometheusServer(self.dir, self.harness.url.split("//", 1)[1])

@@ -78,6 +78,18 @@ class SmokeTest(unittest.TestCase):
     def test_dptp_with_fork_workers(self):
         self.assert_passes("dptp", "--start-method", "fork")
 
+    def test_eplb(self):
+        # Two DP engines in one HCCL communicator: MoE all-to-all-v every step, EPLB's broadcast
+        # every 3 steps, counted exactly per request; each engine under its own rank.
+        report = self.assert_passes("eplb")
+        exact = {(c["metric"], tuple(sorted(c["labels"].items()))): c for c in report["checks"]
+                 if "per_request" in c}
+        broadcast = exact[("vllm_profiling_npu:hccl_bytes_total", (("op", "broadcast"),))]
+        self.assertEqual(broadcast["per_request"], 3 * 4 * (1 << 20))
+        self.assertEqual(broadcast["after"] - broadcast["before"], broadcast["expected_increase"])
+        ranks = [c for c in report["checks"] if c.get("labels") == ["dp", "device", "rank", "size"]]
+        self.assertEqual(ranks[0]["increased_for"], [["0", "0", "0", "2"], ["1", "1", "1", "2"]])
+
     def test_graph(self):
         self.assert_passes("graph")
 

@@ -1,8 +1,9 @@
 """The model worker (vllm-ascend's NPUWorker, reduced) and vLLM's WorkerProc around it.
 
 `Worker`: init_device (aclInit, aclrtSetDevice of its local rank: a device id the process sees,
-which ASCEND_RT_VISIBLE_DEVICES maps to a host device), load_model, then per request one prefill
-and max_tokens decode steps. With tensor parallelism 1 the engine core runs it in its own process
+which ASCEND_RT_VISIBLE_DEVICES maps to a host device; with expert parallelism the engines' HCCL
+communicator, expert_parallel.py), load_model, then per request one prefill and max_tokens
+decode steps. With tensor parallelism 1 the engine core runs it in its own process
 (vLLM's UniProcExecutor); above 1 each rank is a process of its own (MultiprocExecutor):
 `worker_proc_main` follows vllm/v1/executor/multiproc_executor.py `WorkerProc.__init__`:
 titled `VLLM::Worker` first, `Worker[_DP<n>][_TP<m>]` only after init_device.
@@ -16,6 +17,7 @@ import queue
 import signal
 import sys
 
+from expert_parallel import ExpertParallel
 from fake_cann import AclRuntime, OpApi
 from model_runner import ModelRunner
 from process_title import set_process_title
@@ -26,17 +28,22 @@ PARENT_CHECK_S = 1.0
 class Worker:
     def __init__(self, local_rank, options):
         self.local_rank, self.options = local_rank, options
-        self.runtime = self.runner = None
+        self.runtime = self.runner = self.ep = None
 
     def init_device(self):
         self.runtime = AclRuntime()
         self.runtime.call("aclInit", None)
         self.runtime.call("aclrtSetDevice", self.local_rank)
+        o = self.options
+        if o.get("expert_parallel"):
+            # The EP group (tensor parallel 1: the DP ranks), bound to the device just set.
+            self.ep = ExpertParallel(self.runtime, o["dp_rank"], o["dp_size"], o["ep_channel"],
+                                     o.get("eplb_step_interval"))
 
     def load_model(self):
         self.runner = ModelRunner(self.runtime, OpApi(), self.local_rank,
                                   task_queue=self.options["task_queue"],
-                                  graph=self.options["graph"])
+                                  graph=self.options["graph"], expert_parallel=self.ep)
         self.runner.load()
 
     def execute(self, prompt_tokens, max_tokens):
@@ -48,6 +55,8 @@ class Worker:
     def shutdown(self):
         if self.runner is not None:
             self.runner.close()
+        if self.ep is not None:
+            self.ep.close()
         if self.runtime is not None:
             self.runtime.call("aclrtResetDevice", self.local_rank)
             self.runtime.call("aclFinalize")

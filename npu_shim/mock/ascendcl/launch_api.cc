@@ -61,7 +61,8 @@ aclError npumock_launch_kernel(aclrtStream stream, aclrtFuncHandle func, const c
   return enqueue_kernel(s, k);
 }
 
-// libhccl's collectives: no launch host time (HCCL's own enqueue is what the host pays for).
+// libhccl's collectives: no launch host time here; libhccl spent its own enqueue time
+// (NPU_MOCK_HCCL_HOST_US) before it called this.
 aclError npumock_launch_collective(aclrtStream stream, const char *name, uint64_t duration_ns) {
   if (name == nullptr) return ACL_ERROR_RT_PARAM_INVALID;
   Stream *s = nullptr;

@@ -2,8 +2,9 @@
 // does (CheckAlltoAllVInputPara and friends: a NULL comm, buffer, count array or stream ->
 // HCCL_E_PTR; a bad data type, reduce op, root or peer rank -> HCCL_E_PARA; a count of 0 is a
 // successful no-op), then queues one task on the stream that lasts latency + bytes / bandwidth
-// (link_model.h). Ranks do not wait for each other on the device: the link is modelled per rank,
-// which keeps every rank's device time predictable (docs/mock-sources.md).
+// (link_model.h), after host time spent building it. Ranks do not wait for each other on the
+// device: the link is modelled per rank, which keeps every rank's device time predictable
+// (docs/mock-sources.md).
 #include <cstdint>
 
 #include "hccl/comm.h"
@@ -25,7 +26,10 @@ HcclResult begin(HcclComm comm, aclrtStream stream, Comm *out) {
   return find_comm(comm, out) ? HCCL_SUCCESS : HCCL_E_PARA;
 }
 
+// The arguments passed the checks: the host builds the tasks (NPU_MOCK_HCCL_HOST_US), then they
+// go onto the stream.
 HcclResult enqueue(aclrtStream stream, const char *name, uint64_t bytes) {
+  spend_enqueue_host_time();
   return npumock_launch_collective(stream, name, collective_duration_ns(bytes)) == ACL_SUCCESS
              ? HCCL_SUCCESS
              : HCCL_E_RUNTIME;

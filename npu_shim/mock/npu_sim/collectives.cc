@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #include "npu/hccl_sizes.h"
@@ -24,6 +25,12 @@ uint64_t link_duration_ns(uint64_t bytes) {
   double g = 50.0;
   if (gbps != nullptr && atof(gbps) > 0) g = atof(gbps);
   return latency_us * 1000 + uint64_t(double(bytes) / g);
+}
+
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
 }
 
 void decode_root(const std::string &hex, HcclRootInfo *info) {
@@ -74,8 +81,13 @@ bool StepCollectives::init() {
   return true;
 }
 
-void StepCollectives::counted(const char *op, const char *function, HcclResult rc,
-                              uint64_t bytes) {
+template <typename Call>
+void StepCollectives::counted(const char *op, const char *function, Call &&call, uint64_t bytes) {
+  // Host time around the call, as the application sees it: an upper bound of what an
+  // interposer measures inside it, and at least NPU_MOCK_HCCL_HOST_US per enqueued call.
+  const uint64_t t0 = monotonic_ns();
+  const HcclResult rc = call();
+  const uint64_t t1 = monotonic_ns();
   if (rc != HCCL_SUCCESS) {
     fprintf(stderr, "npu-sim: rank %u: %s failed with %d\n", o_.hccl_rank, function, rc);
     truth_.count(truth_.errors, function);
@@ -85,6 +97,7 @@ void StepCollectives::counted(const char *op, const char *function, HcclResult r
   truth_.count(truth_.hccl.bytes, op, bytes);
   truth_.add(&truth_.kernels);  // one task on the device
   truth_.add(&truth_.hccl.device_ns, link_duration_ns(bytes));
+  truth_.add(&truth_.hccl.host_ns, t1 - t0);
 }
 
 void StepCollectives::step(aclrtStream stream, void *send, void *recv) {
@@ -92,9 +105,13 @@ void StepCollectives::step(aclrtStream stream, void *send, void *recv) {
   const uint64_t t = o_.hccl_tokens;
   const uint32_t n = o_.hccl_ranks, me = o_.hccl_rank;
   for (uint32_t k = 0; k < o_.tp_allreduce; ++k) {
-    counted("allreduce", "HcclAllReduce",
-            hccl_.allReduce(send, recv, t, HCCL_DATA_TYPE_BFP16, HCCL_REDUCE_SUM, comm_, stream),
-            t * 2);
+    counted(
+        "allreduce", "HcclAllReduce",
+        [&] {
+          return hccl_.allReduce(send, recv, t, HCCL_DATA_TYPE_BFP16, HCCL_REDUCE_SUM, comm_,
+                                 stream);
+        },
+        t * 2);
   }
   std::vector<uint64_t> counts(n), displs(n);
   uint64_t total = 0;
@@ -106,38 +123,60 @@ void StepCollectives::step(aclrtStream stream, void *send, void *recv) {
   for (uint32_t l = 0; l < o_.moe_layers; ++l) {
     // Dispatch tokens to their experts, then combine the results back: the same matrix.
     for (int phase = 0; phase < 2; ++phase) {
-      counted("alltoallv", "HcclAlltoAllV",
-              hccl_.alltoAllV(send, counts.data(), displs.data(), HCCL_DATA_TYPE_BFP16, recv,
-                              counts.data(), displs.data(), HCCL_DATA_TYPE_BFP16, comm_, stream),
-              total * 2);
+      counted(
+          "alltoallv", "HcclAlltoAllV",
+          [&] {
+            return hccl_.alltoAllV(send, counts.data(), displs.data(), HCCL_DATA_TYPE_BFP16, recv,
+                                   counts.data(), displs.data(), HCCL_DATA_TYPE_BFP16, comm_,
+                                   stream);
+          },
+          total * 2);
     }
   }
   if (!o_.hccl_every_op) return;
   const uint32_t next = (me + 1) % n, prev = (me + n - 1) % n;
-  counted("allgather", "HcclAllGather",
-          hccl_.allGather(send, recv, t, HCCL_DATA_TYPE_FP32, comm_, stream), t * 4);
-  counted("reduce_scatter", "HcclReduceScatter",
-          hccl_.reduceScatter(send, recv, t, HCCL_DATA_TYPE_FP16, HCCL_REDUCE_MAX, comm_, stream),
-          t * 2);
-  counted("broadcast", "HcclBroadcast",
-          hccl_.broadcast(send, t, HCCL_DATA_TYPE_INT8, 0, comm_, stream), t);
-  counted("reduce", "HcclReduce",
-          hccl_.reduce(send, recv, t, HCCL_DATA_TYPE_INT32, HCCL_REDUCE_SUM, 0, comm_, stream),
-          t * 4);
-  counted("alltoall", "HcclAlltoAll",
-          hccl_.alltoAll(send, t, HCCL_DATA_TYPE_FP16, recv, t, HCCL_DATA_TYPE_FP16, comm_, stream),
-          t * 2 * n);
-  counted("scatter", "HcclScatter",
-          hccl_.scatter(send, recv, t, HCCL_DATA_TYPE_FP32, 0, comm_, stream), t * 4);
-  counted("send", "HcclSend", hccl_.send(send, t, HCCL_DATA_TYPE_BFP16, next, comm_, stream),
-          t * 2);
-  counted("receive", "HcclRecv", hccl_.recv(recv, t, HCCL_DATA_TYPE_BFP16, prev, comm_, stream),
-          t * 2);
+  counted(
+      "allgather", "HcclAllGather",
+      [&] { return hccl_.allGather(send, recv, t, HCCL_DATA_TYPE_FP32, comm_, stream); }, t * 4);
+  counted(
+      "reduce_scatter", "HcclReduceScatter",
+      [&] {
+        return hccl_.reduceScatter(send, recv, t, HCCL_DATA_TYPE_FP16, HCCL_REDUCE_MAX, comm_,
+                                   stream);
+      },
+      t * 2);
+  counted(
+      "broadcast", "HcclBroadcast",
+      [&] { return hccl_.broadcast(send, t, HCCL_DATA_TYPE_INT8, 0, comm_, stream); }, t);
+  counted(
+      "reduce", "HcclReduce",
+      [&] {
+        return hccl_.reduce(send, recv, t, HCCL_DATA_TYPE_INT32, HCCL_REDUCE_SUM, 0, comm_, stream);
+      },
+      t * 4);
+  counted(
+      "alltoall", "HcclAlltoAll",
+      [&] {
+        return hccl_.alltoAll(send, t, HCCL_DATA_TYPE_FP16, recv, t, HCCL_DATA_TYPE_FP16, comm_,
+                              stream);
+      },
+      t * 2 * n);
+  counted(
+      "scatter", "HcclScatter",
+      [&] { return hccl_.scatter(send, recv, t, HCCL_DATA_TYPE_FP32, 0, comm_, stream); }, t * 4);
+  counted(
+      "send", "HcclSend",
+      [&] { return hccl_.send(send, t, HCCL_DATA_TYPE_BFP16, next, comm_, stream); }, t * 2);
+  counted(
+      "receive", "HcclRecv",
+      [&] { return hccl_.recv(recv, t, HCCL_DATA_TYPE_BFP16, prev, comm_, stream); }, t * 2);
   HcclSendRecvItem items[2] = {{HCCL_SEND, send, t, HCCL_DATA_TYPE_INT64, next},
                                {HCCL_RECV, recv, t, HCCL_DATA_TYPE_INT64, prev}};
-  counted("batch_send_recv", "HcclBatchSendRecv",
-          hccl_.batchSendRecv(items, 2, comm_, stream), 2 * t * 8);
-  counted("barrier", "HcclBarrier", hccl_.barrier(comm_, stream), 0);
+  counted(
+      "batch_send_recv", "HcclBatchSendRecv",
+      [&] { return hccl_.batchSendRecv(items, 2, comm_, stream); }, 2 * t * 8);
+  counted(
+      "barrier", "HcclBarrier", [&] { return hccl_.barrier(comm_, stream); }, 0);
 }
 
 void StepCollectives::destroy() {

@@ -25,7 +25,9 @@ class StepCollectives {
   void destroy();
 
  private:
-  void counted(const char *op, const char *function, HcclResult rc, uint64_t bytes);
+  // Makes one collective call, timed, and counts it when it succeeded.
+  template <typename Call>
+  void counted(const char *op, const char *function, Call &&call, uint64_t bytes);
   uint64_t alltoallv_count(uint32_t peer) const;
 
   const Options &o_;

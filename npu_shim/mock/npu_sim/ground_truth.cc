@@ -62,10 +62,11 @@ bool write_report(const std::string &path, const Options &o, std::vector<DeviceT
             ull(t.context_binds), ull(t.format_casts), ull(t.opapi_lookups));
     write_map(f, "first_stages", t.first_stages);
     if (o.hccl_ranks > 0) {
-      fprintf(f, ",\n      \"hccl\": {\"rank\": %u, \"size\": %u, \"binding\": \"%s\", "
-                 "\"init\": \"%s\", \"device_ns\": %llu, ",
+      fprintf(f,
+              ",\n      \"hccl\": {\"rank\": %u, \"size\": %u, \"binding\": \"%s\", "
+              "\"init\": \"%s\", \"device_ns\": %llu, \"host_ns\": %llu, ",
               t.hccl.rank, t.hccl.size, o.hccl_dlsym ? "dlsym" : "linked",
-              o.hccl_init_config ? "config" : "plain", ull(t.hccl.device_ns));
+              o.hccl_init_config ? "config" : "plain", ull(t.hccl.device_ns), ull(t.hccl.host_ns));
       write_map(f, "calls", t.hccl.calls);
       fprintf(f, ", ");
       write_map(f, "bytes", t.hccl.bytes);

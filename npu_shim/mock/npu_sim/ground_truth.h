@@ -18,6 +18,7 @@ struct HcclTruth {
   std::map<std::string, uint64_t> calls;  // successful calls
   std::map<std::string, uint64_t> bytes;  // count x element size (all-to-all: x rank size)
   uint64_t device_ns = 0;                 // sum of latency + bytes / bandwidth (mock link)
+  uint64_t host_ns = 0;                   // host time inside the successful calls (measured)
 };
 
 struct DeviceTruth {

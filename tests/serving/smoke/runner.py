@@ -34,7 +34,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="run-smoke", description=__doc__.splitlines()[0])
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="basic")
     p.add_argument("--metric-request-count", type=int, help="requests to send "
-                   "(default: the scenario's, 4; dplb 8)")
+                   "(default: the scenario's, 4; dplb, dptp and eplb 8)")
     p.add_argument("--metric-poll-timeout", type=float, help="seconds to wait for the "
                    "contract to pass after the requests (default 30)")
     p.add_argument("--metric-poll-interval", type=float, default=0.5)

@@ -25,6 +25,38 @@ def step_contract(tensor_parallel=1):
 
 
 STEP_CONTRACT = step_contract()
+
+# eplb: two DP engines with expert parallelism (expert_parallel.py): per step 2 MoE layers x
+# (dispatch + combine) all-to-all-v; every EPLB_INTERVAL steps of an engine one rebalance (4
+# device-to-device copies + one broadcast of the moved experts). A request is 9 steps, a multiple
+# of the interval, so each request is exactly 3 rebalances on the engine that served it.
+MOE_LAYERS = 2
+EPLB_INTERVAL = 3
+EPLB_MOVED_EXPERTS = 4
+EPLB_BROADCAST_BYTES = EPLB_MOVED_EXPERTS * (1 << 20)  # expert_parallel.BROADCAST_BYTES
+REBALANCES_PER_REQUEST = STEPS_PER_REQUEST // EPLB_INTERVAL
+
+
+def eplb_contract():
+    return [
+        Increases(PREFIX + "npu:hccl_calls_total", {"op": "alltoallv"},
+                  per_request=2 * MOE_LAYERS * STEPS_PER_REQUEST),
+        Increases(PREFIX + "npu:hccl_calls_total", {"op": "broadcast"},
+                  per_request=REBALANCES_PER_REQUEST),
+        Increases(PREFIX + "npu:hccl_bytes_total", {"op": "broadcast"},
+                  per_request=REBALANCES_PER_REQUEST * EPLB_BROADCAST_BYTES),
+        Increases(PREFIX + "npu:hccl_bytes_total", {"op": "alltoallv"}),
+        Increases(PREFIX + "npu:hccl_launch_latency_count", {"op": "alltoallv"},
+                  per_request=2 * MOE_LAYERS * STEPS_PER_REQUEST),
+        # Collectives add no steps: one observation per step, each with its collectives' time.
+        Increases(PREFIX + "npu:step_hccl_duration_count", per_request=STEPS_PER_REQUEST),
+        Increases(PREFIX + "npu:step_hccl_duration_sum"),
+        Increases(PREFIX + "npu:launches_total", {"api": "memcpy_async"},
+                  per_request=REBALANCES_PER_REQUEST * EPLB_MOVED_EXPERTS),
+        # One communicator of the two engines: rank = dp rank, size 2, on each engine's device.
+        IncreasesForExactly(PREFIX + "npu:hccl_calls_total", ("dp", "device", "rank", "size"),
+                            [("0", "0", "0", "2"), ("1", "1", "1", "2")]),
+    ]
 PYTHON_COEXISTENCE = [Increases("vllm:request_success_total")]
 INFO_LABELS = ("dp", "device", "local_device", "model_name")
 
@@ -75,6 +107,13 @@ SCENARIOS = {s.name: s for s in [
              identity_contract([("0", "4", "0"), ("0", "5", "1"), ("1", "6", "0"),
                                 ("1", "7", "1")]),
              requests=8, env={"ASCEND_RT_VISIBLE_DEVICES": "4,5,6,7"}),
+    Scenario("eplb", "two DP engines with expert parallelism: MoE all-to-all-v every step, "
+             "EPLB rebalancing (D2D copies + broadcast) every 3 steps",
+             SERVE + ["--data-parallel-size", "2", "--enable-expert-parallel", "--enable-eplb",
+                      "--eplb-step-interval", str(EPLB_INTERVAL)],
+             STEP_CONTRACT + PYTHON_COEXISTENCE + eplb_contract() +
+             identity_contract([("0", "0", "0"), ("1", "1", "0")]),
+             requests=8),
     Scenario("graph", "decode by graph replay (aclmdlRIExecuteAsync)", SERVE + ["--graph"],
              STEP_CONTRACT + PYTHON_COEXISTENCE + [
                  Increases(PREFIX + "npu:launches_total", {"api": "graph"})]),

@@ -24,7 +24,8 @@ store::CollectedFamily family(const std::string &name, const std::string &type,
 
 // Cumulative totals of two devices (dp 0 / device 0, dp 1 / device 1) after `steps` steps of
 // 2 ms forward, 1 ms kernel_launch, 0.5 ms non_forward and 0.25 ms launch API time, 10 aclnn and
-// 2 graph launches each; device 0 also has 0.4 s of kernel time per 100 steps.
+// 2 graph launches each; device 0 also has 0.4 s of kernel time per 100 steps and 0.3 ms of
+// collective host time per step (device 1 has no npu:step_hccl_duration: an older folder).
 std::vector<store::CollectedFamily> folder_after(double steps) {
   std::vector<store::CollectedFamily> families;
   std::vector<store::Sample> step_samples, launch_samples, busy;
@@ -48,6 +49,9 @@ std::vector<store::CollectedFamily> folder_after(double steps) {
   histogram("npu:kernel_launch", 0.001, steps);
   histogram("npu:non_forward_duration", 0.0005, steps - 1);  // none for a device's first step
   histogram("npu:launch_api_duration", 0.00025, steps);
+  families.push_back(family("npu:step_hccl_duration", "histogram",
+                            {sample("npu:step_hccl_duration_count", "0", "0", steps),
+                             sample("npu:step_hccl_duration_sum", "0", "0", 0.0003 * steps)}));
   families.push_back(family("npu:device_busy", "counter",
                             {sample("npu:device_busy_total", "0", "0", 0.004 * steps)}));
   return families;
@@ -101,7 +105,9 @@ TEST(TopTable, RowsAreRatesAndMeansOverTheInterval) {
   EXPECT_NEAR(*row.launch_api_ms_per_step, 0.25, 1e-9);
   EXPECT_NEAR(*row.host_wait_share, 0.5 / 2.5, 1e-9);
   EXPECT_NEAR(*row.busy_percent, 100.0 * 0.8 / 2.0, 1e-9);
+  EXPECT_NEAR(*row.comm_share, 0.3 / 2.0, 1e-9);  // collective host time / forward
   EXPECT_FALSE(rows[1].busy_percent.has_value());
+  EXPECT_FALSE(rows[1].comm_share.has_value());
 }
 
 TEST(TopTable, AnIdleIntervalHasNoMeans) {
@@ -111,6 +117,7 @@ TEST(TopTable, AnIdleIntervalHasNoMeans) {
   EXPECT_EQ(row.steps_per_s, 0);
   EXPECT_FALSE(row.forward_ms.has_value());
   EXPECT_FALSE(row.host_wait_share.has_value());
+  EXPECT_FALSE(row.comm_share.has_value());
   EXPECT_EQ(*row.busy_percent, 0);
 }
 
@@ -121,6 +128,7 @@ TEST(TopTable, ADroppedCounterCountsAsAReset) {
   const Row row = rows_between(before, after).at(0);
   EXPECT_DOUBLE_EQ(row.steps_per_s, 50);
   EXPECT_NEAR(*row.forward_ms, 2.0, 1e-9);
+  EXPECT_NEAR(*row.comm_share, 0.15, 1e-9);
 }
 
 TEST(TopTable, DevicesSortNumerically) {
@@ -147,11 +155,11 @@ TEST(TopTable, TableShowsBusyOnlyWhenSomeDeviceHasIt) {
   EXPECT_EQ(text.find("busy%"), std::string::npos) << text;
   EXPECT_EQ(text,
             "  dp device   steps/s  launches/s   forward kernel_launch non_forward host_wait% "
-            "launch_api/step  alloc_MiB\n"
+            " comm% launch_api/step  alloc_MiB\n"
             "   0      0     100.0      1200.0     2.000         1.000       0.500       20.0 "
-            "          0.250          -\n"
+            "  15.0           0.250          -\n"
             "   1      1     100.0      1200.0     2.000         1.000       0.500       20.0 "
-            "          0.250          -\n");
+            "     -           0.250          -\n");
 }
 
 }  // namespace

@@ -51,9 +51,13 @@ TEST(NpuSimOptions, CollectivesPerStepAreCountedAndRunOnTheDevice) {
                            "--hccl-tokens 100");
   ASSERT_EQ(r.status, 0);
   EXPECT_HAS(r.report, "\"hccl\": {\"rank\": 0, \"size\": 2, \"binding\": \"linked\", "
-                       "\"init\": \"plain\", \"device_ns\": 80048, "
-                       "\"calls\": {\"allreduce\": 4, \"alltoallv\": 4}, "
+                       "\"init\": \"plain\", \"device_ns\": 80048, \"host_ns\": ");
+  EXPECT_HAS(r.report, "\"calls\": {\"allreduce\": 4, \"alltoallv\": 4}, "
                        "\"bytes\": {\"allreduce\": 800, \"alltoallv\": 1664}}");
+  // Host time measured around the 8 calls: at least NPU_MOCK_HCCL_HOST_US (default 20) each.
+  const std::size_t host = r.report.find("\"host_ns\": ");
+  ASSERT_NE(host, std::string::npos);
+  EXPECT_GE(std::stoull(r.report.substr(host + 11)), 8u * 20000u) << r.report;
   // 10 us latency + bytes / 50 GB/s each: 4 x (10000 + 4) + 4 x (10000 + 8) ns.
   EXPECT_HAS(r.stats, "\"HcclAllReduce\": 4");
   EXPECT_HAS(r.stats, "\"HcclAlltoAllV\": 4");

@@ -26,7 +26,8 @@ namespace npuprobe::probes {
 struct ProbeOptions {
   std::string metric_prefix = "vllm_profiling_";  // config `metric_prefix`
   std::string dp = "0";                           // the `dp` label (docs/contract.md)
-  // A blocking wait that would close a step with fewer launches only extends the idle gap.
+  // A blocking wait that would close a step with fewer launches (and collectives) only extends
+  // the idle gap.
   std::uint32_t min_launches_per_step = 1;
   // Adds `npu:op_launches{op}` / `npu:op_launch_latency{op}` for aclnn ops (cardinality: off by
   // default).
@@ -70,6 +71,12 @@ class Probes {
   // the real call. `op` is a register_op() id or 0.
   void on_launch(int device, LaunchApi api, std::uint64_t t0_ns, std::uint64_t t1_ns,
                  std::uint32_t op = 0) noexcept;
+  // A collective (HCCL) call returned success on `device` (the calling thread's) and was not
+  // recorded into a graph: an enqueue of the device's step like a launch (it opens the step,
+  // ends its enqueue span and counts toward min_launches_per_step), whose host time t1 - t0 goes
+  // to the step's `npu:step_hccl_duration`, not to launch API time. The call's own series
+  // (npu:hccl_*) are CollectiveProbe's. Hot.
+  void on_collective(int device, std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept;
   // An aclnn launch whose op has no name (seen only as its inner kernel launch: no thunk was
   // left for it, or the op was called without dlsym). With op_label it is a lost op
   // observation: npuprobe:dropped{reason="op_unnamed"}. Hot; call after on_launch.
