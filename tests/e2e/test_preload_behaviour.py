@@ -129,14 +129,16 @@ class BehaviourTest(unittest.TestCase):
     def test_depends_on_nothing_beyond_glibc(self):
         # libstdc++ and libgcc are linked in (cmake/GlibcFloor.cmake): the host's own, of any
         # version, is never needed; libpthread, libdl and librt are where glibc < 2.34 keeps
-        # what the floor calls.
+        # what the floor calls; libm (glibc's too) gives std::to_chars the rounding mode
+        # (fegetround), for the shortest float digits of `le` labels (store/src/python_float.cc).
         out = subprocess.run(["readelf", "-dW", PRELOAD], capture_output=True, text=True,
                              check=True).stdout
         # ld-linux only where the dynamic loader is called directly (x86-64's __tls_get_addr;
         # aarch64 uses TLS descriptors and needs none).
         needed = sorted(lib for lib in re.findall(r"NEEDED.*\[(.*)\]", out)
                         if not lib.startswith("ld-linux"))
-        self.assertEqual(needed, ["libc.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1"])
+        self.assertEqual(needed, ["libc.so.6", "libdl.so.2", "libm.so.6", "libpthread.so.0",
+                                  "librt.so.1"])
 
     def test_rtld_next_of_another_library_is_computed_from_that_library(self):
         exe = os.path.join(BUILD, "tests", "bin", "rtld_next_main")

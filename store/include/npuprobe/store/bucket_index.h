@@ -6,7 +6,7 @@
 #pragma once
 
 #include <algorithm>
-#include <cmath>
+#include <limits>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -27,7 +27,7 @@ class BucketIndex {
       }
     }
     for (int k = 0; k <= kOctaves; ++k) {
-      const double octave_start = std::ldexp(1.0, exponent_low_ + k);
+      const double octave_start = power_of_two(exponent_low_ + k);
       below_[k] = static_cast<std::uint32_t>(
           std::lower_bound(bounds.begin(), bounds.end(), octave_start) - bounds.begin());
     }
@@ -50,6 +50,15 @@ class BucketIndex {
   }
 
  private:
+  // 2^e from its bits (no libm: the preload needs nothing beyond the C library); e >= -1022.
+  static double power_of_two(int e) {
+    if (e > 1023) return std::numeric_limits<double>::infinity();
+    const std::uint64_t bits = static_cast<std::uint64_t>(e + 1023) << 52;
+    double value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+  }
+
   static int exponent_of(double positive) {
     std::uint64_t bits;
     std::memcpy(&bits, &positive, sizeof bits);
