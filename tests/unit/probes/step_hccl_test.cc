@@ -136,6 +136,7 @@ TEST_F(StepHcclTest, ADeviceOutsideTheRangeIsDropped) {
 TEST_F(StepHcclTest, AForkChildForgetsTheParentsCollectives) {
   launch(0, 1, kStart);
   collectives(0, 2, kStart + 100 * kUs, 50 * kUs, 15 * kUs);
+  registry().prepare_fork();  // the pthread_atfork order: prepare takes what reset releases
   registry().reset_after_fork();
   probes().reset_after_fork();
   launch(0, 1, kStart + 10 * kMs);
