@@ -11,18 +11,58 @@ constexpr std::uint64_t elapsed(std::uint64_t from, std::uint64_t to) {
 
 }  // namespace
 
+DeviceSteps::Lane &DeviceSteps::this_threads_lane() noexcept {
+  // The thread pointer (or, without the builtin, the stack) tells threads apart; threads' are
+  // a stack size apart, so a multiplicative hash spreads them over the lanes.
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_thread_pointer)
+#define NPUPROBE_THREAD_POINTER() __builtin_thread_pointer()
+#endif
+#endif
+#ifndef NPUPROBE_THREAD_POINTER
+#define NPUPROBE_THREAD_POINTER() __builtin_frame_address(0)
+#endif
+  const auto pointer = reinterpret_cast<std::uintptr_t>(NPUPROBE_THREAD_POINTER());
+  const auto index = static_cast<unsigned>(
+      (static_cast<std::uint64_t>(pointer) * 0x9E3779B97F4A7C15ULL) >> 60);  // 0..15
+  static_assert(kLanes == 16, "the hash keeps 4 bits");
+  const std::uint32_t bit = 1u << index;
+  if ((used_lanes_.load(std::memory_order_relaxed) & bit) == 0) {
+    used_lanes_.fetch_or(bit, std::memory_order_relaxed);
+  }
+  return lanes_[index];
+}
+
 void DeviceSteps::on_launch(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
   open_segment(t0_ns);
-  launches_.fetch_add(1, std::memory_order_relaxed);
-  api_ns_.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
-  note_end(t1_ns);
+  Lane &lane = this_threads_lane();
+  lane.launches.fetch_add(1, std::memory_order_relaxed);
+  lane.api_ns.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
+  note_end(lane, t1_ns);
 }
 
 void DeviceSteps::on_collective(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
   open_segment(t0_ns);
-  collectives_.fetch_add(1, std::memory_order_relaxed);
-  hccl_ns_.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
-  note_end(t1_ns);
+  Lane &lane = this_threads_lane();
+  lane.collectives.fetch_add(1, std::memory_order_relaxed);
+  lane.hccl_ns.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
+  note_end(lane, t1_ns);
+}
+
+DeviceSteps::Totals DeviceSteps::totals_now() const noexcept {
+  Totals totals;
+  std::uint32_t used = used_lanes_.load(std::memory_order_acquire);
+  while (used != 0) {
+    const Lane &lane = lanes_[__builtin_ctz(used)];
+    used &= used - 1;
+    totals.launches += lane.launches.load(std::memory_order_acquire);
+    totals.api_ns += lane.api_ns.load(std::memory_order_acquire);
+    totals.collectives += lane.collectives.load(std::memory_order_acquire);
+    totals.hccl_ns += lane.hccl_ns.load(std::memory_order_acquire);
+    totals.last_launch_end =
+        std::max(totals.last_launch_end, lane.last_end.load(std::memory_order_acquire));
+  }
+  return totals;
 }
 
 void DeviceSteps::open_segment(std::uint64_t t0_ns) noexcept {
@@ -34,12 +74,11 @@ void DeviceSteps::open_segment(std::uint64_t t0_ns) noexcept {
   }
 }
 
-void DeviceSteps::note_end(std::uint64_t t1_ns) noexcept {
-  // A plain store, not a read-modify-write: launches of one device come from one thread in
-  // practice (the task queue), where t1 only grows; two launching threads racing here can at
-  // worst leave the end of a launch a few ns older than the latest.
-  if (t1_ns > last_launch_end_.load(std::memory_order_relaxed)) {
-    last_launch_end_.store(t1_ns, std::memory_order_relaxed);
+void DeviceSteps::note_end(Lane &lane, std::uint64_t t1_ns) noexcept {
+  // A plain store, not a read-modify-write: a lane is one thread's (t1 only grows there); two
+  // threads sharing a lane can at worst leave the end of a launch a few ns older than the latest.
+  if (t1_ns > lane.last_end.load(std::memory_order_relaxed)) {
+    lane.last_end.store(t1_ns, std::memory_order_relaxed);
   }
 }
 
@@ -53,12 +92,12 @@ std::uint64_t DeviceSteps::cut() noexcept {
   // start and its count fall on different sides; finish() copes with a step without a start.
   slot.first_start.store(open_first_start_.exchange(0, std::memory_order_relaxed),
                          std::memory_order_release);
-  slot.launches.store(launches_.load(std::memory_order_relaxed), std::memory_order_release);
-  slot.api_ns.store(api_ns_.load(std::memory_order_relaxed), std::memory_order_release);
-  slot.collectives.store(collectives_.load(std::memory_order_relaxed), std::memory_order_release);
-  slot.hccl_ns.store(hccl_ns_.load(std::memory_order_relaxed), std::memory_order_release);
-  slot.last_launch_end.store(last_launch_end_.load(std::memory_order_relaxed),
-                             std::memory_order_release);
+  const Totals totals = totals_now();
+  slot.launches.store(totals.launches, std::memory_order_release);
+  slot.api_ns.store(totals.api_ns, std::memory_order_release);
+  slot.collectives.store(totals.collectives, std::memory_order_release);
+  slot.hccl_ns.store(totals.hccl_ns, std::memory_order_release);
+  slot.last_launch_end.store(totals.last_launch_end, std::memory_order_release);
   slot.tag.store(id + 1, std::memory_order_release);
   return id;
 }
@@ -124,12 +163,7 @@ CloseResult DeviceSteps::close_all_locked(std::uint64_t t0_ns, std::uint64_t t1_
   // recorded before it count as closed.
   const std::uint64_t id = next_cut_.fetch_add(1, std::memory_order_acq_rel);
   const std::uint64_t open_start = open_first_start_.exchange(0, std::memory_order_acq_rel);
-  Totals totals;
-  totals.launches = launches_.load(std::memory_order_acquire);
-  totals.api_ns = api_ns_.load(std::memory_order_acquire);
-  totals.collectives = collectives_.load(std::memory_order_acquire);
-  totals.hccl_ns = hccl_ns_.load(std::memory_order_acquire);
-  totals.last_launch_end = last_launch_end_.load(std::memory_order_acquire);
+  const Totals totals = totals_now();
   std::uint64_t start = id > closed_cut_ ? first_start_of(closed_cut_, id - 1) : 0;
   if (start == 0) start = open_start;
   return finish(id + 1, totals, start, t0_ns, t1_ns, min_launches);
@@ -172,11 +206,14 @@ CloseResult DeviceSteps::finish(std::uint64_t next_open_cut, const Totals &total
 }
 
 void DeviceSteps::reset() noexcept {
-  launches_.store(0, std::memory_order_relaxed);
-  api_ns_.store(0, std::memory_order_relaxed);
-  collectives_.store(0, std::memory_order_relaxed);
-  hccl_ns_.store(0, std::memory_order_relaxed);
-  last_launch_end_.store(0, std::memory_order_relaxed);
+  for (Lane &lane : lanes_) {
+    lane.launches.store(0, std::memory_order_relaxed);
+    lane.api_ns.store(0, std::memory_order_relaxed);
+    lane.collectives.store(0, std::memory_order_relaxed);
+    lane.hccl_ns.store(0, std::memory_order_relaxed);
+    lane.last_end.store(0, std::memory_order_relaxed);
+  }
+  used_lanes_.store(0, std::memory_order_relaxed);
   open_first_start_.store(0, std::memory_order_relaxed);
   next_cut_.store(0, std::memory_order_relaxed);
   for (Cut &slot : cuts_) slot.tag.store(0, std::memory_order_relaxed);

@@ -88,7 +88,8 @@ class DeviceSteps {
   // What a launch and a collective share: the open segment's first start (before the counts,
   // as a cut reads them) and the end of the latest enqueue (after).
   void open_segment(std::uint64_t t0_ns) noexcept;
-  void note_end(std::uint64_t t1_ns) noexcept;
+  struct Lane;
+  static void note_end(Lane &lane, std::uint64_t t1_ns) noexcept;
   bool read_cut(std::uint64_t cut_id, Totals *totals, std::uint64_t *first_start) const noexcept;
   std::uint64_t first_start_of(std::uint64_t first_cut, std::uint64_t last_cut) const noexcept;
   CloseResult close_all_locked(std::uint64_t t0_ns, std::uint64_t t1_ns,
@@ -96,13 +97,24 @@ class DeviceSteps {
   CloseResult finish(std::uint64_t next_open_cut, const Totals &totals, std::uint64_t step_start,
                      std::uint64_t t0_ns, std::uint64_t t1_ns, std::uint64_t min_launches) noexcept;
 
-  // Launch side (one cache line: written on every launch and collective).
-  alignas(64) std::atomic<std::uint64_t> launches_{0};
-  std::atomic<std::uint64_t> api_ns_{0};
-  std::atomic<std::uint64_t> collectives_{0};
-  std::atomic<std::uint64_t> hccl_ns_{0};
-  std::atomic<std::uint64_t> last_launch_end_{0};
-  std::atomic<std::uint64_t> open_first_start_{0};
+  // Launch side: one lane (cache line) per launching thread, picked by a hash of the thread's
+  // pointer, so that two threads launching on one device (torch's task queue and the main
+  // thread) do not bounce a line on every call; a cut adds the lanes up. Two threads that hash
+  // to one lane share it correctly, only slower.
+  static constexpr unsigned kLanes = 16;
+  struct alignas(64) Lane {
+    std::atomic<std::uint64_t> launches{0};
+    std::atomic<std::uint64_t> api_ns{0};
+    std::atomic<std::uint64_t> collectives{0};
+    std::atomic<std::uint64_t> hccl_ns{0};
+    std::atomic<std::uint64_t> last_end{0};
+  };
+  Lane &this_threads_lane() noexcept;
+  Totals totals_now() const noexcept;  // the lanes added up (ends: the latest)
+  Lane lanes_[kLanes];
+  // Read on every launch, written once per segment (its first launch) and at each cut.
+  alignas(64) std::atomic<std::uint64_t> open_first_start_{0};
+  std::atomic<std::uint32_t> used_lanes_{0};  // a bit per lane ever written
   // Cut side.
   alignas(64) std::atomic<std::uint64_t> next_cut_{0};
   Cut cuts_[kCutRing];
