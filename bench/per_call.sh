@@ -203,11 +203,13 @@ missed = [v for v in verdicts if not v[0]]
 reading = ("Targets: enabled within 1.5x of the floor, disabled under 5 ns above the bare call. "
            f"Met: {'; '.join(met) or 'none'}. Missed: {'; '.join(v[3] for v in missed) or 'none'}. ")
 if any(v[2] == "enabled" and v[1] > 1 for v in missed):
-    reading += ("With 2 threads both threads launch on device 0 and share its step state "
-                "(cache lines bounce between the cores on every call): the worst case, not the "
-                "usual one (torch's task queue launches a device's work from one thread). "
-                "What would close it: step state kept per thread and merged when the step "
-                "closes, so that only the closing sync touches shared lines. ")
+    reading += ("With 2 threads both threads use device 0, the worst case. Launches no longer "
+                "share a line (each launching thread counts in a lane of its own, added up at "
+                "each cut: probes/src/device_steps.h); two threads that both sync close the "
+                "same device's steps, and two that both allocate update the same device's byte "
+                "gauges, so those lines still move between the cores on every call. What would "
+                "close it: byte gauges kept per thread and added up at flush, and a close that "
+                "skips the shared step state when another thread closed nothing new since. ")
 if any(v[2] == "enabled" and v[1] == 1 for v in missed):
     reading += ("On one thread, what enabled adds above the floor is npuprobe's recording: "
                 "counter + latency histogram in the thread's shard and the device's step "
