@@ -33,20 +33,24 @@ DeviceSteps::Lane &DeviceSteps::this_threads_lane() noexcept {
   return lanes_[index];
 }
 
-void DeviceSteps::on_launch(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
+// A launch and a collective are both enqueues; each is counted, with its host time, in its own
+// pair of the lane's fields.
+void DeviceSteps::on_enqueue(std::atomic<std::uint64_t> Lane::*count,
+                             std::atomic<std::uint64_t> Lane::*host_ns, std::uint64_t t0_ns,
+                             std::uint64_t t1_ns) noexcept {
   open_segment(t0_ns);
   Lane &lane = this_threads_lane();
-  lane.launches.fetch_add(1, std::memory_order_relaxed);
-  lane.api_ns.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
+  (lane.*count).fetch_add(1, std::memory_order_relaxed);
+  (lane.*host_ns).fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
   note_end(lane, t1_ns);
 }
 
+void DeviceSteps::on_launch(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
+  on_enqueue(&Lane::launches, &Lane::api_ns, t0_ns, t1_ns);
+}
+
 void DeviceSteps::on_collective(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
-  open_segment(t0_ns);
-  Lane &lane = this_threads_lane();
-  lane.collectives.fetch_add(1, std::memory_order_relaxed);
-  lane.hccl_ns.fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
-  note_end(lane, t1_ns);
+  on_enqueue(&Lane::collectives, &Lane::hccl_ns, t0_ns, t1_ns);
 }
 
 DeviceSteps::Totals DeviceSteps::totals_now() const noexcept {

@@ -90,6 +90,9 @@ class DeviceSteps {
   void open_segment(std::uint64_t t0_ns) noexcept;
   struct Lane;
   static void note_end(Lane &lane, std::uint64_t t1_ns) noexcept;
+  void on_enqueue(std::atomic<std::uint64_t> Lane::*count,
+                  std::atomic<std::uint64_t> Lane::*host_ns, std::uint64_t t0_ns,
+                  std::uint64_t t1_ns) noexcept;
   bool read_cut(std::uint64_t cut_id, Totals *totals, std::uint64_t *first_start) const noexcept;
   std::uint64_t first_start_of(std::uint64_t first_cut, std::uint64_t last_cut) const noexcept;
   CloseResult close_all_locked(std::uint64_t t0_ns, std::uint64_t t1_ns,
