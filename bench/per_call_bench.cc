@@ -17,6 +17,10 @@
 // thread's, averaged: the latency one caller sees while another thread does the same). The
 // repetitions interleave every (api, threads, variant), so slow drift hits them all alike.
 //
+// --task-queue 1 adds torch_npu's task-queue pattern at 2 threads: one thread launching while
+// another waits on the same device (device 0), each timed on its own; its lines carry
+// "pattern":"taskqueue" (api launch for the launching thread, sync for the waiting one).
+//
 // Callgrind mode (--callgrind N): no timing; every path once to warm up, then N calls of each
 // path inside a function named cg_<api>_<variant> (run it under valgrind --tool=callgrind
 // --toggle-collect='cg_*': the instructions of those functions are the paths').
@@ -211,13 +215,14 @@ struct Sample {
   double cpu_ns = 0;   // per call, the thread's CPU time (what a busy neighbour cannot inflate)
 };
 
-// N calls on each of `threads` threads, started together after a warm-up; the mean over the
-// threads of (elapsed / N).
-Sample time_path(const Path &p, int threads, long calls) {
+// N calls of path `paths[i % paths.size()]` on each of `threads` threads, started together
+// after a warm-up; each thread's elapsed / N.
+std::vector<Sample> time_threads(const std::vector<const Path *> &paths, int threads, long calls) {
   std::atomic<int> ready{0};
   std::atomic<bool> go{false};
   std::vector<Sample> per_thread(static_cast<std::size_t>(threads));
   auto body = [&](int index) {
+    const Path &p = *paths[static_cast<std::size_t>(index) % paths.size()];
     aclrtSetDevice(0);
     p.loop(calls / 8 + 1);  // warm-up: first-call resolution, this thread's shard, caches
     ready.fetch_add(1);
@@ -241,19 +246,40 @@ Sample time_path(const Path &p, int threads, long calls) {
   body(0);
   self_go.join();
   for (std::thread &t : workers) t.join();
+  return per_thread;
+}
+
+// The mean over the threads of one path.
+Sample time_path(const Path &p, int threads, long calls) {
   Sample mean;
-  for (const Sample &v : per_thread) {
+  for (const Sample &v : time_threads({&p}, threads, calls)) {
     mean.wall_ns += v.wall_ns / threads;
     mean.cpu_ns += v.cpu_ns / threads;
   }
   return mean;
 }
 
+const Path *find_path(const char *api, const char *variant) {
+  for (const Path &p : kPaths) {
+    if (std::strcmp(p.api, api) == 0 && std::strcmp(p.variant, variant) == 0) return &p;
+  }
+  return nullptr;
+}
+
+void print_sample(const char *api, int threads, const char *variant, int rep, const Sample &ns,
+                  const char *pattern) {
+  std::printf("{\"api\":\"%s\",\"threads\":%d,\"variant\":\"%s\",\"rep\":%d,"
+              "\"ns_per_call\":%.4f,\"cpu_ns_per_call\":%.4f%s%s%s}\n",
+              api, threads, variant, rep, ns.wall_ns, ns.cpu_ns,
+              pattern != nullptr ? ",\"pattern\":\"" : "", pattern != nullptr ? pattern : "",
+              pattern != nullptr ? "\"" : "");
+}
+
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: per_call_bench [--reps R] [--calls N] [--threads 1,2] "
                "[--apis launch,sync,alloc] [--variants bare,floor,off,enabled,env_disabled] "
-               "[--callgrind N]\n");
+               "[--task-queue 0|1] [--callgrind N]\n");
   std::exit(2);
 }
 
@@ -266,6 +292,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> apis{"launch", "sync", "alloc"};
   std::vector<std::string> variants{"bare", "floor", "off", "enabled"};
   std::vector<int> thread_counts{1, 2};
+  bool task_queue = false;
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : nullptr;
@@ -275,6 +302,8 @@ int main(int argc, char **argv) {
       reps = std::atoi(value);
     } else if (std::strcmp(arg, "--calls") == 0) {
       calls = std::atol(value);
+    } else if (std::strcmp(arg, "--task-queue") == 0) {
+      task_queue = std::strcmp(value, "1") == 0;
     } else if (std::strcmp(arg, "--callgrind") == 0) {
       callgrind_calls = std::atol(value);
     } else if (std::strcmp(arg, "--apis") == 0) {
@@ -337,12 +366,19 @@ int main(int argc, char **argv) {
     for (int threads : thread_counts) {
       for (const Path *p : selected) {
         apply_switch(*p);
-        const Sample ns = time_path(*p, threads, calls);
-        std::printf(
-            "{\"api\":\"%s\",\"threads\":%d,\"variant\":\"%s\",\"rep\":%d,"
-            "\"ns_per_call\":%.4f,\"cpu_ns_per_call\":%.4f}\n",
-            p->api, threads, p->variant, rep, ns.wall_ns, ns.cpu_ns);
+        print_sample(p->api, threads, p->variant, rep, time_path(*p, threads, calls), nullptr);
       }
+      if (g_set_enabled != nullptr && !env_disabled) g_set_enabled(1);
+    }
+    // The task-queue pattern: thread 0 launches, thread 1 waits, one device.
+    for (const std::string &variant : task_queue ? variants : std::vector<std::string>{}) {
+      const Path *launch = find_path("launch", variant.c_str());
+      const Path *sync = find_path("sync", variant.c_str());
+      if (launch == nullptr || sync == nullptr) continue;
+      apply_switch(*launch);
+      const std::vector<Sample> both = time_threads({launch, sync}, 2, calls);
+      print_sample("launch", 2, launch->variant, rep, both[0], "taskqueue");
+      print_sample("sync", 2, sync->variant, rep, both[1], "taskqueue");
       if (g_set_enabled != nullptr && !env_disabled) g_set_enabled(1);
     }
     std::fflush(stdout);
