@@ -15,8 +15,8 @@ import sys
 import tempfile
 import unittest
 
-from npuprobe_run import (FOREIGN_PRELOAD, FOREIGN_REASON, MOCK_LIB, NPU_SIM, SANITIZED, dump,
-                          preload_env)
+from npuprobe_run import (FOREIGN_PRELOAD, FOREIGN_REASON, MOCK_LIB, NPU_SIM, PRELOAD, SANITIZED,
+                          TIME_SCALE, dump, preload_env)
 
 OPS = ("allreduce", "allgather", "reduce_scatter", "broadcast", "reduce", "alltoall",
        "alltoallv", "scatter", "send", "receive", "batch_send_recv", "barrier")
@@ -180,6 +180,123 @@ class HandleOnlyLibrary(unittest.TestCase):
         self.assertEqual(m.value("npu:hccl_bytes_total", **labels), 600)  # 300 x bfp16
         self.assertEqual(m.value("npu:hccl_calls_total"), 1)
         self.assertEqual(m.value("npu:api_errors_total", api="HcclAllReduce", code="2"), 1)
+
+
+MSPTI = os.path.join(MOCK_LIB, "libmspti.so")
+LATENCY_US = 50  # NPU_MOCK_HCCL_LATENCY_US; NPU_MOCK_HCCL_GBPS=1: one byte per ns
+
+
+class HcclDurationFromMspti(unittest.TestCase):
+    """Task time mode 2 with libmspti.so in LD_PRELOAD: MSPTI's HCCL records (libmspti's own Hccl*
+    interposers, device markers around each call) become npu:hccl_duration, one observation per
+    collective but barriers, under the labels npu:hccl_calls has, whatever the preload order."""
+
+    ARGS = ["--steps", "3", "--launches", "2", "--tp-allreduce", "2", "--moe-layers", "2",
+            "--hccl-every-op", "--hccl-tokens", "257"]
+
+    def run_mode2(self, preload, binding="linked", extra=None):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "npuprobe.yaml")
+            with open(config, "w") as f:
+                f.write("task_time:\n  mode: 2\n")
+            env = {"NPUPROBE_CONFIG": config, "LD_PRELOAD": preload,
+                   "NPU_MOCK_HCCL_GBPS": "1", "NPU_MOCK_HCCL_LATENCY_US": str(LATENCY_US)}
+            env.update(extra or {})
+            proc, reports, m = run_ranks(self.ARGS + ["--hccl-binding", binding], 2, env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(len(reports), 2)
+        return proc, reports, m
+
+    def check_durations(self, reports, m, where, host=None):
+        """host: the host id of each user device (ASCEND_RT_VISIBLE_DEVICES), as labels show."""
+        records = 0
+        for report in reports:
+            for dev, truth in report["devices"].items():
+                h = truth["hccl"]
+                labels = {"device": (host or {}).get(dev, dev), "rank": h["rank"],
+                          "size": h["size"]}
+                low = 0
+                for op, n in h["calls"].items():
+                    at = f"{op} rank {h['rank']}: {where}"
+                    if op == "barrier":
+                        self.assertTrue(m.absent("npu:hccl_duration_count", op=op), at)
+                        continue
+                    self.assertEqual(m.value("npu:hccl_duration_count", op=op, **labels), n, at)
+                    self.assertEqual(m.value("npu:hccl_duration_count", op=op, **labels),
+                                     m.value("npu:hccl_calls_total", op=op, **labels), at)
+                    # The marks bracket the collective: at least its link time (latency + bytes
+                    # at one byte per ns), never far more.
+                    op_low = (n * LATENCY_US * 1000 + h["bytes"][op]) / 1e9
+                    got = m.value("npu:hccl_duration_sum", op=op, **labels)
+                    self.assertGreaterEqual(got, op_low * (1 - 1e-9), at)
+                    self.assertLessEqual(got, op_low + n * 0.002 * TIME_SCALE, at)
+                    low += op_low
+                    records += n
+                barriers = h["calls"].get("barrier", 0)
+                total = m.value("npu:hccl_duration_sum", **labels)
+                # npu-sim's ground truth: every collective's device time, barriers included.
+                self.assertAlmostEqual(low, (h["device_ns"] - barriers * LATENCY_US * 1000) / 1e9,
+                                       delta=1e-9)
+                self.assertGreaterEqual(total, low * (1 - 1e-9), where)
+        self.assertEqual(m.value("npu:hccl_duration_count"), records, where)
+        self.assertEqual(m.label_values("npu:hccl_duration_count", "device"),
+                         m.label_values("npu:hccl_calls_total", "device"), where)
+        self.assertEqual(m.value("npuprobe:dropped_total", reason="hccl_op"), 0)
+        self.assertEqual(m.value("npuprobe:dropped_total", reason="mspti_time_base"), 0)
+        return records
+
+    def test_both_preload_orders_give_the_same_exact_counts(self):
+        counts = {}
+        for name, preload in (("npuprobe first", PRELOAD + " " + MSPTI),
+                              ("libmspti first", MSPTI + " " + PRELOAD)):
+            with self.subTest(name):
+                proc, reports, m = self.run_mode2(preload)
+                CollectivesMatchTheGroundTruth.check(self, reports, m, name)
+                counts[name] = self.check_durations(reports, m, name)
+                self.assertGreater(m.value("npu:kernels_total"), 0, name)
+                self.assertNotIn("msptiActivityEnable(HCCL)", proc.stderr)
+        self.assertEqual(len(set(counts.values())), 1, counts)
+
+    def test_visible_devices_give_the_same_device_labels(self):
+        # Rank r sets its device r: the host's 4 and 6. MSPTI names the driver's id, npuprobe
+        # maps it like a kernel record's, so both families show the host's.
+        proc, reports, m = self.run_mode2(PRELOAD + " " + MSPTI,
+                                          extra={"ASCEND_RT_VISIBLE_DEVICES": "4,6"})
+        self.check_durations(reports, m, "visible 4,6", host={"0": "4", "1": "6"})
+        self.assertEqual(m.label_values("npu:hccl_duration_count", "device"), ["4", "6"])
+
+    def test_torch_npu_dlsym_binding_skips_mspti(self):
+        # dlsym(handle of libhccl) searches libhccl and its dependencies, never LD_PRELOAD: the
+        # collectives torch_npu binds that way never pass through libmspti's interposers, so MSPTI
+        # makes no HCCL record of them; npuprobe still counts every call exactly once.
+        for preload in (PRELOAD + " " + MSPTI, MSPTI + " " + PRELOAD):
+            with self.subTest(preload=preload):
+                proc, reports, m = self.run_mode2(preload, binding="dlsym")
+                CollectivesMatchTheGroundTruth.check(self, reports, m, "dlsym " + preload)
+                self.assertTrue(m.absent("npu:hccl_duration_count"))
+
+    def test_without_libmspti_in_ld_preload_the_hccl_kind_is_refused_once(self):
+        # The application dlopens libmspti.so itself: kernel records arrive, MSPTI refuses the
+        # HCCL kind (MSPTI_ERROR_WITHOUT_LD_PRELOAD), npuprobe says so once per process.
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "npuprobe.yaml")
+            with open(config, "w") as f:
+                f.write("task_time:\n  mode: 2\n")
+            env = {"NPUPROBE_CONFIG": config, "LD_LIBRARY_PATH": MOCK_LIB}
+            proc, reports, m = run_ranks(self.ARGS + ["--dlopen-mspti", "0"], 2, env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        said = [l for l in proc.stderr.splitlines() if "msptiActivityEnable(HCCL) returned 6" in l]
+        self.assertEqual(len(said), 2, proc.stderr)  # one per rank process
+        self.assertIn("npuprobe", said[0])
+        self.assertIn("WITHOUT_LD_PRELOAD", said[0])
+        self.assertTrue(m.absent("npu:hccl_duration_count"))
+        CollectivesMatchTheGroundTruth.check(self, reports, m, "HCCL kind refused")
+        for report in reports:
+            for dev, truth in report["devices"].items():
+                self.assertEqual(m.value("npu:kernels_total", device=dev),
+                                 sum(truth["launches"].values()), dev)
+        self.assertTrue(m.has("npuprobe:task_time_active", mode="mspti",
+                              reason="hccl_without_ld_preload"))
 
 
 if __name__ == "__main__":
