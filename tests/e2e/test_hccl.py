@@ -13,10 +13,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
-from npuprobe_run import (FOREIGN_PRELOAD, FOREIGN_REASON, MOCK_LIB, NPU_SIM, PRELOAD, SANITIZED,
-                          TIME_SCALE, dump, preload_env)
+from npuprobe_run import (CLI, FOREIGN_PRELOAD, FOREIGN_REASON, MOCK_LIB, NPU_SIM, PRELOAD,
+                          SANITIZED, TIME_SCALE, dump, preload_env, start_sim, wait_for)
 
 OPS = ("allreduce", "allgather", "reduce_scatter", "broadcast", "reduce", "alltoall",
        "alltoallv", "scatter", "send", "receive", "batch_send_recv", "barrier")
@@ -298,6 +299,119 @@ class HcclDurationFromMspti(unittest.TestCase):
         self.assertTrue(m.has("npuprobe:task_time_active", mode="mspti",
                               reason="hccl_without_ld_preload"))
 
+    def test_the_refusal_shows_in_status_and_check_while_kernels_are_collected(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "store")
+            os.mkdir(folder)
+            config = os.path.join(tmp, "npuprobe.yaml")
+            with open(config, "w") as f:
+                f.write("task_time:\n  mode: 2\n")
+            env = {"NPUPROBE_CONFIG": config, "LD_LIBRARY_PATH": MOCK_LIB}
+            sim = start_sim(["--steps", "100000000", "--launches", "2", "--hccl-ranks", "1",
+                             "--tp-allreduce", "1", "--dlopen-mspti", "0"], folder, env)
+            try:
+                s = wait_for(folder, lambda s: s.has("npuprobe:task_time_active", mode="mspti",
+                                                     reason="hccl_without_ld_preload")
+                             and s.has("npu:kernels_total"))
+                # Kernel records go on: the gauge stays 1, with the reason.
+                self.assertEqual(s.value("npuprobe:task_time_active", mode="mspti",
+                                         reason="hccl_without_ld_preload"), 1)
+                self.assertEqual(s.value("npuprobe:task_time_active", mode="mspti"), 1)
+                self.assertGreater(s.value("npu:kernels_total"), 0)
+                self.assertTrue(s.absent("npu:hccl_duration_count"))
+                cli_env = preload_env(None, env, preload=False)
+                expected = "mspti on, refused: hccl_without_ld_preload"
+                deadline = time.monotonic() + 5 * TIME_SCALE
+                while True:
+                    out = subprocess.run([CLI, "status", "--json"], env=cli_env,
+                                         capture_output=True, text=True, timeout=60).stdout
+                    mine = [p["task_time"] for p in json.loads(out)["processes"]
+                            if p["pid"] == sim.pid]
+                    if mine == [expected] or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)
+                self.assertEqual(mine, [expected])
+                check = subprocess.run([CLI, "check"], env=cli_env, capture_output=True,
+                                       text=True, timeout=60).stdout
+                self.assertIn(f"warn  task time: process {sim.pid}: MSPTI refused its HCCL "
+                              "records (no npu:hccl_duration), kernel records go on: "
+                              "hccl_without_ld_preload", check)
+                self.assertIsNone(sim.poll(), "the application still runs")
+            finally:
+                sim.kill()
+                _, stderr = sim.communicate(timeout=60)
+        self.assertEqual(stderr.count("msptiActivityEnable(HCCL) returned 6"), 1, stderr)
+
+    def test_counter_ticks_are_not_timed(self):
+        # MSPTI without the device's counter frequency: HCCL records in ticks, like kernel
+        # records; npuprobe observes no duration and counts each as mspti_time_base.
+        proc, reports, m = self.run_mode2(PRELOAD + " " + MSPTI,
+                                          extra={"NPU_MOCK_MSPTI_TIME": "ticks"})
+        self.assertTrue(m.absent("npu:hccl_duration_count"))
+        collectives = m.value("npu:hccl_calls_total") - m.value("npu:hccl_calls_total",
+                                                                op="barrier")
+        self.assertEqual(collectives, 90)
+        self.assertEqual(m.value("npuprobe:dropped_total", reason="mspti_time_base"),
+                         m.value("npu:kernels_total") + collectives)
+
+
+# One process, two communicators from HcclCommInitAll (rank i on device i), collectives called
+# through the global scope (dlopen(NULL) + dlsym: the preloads come first, as for a linked call).
+INIT_ALL = r"""
+import ctypes, sys
+lib = sys.argv[1]
+acl = ctypes.CDLL(lib + "/libascendcl.so", mode=ctypes.RTLD_GLOBAL)
+ctypes.CDLL(lib + "/libhccl.so", mode=ctypes.RTLD_GLOBAL)
+g = ctypes.CDLL(None)
+assert acl.aclInit(None) == 0 and acl.aclrtSetDevice(0) == 0
+comms = (ctypes.c_void_p * 2)()
+devices = (ctypes.c_int32 * 2)(0, 1)
+assert g.HcclCommInitAll(2, devices, comms) == 0
+for rank in (0, 1):
+    assert acl.aclrtSetDevice(rank) == 0
+    stream, buf, out = (ctypes.c_void_p() for _ in range(3))
+    assert acl.aclrtCreateStream(ctypes.byref(stream)) == 0
+    assert acl.aclrtMalloc(ctypes.byref(buf), 4096, 0) == 0
+    assert acl.aclrtMalloc(ctypes.byref(out), 4096, 0) == 0
+    for _ in range(rank + 2):
+        assert g.HcclAllReduce(buf, out, ctypes.c_uint64(256), 4, 0,
+                               ctypes.c_void_p(comms[rank]), stream) == 0
+    assert g.HcclBarrier(ctypes.c_void_p(comms[rank]), stream) == 0
+    assert acl.aclrtSynchronizeStream(stream) == 0
+print("ok")
+"""
+
+
+@unittest.skipIf(FOREIGN_PRELOAD, FOREIGN_REASON)
+@unittest.skipIf(SANITIZED, "an instrumented preload cannot go into /usr/bin/python3")
+class CommInitAll(unittest.TestCase):
+    def test_each_communicator_is_rank_i_on_device_i(self):
+        for preload in (PRELOAD + " " + MSPTI, MSPTI + " " + PRELOAD):
+            with self.subTest(preload=preload):
+                self.check_init_all(preload)
+
+    def check_init_all(self, preload):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "store")
+            os.mkdir(folder)
+            config = os.path.join(tmp, "npuprobe.yaml")
+            with open(config, "w") as f:
+                f.write("task_time:\n  mode: 2\n")
+            env = preload_env(folder, {"NPUPROBE_CONFIG": config, "LD_PRELOAD": preload})
+            proc = subprocess.run([sys.executable, "-c", INIT_ALL, MOCK_LIB], env=env,
+                                  capture_output=True, text=True, timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stdout.strip(), "ok")
+            m = dump(folder)
+        for rank in (0, 1):
+            labels = {"device": str(rank), "rank": str(rank), "size": "2", "op": "allreduce"}
+            self.assertEqual(m.value("npu:hccl_calls_total", **labels), rank + 2)
+            self.assertEqual(m.value("npu:hccl_bytes_total", **labels), (rank + 2) * 1024)
+            self.assertEqual(m.value("npu:hccl_duration_count", **labels), rank + 2)
+            self.assertEqual(m.value("npu:hccl_calls_total", device=str(rank), rank=str(rank),
+                                     size="2", op="barrier"), 1)
+        self.assertEqual(m.value("npu:hccl_calls_total"), 7)
+        self.assertEqual(m.value("npu:hccl_duration_count"), 5)
 
 if __name__ == "__main__":
     unittest.main()
