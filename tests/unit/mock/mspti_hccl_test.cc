@@ -139,7 +139,9 @@ TEST(MsptiHccl, OneRecordPerCollectiveButTheBarrierWithTheCalculatorsBandwidth) 
     EXPECT_EQ(h.device, 1u);
     // The marks bracket the collective: at least its device time, and no later than the next.
     EXPECT_GE(h.end - h.start, kLatencyNs + device_bytes[i]) << names[i];
-    if (i > 0) EXPECT_GE(h.start, got[i - 1].end);
+    if (i > 0) {
+      EXPECT_GE(h.start, got[i - 1].end);
+    }
     EXPECT_DOUBLE_EQ(h.bandwidth, double(calculator_bytes[i]) / double(h.end - h.start))
         << names[i];
     EXPECT_EQ(h.stream, got[0].stream);
