@@ -51,8 +51,9 @@ void check_task_time_preload(CheckReport &report, const CheckInputs &inputs,
   if (mode == config::TaskTimeMode::kMspti && !mspti) {
     report.warn("task time", "task_time.mode 2 (MSPTI) needs libmspti.so in the process: not in "
                              "LD_PRELOAD, kernel records arrive only if the application dlopens "
-                             "it (msserviceprofiler asks for it in LD_PRELOAD, after "
-                             "libnpuprobe.so)");
+                             "it, and MSPTI refuses its HCCL records (npu:hccl_duration) "
+                             "without it in LD_PRELOAD (msserviceprofiler asks for it in "
+                             "LD_PRELOAD, after libnpuprobe.so)");
   } else if (mode == config::TaskTimeMode::kAclprof && mspti) {
     report.warn("task time", "task_time.mode 1 (aclprof) does not start while libmspti.so is in "
                              "LD_PRELOAD; remove it or use mode 2");

@@ -43,9 +43,26 @@ void check_registered_processes(CheckReport &report) {
   }
 }
 
+// Mode 2: processes whose MSPTI refused the HCCL kind (kernel records go on; status says
+// "mspti on, refused: <reason>").
+void check_mspti_refusals(CheckReport &report) {
+  static constexpr const char kMsptiRefused[] = ", refused: ";
+  for (const config::ListedProcess &p :
+       config::list_processes(config::registry_dir_from_environment(), false)) {
+    const std::string &t = p.status.task_time;
+    const std::size_t at = t.find(kMsptiRefused);
+    if (!p.alive || t.compare(0, 5, "mspti") != 0 || at == std::string::npos) continue;
+    report.warn("task time", "process " + std::to_string(p.status.pid) +
+                                 ": MSPTI refused its HCCL records (no npu:hccl_duration), "
+                                 "kernel records go on: " +
+                                 t.substr(at + sizeof kMsptiRefused - 1) + " (npuprobe status)");
+  }
+}
+
 }  // namespace
 
 void check_task_time(CheckReport &report, const CheckInputs &inputs) {
+  if (inputs.config.task_time.mode == config::TaskTimeMode::kMspti) check_mspti_refusals(report);
   if (inputs.config.task_time.mode != config::TaskTimeMode::kAclprof) return;
   check_environment(report);
   check_registered_processes(report);

@@ -57,11 +57,12 @@ constexpr std::uint64_t kRealtimeFloorNs = 1000000000000000000ull;
 }  // namespace
 
 MsptiSession::MsptiSession(npu_shim::NpuFunctions &npu, const config::TaskTimeConfig &config,
-                           probes::Probes &probes)
+                           probes::Probes &probes, probes::CollectiveProbe &collectives)
     : npu_(npu),
       config_(config),
       api_records_(probes::has_filter(config.api_filter)),
       probes_(probes),
+      collectives_(collectives),
       visible_(npu::VisibleDevices::parse(getenv("ASCEND_RT_VISIBLE_DEVICES"))) {}
 
 void MsptiSession::before_flush(bool measuring) noexcept {
@@ -150,13 +151,16 @@ bool MsptiSession::start(const npu_shim::MsptiFunctions *found) noexcept {
     return false;
   }
   state_ = State::kCollecting;
-  log_message(LogLevel::kDebug, "MSPTI: collecting kernel%s records", api_records_ ? " and API" : "");
+  log_message(LogLevel::kDebug, "MSPTI: collecting kernel%s%s records",
+              api_records_ ? ", API" : "", hccl_enabled_ ? ", HCCL" : "");
   return true;
 }
 
 int MsptiSession::enable_kinds() noexcept {
   const int result = mspti_->enable(MSPTI_ACTIVITY_KIND_KERNEL);
-  if (result != MSPTI_SUCCESS || !api_records_) return result;
+  if (result != MSPTI_SUCCESS) return result;
+  enable_hccl();
+  if (!api_records_) return result;
   const int api = mspti_->enable(MSPTI_ACTIVITY_KIND_API);
   if (api != MSPTI_SUCCESS) {
     log_message(LogLevel::kWarn,
@@ -167,9 +171,31 @@ int MsptiSession::enable_kinds() noexcept {
   return MSPTI_SUCCESS;
 }
 
+// HCCL records come from libmspti's own Hccl* interposers, so MSPTI allows the kind only with
+// libmspti.so in LD_PRELOAD (Ascend/mspti csrc/activity/activity_manager.cpp IsNeedLdPreload).
+// Refused once, refused for good (LD_PRELOAD does not change): not asked again on resume.
+void MsptiSession::enable_hccl() noexcept {
+  if (hccl_refusal_.load(std::memory_order_relaxed) != nullptr) return;
+  const int result = mspti_->enable(MSPTI_ACTIVITY_KIND_HCCL);
+  if (result == MSPTI_SUCCESS) {
+    hccl_enabled_ = true;
+    return;
+  }
+  const bool preload = result == MSPTI_ERROR_WITHOUT_LD_PRELOAD;
+  hccl_refusal_.store(preload ? "hccl_without_ld_preload" : "hccl_error",
+                      std::memory_order_release);
+  log_message(LogLevel::kWarn,
+              "MSPTI: msptiActivityEnable(HCCL) returned %d (%s): no npu:hccl_duration%s; kernel "
+              "records and every other metric go on",
+              result, result_name(result),
+              preload ? " (MSPTI's HCCL records need libmspti.so in LD_PRELOAD)" : "");
+}
+
 void MsptiSession::pause() noexcept {
   mspti_->disable(MSPTI_ACTIVITY_KIND_KERNEL);
   if (api_records_) mspti_->disable(MSPTI_ACTIVITY_KIND_API);
+  if (hccl_enabled_) mspti_->disable(MSPTI_ACTIVITY_KIND_HCCL);
+  hccl_enabled_ = false;
   read_records(true);
 }
 
@@ -214,6 +240,16 @@ void MsptiSession::read_records(bool flush) noexcept {
           },
           [this](const msptiActivityApi &a) {
             probes_.on_api_record(probes::ApiRecord{a.start, a.end, view(a.name)});
+          },
+          [this](const msptiActivityHccl &h) {
+            // The same device id and time base as the kernel records (docs/ascend-stack.md).
+            const probes::HcclRecordResult result = collectives_.on_hccl_record(
+                probes::HcclRecord{static_cast<int>(visible_.to_user(h.ds.deviceId)), h.start,
+                                   h.end, view(h.name), view(h.commName),
+                                   h.start >= kRealtimeFloorNs});
+            if (result != probes::HcclRecordResult::kObserved) {
+              probes_.on_hccl_record_dropped(result);
+            }
           });
     });
   } catch (...) {

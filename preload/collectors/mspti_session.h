@@ -20,6 +20,7 @@
 #include "npuprobe/config/config.h"
 #include "npuprobe/npu_shim/mspti_buffer_pool.h"
 #include "npuprobe/npu_shim/npu_functions.h"
+#include "npuprobe/probes/collectives.h"
 #include "npuprobe/probes/probes.h"
 
 namespace npuprobe::preload {
@@ -27,7 +28,7 @@ namespace npuprobe::preload {
 class MsptiSession {
  public:
   MsptiSession(npu_shim::NpuFunctions &npu, const config::TaskTimeConfig &config,
-               probes::Probes &probes);
+               probes::Probes &probes, probes::CollectiveProbe &collectives);
   ~MsptiSession() = delete;  // lives as long as the process (MSPTI may call back until the end)
 
   // Publisher thread, before each flush: starts or resumes collection while measuring, stops
@@ -43,6 +44,10 @@ class MsptiSession {
   bool collecting() const noexcept {
     return state_.load(std::memory_order_relaxed) == State::kCollecting;
   }
+  // Why MSPTI refused part of the collection while the rest goes on, or null: the HCCL kind
+  // ("hccl_without_ld_preload": real MSPTI wants libmspti.so in LD_PRELOAD for it; "hccl_error":
+  // any other failure). npuprobe:task_time_active{reason}, `npuprobe status` and `check`.
+  const char *refusal() const noexcept { return hccl_refusal_.load(std::memory_order_acquire); }
 
  private:
   // kPaused: subscribed, kinds disabled; kFinished: unsubscribed for good.
@@ -51,8 +56,10 @@ class MsptiSession {
   // Subscribes (first time) and enables the kinds with MSPTI's `found` functions (looked up
   // before mutex_ was taken); false while MSPTI is not loaded (null) or failed.
   bool start(const npu_shim::MsptiFunctions *found) noexcept;
-  // Enables the activity kinds (kernel, and API with an api_filter).
+  // Enables the activity kinds (kernel, API with an api_filter, HCCL when MSPTI allows it).
   int enable_kinds() noexcept;
+  // The HCCL kind (npu:hccl_duration): a refusal is said once and stops nothing else.
+  void enable_hccl() noexcept;
   // Disables them (MSPTI first pushes the device's finished work into its buffer), then has
   // MSPTI hand back every buffer (msptiActivityFlushAll: the only call that returns a partial
   // one) and reads them. The subscription stays.
@@ -69,6 +76,9 @@ class MsptiSession {
   const config::TaskTimeConfig config_;
   const bool api_records_;
   probes::Probes &probes_;
+  probes::CollectiveProbe &collectives_;
+  bool hccl_enabled_ = false;  // under mutex_
+  std::atomic<const char *> hccl_refusal_{nullptr};
   std::mutex mutex_;  // the publisher thread against aclFinalize/exit
   std::atomic<State> state_{State::kIdle};  // written under mutex_, read by collecting()
   void *subscriber_ = nullptr;

@@ -74,6 +74,8 @@ HookGroup hook_group(HookId id) noexcept {
     case HookId::aclmdlRICaptureTaskUpdateEnd:
     case HookId::HcclCommInitRootInfo:  // which rank of how many: the collectives' labels
     case HookId::HcclCommInitRootInfoConfig:
+    case HookId::HcclCommInitAll:
+    case HookId::HcclCommInitClusterInfo:
     case HookId::HcclCommDestroy:
       return HookGroup::kLifecycle;
     case HookId::aclrtCreateEvent:

@@ -120,8 +120,11 @@ class SelfMetricsPart final : public Component {
     return (aclprof_ != nullptr && aclprof_->profiling()) ||
            (mspti_ != nullptr && mspti_->collecting());
   }
+  // aclprof's refusal (collection off), or MSPTI's refusal of the HCCL kind (kernel records go
+  // on: the gauge stays 1 with the reason).
   const char *refusal() const noexcept {
-    return aclprof_ != nullptr ? aclprof_->refusal() : nullptr;
+    if (aclprof_ != nullptr) return aclprof_->refusal();
+    return mspti_ != nullptr ? mspti_->refusal() : nullptr;
   }
   SelfMetrics &self_;
   const AclprofSession *aclprof_;
@@ -161,7 +164,11 @@ class StatusPart final : public Component {
       if (const char *reason = aclprof_->refusal()) return std::string("aclprof refused: ") + reason;
       return aclprof_->profiling() ? "aclprof on" : "aclprof off";
     }
-    if (mspti_ != nullptr) return mspti_->collecting() ? "mspti on" : "mspti off";
+    if (mspti_ != nullptr) {
+      std::string text = mspti_->collecting() ? "mspti on" : "mspti off";
+      if (const char *reason = mspti_->refusal()) text += std::string(", refused: ") + reason;
+      return text;
+    }
     return "";
   }
   StatusEntry &status_;

@@ -271,7 +271,7 @@ bool start_everything() {
   if (c.task_time.mode == config::TaskTimeMode::kAclprof) {
     parts.aclprof = new AclprofSession(*r.npu, c.task_time);
   } else if (c.task_time.mode == config::TaskTimeMode::kMspti) {
-    parts.mspti = new MsptiSession(*r.npu, c.task_time, *r.probes);
+    parts.mspti = new MsptiSession(*r.npu, c.task_time, *r.probes, *r.collectives);
   }
   // The switch first: what it says (on/off, a reload) is what every part's flush sees.
   publisher_options.before_flush = [] {

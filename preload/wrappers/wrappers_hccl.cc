@@ -3,6 +3,8 @@
 // with the communicator's rank and size, which the comm init wrapper hands to the probe. Reached
 // linked (the exported names) and through dlsym(handle) like every hook (torch_npu's function
 // loader resolves HcclAlltoAllV, HcclReduce, HcclScatter, HcclBatchSendRecv that way).
+#include <string_view>
+
 #include "hook.h"
 #include "instrument.h"
 #include "npu/hccl_api.h"
@@ -48,6 +50,38 @@ std::uint64_t bytes_of(std::uint64_t count, HcclDataType type) {
   return count * npu_hccl_type_size(type);
 }
 
+// libhccl's own function npuprobe calls at comm init (cold): the definition after npuprobe, else
+// the first loaded object that has it (a libhccl loaded RTLD_LOCAL). Null when this libhccl has
+// none (an old CANN): the communicator's MSPTI records then get rank/size "-1".
+template <typename Fn>
+Fn hccl_function(const char *name) {
+  void *found = npuprobe::preload::lookup_symbol(RTLD_NEXT, name);
+  if (found == nullptr) {
+    found = npuprobe::preload::defined_in_loaded_objects(
+        name, reinterpret_cast<const void *>(&bytes_of));
+  }
+  return reinterpret_cast<Fn>(found);
+}
+
+// The communicator's name (its identifier, the same on every rank), which MSPTI's HCCL records
+// carry instead of the handle. Real HCCL copies the identifier with its NUL into the caller's
+// buffer, bounded only by its own 128 (COMM_NAME_MAX_LENGTH of later hccl_types.h): the buffer
+// is that size, and one byte more stays NUL.
+std::string_view comm_name(HcclComm comm, char (&buffer)[129]) {
+  using Fn = HcclResult (*)(HcclComm, char *);
+  static const Fn get = hccl_function<Fn>("HcclGetCommName");
+  buffer[0] = '\0';
+  buffer[128] = '\0';
+  if (get == nullptr || comm == nullptr || get(comm, buffer) != HCCL_SUCCESS) return {};
+  return std::string_view(buffer);
+}
+
+// Cold, after a successful init: labels for the collectives and the name for MSPTI's records.
+void comm_made(HcclComm comm, int device, std::uint32_t rank, std::uint32_t size) {
+  char buffer[129];
+  active_collectives().on_comm_init(comm, device, rank, size, comm_name(comm, buffer));
+}
+
 }  // namespace
 
 NPUPROBE_HOOK(HcclResult, HcclCommInitRootInfo,
@@ -60,7 +94,7 @@ NPUPROBE_HOOK(HcclResult, HcclCommInitRootInfo,
         // The communicator is rank `rank` of `nRanks` on this thread's device (HCCL binds it
         // to the current device); its labels for every later collective.
         if (rc == HCCL_SUCCESS && comm != nullptr) {
-          active_collectives().on_comm_init(*comm, thread_state().device, rank, nRanks);
+          comm_made(*comm, thread_state().device, rank, nRanks);
         }
       });
 }
@@ -76,7 +110,40 @@ NPUPROBE_HOOK(HcclResult, HcclCommInitRootInfoConfig,
       [&] { return real(nRanks, rootInfo, rank, config, comm); },
       [&](HcclResult rc) {
         if (rc == HCCL_SUCCESS && comm != nullptr) {
-          active_collectives().on_comm_init(*comm, thread_state().device, rank, nRanks);
+          comm_made(*comm, thread_state().device, rank, nRanks);
+        }
+      });
+}
+
+// One process, one communicator per device: rank i of ndev on devices[i] (hccl.h). Real HCCL
+// makes them on threads of its own through HcclCommInitRootInfo; if those inner calls reach
+// npuprobe's export, the labels they get are replaced here.
+NPUPROBE_HOOK(HcclResult, HcclCommInitAll, (uint32_t ndev, int32_t *devices, HcclComm *comms),
+              (ndev, devices, comms)) {
+  static_cast<void>(caller);
+  return npuprobe::preload::measure_plain(
+      HookId::HcclCommInitAll, [&] { return real(ndev, devices, comms); },
+      [&](HcclResult rc) {
+        if (rc != HCCL_SUCCESS || devices == nullptr || comms == nullptr) return;
+        for (uint32_t i = 0; i < ndev; ++i) comm_made(comms[i], devices[i], i, ndev);
+      });
+}
+
+// A rank table file names the ranks: this is rank `rank` on the thread's device, of the size
+// libhccl reports for the communicator (HcclGetRankSize; unknown: rank/size "-1").
+NPUPROBE_HOOK(HcclResult, HcclCommInitClusterInfo,
+              (const char *clusterInfo, uint32_t rank, HcclComm *comm),
+              (clusterInfo, rank, comm)) {
+  static_cast<void>(caller);
+  return npuprobe::preload::measure_plain(
+      HookId::HcclCommInitClusterInfo, [&] { return real(clusterInfo, rank, comm); },
+      [&](HcclResult rc) {
+        if (rc != HCCL_SUCCESS || comm == nullptr) return;
+        using Fn = HcclResult (*)(HcclComm, uint32_t *);
+        static const Fn get_size = hccl_function<Fn>("HcclGetRankSize");
+        uint32_t size = 0;
+        if (get_size != nullptr && get_size(*comm, &size) == HCCL_SUCCESS && size > rank) {
+          comm_made(*comm, thread_state().device, rank, size);
         }
       });
 }

@@ -34,7 +34,7 @@ constexpr double kLaunchCounts[] = {1,   2,    4,    8,    16,   32,    64,    1
 constexpr std::string_view kDropReasonLabels[kDropReasonCount] = {
     "device_id",          "event_table_full", "concurrent_close", "free_unknown_pointer",
     "pointer_table_full", "error_table_full", "op_table_full",    "mspti_buffer",
-    "op_series_full",     "op_unnamed",        "mspti_time_base"};
+    "op_series_full",     "op_unnamed",        "mspti_time_base",  "hccl_op"};
 
 // Cells kept free for series that are not per device (npuprobe:dropped, api errors, frees of
 // unknown pointers, task-time kernel types): far more than they ever take.

@@ -56,8 +56,10 @@ enum class DropReason {
                         // room for op-labelled detail is full (the core series are reserved)
   kOpUnnamed,           // an aclnn launch whose op npuprobe cannot name (op_label only)
   kMsptiTimeBase,       // a kernel record in raw device-counter ticks: counted, not timed
+                        // (an HCCL record in ticks: not observed)
+  kHcclOp,              // an MSPTI HCCL record of a function npuprobe does not know
 };
-inline constexpr int kDropReasonCount = 11;
+inline constexpr int kDropReasonCount = 12;
 // The `reason` label value of a drop reason.
 std::string_view to_string(DropReason reason);
 

@@ -63,7 +63,9 @@ void Probes::State::log_first_drops() noexcept {
       "aclnn launches of an op npuprobe cannot name (all aclnn thunks taken, or the op was "
       "called without dlsym) count in npu:launches{api=\"aclnn\"} without an op series",
       "MSPTI kernel records in raw device-counter ticks (MSPTI did not know the device's counter "
-      "frequency): counted in npu:kernels, their durations not published"};
+      "frequency): counted in npu:kernels, their durations not published (HCCL records in "
+      "ticks: npu:hccl_duration not observed)",
+      "MSPTI HCCL records of a function npuprobe does not know: not in npu:hccl_duration"};
   for (int r = 0; r < kDropReasonCount; ++r) {
     if (drop_logged[r] || !drop_seen[r].load(std::memory_order_relaxed)) continue;
     drop_logged[r] = true;

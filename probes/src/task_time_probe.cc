@@ -42,4 +42,14 @@ void Probes::on_task_time_records_lost(std::uint64_t count) noexcept {
   if (count > 0) s.registry.add(s.dropped[static_cast<int>(DropReason::kMsptiBuffer)], count);
 }
 
+void Probes::on_hccl_record_dropped(HcclRecordResult why) noexcept {
+  State &s = *state_;
+  switch (why) {
+    case HcclRecordResult::kUnknownOp: return s.drop(DropReason::kHcclOp);
+    case HcclRecordResult::kDeviceId: return s.drop(DropReason::kDeviceId);
+    case HcclRecordResult::kUntimed: return s.drop(DropReason::kMsptiTimeBase);
+    case HcclRecordResult::kObserved: return;
+  }
+}
+
 }  // namespace npuprobe::probes

@@ -13,10 +13,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
-from npuprobe_run import (FOREIGN_PRELOAD, FOREIGN_REASON, MOCK_LIB, NPU_SIM, SANITIZED, dump,
-                          preload_env)
+from npuprobe_run import (CLI, FOREIGN_PRELOAD, FOREIGN_REASON, MOCK_LIB, NPU_SIM, PRELOAD,
+                          SANITIZED, TIME_SCALE, dump, preload_env, start_sim, wait_for)
 
 HOST_US = 300  # NPU_MOCK_HCCL_HOST_US of the step_hccl_duration test
 
@@ -217,6 +218,236 @@ class HandleOnlyLibrary(unittest.TestCase):
         self.assertGreater(m.value("npu:step_hccl_duration_sum", device="3"), 0)
         self.assertEqual(m.value("npu:launches_per_step_sum", device="3"), 0)
 
+
+MSPTI = os.path.join(MOCK_LIB, "libmspti.so")
+LATENCY_US = 50  # NPU_MOCK_HCCL_LATENCY_US; NPU_MOCK_HCCL_GBPS=1: one byte per ns
+
+
+class HcclDurationFromMspti(unittest.TestCase):
+    """Task time mode 2 with libmspti.so in LD_PRELOAD: MSPTI's HCCL records (libmspti's own Hccl*
+    interposers, device markers around each call) become npu:hccl_duration, one observation per
+    collective but barriers, under the labels npu:hccl_calls has, whatever the preload order."""
+
+    ARGS = ["--steps", "3", "--launches", "2", "--tp-allreduce", "2", "--moe-layers", "2",
+            "--hccl-every-op", "--hccl-tokens", "257"]
+
+    def run_mode2(self, preload, binding="linked", extra=None):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "npuprobe.yaml")
+            with open(config, "w") as f:
+                f.write("task_time:\n  mode: 2\n")
+            env = {"NPUPROBE_CONFIG": config, "LD_PRELOAD": preload,
+                   "NPU_MOCK_HCCL_GBPS": "1", "NPU_MOCK_HCCL_LATENCY_US": str(LATENCY_US)}
+            env.update(extra or {})
+            proc, reports, m = run_ranks(self.ARGS + ["--hccl-binding", binding], 2, env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(len(reports), 2)
+        return proc, reports, m
+
+    def check_durations(self, reports, m, where, host=None):
+        """host: the host id of each user device (ASCEND_RT_VISIBLE_DEVICES), as labels show."""
+        records = 0
+        for report in reports:
+            for dev, truth in report["devices"].items():
+                h = truth["hccl"]
+                labels = {"device": (host or {}).get(dev, dev), "rank": h["rank"],
+                          "size": h["size"]}
+                low = 0
+                for op, n in h["calls"].items():
+                    at = f"{op} rank {h['rank']}: {where}"
+                    if op == "barrier":
+                        self.assertTrue(m.absent("npu:hccl_duration_count", op=op), at)
+                        continue
+                    self.assertEqual(m.value("npu:hccl_duration_count", op=op, **labels), n, at)
+                    self.assertEqual(m.value("npu:hccl_duration_count", op=op, **labels),
+                                     m.value("npu:hccl_calls_total", op=op, **labels), at)
+                    # The marks bracket the collective: at least its link time (latency + bytes
+                    # at one byte per ns), never far more.
+                    op_low = (n * LATENCY_US * 1000 + h["bytes"][op]) / 1e9
+                    got = m.value("npu:hccl_duration_sum", op=op, **labels)
+                    self.assertGreaterEqual(got, op_low * (1 - 1e-9), at)
+                    self.assertLessEqual(got, op_low + n * 0.002 * TIME_SCALE, at)
+                    low += op_low
+                    records += n
+                barriers = h["calls"].get("barrier", 0)
+                total = m.value("npu:hccl_duration_sum", **labels)
+                # npu-sim's ground truth: every collective's device time, barriers included.
+                self.assertAlmostEqual(low, (h["device_ns"] - barriers * LATENCY_US * 1000) / 1e9,
+                                       delta=1e-9)
+                self.assertGreaterEqual(total, low * (1 - 1e-9), where)
+        self.assertEqual(m.value("npu:hccl_duration_count"), records, where)
+        self.assertEqual(m.label_values("npu:hccl_duration_count", "device"),
+                         m.label_values("npu:hccl_calls_total", "device"), where)
+        self.assertEqual(m.value("npuprobe:dropped_total", reason="hccl_op"), 0)
+        self.assertEqual(m.value("npuprobe:dropped_total", reason="mspti_time_base"), 0)
+        return records
+
+    def test_both_preload_orders_give_the_same_exact_counts(self):
+        counts = {}
+        for name, preload in (("npuprobe first", PRELOAD + " " + MSPTI),
+                              ("libmspti first", MSPTI + " " + PRELOAD)):
+            with self.subTest(name):
+                proc, reports, m = self.run_mode2(preload)
+                CollectivesMatchTheGroundTruth.check(self, reports, m, name)
+                counts[name] = self.check_durations(reports, m, name)
+                self.assertGreater(m.value("npu:kernels_total"), 0, name)
+                self.assertNotIn("msptiActivityEnable(HCCL)", proc.stderr)
+        self.assertEqual(len(set(counts.values())), 1, counts)
+
+    def test_visible_devices_give_the_same_device_labels(self):
+        # Rank r sets its device r: the host's 4 and 6. MSPTI names the driver's id, npuprobe
+        # maps it like a kernel record's, so both families show the host's.
+        proc, reports, m = self.run_mode2(PRELOAD + " " + MSPTI,
+                                          extra={"ASCEND_RT_VISIBLE_DEVICES": "4,6"})
+        self.check_durations(reports, m, "visible 4,6", host={"0": "4", "1": "6"})
+        self.assertEqual(m.label_values("npu:hccl_duration_count", "device"), ["4", "6"])
+
+    def test_torch_npu_dlsym_binding_skips_mspti(self):
+        # dlsym(handle of libhccl) searches libhccl and its dependencies, never LD_PRELOAD: the
+        # collectives torch_npu binds that way never pass through libmspti's interposers, so MSPTI
+        # makes no HCCL record of them; npuprobe still counts every call exactly once.
+        for preload in (PRELOAD + " " + MSPTI, MSPTI + " " + PRELOAD):
+            with self.subTest(preload=preload):
+                proc, reports, m = self.run_mode2(preload, binding="dlsym")
+                CollectivesMatchTheGroundTruth.check(self, reports, m, "dlsym " + preload)
+                self.assertTrue(m.absent("npu:hccl_duration_count"))
+
+    def test_without_libmspti_in_ld_preload_the_hccl_kind_is_refused_once(self):
+        # The application dlopens libmspti.so itself: kernel records arrive, MSPTI refuses the
+        # HCCL kind (MSPTI_ERROR_WITHOUT_LD_PRELOAD), npuprobe says so once per process.
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "npuprobe.yaml")
+            with open(config, "w") as f:
+                f.write("task_time:\n  mode: 2\n")
+            env = {"NPUPROBE_CONFIG": config, "LD_LIBRARY_PATH": MOCK_LIB}
+            proc, reports, m = run_ranks(self.ARGS + ["--dlopen-mspti", "0"], 2, env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        said = [l for l in proc.stderr.splitlines() if "msptiActivityEnable(HCCL) returned 6" in l]
+        self.assertEqual(len(said), 2, proc.stderr)  # one per rank process
+        self.assertIn("npuprobe", said[0])
+        self.assertIn("WITHOUT_LD_PRELOAD", said[0])
+        self.assertTrue(m.absent("npu:hccl_duration_count"))
+        CollectivesMatchTheGroundTruth.check(self, reports, m, "HCCL kind refused")
+        for report in reports:
+            for dev, truth in report["devices"].items():
+                self.assertEqual(m.value("npu:kernels_total", device=dev),
+                                 sum(truth["launches"].values()), dev)
+        self.assertTrue(m.has("npuprobe:task_time_active", mode="mspti",
+                              reason="hccl_without_ld_preload"))
+
+    def test_the_refusal_shows_in_status_and_check_while_kernels_are_collected(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "store")
+            os.mkdir(folder)
+            config = os.path.join(tmp, "npuprobe.yaml")
+            with open(config, "w") as f:
+                f.write("task_time:\n  mode: 2\n")
+            env = {"NPUPROBE_CONFIG": config, "LD_LIBRARY_PATH": MOCK_LIB}
+            sim = start_sim(["--steps", "100000000", "--launches", "2", "--hccl-ranks", "1",
+                             "--tp-allreduce", "1", "--dlopen-mspti", "0"], folder, env)
+            try:
+                s = wait_for(folder, lambda s: s.has("npuprobe:task_time_active", mode="mspti",
+                                                     reason="hccl_without_ld_preload")
+                             and s.has("npu:kernels_total"))
+                # Kernel records go on: the gauge stays 1, with the reason.
+                self.assertEqual(s.value("npuprobe:task_time_active", mode="mspti",
+                                         reason="hccl_without_ld_preload"), 1)
+                self.assertEqual(s.value("npuprobe:task_time_active", mode="mspti"), 1)
+                self.assertGreater(s.value("npu:kernels_total"), 0)
+                self.assertTrue(s.absent("npu:hccl_duration_count"))
+                cli_env = preload_env(None, env, preload=False)
+                expected = "mspti on, refused: hccl_without_ld_preload"
+                deadline = time.monotonic() + 5 * TIME_SCALE
+                while True:
+                    out = subprocess.run([CLI, "status", "--json"], env=cli_env,
+                                         capture_output=True, text=True, timeout=60).stdout
+                    mine = [p["task_time"] for p in json.loads(out)["processes"]
+                            if p["pid"] == sim.pid]
+                    if mine == [expected] or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)
+                self.assertEqual(mine, [expected])
+                check = subprocess.run([CLI, "check"], env=cli_env, capture_output=True,
+                                       text=True, timeout=60).stdout
+                self.assertIn(f"warn  task time: process {sim.pid}: MSPTI refused its HCCL "
+                              "records (no npu:hccl_duration), kernel records go on: "
+                              "hccl_without_ld_preload", check)
+                self.assertIsNone(sim.poll(), "the application still runs")
+            finally:
+                sim.kill()
+                _, stderr = sim.communicate(timeout=60)
+        self.assertEqual(stderr.count("msptiActivityEnable(HCCL) returned 6"), 1, stderr)
+
+    def test_counter_ticks_are_not_timed(self):
+        # MSPTI without the device's counter frequency: HCCL records in ticks, like kernel
+        # records; npuprobe observes no duration and counts each as mspti_time_base.
+        proc, reports, m = self.run_mode2(PRELOAD + " " + MSPTI,
+                                          extra={"NPU_MOCK_MSPTI_TIME": "ticks"})
+        self.assertTrue(m.absent("npu:hccl_duration_count"))
+        collectives = m.value("npu:hccl_calls_total") - m.value("npu:hccl_calls_total",
+                                                                op="barrier")
+        self.assertEqual(collectives, 90)
+        self.assertEqual(m.value("npuprobe:dropped_total", reason="mspti_time_base"),
+                         m.value("npu:kernels_total") + collectives)
+
+
+# One process, two communicators from HcclCommInitAll (rank i on device i), collectives called
+# through the global scope (dlopen(NULL) + dlsym: the preloads come first, as for a linked call).
+INIT_ALL = r"""
+import ctypes, sys
+lib = sys.argv[1]
+acl = ctypes.CDLL(lib + "/libascendcl.so", mode=ctypes.RTLD_GLOBAL)
+ctypes.CDLL(lib + "/libhccl.so", mode=ctypes.RTLD_GLOBAL)
+g = ctypes.CDLL(None)
+assert acl.aclInit(None) == 0 and acl.aclrtSetDevice(0) == 0
+comms = (ctypes.c_void_p * 2)()
+devices = (ctypes.c_int32 * 2)(0, 1)
+assert g.HcclCommInitAll(2, devices, comms) == 0
+for rank in (0, 1):
+    assert acl.aclrtSetDevice(rank) == 0
+    stream, buf, out = (ctypes.c_void_p() for _ in range(3))
+    assert acl.aclrtCreateStream(ctypes.byref(stream)) == 0
+    assert acl.aclrtMalloc(ctypes.byref(buf), 4096, 0) == 0
+    assert acl.aclrtMalloc(ctypes.byref(out), 4096, 0) == 0
+    for _ in range(rank + 2):
+        assert g.HcclAllReduce(buf, out, ctypes.c_uint64(256), 4, 0,
+                               ctypes.c_void_p(comms[rank]), stream) == 0
+    assert g.HcclBarrier(ctypes.c_void_p(comms[rank]), stream) == 0
+    assert acl.aclrtSynchronizeStream(stream) == 0
+print("ok")
+"""
+
+
+@unittest.skipIf(FOREIGN_PRELOAD, FOREIGN_REASON)
+@unittest.skipIf(SANITIZED, "an instrumented preload cannot go into /usr/bin/python3")
+class CommInitAll(unittest.TestCase):
+    def test_each_communicator_is_rank_i_on_device_i(self):
+        for preload in (PRELOAD + " " + MSPTI, MSPTI + " " + PRELOAD):
+            with self.subTest(preload=preload):
+                self.check_init_all(preload)
+
+    def check_init_all(self, preload):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "store")
+            os.mkdir(folder)
+            config = os.path.join(tmp, "npuprobe.yaml")
+            with open(config, "w") as f:
+                f.write("task_time:\n  mode: 2\n")
+            env = preload_env(folder, {"NPUPROBE_CONFIG": config, "LD_PRELOAD": preload})
+            proc = subprocess.run([sys.executable, "-c", INIT_ALL, MOCK_LIB], env=env,
+                                  capture_output=True, text=True, timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stdout.strip(), "ok")
+            m = dump(folder)
+        for rank in (0, 1):
+            labels = {"device": str(rank), "rank": str(rank), "size": "2", "op": "allreduce"}
+            self.assertEqual(m.value("npu:hccl_calls_total", **labels), rank + 2)
+            self.assertEqual(m.value("npu:hccl_bytes_total", **labels), (rank + 2) * 1024)
+            self.assertEqual(m.value("npu:hccl_duration_count", **labels), rank + 2)
+            self.assertEqual(m.value("npu:hccl_calls_total", device=str(rank), rank=str(rank),
+                                     size="2", op="barrier"), 1)
+        self.assertEqual(m.value("npu:hccl_calls_total"), 7)
+        self.assertEqual(m.value("npu:hccl_duration_count"), 5)
 
 if __name__ == "__main__":
     unittest.main()

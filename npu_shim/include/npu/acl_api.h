@@ -158,6 +158,10 @@ aclError aclrtCreateEvent(aclrtEvent *event);
 aclError aclrtCreateEventWithFlag(aclrtEvent *event, uint32_t flag);
 aclError aclrtDestroyEvent(aclrtEvent event);
 aclError aclrtSynchronizeStream(aclrtStream stream);
+// A step-trace mark on `stream` (the profiling task MSPTI's device markers are made of:
+// Ascend/mspti csrc/common/runtime_utils.cpp ProfTrace passes a packed {uint64 indexId, uint64
+// modelId, uint16 tagId}, 18 bytes). Not wrapped by npuprobe.
+aclError aclrtProfTrace(void *userdata, int32_t length, aclrtStream stream);
 aclError aclrtSynchronizeStreamWithTimeout(aclrtStream stream, int32_t timeout);
 aclError aclrtSynchronizeDevice(void);
 aclError aclrtSynchronizeDeviceWithTimeout(int32_t timeout);

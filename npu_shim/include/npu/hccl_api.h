@@ -102,6 +102,14 @@ HcclResult HcclCommInitRootInfoConfig(uint32_t nRanks, const HcclRootInfo *rootI
 HcclResult HcclCommDestroy(HcclComm comm);
 HcclResult HcclGetRankId(HcclComm comm, uint32_t *rank);
 HcclResult HcclGetRankSize(HcclComm comm, uint32_t *rankSize);
+// The communicator's name (its root info's identifier): the same on every rank of one
+// communicator. `commName` must hold the identifier: COMM_NAME_MAX_LENGTH above is the value at
+// the hccl_types.h commit cited; later CANN headers (and MSPTI's csrc/common/config.h) use 128.
+HcclResult HcclGetCommName(HcclComm comm, char *commName);
+// One process, one communicator per device: rank i of ndev on devices[i] (comms: ndev handles).
+HcclResult HcclCommInitAll(uint32_t ndev, int32_t *devices, HcclComm *comms);
+// A communicator described by a rank table file (JSON) at `clusterInfo`, rank `rank` of it.
+HcclResult HcclCommInitClusterInfo(const char *clusterInfo, uint32_t rank, HcclComm *comm);
 
 // Collectives: each is enqueued on `stream` and returns once queued.
 HcclResult HcclAllReduce(void *sendBuf, void *recvBuf, uint64_t count, HcclDataType dataType,

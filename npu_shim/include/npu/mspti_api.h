@@ -77,6 +77,23 @@ typedef struct MSPTI_RECORD_ATTR {
   const char *name;
 } msptiActivityApi;
 
+// One collective libmspti's own Hccl* interposers saw (MSPTI_ACTIVITY_KIND_HCCL, only with
+// libmspti.so in LD_PRELOAD): start and end are the device markers MSPTI put on the stream
+// before the call and after it returned (Ascend/mspti csrc/common/inject/hccl_range_mark.cpp),
+// in the kernel records' time base; deviceId and streamId come from the start marker.
+typedef struct MSPTI_RECORD_ATTR {
+  msptiActivityKind kind;  // MSPTI_ACTIVITY_KIND_HCCL
+  uint64_t start;
+  uint64_t end;
+  struct {
+    uint32_t deviceId;
+    uint32_t streamId;
+  } ds;
+  double bandWidth;      // bytes / (end - start): GB/s in ns (hccl_calculator.cpp)
+  const char *name;      // the function: "HcclAllReduce", ...
+  const char *commName;  // HcclGetCommName: the communicator's identifier
+} msptiActivityHccl;
+
 typedef void *msptiSubscriberHandle;
 typedef void (*msptiCallbackFunc)(void *userdata, int domain, int cbid, const void *cbdata);
 typedef void (*msptiBuffersCallbackRequestFunc)(uint8_t **buffer, size_t *size,
@@ -101,6 +118,7 @@ msptiResult msptiActivityGetNextRecord(uint8_t *buffer, size_t validBufferSizeBy
 #ifdef __cplusplus
 static_assert(sizeof(msptiActivityKernel) == 56, "MSPTI kernel record is 56 bytes on LP64");
 static_assert(sizeof(msptiActivityApi) == 48, "MSPTI API record is 48 bytes on LP64");
+static_assert(sizeof(msptiActivityHccl) == 56, "MSPTI HCCL record is 56 bytes on LP64");
 #endif
 
 #endif  // NPU_MSPTI_API_H

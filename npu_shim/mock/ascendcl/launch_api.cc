@@ -1,5 +1,7 @@
 // Launch-class entry points: kernels by function handle (single operators: op_api.cc).
 // Each returns once the work is queued; the device thread runs it later.
+#include <cstring>
+
 #include "ascendcl/runtime.h"
 #include "npu/npumock.h"
 #include "sim/activity.h"
@@ -59,6 +61,24 @@ aclError npumock_launch_kernel(aclrtStream stream, aclrtFuncHandle func, const c
   if (aclError rc = resolve_stream(stream, &s)) return rc;
   spend_launch_host_time();
   return enqueue_kernel(s, k);
+}
+
+// MSPTI's device markers (Ascend/mspti csrc/common/runtime_utils.cpp ProfTrace, called by
+// csrc/activity/ascend/parser/mstx_parser.cpp InnerDeviceStartA/EndA): a zero-length task on the
+// stream whose time the device reports when it gets there. How the real runtime checks the
+// buffer is not in the sources read: the mock wants at least the 18 bytes MSPTI passes.
+aclError aclrtProfTrace(void *userdata, int32_t length, aclrtStream stream) {
+  NPUMOCK_ENTER("aclrtProfTrace");
+  constexpr int32_t kTraceBytes = 18;  // #pragma pack(1) {uint64_t, uint64_t, uint16_t}
+  if (userdata == nullptr || length < kTraceBytes) return ACL_ERROR_INVALID_PARAM;
+  Stream *s = nullptr;
+  if (aclError rc = resolve_stream(stream, &s)) return rc;
+  Task t;
+  t.kind = Task::Kind::ProfTrace;
+  memcpy(&t.trace_index, userdata, sizeof t.trace_index);
+  memcpy(&t.trace_model, static_cast<const char *>(userdata) + 8, sizeof t.trace_model);
+  enqueue_task(s, t);
+  return ACL_SUCCESS;
 }
 
 // libhccl's collectives: no launch host time here; libhccl spent its own enqueue time

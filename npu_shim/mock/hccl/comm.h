@@ -8,10 +8,14 @@
 
 namespace npumock::hccl {
 
+// The name is what real HCCL calls the communicator's identifier: the root info's identifier
+// (op_base.cc HcclCommInitRootInfo copies rootHandle.identifier; HcclGetCommName returns it), so
+// every rank of one communicator has the same one, and no two communicators share it.
 struct Comm {
   uint32_t rank = 0;
   uint32_t size = 0;
   int32_t device = -1;
+  char name[64] = {};
 };
 
 // Call accounting and fault injection (NPU_MOCK_FAIL / _HANG), shared with libascendcl: returns

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "mspti/ascendcl_link.h"
+#include "mspti/hccl_reporter.h"
 #include "mspti/record_queue.h"
 #include "mspti/record_values.h"
 
@@ -63,8 +64,17 @@ int api_enter(const char *name) {
   }
 
 void on_activity(const npumock_activity *a) {
-  // Kernel and API records only: other kinds have layouts this mock does not produce.
-  if (a->kind == MSPTI_ACTIVITY_KIND_KERNEL) {
+  // Kernel, API and HCCL records only: other kinds have layouts this mock does not produce.
+  if (a->kind == MSPTI_ACTIVITY_KIND_MARKER) {
+    // A device mark (MstxParser::ReportMarkDataToActivity): the driver's device id and the
+    // record time base, like a kernel's; MSPTI's own HCCL marks go to the HCCL reporter (a
+    // user's mstx marks would become MARKER records, which the mock does not make).
+    npumock_activity m = *a;
+    m.deviceId = record_device_id(a->deviceId);
+    m.start_ns = record_device_time(a->start_ns);
+    m.end_ns = m.start_ns;
+    hccl_on_marker(m);
+  } else if (a->kind == MSPTI_ACTIVITY_KIND_KERNEL) {
     if (!g_enabled[a->kind].load(std::memory_order_relaxed) || !kernel_type_recorded(a->type)) {
       return;
     }
@@ -114,6 +124,19 @@ bool install_sinks(npumock_activity_sink sink) {
 }
 
 }  // namespace
+
+namespace msptimock {
+
+bool kind_enabled(uint32_t kind) {
+  return kind < MSPTI_ACTIVITY_KIND_COUNT && g_enabled[kind].load(std::memory_order_relaxed);
+}
+
+// ActivityManager::Record: a record of a kind that is off is dropped silently.
+void record_activity(const QueuedRecord &record) {
+  if (kind_enabled(record.a.kind)) queue().push(record);
+}
+
+}  // namespace msptimock
 
 extern "C" {
 
@@ -206,6 +229,7 @@ msptiResult msptiActivityGetNextRecord(uint8_t *buffer, size_t validBufferSizeBy
   size_t size = 0;
   switch (raw_kind) {
     case MSPTI_ACTIVITY_KIND_KERNEL: size = sizeof(msptiActivityKernel); break;
+    case MSPTI_ACTIVITY_KIND_HCCL: size = sizeof(msptiActivityHccl); break;
     case MSPTI_ACTIVITY_KIND_API:
     case MSPTI_ACTIVITY_KIND_ACL_API:
     case MSPTI_ACTIVITY_KIND_NODE_API:

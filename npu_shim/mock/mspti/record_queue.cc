@@ -8,13 +8,13 @@ namespace msptimock {
 
 RecordQueue::RecordQueue(size_t capacity) : capacity_(capacity) {}
 
-void RecordQueue::push(const npumock_activity &activity) {
+void RecordQueue::push(const QueuedRecord &record) {
   std::lock_guard<std::mutex> lock(queue_mu_);
   if (queue_.size() >= capacity_) {
     ++channel_lost_;
     return;
   }
-  queue_.push_back(activity);
+  queue_.push_back(record);
 }
 
 void RecordQueue::set_callbacks(msptiBuffersCallbackRequestFunc request,
@@ -25,12 +25,27 @@ void RecordQueue::set_callbacks(msptiBuffersCallbackRequestFunc request,
 }
 
 size_t RecordQueue::record_size(uint32_t kind) const {
-  return kind == MSPTI_ACTIVITY_KIND_KERNEL ? sizeof(msptiActivityKernel) : sizeof(msptiActivityApi);
+  if (kind == MSPTI_ACTIVITY_KIND_KERNEL) return sizeof(msptiActivityKernel);
+  if (kind == MSPTI_ACTIVITY_KIND_HCCL) return sizeof(msptiActivityHccl);
+  return sizeof(msptiActivityApi);
 }
 
-void RecordQueue::write_record(const npumock_activity &a) {
+void RecordQueue::write_record(const QueuedRecord &q) {
+  const npumock_activity &a = q.a;
   uint8_t *at = buffer_ + valid_;
-  if (a.kind == MSPTI_ACTIVITY_KIND_KERNEL) {
+  if (a.kind == MSPTI_ACTIVITY_KIND_HCCL) {
+    // HcclReporter::ReportHcclActivity (Ascend/mspti csrc/activity/ascend/parser/hccl_reporter.cpp)
+    msptiActivityHccl h{};
+    h.kind = MSPTI_ACTIVITY_KIND_HCCL;
+    h.start = a.start_ns;
+    h.end = a.end_ns;
+    h.ds.deviceId = a.deviceId;
+    h.ds.streamId = a.streamId;
+    h.bandWidth = q.bandwidth;
+    h.name = a.name;
+    h.commName = q.comm_name;
+    memcpy(at, &h, sizeof h);
+  } else if (a.kind == MSPTI_ACTIVITY_KIND_KERNEL) {
     msptiActivityKernel k{};
     k.kind = MSPTI_ACTIVITY_KIND_KERNEL;
     k.start = a.start_ns;
@@ -61,7 +76,8 @@ void RecordQueue::write_record(const npumock_activity &a) {
 // room for the record loses the record (ActivityBuffer::Record fails, total_drop_num_++), and it
 // stays the current buffer: a refused one with size 0 is "80% full" at once, so the next record
 // completes it (complete(NULL, 0, 0)) and asks again, one request per record lost.
-void RecordQueue::record(const npumock_activity &a) {
+void RecordQueue::record(const QueuedRecord &r) {
+  const npumock_activity &a = r.a;
   if (!has_buffer_) {
     request_buffer();
   } else if (static_cast<float>(valid_) >= kFullShare * static_cast<float>(buffer_size_)) {
@@ -73,7 +89,7 @@ void RecordQueue::record(const npumock_activity &a) {
     ++dropped_;
     return;
   }
-  write_record(a);
+  write_record(r);
 }
 
 size_t RecordQueue::discard() {
@@ -103,7 +119,7 @@ void RecordQueue::request_buffer() {
 
 void RecordQueue::deliver(bool flush) {
   std::lock_guard<std::mutex> deliver_lock(deliver_mu_);
-  std::deque<npumock_activity> batch;
+  std::deque<QueuedRecord> batch;
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     batch.swap(queue_);
@@ -112,7 +128,7 @@ void RecordQueue::deliver(bool flush) {
     dropped_ += batch.size();  // ActivityBuffer::Init without a request callback: no buffer
     return;
   }
-  for (const npumock_activity &a : batch) record(a);
+  for (const QueuedRecord &r : batch) record(r);
   // ActivityManager::FlushAll: the current buffer goes back as it is (even empty or refused);
   // the next record asks for a new one.
   if (flush && has_buffer_) {

@@ -18,13 +18,21 @@
 
 namespace msptimock {
 
+// A record waiting for a buffer: what the device reported, plus what only an HCCL record has.
+struct QueuedRecord {
+  npumock_activity a{};
+  double bandwidth = 0;
+  const char *comm_name = nullptr;
+};
+
 class RecordQueue {
  public:
   explicit RecordQueue(size_t capacity);
 
   // Device or host thread: queue one finished activity (lost when the queue is full: counted in
   // channel_lost(), which real MSPTI has no counterpart of).
-  void push(const npumock_activity &activity);
+  void push(const npumock_activity &activity) { push(QueuedRecord{activity, 0, nullptr}); }
+  void push(const QueuedRecord &record);
   void set_callbacks(msptiBuffersCallbackRequestFunc request,
                      msptiBuffersCallbackCompleteFunc complete);
   // Moves queued records into buffers; with flush, hands back the current buffer as it is
@@ -44,14 +52,14 @@ class RecordQueue {
   static constexpr float kFullShare = 0.8f;  // ACTIVITY_BUFFER_THRESHOLD (a float there too)
   static constexpr size_t kMinBufferBytes = size_t(2) << 20;  // MIN_ACTIVITY_BUFFER_SIZE
 
-  void record(const npumock_activity &a);
+  void record(const QueuedRecord &r);
   void request_buffer();
-  void write_record(const npumock_activity &a);
+  void write_record(const QueuedRecord &r);
   size_t record_size(uint32_t kind) const;
 
   const size_t capacity_;
   std::mutex queue_mu_;
-  std::deque<npumock_activity> queue_;
+  std::deque<QueuedRecord> queue_;
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> channel_lost_{0};
 

@@ -92,6 +92,7 @@ void Device::execute(Task &task) {
       task.other->wait_for(task.other_seq);
       break;
     case Task::Kind::Kernel:
+    case Task::Kind::ProfTrace:
       break;
   }
   const uint64_t finished = task.kind == Task::Kind::WaitOtherDevice ? now_ns() : end;
@@ -114,6 +115,20 @@ void Device::execute(Task &task) {
       rec.correlationId = task.correlation_id;
       rec.type = task.type;
       rec.name = task.name;
+      sink(&rec);
+    }
+  } else if (task.kind == Task::Kind::ProfTrace) {
+    // A step-trace mark: zero device time, stamped when the stream reached it (what MSPTI's
+    // MstxParser reads back as a device marker: indexId, modelId = flag, the timestamp).
+    if (npumock_activity_sink sink = g_kernel_sink.load(std::memory_order_acquire)) {
+      npumock_activity rec{};
+      rec.kind = 1u;  // MSPTI_ACTIVITY_KIND_MARKER
+      rec.deviceId = uint32_t(id_);
+      rec.streamId = task.stream_id;
+      rec.start_ns = end;
+      rec.end_ns = end;
+      rec.correlationId = task.trace_index;
+      rec.flag = task.trace_model;
       sink(&rec);
     }
   }

@@ -17,7 +17,7 @@ namespace npumock {
 struct Event;
 
 struct Task {
-  enum class Kind { Kernel, Copy, Memset, EventRecord, Callback, WaitOtherDevice };
+  enum class Kind { Kernel, Copy, Memset, EventRecord, Callback, WaitOtherDevice, ProfTrace };
   Kind kind = Kind::Kernel;
   uint64_t seq = 0;           // assigned by enqueue
   uint64_t enqueue_ns = 0;    // assigned by enqueue
@@ -35,6 +35,10 @@ struct Task {
   int fill = 0;
   class Device *other = nullptr;
   uint64_t other_seq = 0;
+  // ProfTrace (aclrtProfTrace): the step-trace record's index id and model id (MSPTI's marker
+  // id and flag), reported with the time the device reached it.
+  uint64_t trace_index = 0;
+  uint64_t trace_model = 0;
 };
 
 class Device {

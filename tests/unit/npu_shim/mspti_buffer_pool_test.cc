@@ -96,6 +96,18 @@ class RecordBuffer {
     a.name = name;
     append(&a, sizeof a);
   }
+  void hccl(std::uint32_t device, std::uint64_t start, std::uint64_t end, const char *name,
+            const char *comm) {
+    msptiActivityHccl h{};
+    h.kind = MSPTI_ACTIVITY_KIND_HCCL;
+    h.start = start;
+    h.end = end;
+    h.ds.deviceId = device;
+    h.bandWidth = 2.5;
+    h.name = name;
+    h.commName = comm;
+    append(&h, sizeof h);
+  }
   std::uint8_t *data() { return bytes_; }
   std::size_t size() const { return size_; }
 
@@ -130,6 +142,35 @@ TEST(MsptiRecords, KernelAndApiRecordsAreReadAtTheirPackedOffsets) {
   EXPECT_EQ(walked, 3u);
   EXPECT_EQ(seen, (std::vector<std::string>{"MatMulV2@3:500:KERNEL_AIVEC",
                                             "aclrtSynchronizeStream:3", "Add@5:100:KERNEL_AIVEC"}));
+}
+
+// HCCL records (56 bytes, docs/ascend-stack.md) between the others; the two-callback walk skips
+// them.
+TEST(MsptiRecords, HcclRecordsAreReadAtTheirPackedOffsets) {
+  static_assert(sizeof(msptiActivityHccl) == 56, "the layout of docs/ascend-stack.md");
+  MsptiFunctions mspti{};
+  mspti.get_next_record = &msptiActivityGetNextRecord;
+  RecordBuffer buffer;
+  buffer.hccl(2, 1000, 41000, "HcclAllReduce", "10.0.0.1%eth0_60000_0_1");
+  buffer.kernel(3, 1000, 1500, "MatMulV2");
+  buffer.hccl(7, 5, 6, "HcclAlltoAllV", "ep");
+  std::vector<std::string> seen;
+  int kernels = 0;
+  const auto kernel = [&](const msptiActivityKernel &) { ++kernels; };
+  const auto ignore = [](const msptiActivityApi &) {};
+  EXPECT_EQ(for_each_record(mspti, buffer.data(), buffer.size(), kernel, ignore,
+                            [&](const msptiActivityHccl &h) {
+                              seen.push_back(std::string(h.name) + "@" +
+                                             std::to_string(h.ds.deviceId) + ":" +
+                                             std::to_string(h.end - h.start) + ":" + h.commName +
+                                             ":" + std::to_string(h.bandWidth));
+                            }),
+            3u);
+  EXPECT_EQ(kernels, 1);
+  EXPECT_EQ(seen, (std::vector<std::string>{"HcclAllReduce@2:40000:10.0.0.1%eth0_60000_0_1:2.500000",
+                                            "HcclAlltoAllV@7:1:ep:2.500000"}));
+  EXPECT_EQ(for_each_record(mspti, buffer.data(), buffer.size(), kernel, ignore), 3u);
+  EXPECT_EQ(kernels, 2);
 }
 
 TEST(MsptiRecords, AnEmptyOrTruncatedBufferYieldsNothingBeyondIt) {

@@ -118,5 +118,48 @@ TEST_F(CollectiveTest, InitsRaceWithCollectivesWithoutLosingACall) {
   EXPECT_EQ(to_string(CollectiveOp::kBatchSendRecv), "batch_send_recv");
 }
 
+// MSPTI's HCCL records: npu:hccl_duration under the label set of the communicator the record
+// names on its device; barrier-free; unknown names rank/size "-1"; untimed, unknown functions
+// and bad devices not observed, and said why.
+TEST_F(CollectiveTest, HcclRecordsObserveDeviceTimeUnderTheNamedCommunicatorsLabels) {
+  probe_.on_comm_init(comm(1), 2, 1, 4, "10.0.0.1%eth0_60000_0_1");
+  probe_.on_comm_init(comm(2), 2, 0, 2, "tp-group");
+  using R = HcclRecordResult;
+  EXPECT_EQ(probe_.on_hccl_record({2, 1000, 31000, "HcclAllReduce", "10.0.0.1%eth0_60000_0_1"}),
+            R::kObserved);
+  EXPECT_EQ(probe_.on_hccl_record({2, 5000, 15000, "HcclAllReduce", "10.0.0.1%eth0_60000_0_1"}),
+            R::kObserved);
+  EXPECT_EQ(probe_.on_hccl_record({2, 0, 7000, "HcclAlltoAllV", "tp-group"}), R::kObserved);
+  EXPECT_EQ(probe_.on_hccl_record({2, 0, 2000, "HcclRecv", "never-seen"}), R::kObserved);
+  // The same name on another device is another communicator (HcclCommInitAll's ranks).
+  EXPECT_EQ(probe_.on_hccl_record({3, 0, 2000, "HcclRecv", "tp-group"}), R::kObserved);
+  EXPECT_EQ(probe_.on_hccl_record({2, 0, 2000, "HcclAllGatherV", "tp-group"}), R::kUnknownOp);
+  EXPECT_EQ(probe_.on_hccl_record({64, 0, 2000, "HcclSend", "tp-group"}), R::kDeviceId);
+  EXPECT_EQ(probe_.on_hccl_record({2, 0, 2000, "HcclSend", "tp-group", false}), R::kUntimed);
+  const MetricReader m = read();
+  const HistogramValue ar = m.histogram("npu:hccl_duration", series(2, "allreduce", "1", "4"));
+  EXPECT_EQ(ar.count, 2);
+  EXPECT_NEAR(ar.sum, 40e-6, 1e-12);
+  EXPECT_EQ(m.histogram("npu:hccl_duration", series(2, "alltoallv", "0", "2")).count, 1);
+  EXPECT_EQ(m.histogram("npu:hccl_duration", series(2, "receive", "-1", "-1")).count, 1);
+  EXPECT_EQ(m.histogram("npu:hccl_duration", series(3, "receive", "-1", "-1")).count, 1);
+  EXPECT_EQ(m.series_count("npu:hccl_duration"), 4u);
+  EXPECT_EQ(m.series_count("npu:hccl_calls"), 0u) << "records are not calls";
+}
+
+TEST_F(CollectiveTest, HcclCommInitAllRanksShareANameOnDifferentDevices) {
+  for (std::uint32_t r = 0; r < 4; ++r) probe_.on_comm_init(comm(r), int(r) + 4, r, 4, "all");
+  for (int d = 4; d < 8; ++d) {
+    EXPECT_EQ(probe_.on_hccl_record({d, 0, 1000, "HcclBroadcast", "all"}),
+              HcclRecordResult::kObserved);
+  }
+  const MetricReader m = read();
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_EQ(m.histogram("npu:hccl_duration", series(r + 4, "broadcast", std::to_string(r), "4"))
+                  .count,
+              1);
+  }
+}
+
 }  // namespace
 }  // namespace npuprobe::probes::testing

@@ -38,7 +38,8 @@ struct ProcessStatus {
   std::string folder;              // store folder
   std::string format;              // "v1" | "v2"
   // Task time: "" (off), "<mode> on", "<mode> off" or "<mode> refused: <reason>" (mode aclprof
-  // or mspti; reason as in npuprobe:task_time_active{reason}). At most 63 bytes.
+  // or mspti; reason as in npuprobe:task_time_active{reason}); MSPTI refusing only its HCCL kind:
+  // "mspti on, refused: <reason>" (or "mspti off, ..."). At most 63 bytes.
   std::string task_time;
 };
 

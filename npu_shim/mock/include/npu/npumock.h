@@ -49,8 +49,10 @@ uint64_t npumock_call_count(const char *name);
 // Simulated device clock (CLOCK_MONOTONIC, ns): the time base of MSPTI records.
 uint64_t npumock_now_ns(void);
 
-// Completed-work observer used by the fake libmspti (kind 2 = kernel, 7 = memcpy; api records
-// are reported by npumock_set_api_sink). Names are interned: valid for the process lifetime.
+// Completed-work observer used by the fake libmspti (kind 2 = kernel, 7 = memcpy, 1 = a
+// step-trace mark the stream reached (aclrtProfTrace): correlationId is its index id, flag its
+// model id, start_ns = end_ns its time; api records are reported by npumock_set_api_sink).
+// Names are interned: valid for the process lifetime.
 typedef struct {
   uint32_t kind;
   uint32_t deviceId;
@@ -60,6 +62,7 @@ typedef struct {
   uint64_t correlationId;
   const char *type;
   const char *name;
+  uint64_t flag;
 } npumock_activity;
 typedef void (*npumock_activity_sink)(const npumock_activity *record);
 void npumock_set_activity_sink(npumock_activity_sink sink);

@@ -58,6 +58,8 @@
   X(rtAicpuKernelLaunchExWithArgs)      \
   X(HcclCommInitRootInfo)              \
   X(HcclCommInitRootInfoConfig)        \
+  X(HcclCommInitAll)                   \
+  X(HcclCommInitClusterInfo)           \
   X(HcclCommDestroy)                   \
   X(HcclAllReduce)                     \
   X(HcclAllGather)                     \

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "npuprobe/probes/probes.h"
+#include "npuprobe/probes/task_time.h"
 #include "npuprobe/store/registry.h"
 
 namespace npuprobe::probes {
@@ -35,23 +36,26 @@ enum class CollectiveOp : std::uint8_t {
 inline constexpr int kCollectiveOpCount = 12;
 std::string_view to_string(CollectiveOp op);
 
+
 class CollectiveProbe {
  public:
   // Distinct (device, rank, size) label sets, and communicators alive at once.
   static constexpr int kMaxCommLabels = 64;
   static constexpr int kMaxLiveComms = 256;
 
-  // Registers npu:hccl_calls, npu:hccl_bytes and npu:hccl_launch_latency. Throws what the
-  // registry throws (bad prefix, duplicate family).
+  // Registers npu:hccl_calls, npu:hccl_bytes, npu:hccl_launch_latency and npu:hccl_duration.
+  // Throws what the registry throws (bad prefix, duplicate family).
   CollectiveProbe(store::MetricRegistry &registry, const ProbeOptions &options);
   ~CollectiveProbe();
   CollectiveProbe(const CollectiveProbe &) = delete;
   CollectiveProbe &operator=(const CollectiveProbe &) = delete;
 
-  // Cold (communicator init returned success): `comm` is rank `rank` of `size` on `device`.
-  // Lock-free for the hot path's readers; init calls are serialised among themselves.
-  void on_comm_init(const void *comm, int device, std::uint32_t rank,
-                    std::uint32_t size) noexcept;
+  // Cold (communicator init returned success): `comm` is rank `rank` of `size` on `device`,
+  // named `name` (HcclGetCommName; empty when libhccl has none: its HCCL records then get
+  // rank/size "-1"). Lock-free for the hot path's readers; init calls are serialised among
+  // themselves.
+  void on_comm_init(const void *comm, int device, std::uint32_t rank, std::uint32_t size,
+                    std::string_view name = {}) noexcept;
   // Cold: the communicator is gone (its address may come back as another one).
   void on_comm_destroy(const void *comm) noexcept;
 
@@ -63,6 +67,10 @@ class CollectiveProbe {
   // The first call of each (label set, op) resolves its series (registry lock, once).
   void on_collective(int device, CollectiveOp op, const void *comm, std::uint64_t bytes,
                      std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept;
+
+  // Cold (publisher thread): one MSPTI HCCL record -> npu:hccl_duration{device, op, rank, size}
+  // observes end - start, with rank and size of the communicator named at init on that device.
+  HcclRecordResult on_hccl_record(const HcclRecord &record) noexcept;
 
  private:
   struct State;

@@ -114,6 +114,10 @@ class Probes {
   // Cold: MSPTI activity records lost because no buffer was free to lend (a burst larger than
   // the pool) -> `npuprobe:dropped{reason="mspti_buffer"}` += count.
   void on_task_time_records_lost(std::uint64_t count) noexcept;
+  // Cold: an MSPTI HCCL record npuprobe could not observe (CollectiveProbe::on_hccl_record said
+  // why): a function it does not know -> `npuprobe:dropped{reason="hccl_op"}`, a device outside
+  // [0, kMaxDevices) -> "device_id", counter ticks -> "mspti_time_base".
+  void on_hccl_record_dropped(HcclRecordResult why) noexcept;
 
   // Cold, on the publisher thread before every flush: moves what the hot path kept in atomics
   // (memory gauges, error counters by code) into the registry.

@@ -30,6 +30,21 @@ struct ApiRecord {
   std::string_view name;
 };
 
+// One MSPTI HCCL record (task time mode 2 with libmspti.so in LD_PRELOAD), copied out of MSPTI's
+// buffer by the preload: `name` is the HCCL function ("HcclAllReduce"), `comm_name` the
+// communicator's name (HcclGetCommName), `device` the user's device id. Timestamps as a kernel
+// record's: only their difference is used, and only when `timed` (not counter ticks).
+struct HcclRecord {
+  int device = -1;
+  std::uint64_t start_ns = 0;
+  std::uint64_t end_ns = 0;
+  std::string_view name;
+  std::string_view comm_name;
+  bool timed = true;
+};
+// What became of a record: observed, or why not (the caller counts npuprobe:dropped{reason}).
+enum class HcclRecordResult { kObserved, kUnknownOp, kDeviceId, kUntimed };
+
 // Distinct `type` label values per device; later types are counted under kOtherKernelType.
 inline constexpr int kMaxKernelTypesPerDevice = 64;
 inline constexpr std::string_view kOtherKernelType = "other";
