@@ -207,20 +207,29 @@ struct SteadyCollection::Plan {
   }
 };
 
+namespace {
+
+// The answer of a full read: the exposition of what it collected, and its errors.
+SteadyCollection::Scrape full_read_answer(const FolderContents &contents, bool openmetrics) {
+  SteadyCollection::Scrape answer;
+  answer.body = openmetrics ? format_openmetrics_exposition(contents.families)
+                            : format_text_exposition(contents.families);
+  answer.errors = contents.errors;
+  return answer;
+}
+
+}  // namespace
+
 SteadyCollection::SteadyCollection(std::string directory, FormatPreference format)
     : directory_(std::move(directory)), format_(format) {}
 
 SteadyCollection::~SteadyCollection() = default;
 
 SteadyCollection::Scrape SteadyCollection::scrape(bool openmetrics) {
-  Scrape result;
   if (too_big_) {  // a plain full collection, recording nothing
-    const FolderContents contents = collect_folder(directory_, format_);
-    result.body = openmetrics ? format_openmetrics_exposition(contents.families)
-                              : format_text_exposition(contents.families);
-    result.errors = contents.errors;
-    return result;
+    return full_read_answer(collect_folder(directory_, format_), openmetrics);
   }
+  Scrape result;
   if (plan_ != nullptr && plan_->replayable && plan_->read_values(directory_) &&
       plan_->combine()) {
     result.body = plan_->render(openmetrics);
@@ -230,9 +239,7 @@ SteadyCollection::Scrape SteadyCollection::scrape(bool openmetrics) {
   }
   auto plan = std::make_unique<Plan>();
   const FolderContents contents = collect_folder_recorded(directory_, format_, &plan->record);
-  result.body = openmetrics ? format_openmetrics_exposition(contents.families)
-                            : format_text_exposition(contents.families);
-  result.errors = contents.errors;
+  result = full_read_answer(contents, openmetrics);
   for (const RecordedFile &file : plan->record.files) plan->paths.push_back(file.path);
   const Plan::Built built = plan->build(contents);
   if (built == Plan::Built::kTooBig) {
