@@ -184,8 +184,12 @@ class ColonNamesTest(unittest.TestCase):
                          "the trap did not happen: this Prometheus or client behaves otherwise")
 
     def test_2_with_the_rules_every_name_dump_prints_is_there(self):
-        relabelled = self.names("relabelled")
-        for name in sorted({s.name for s in self.dumped()}):
+        # Dump first, then give Prometheus a few scrapes to catch up: a family that appears
+        # between the two reads (a first slow launch, say) is not a missing name.
+        dumped = {s.name for s in self.dumped()}
+        relabelled = wait_until(lambda: (lambda names: names if dumped <= names else None)(
+            self.names("relabelled")), timeout_s=15, interval_s=0.5) or self.names("relabelled")
+        for name in sorted(dumped):
             self.assertIn(name, relabelled, f"{name}: not in Prometheus under its own name")
         self.assertIn("vllm:prompt_tokens_total", relabelled)
         left = {n for n in relabelled if n.startswith("vllm") and ":" not in n}
