@@ -18,6 +18,11 @@ namespace npuprobe::preload {
 
 using base::now_ns;  // the hot path's clock: vDSO, inline
 
+// The measuring shapes below are inlined into each wrapper: out of line, the wrapper has to
+// build the call's closure (a pointer per argument) in memory for them, some 40 instructions
+// of shuffling per call for nothing.
+#define NPUPROBE_HOT_INLINE inline __attribute__((always_inline))
+
 // A launch-class call: its api label, and for aclnn thunks the op's name and lazily registered
 // ids (hook = kCount); for exported wrappers the hook whose name labels errors.
 struct LaunchKind {
@@ -56,8 +61,8 @@ inline bool should_measure(const ThreadState &t) noexcept {
 // Runs `call` as this thread's intercepted call (calls inside it are nested) between two clock
 // reads.
 template <typename Call>
-auto timed_call(ThreadState &t, Call &&call, std::uint64_t *t0, std::uint64_t *t1)
-    -> decltype(call()) {
+NPUPROBE_HOT_INLINE auto timed_call(ThreadState &t, Call &&call, std::uint64_t *t0,
+                                    std::uint64_t *t1) -> decltype(call()) {
   NestedScope nested(t);
   *t0 = now_ns();
   const auto rc = call();
@@ -101,7 +106,8 @@ inline void attribute_launch(const ThreadState &t, probes::LaunchApi api, std::u
 
 // The second half of timed_call, when the caller read t0 itself (a SyncCapture did).
 template <typename Call>
-auto timed_call_end(ThreadState &t, Call &&call, std::uint64_t *t1) -> decltype(call()) {
+NPUPROBE_HOT_INLINE auto timed_call_end(ThreadState &t, Call &&call, std::uint64_t *t1)
+    -> decltype(call()) {
   NestedScope nested(t);
   const auto rc = call();
   *t1 = now_ns();
@@ -109,7 +115,8 @@ auto timed_call_end(ThreadState &t, Call &&call, std::uint64_t *t1) -> decltype(
 }
 
 template <typename Call>
-auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> decltype(call()) {
+NPUPROBE_HOT_INLINE auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call)
+    -> decltype(call()) {
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
   std::uint64_t t0, t1;
@@ -137,11 +144,10 @@ auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> 
     probes.on_launch(t.device, api, t0, t1, op);
     if (__builtin_expect(unnamed_op, 0)) probes.on_unnamed_op_launch();
   } else {
-    const std::uint32_t api_id =
-        kind.hook != HookId::kCount ? hook_api_id(kind.hook)
-        : kind.api_id->load(std::memory_order_relaxed) != 0
-            ? kind.api_id->load(std::memory_order_relaxed)
-            : register_thunk_id(kind.api_id, kind.name, false);
+    const std::uint32_t api_id = kind.hook != HookId::kCount ? hook_api_id(kind.hook)
+                                 : kind.api_id->load(std::memory_order_relaxed) != 0
+                                     ? kind.api_id->load(std::memory_order_relaxed)
+                                     : register_thunk_id(kind.api_id, kind.name, false);
     probes.on_api_error(api_id, static_cast<int>(rc));
   }
   return rc;
@@ -149,8 +155,8 @@ auto measure_launch(const LaunchKind &kind, const void *stream, Call &&call) -> 
 
 // A blocking wait (`event` only for SyncApi::kEvent).
 template <typename Call>
-auto measure_sync(HookId hook, probes::SyncApi api, const void *event, Call &&call)
-    -> decltype(call()) {
+NPUPROBE_HOT_INLINE auto measure_sync(HookId hook, probes::SyncApi api, const void *event,
+                                      Call &&call) -> decltype(call()) {
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
   std::uint64_t t0, t1;
@@ -166,8 +172,9 @@ auto measure_sync(HookId hook, probes::SyncApi api, const void *event, Call &&ca
 // A synchronous execution (aclmdlExecute, aclmdlRIExecute): a launch (it enqueues the work) and
 // the blocking wait for it, in one call.
 template <typename Call>
-auto measure_launch_and_wait(HookId hook, probes::LaunchApi launch, probes::SyncApi sync,
-                             Call &&call) -> decltype(call()) {
+NPUPROBE_HOT_INLINE auto measure_launch_and_wait(HookId hook, probes::LaunchApi launch,
+                                                 probes::SyncApi sync, Call &&call)
+    -> decltype(call()) {
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
   std::uint64_t t0, t1;
@@ -204,8 +211,8 @@ auto measure_plain(HookId hook, Call &&call) -> decltype(call()) {
 // An allocation: `key_of(rc)` reads the pointer/handle handed out (never dereferencing a NULL
 // out-parameter of the caller).
 template <typename Call, typename KeyOf>
-auto measure_alloc(HookId hook, probes::AllocKind kind, std::size_t size, Call &&call,
-                   KeyOf &&key_of) -> decltype(call()) {
+NPUPROBE_HOT_INLINE auto measure_alloc(HookId hook, probes::AllocKind kind, std::size_t size,
+                                       Call &&call, KeyOf &&key_of) -> decltype(call()) {
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
   std::uint64_t t0, t1;
@@ -217,8 +224,8 @@ auto measure_alloc(HookId hook, probes::AllocKind kind, std::size_t size, Call &
 }
 
 template <typename Call>
-auto measure_free(HookId hook, probes::AllocKind kind, const void *key, Call &&call)
-    -> decltype(call()) {
+NPUPROBE_HOT_INLINE auto measure_free(HookId hook, probes::AllocKind kind, const void *key,
+                                      Call &&call) -> decltype(call()) {
   ThreadState &t = thread_state();
   if (!should_measure(t)) return call();
   decltype(call()) rc;
