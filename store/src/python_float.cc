@@ -171,33 +171,30 @@ char *write_go_float(char *at, double value) {
 
 }  // namespace
 
-void append_float_to_go_string(std::string &out, double value) {
+char *write_float_to_go_string(char *at, double value) {
   // Whole numbers that floatToGoString leaves as repr prints them, "<digits>.0": below 10^6
   // when positive (7 digits take Go's exponent), down to -2^53 when negative (never an
   // exponent there). -0.0 and everything else take the general way.
   constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
   const bool plain = value > 0 ? value < 1e6 : (value < 0 && value > -kExactIntegers);
-  char text[48];
-  char *at = text;
+  const auto copy = [&at](const char *text, std::size_t n) {
+    std::memcpy(at, text, n);
+    return at + n;
+  };
   if (plain && value == std::floor(value)) {
     if (value < 0) *at++ = '-';
-    at = std::to_chars(at, text + sizeof text,
-                       static_cast<unsigned long long>(std::fabs(value))).ptr;
-    *at++ = '.';
-    *at++ = '0';
-  } else if (std::isnan(value)) {
-    out.append("NaN", 3);
-    return;
-  } else if (std::isinf(value)) {
-    out.append(value > 0 ? "+Inf" : "-Inf", 4);
-    return;
-  } else if (value == 0) {
-    out.append(std::signbit(value) ? "-0.0" : "0.0");
-    return;
-  } else {
-    at = write_go_float(at, value);
+    at = std::to_chars(at, at + 20, static_cast<unsigned long long>(std::fabs(value))).ptr;
+    return copy(".0", 2);
   }
-  out.append(text, static_cast<std::size_t>(at - text));
+  if (std::isnan(value)) return copy("NaN", 3);
+  if (std::isinf(value)) return copy(value > 0 ? "+Inf" : "-Inf", 4);
+  if (value == 0) return std::signbit(value) ? copy("-0.0", 4) : copy("0.0", 3);
+  return write_go_float(at, value);
+}
+
+void append_float_to_go_string(std::string &out, double value) {
+  char text[kMaxGoFloatChars];
+  out.append(text, static_cast<std::size_t>(write_float_to_go_string(text, value) - text));
 }
 
 }  // namespace npuprobe::store

@@ -8,8 +8,10 @@
 
 #include "collection_record.h"
 #include "exposition_lines.h"
+#include "steady_reread.h"
 #include "npuprobe/store/db_file_reader.h"
 #include "npuprobe/store/multiprocess_collector.h"
+#include "npuprobe/store/python_float.h"
 #include "npuprobe/store/text_exposition.h"
 
 namespace npuprobe::store {
@@ -22,7 +24,9 @@ using Op = SampleRecipe::Op;
 // scrape is a plain full collection, as before plans existed.
 constexpr std::size_t kMaxPlanBytes = std::size_t{64} << 20;
 
-double load_double(const std::string &bytes, std::size_t at) {
+constexpr std::string_view kOpenMetricsEnd = "# EOF\n";
+
+double load_double(std::string_view bytes, std::size_t at) {
   double value;
   std::memcpy(&value, bytes.data() + at, sizeof value);
   return value;
@@ -40,10 +44,13 @@ struct SteadyCollection::Plan {
   };
   std::vector<Family> families;
   std::vector<std::string> prefixes;  // per sample: `name{labels} `
+  // The bytes of an answer but its values: headers and prefixes (and "# EOF").
+  std::size_t fixed_text = 0, fixed_openmetrics = 0;
   std::vector<SampleRecipe> recipes;  // per sample, refs across the whole folder
   std::vector<std::uint32_t> order;   // every ref before the sample that uses it
   std::vector<double> inputs, stamps, values;
-  std::string bytes;  // a file being compared
+  std::string bytes;     // a file being compared, read the general way
+  SteadyReread reread;   // a file being compared, read in one go
   bool replayable = true;
 
   enum class Built { kReplayable, kNotReplayable, kTooBig };
@@ -77,7 +84,13 @@ struct SteadyCollection::Plan {
     record.recipes.clear();
     std::size_t kept = 0;
     for (const RecordedFile &file : record.files) kept += file.bytes.size();
-    for (const std::string &prefix : prefixes) kept += prefix.size();
+    for (const std::string &prefix : prefixes) fixed_text += prefix.size();
+    kept += fixed_text;
+    fixed_openmetrics = fixed_text + kOpenMetricsEnd.size();
+    for (const Family &family : families) {
+      fixed_text += family.text_header.size();
+      fixed_openmetrics += family.openmetrics_header.size();
+    }
     if (kept > kMaxPlanBytes) return Built::kTooBig;
     inputs.resize(record.inputs);
     stamps.resize(record.inputs);
@@ -114,23 +127,25 @@ struct SteadyCollection::Plan {
     if (!list_db_files(directory, &now) || now != paths) return false;
     for (const RecordedFile &file : record.files) {
       if (file.name_only) continue;
-      if (!read_db_file_bytes(file.path, bytes, nullptr)) return false;
-      // The same size and the same `used` (the first 4 bytes; what was read may run past it).
-      if (bytes.size() != file.bytes.size() ||
-          (bytes.size() >= 4 && std::memcmp(bytes.data(), file.bytes.data(), 4) != 0)) {
-        return false;
+      std::string_view current = reread.read(file.path, file.bytes);
+      if (current.empty()) {
+        // Only a recording shorter than a header is read the general way (a rejected file:
+        // it must stay byte for byte); any other file has changed shape.
+        if (file.bytes.size() >= kDbHeaderSize) return false;
+        if (!read_db_file_bytes(file.path, bytes, nullptr)) return false;
+        current = bytes;
       }
       if (!file.accepted) {
-        if (bytes != file.bytes) return false;
+        if (current != file.bytes) return false;
         continue;
       }
       for (std::size_t e = 0; e < file.starts.size(); ++e) {
         const std::size_t start = file.starts[e], value_at = file.value_ats[e];
-        if (std::memcmp(bytes.data() + start, file.bytes.data() + start, value_at - start) != 0) {
+        if (std::memcmp(current.data() + start, file.bytes.data() + start, value_at - start) != 0) {
           return false;
         }
-        inputs[file.first_input + e] = load_double(bytes, value_at);
-        stamps[file.first_input + e] = file.timestamps ? load_double(bytes, value_at + 8) : 0;
+        inputs[file.first_input + e] = load_double(current, value_at);
+        stamps[file.first_input + e] = file.timestamps ? load_double(current, value_at + 8) : 0;
       }
     }
     for (const HiddenSeries &series : record.hidden) {
@@ -193,16 +208,26 @@ struct SteadyCollection::Plan {
     return true;
   }
 
+  // Written into one buffer sized for the longest values: one copy per prefix, no append's
+  // checks per piece.
   std::string render(bool openmetrics) const {
     std::string out;
+    out.resize((openmetrics ? fixed_openmetrics : fixed_text) + values.size() * (kMaxGoFloatChars + 1));
+    char *at = &out[0];
+    const auto copy = [&at](std::string_view text) {
+      std::memcpy(at, text.data(), text.size());
+      at += text.size();
+    };
     for (const Family &family : families) {
-      out += openmetrics ? family.openmetrics_header : family.text_header;
+      copy(openmetrics ? family.openmetrics_header : family.text_header);
       for (std::size_t i = family.first; i < family.first + family.count; ++i) {
-        out += prefixes[i];
-        append_sample_value(out, values[i]);
+        copy(prefixes[i]);
+        at = write_float_to_go_string(at, values[i]);
+        *at++ = '\n';
       }
     }
-    if (openmetrics) out += "# EOF\n";
+    if (openmetrics) copy(kOpenMetricsEnd);
+    out.resize(static_cast<std::size_t>(at - out.data()));
     return out;
   }
 };
