@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 #include <unordered_map>
 
@@ -15,16 +16,26 @@ namespace {
 // `skip` (nullptr: none). Labels are sorted, so equal label sets give equal keys.
 void append_identity(std::string &key, const std::string &name, const LabelPairs &labels,
                      const char *skip) {
-  // string_view comparisons: a length check first, no strlen per label.
+  // string_view comparisons: a length check first, no strlen per label. Sized once, then
+  // copied piece by piece: every entry of every file builds one.
   const std::string_view skipped = skip != nullptr ? std::string_view(skip) : std::string_view();
-  key.assign(name);
+  std::size_t size = name.size();
+  for (const auto &[label, value] : labels) size += label.size() + value.size() + 2;
+  key.resize(size);
+  char *at = &key[0];
+  const auto copy = [&at](const std::string &text) {
+    std::memcpy(at, text.data(), text.size());
+    at += text.size();
+  };
+  copy(name);
   for (const auto &[label, value] : labels) {
     if (skip != nullptr && std::string_view(label) == skipped) continue;
-    key += '\0';
-    key += label;
-    key += '\0';
-    key += value;
+    *at++ = '\0';
+    copy(label);
+    *at++ = '\0';
+    copy(value);
   }
+  key.resize(static_cast<std::size_t>(at - key.data()));
 }
 
 LabelPairs without(const LabelPairs &labels, std::string_view name) {
