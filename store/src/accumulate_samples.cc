@@ -12,9 +12,11 @@
 namespace npuprobe::store {
 namespace {
 
-// Appends the (name, labels) identity of a sample to `key`, leaving out every label called
-// `skip` (nullptr: none). Labels are sorted, so equal label sets give equal keys.
-void append_identity(std::string &key, const std::string &name, const LabelPairs &labels,
+// Sets `key` to the (name, labels) identity of a sample, leaving out every label called `skip`
+// (nullptr: none). Labels are sorted, so equal label sets give equal keys. Labels are strings
+// or views (a collection passes views into the file's bytes).
+template <typename Labels>
+void append_identity(std::string &key, std::string_view name, const Labels &labels,
                      const char *skip) {
   // string_view comparisons: a length check first, no strlen per label. Sized once, then
   // copied piece by piece: every entry of every file builds one.
@@ -23,7 +25,7 @@ void append_identity(std::string &key, const std::string &name, const LabelPairs
   for (const auto &[label, value] : labels) size += label.size() + value.size() + 2;
   key.resize(size);
   char *at = &key[0];
-  const auto copy = [&at](const std::string &text) {
+  const auto copy = [&at](std::string_view text) {
     std::memcpy(at, text.data(), text.size());
     at += text.size();
   };
@@ -38,11 +40,13 @@ void append_identity(std::string &key, const std::string &name, const LabelPairs
   key.resize(static_cast<std::size_t>(at - key.data()));
 }
 
-LabelPairs without(const LabelPairs &labels, std::string_view name) {
+// The labels as strings, without those called `skip` (empty: none).
+template <typename Labels>
+LabelPairs copy_labels(const Labels &labels, std::string_view skip = {}) {
   LabelPairs kept;
   kept.reserve(labels.size());
-  for (const auto &label : labels) {
-    if (std::string_view(label.first) != name) kept.push_back(label);
+  for (const auto &[name, value] : labels) {
+    if (skip.empty() || std::string_view(name) != skip) kept.emplace_back(name, value);
   }
   return kept;
 }
@@ -58,12 +62,15 @@ class OrderedSamples {
   explicit OrderedSamples(bool record) : record_(record) {}
 
   // The index of sample (name, labels without `skip`), made with `initial` when new.
-  std::size_t at(const std::string &name, const LabelPairs &labels, double initial,
+  template <typename Labels>
+  std::size_t at(std::string_view name, const Labels &labels, double initial,
                  const char *skip = nullptr) {
     append_identity(key_, name, labels, skip);
     const auto [it, inserted] = index_.try_emplace(key_, samples_.size());
     if (!inserted) return it->second;
-    samples_.push_back(Sample{name, skip != nullptr ? without(labels, skip) : labels, initial});
+    samples_.push_back(Sample{std::string(name),
+                              copy_labels(labels, skip != nullptr ? skip : std::string_view()),
+                              initial});
     if (record_) recipes_.emplace_back();
     return samples_.size() - 1;
   }
@@ -221,27 +228,29 @@ struct BucketSet {
 class HistogramBuckets {
  public:
   // False when the sample has no `le` (a _sum, or a _count a writer stored).
-  bool add(const std::string &family, const LabelPairs &labels, double value, std::uint32_t input,
+  template <typename Labels>
+  bool add(const std::string &family, const Labels &labels, double value, std::uint32_t input,
            bool record, std::vector<std::string> &errors) {
     const auto le = std::find_if(labels.begin(), labels.end(),
                                  [](const auto &label) { return label.first.size() == 2 &&
                                                                 label.first[0] == 'l' &&
                                                                 label.first[1] == 'e'; });
     if (le == labels.end()) return false;
-    auto parsed = bounds_.find(le->second);
+    le_ = le->second;
+    auto parsed = bounds_.find(le_);
     if (parsed == bounds_.end()) {
       double bound = 0;
-      if (!parse_python_float(le->second, &bound)) {
-        errors.push_back(family + ": bucket with unparsable le=\"" + le->second + "\" skipped");
+      if (!parse_python_float(le_, &bound)) {
+        errors.push_back(family + ": bucket with unparsable le=\"" + le_ + "\" skipped");
         return true;
       }
-      parsed = bounds_.emplace(le->second, bound).first;
+      parsed = bounds_.emplace(le_, bound).first;
       if (std::isnan(bound)) has_nan_ = true;
     }
     // The label set without le (the sample name is the same for every bucket).
-    append_identity(key_, std::string(), labels, "le");
+    append_identity(key_, std::string_view(), labels, "le");
     const auto [it, inserted] = set_index_.try_emplace(key_, sets_.size());
-    if (inserted) sets_.push_back(BucketSet{without(labels, "le"), {}});
+    if (inserted) sets_.push_back(BucketSet{copy_labels(labels, "le"), {}});
     sets_[it->second].add(parsed->second, value, input, record);
     return true;
   }
@@ -287,6 +296,7 @@ class HistogramBuckets {
   std::unordered_map<std::string, std::size_t> set_index_;
   std::unordered_map<std::string, double> bounds_;  // le text -> bound: a dozen per family
   std::string key_;
+  std::string le_;  // the le text of the bucket being added
   bool has_nan_ = false;
 };
 
@@ -314,11 +324,11 @@ FamilyAccumulator::~FamilyAccumulator() = default;
 FamilyAccumulator::FamilyAccumulator(FamilyAccumulator &&) noexcept = default;
 FamilyAccumulator &FamilyAccumulator::operator=(FamilyAccumulator &&) noexcept = default;
 
-void FamilyAccumulator::add(const std::string &sample_name, const LabelPairs &labels,
+void FamilyAccumulator::add(std::string_view sample_name, const LabelViews &labels,
                             double value, std::uint32_t input) {
   State &s = *state_;
   if (s.type == "gauge") {  // a counter file's entry in a family a gauge file made first
-    s.gauges.push_back(GaugeSample{sample_name, labels, value, 0, input});
+    s.gauges.push_back(GaugeSample{std::string(sample_name), copy_labels(labels), value, 0, input});
     return;
   }
   if (s.type == "histogram" && s.buckets.add(s.name, labels, value, input, s.record, s.errors)) {
@@ -330,14 +340,14 @@ void FamilyAccumulator::add(const std::string &sample_name, const LabelPairs &la
 }
 
 void FamilyAccumulator::add_gauge(const std::string &mode, const std::string &pid,
-                                  const std::string &sample_name, const LabelPairs &labels,
+                                  std::string_view sample_name, const LabelViews &labels,
                                   double value, double timestamp, std::uint32_t input) {
   State &s = *state_;
   s.gauge_mode = mode;
   if (s.type != "gauge") {
     // A gauge file's entry in a family another type made first: combined as that type, pid
     // label included (what Python does with it).
-    LabelPairs with_pid = labels;
+    LabelPairs with_pid = copy_labels(labels);
     with_pid.emplace_back("pid", pid);
     std::sort(with_pid.begin(), with_pid.end());
     if (s.type == "histogram" &&
@@ -349,7 +359,7 @@ void FamilyAccumulator::add_gauge(const std::string &mode, const std::string &pi
     s.out.note(i, Op::kSum, input);
     return;
   }
-  GaugeSample sample{sample_name, labels, value, timestamp, input};
+  GaugeSample sample{std::string(sample_name), copy_labels(labels), value, timestamp, input};
   sample.labels.emplace_back("pid", pid);
   std::sort(sample.labels.begin(), sample.labels.end());
   s.gauges.push_back(std::move(sample));
