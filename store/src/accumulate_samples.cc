@@ -247,12 +247,32 @@ class HistogramBuckets {
       parsed = bounds_.emplace(le_, bound).first;
       if (std::isnan(bound)) has_nan_ = true;
     }
-    // The label set without le (the sample name is the same for every bucket).
-    append_identity(key_, std::string_view(), labels, "le");
-    const auto [it, inserted] = set_index_.try_emplace(key_, sets_.size());
-    if (inserted) sets_.push_back(BucketSet{copy_labels(labels, "le"), {}});
-    sets_[it->second].add(parsed->second, value, input, record);
+    // The label set without le (the sample name is the same for every bucket). A file lists
+    // a label set's buckets one after another: the previous bucket's set is tried first, by
+    // comparing labels, before an identity is built and hashed.
+    if (last_set_ >= sets_.size() || !same_but_le(labels, sets_[last_set_].labels)) {
+      append_identity(key_, std::string_view(), labels, "le");
+      const auto [it, inserted] = set_index_.try_emplace(key_, sets_.size());
+      if (inserted) sets_.push_back(BucketSet{copy_labels(labels, "le"), {}});
+      last_set_ = it->second;
+    }
+    sets_[last_set_].add(parsed->second, value, input, record);
     return true;
+  }
+
+  // Whether `labels` without its le are `set` (sorted both: compared in order).
+  template <typename Labels>
+  static bool same_but_le(const Labels &labels, const LabelPairs &set) {
+    std::size_t j = 0;
+    for (const auto &[name, value] : labels) {
+      if (std::string_view(name) == "le") continue;
+      if (j == set.size() || std::string_view(name) != set[j].first ||
+          std::string_view(value) != set[j].second) {
+        return false;
+      }
+      ++j;
+    }
+    return j == set.size();
   }
 
   void finish(const std::string &family, OrderedSamples &out) const {
@@ -297,6 +317,7 @@ class HistogramBuckets {
   std::unordered_map<std::string, double> bounds_;  // le text -> bound: a dozen per family
   std::string key_;
   std::string le_;  // the le text of the bucket being added
+  std::size_t last_set_ = ~std::size_t{0};  // the set of the previous bucket
   bool has_nan_ = false;
 };
 
