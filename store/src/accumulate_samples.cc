@@ -327,6 +327,7 @@ struct FamilyAccumulator::State {
   explicit State(bool record_inputs) : record(record_inputs), out(record_inputs) {}
   bool record;
   std::string name, help, type;
+  bool gauge = false, histogram = false;  // the type, compared once per family, not per entry
   OrderedSamples out;             // counters, summaries, histogram sums, in first-seen order
   HistogramBuckets buckets;       // histograms
   std::vector<GaugeSample> gauges;
@@ -340,6 +341,8 @@ FamilyAccumulator::FamilyAccumulator(std::string name, std::string help, std::st
   state_->name = std::move(name);
   state_->help = std::move(help);
   state_->type = std::move(type);
+  state_->gauge = state_->type == "gauge";
+  state_->histogram = state_->type == "histogram";
 }
 FamilyAccumulator::~FamilyAccumulator() = default;
 FamilyAccumulator::FamilyAccumulator(FamilyAccumulator &&) noexcept = default;
@@ -348,11 +351,11 @@ FamilyAccumulator &FamilyAccumulator::operator=(FamilyAccumulator &&) noexcept =
 void FamilyAccumulator::add(std::string_view sample_name, const LabelViews &labels,
                             double value, std::uint32_t input) {
   State &s = *state_;
-  if (s.type == "gauge") {  // a counter file's entry in a family a gauge file made first
+  if (s.gauge) {  // a counter file's entry in a family a gauge file made first
     s.gauges.push_back(GaugeSample{std::string(sample_name), copy_labels(labels), value, 0, input});
     return;
   }
-  if (s.type == "histogram" && s.buckets.add(s.name, labels, value, input, s.record, s.errors)) {
+  if (s.histogram && s.buckets.add(s.name, labels, value, input, s.record, s.errors)) {
     return;
   }
   const std::size_t i = s.out.at(sample_name, labels, 0.0);
@@ -365,13 +368,13 @@ void FamilyAccumulator::add_gauge(const std::string &mode, const std::string &pi
                                   double value, double timestamp, std::uint32_t input) {
   State &s = *state_;
   s.gauge_mode = mode;
-  if (s.type != "gauge") {
+  if (!s.gauge) {
     // A gauge file's entry in a family another type made first: combined as that type, pid
     // label included (what Python does with it).
     LabelPairs with_pid = copy_labels(labels);
     with_pid.emplace_back("pid", pid);
     std::sort(with_pid.begin(), with_pid.end());
-    if (s.type == "histogram" &&
+    if (s.histogram &&
         s.buckets.add(s.name, with_pid, value, input, s.record, s.errors)) {
       return;
     }

@@ -65,6 +65,8 @@ class PlainKeyReader {
     return true;
   }
   bool string(std::string_view *out) {
+    // The opening quote (after spaces): no bounds-checked substr below, the walk stays inside
+    // the text.
     if (!punct('"')) return false;
     const std::size_t start = pos_;
 #if defined(__SSE2__)
@@ -85,7 +87,7 @@ class PlainKeyReader {
       }
       const std::size_t at = pos_ + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
       if (text_[at] != '"') return false;
-      *out = text_.substr(start, at - start);
+      *out = std::string_view(text_.data() + start, at - start);
       pos_ = at + 1;
       return true;
     }
@@ -101,7 +103,7 @@ class PlainKeyReader {
       }
       const std::size_t at = pos_ + static_cast<std::size_t>(__builtin_ctzll(special)) / 8;
       if (text_[at] != '"') return false;
-      *out = text_.substr(start, at - start);
+      *out = std::string_view(text_.data() + start, at - start);
       pos_ = at + 1;
       return true;
     }
@@ -109,7 +111,7 @@ class PlainKeyReader {
     for (; pos_ < text_.size(); ++pos_) {
       const auto c = static_cast<unsigned char>(text_[pos_]);
       if (c == '"') {
-        *out = text_.substr(start, pos_ - start);
+        *out = std::string_view(text_.data() + start, pos_ - start);
         ++pos_;
         return true;
       }
