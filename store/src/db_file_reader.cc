@@ -192,7 +192,8 @@ bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string
   std::string problem;
   struct stat info {};
   // Never blocks (a FIFO named like a store file), only a regular file, at most the limit.
-  const int fd = base::open_regular_for_read(path, kMaxDbFileBytes, &problem, &info);
+  const int fd = base::open_regular_for_read(path, kMaxDbFileBytes, &problem, &info,
+                                               base::Links::kFollow, base::Blocking::kLeave);
   if (fd < 0) return fail(error, path + ": " + problem);
   // `used` is trusted only up to what the file holds: a header that claims more is read as
   // far as the file goes (and then found corrupt), never allocated.

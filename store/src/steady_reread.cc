@@ -23,7 +23,8 @@ std::string_view SteadyReread::read(const std::string &path, std::string_view re
   std::memcpy(&used, recorded.data(), sizeof used);
   // The same checks as read_db_file_bytes: never blocks, a regular file, at most the limit.
   struct stat info {};
-  const int fd = base::open_regular_for_read(path, kMaxDbFileBytes, nullptr, &info);
+  const int fd = base::open_regular_for_read(path, kMaxDbFileBytes, nullptr, &info,
+                                               base::Links::kFollow, base::Blocking::kLeave);
   if (fd < 0) return {};
   const auto size = static_cast<std::size_t>(info.st_size);
   const std::size_t wanted = used > 0 ? std::min(static_cast<std::size_t>(used), size) : 0;
