@@ -43,11 +43,14 @@ struct SteadyCollection::Plan {
     std::size_t first = 0, count = 0;
   };
   std::vector<Family> families;
-  std::vector<std::string> prefixes;  // per sample: `name{labels} `
+  // Per sample, `name{labels} `: all of them in one string, sample i's ending at
+  // prefix_ends[i] (one block to copy from, not a string per sample).
+  std::string prefix_text;
+  std::vector<std::uint32_t> prefix_ends;
   // The bytes of an answer but its values: headers and prefixes (and "# EOF").
   std::size_t fixed_text = 0, fixed_openmetrics = 0;
-  std::vector<SampleRecipe> recipes;  // per sample, refs across the whole folder
-  std::vector<std::uint32_t> order;   // every ref before the sample that uses it
+  std::vector<SampleRecipe> recipes;  // per sample, refs across the whole folder (until flatten)
+  std::vector<std::uint32_t> order;   // every ref before the sample that uses it (until flatten)
   std::vector<double> inputs, stamps, values;
   std::string bytes;     // a file being compared, read the general way
   SteadyReread reread;   // a file being compared, read in one go
@@ -65,13 +68,13 @@ struct SteadyCollection::Plan {
       Family made;
       append_family_header(made.text_header, family, false);
       append_family_header(made.openmetrics_header, family, true);
-      made.first = prefixes.size();
+      made.first = prefix_ends.size();
       made.count = family.samples.size();
       if (record.recipes[f].size() != family.samples.size()) return Built::kNotReplayable;
       for (std::size_t i = 0; i < family.samples.size(); ++i) {
-        std::string prefix;
-        append_sample_prefix(prefix, family.samples[i]);
-        prefixes.push_back(std::move(prefix));
+        append_sample_prefix(prefix_text, family.samples[i]);
+        if (prefix_text.size() > kMaxPlanBytes) return Built::kTooBig;
+        prefix_ends.push_back(static_cast<std::uint32_t>(prefix_text.size()));
         values.push_back(family.samples[i].value);
         SampleRecipe recipe = std::move(record.recipes[f][i]);
         if (recipe.ref != SampleRecipe::kNone) {
@@ -84,7 +87,7 @@ struct SteadyCollection::Plan {
     record.recipes.clear();
     std::size_t kept = 0;
     for (const RecordedFile &file : record.files) kept += file.bytes.size();
-    for (const std::string &prefix : prefixes) fixed_text += prefix.size();
+    fixed_text += prefix_text.size();
     kept += fixed_text;
     fixed_openmetrics = fixed_text + kOpenMetricsEnd.size();
     for (const Family &family : families) {
@@ -94,7 +97,33 @@ struct SteadyCollection::Plan {
     if (kept > kMaxPlanBytes) return Built::kTooBig;
     inputs.resize(record.inputs);
     stamps.resize(record.inputs);
-    return order_recipes() ? Built::kReplayable : Built::kNotReplayable;
+    if (!order_recipes()) return Built::kNotReplayable;
+    flatten();
+    return Built::kReplayable;
+  }
+
+  // The recipes in `order`, their inputs in one array: a scrape walks them front to back
+  // instead of chasing a vector per sample.
+  struct Step {
+    std::uint32_t sample;
+    Op op;
+    std::uint32_t ref, made_by;
+    std::uint32_t first, count;  // its inputs: step_inputs[first, first + count)
+  };
+  std::vector<Step> steps;
+  std::vector<std::uint32_t> step_inputs;
+
+  void flatten() {
+    steps.reserve(order.size());
+    for (const std::uint32_t i : order) {
+      const SampleRecipe &r = recipes[i];
+      steps.push_back(Step{i, r.op, r.ref, r.made_by,
+                           static_cast<std::uint32_t>(step_inputs.size()),
+                           static_cast<std::uint32_t>(r.inputs.size())});
+      step_inputs.insert(step_inputs.end(), r.inputs.begin(), r.inputs.end());
+    }
+    recipes = {};
+    order = {};
   }
 
   // Refs form chains (a bucket on the one below it, _count on the top one): each is walked
@@ -159,34 +188,35 @@ struct SteadyCollection::Plan {
   // The values from the inputs, each combined exactly as the collection combines them (same
   // order of additions and comparisons: same doubles). False: a shown series is gone.
   bool combine() {
-    for (const std::uint32_t i : order) {
-      const SampleRecipe &r = recipes[i];
+    for (const Step &r : steps) {
+      const std::uint32_t *in = step_inputs.data() + r.first;
+      const std::uint32_t *const end = in + r.count;
       double v = 0;
       switch (r.op) {
         case Op::kSum:
-          for (const std::uint32_t in : r.inputs) v += inputs[in];
+          for (; in != end; ++in) v += inputs[*in];
           break;
         case Op::kMin:
         case Op::kMax:
-          if (r.inputs.empty()) return false;
-          v = inputs[r.inputs.front()];
-          for (const std::uint32_t in : r.inputs) {
-            const double x = inputs[in];
+          if (in == end) return false;
+          v = inputs[*in];
+          for (; in != end; ++in) {
+            const double x = inputs[*in];
             if (r.op == Op::kMin ? x < v : x > v) v = x;
           }
           break;
         case Op::kLast:
-          if (r.inputs.empty()) return false;
-          v = inputs[r.inputs.back()];
+          if (in == end) return false;
+          v = inputs[end[-1]];
           break;
         case Op::kMostRecent: {
           double newest = 0;
           std::uint32_t made_by = SampleRecipe::kNone;
-          for (const std::uint32_t in : r.inputs) {
-            if (newest < stamps[in]) {
-              if (made_by == SampleRecipe::kNone) made_by = in;
-              v = inputs[in];
-              newest = stamps[in];
+          for (; in != end; ++in) {
+            if (newest < stamps[*in]) {
+              if (made_by == SampleRecipe::kNone) made_by = *in;
+              v = inputs[*in];
+              newest = stamps[*in];
             }
           }
           // Gone, or made by another input: listed elsewhere (a full read places it).
@@ -195,7 +225,7 @@ struct SteadyCollection::Plan {
         }
         case Op::kCumulative: {
           double count = 0;
-          for (const std::uint32_t in : r.inputs) count += inputs[in];
+          for (; in != end; ++in) count += inputs[*in];
           v = (r.ref == SampleRecipe::kNone ? 0.0 : values[r.ref]) + count;
           break;
         }
@@ -203,7 +233,7 @@ struct SteadyCollection::Plan {
           v = values[r.ref];
           break;
       }
-      values[i] = v;
+      values[r.sample] = v;
     }
     return true;
   }
@@ -221,7 +251,8 @@ struct SteadyCollection::Plan {
     for (const Family &family : families) {
       copy(openmetrics ? family.openmetrics_header : family.text_header);
       for (std::size_t i = family.first; i < family.first + family.count; ++i) {
-        copy(prefixes[i]);
+        const std::uint32_t begin = i == 0 ? 0 : prefix_ends[i - 1];
+        copy(std::string_view(prefix_text).substr(begin, prefix_ends[i] - begin));
         at = write_float_to_go_string(at, values[i]);
         *at++ = '\n';
       }
