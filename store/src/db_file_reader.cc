@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 
@@ -202,13 +203,25 @@ bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string
   if (ok && bytes.size() >= 4) {
     const auto used = load<std::int32_t>(bytes, 0);
     const std::size_t wanted = used > 0 ? std::min(static_cast<std::size_t>(used), size) : 0;
-    // Read again from the start, into one buffer (appending a second one would hold the file
-    // twice for a moment), under the `used` read first: a writer may have published more since,
-    // and the entries up to the first `used` are what this read promises.
-    if (wanted > bytes.size()) {
-      const std::string first_used = bytes.substr(0, 4);
-      ok = base::read_at_most(fd, 0, wanted, &bytes, &problem);
-      if (ok && bytes.size() >= 4) bytes.replace(0, 4, first_used);
+    // The rest, read into the same buffer behind what is there (each file of a folder is read
+    // once, not its first 4 KiB twice), up to the `used` read first: a writer may have
+    // published more since, and the entries up to the first `used` are what this read promises.
+    const std::size_t have = bytes.size();
+    if (wanted > have) {
+      bytes.resize(wanted);
+      std::size_t done = have;
+      while (done < wanted) {
+        const ssize_t n = ::pread(fd, &bytes[done], wanted - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          ok = false;
+          problem = std::strerror(errno);
+          break;
+        }
+        if (n == 0) break;  // the file ended (truncated meanwhile): what it holds is read
+        done += static_cast<std::size_t>(n);
+      }
+      bytes.resize(ok ? done : 0);
     }
   }
   ::close(fd);
