@@ -85,6 +85,11 @@ class OrderedSamples {
                        [&](const Sample &s) { return s.name == name; });
   }
   double &value(std::size_t index) { return samples_[index].value; }
+  // Room for `more` samples: a histogram's buckets are made all at once at the end.
+  void reserve(std::size_t more) {
+    samples_.reserve(samples_.size() + more);
+    if (record_) recipes_.reserve(recipes_.size() + more);
+  }
 
   // Recording: `input` went into sample `index` by `op` (the sample's op is the last one used:
   // in every caller a sample is combined one way).
@@ -283,7 +288,30 @@ class HistogramBuckets {
     // Every (label set, bound) is one bucket sample: they need no lookup unless a stored sample
     // already has the bucket name (only a hand-made file does) or a NaN bound repeats itself.
     const bool unique = !has_nan_ && !out.has_name(bucket_name);
+    std::size_t made = 0;
+    for (const BucketSet &set : sets_) made += set.counts.size() + 1;  // the buckets, _count
+    out.reserve(made);
+    // The label sets of a family mostly have the same bounds: the texts of the previous set's
+    // buckets are taken again when its bounds are this set's (no lookup per bucket).
+    std::vector<const std::string *> texts;
+    const BucketSet *texts_of = nullptr;
+    const auto same_bounds = [](const BucketSet &a, const BucketSet &b) {
+      return a.counts.size() == b.counts.size() &&
+             std::equal(a.counts.begin(), a.counts.end(), b.counts.begin(),
+                        [](const auto &x, const auto &y) { return x.bound == y.bound; });
+    };
     for (const BucketSet &set : sets_) {
+      if (texts_of == nullptr || !same_bounds(*texts_of, set)) {
+        texts.clear();
+        for (const BucketSet::Bucket &bucket : set.counts) {
+          auto text = le_text.find(bucket.bound);
+          if (text == le_text.end()) {
+            text = le_text.emplace(bucket.bound, float_to_go_string(bucket.bound)).first;
+          }
+          texts.push_back(&text->second);  // stable: the map's nodes do not move
+        }
+        texts_of = &set;
+      }
       // `le` goes where sorting would put it: the other labels are sorted and none is "le".
       LabelPairs with_le = set.labels;
       const auto at = std::find_if(with_le.begin(), with_le.end(),
@@ -292,13 +320,10 @@ class HistogramBuckets {
       with_le.emplace(at, "le", std::string());
       double cumulative = 0;
       std::uint32_t previous = SampleRecipe::kNone;
-      for (const BucketSet::Bucket &bucket : set.counts) {
+      for (std::size_t b = 0; b < set.counts.size(); ++b) {
+        const BucketSet::Bucket &bucket = set.counts[b];
         cumulative += bucket.count;
-        auto text = le_text.find(bucket.bound);
-        if (text == le_text.end()) {
-          text = le_text.emplace(bucket.bound, float_to_go_string(bucket.bound)).first;
-        }
-        with_le[le].second = text->second;
+        with_le[le].second = *texts[b];
         const std::size_t i = unique ? out.append_new(bucket_name, with_le, cumulative)
                                      : out.at(bucket_name, with_le, 0.0);
         out.value(i) = cumulative;
