@@ -288,6 +288,8 @@ class HistogramBuckets {
     // Every (label set, bound) is one bucket sample: they need no lookup unless a stored sample
     // already has the bucket name (only a hand-made file does) or a NaN bound repeats itself.
     const bool unique = !has_nan_ && !out.has_name(bucket_name);
+    // Likewise every label set is one _count sample, unless a writer stored _count samples.
+    const bool unique_counts = !out.has_name(count_name);
     std::size_t made = 0;
     for (const BucketSet &set : sets_) made += set.counts.size() + 1;  // the buckets, _count
     out.reserve(made);
@@ -330,7 +332,8 @@ class HistogramBuckets {
         out.note_assigned(i, Op::kCumulative, previous, bucket.inputs);
         previous = static_cast<std::uint32_t>(i);
       }
-      const std::size_t count = out.at(count_name, set.labels, 0.0);
+      const std::size_t count = unique_counts ? out.append_new(count_name, set.labels, cumulative)
+                                              : out.at(count_name, set.labels, 0.0);
       out.value(count) = cumulative;
       out.note_assigned(count, previous == SampleRecipe::kNone ? Op::kSum : Op::kCopy, previous, {});
     }
