@@ -57,7 +57,7 @@ std::string why_not_regular(int fd, struct stat *info) {
 }
 
 int open_regular_for_read(const std::string &path, std::size_t max_bytes, std::string *why,
-                          struct stat *info, Links links) {
+                          struct stat *info, Links links, Blocking blocking) {
   int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
   if (links == Links::kRefuse) flags |= O_NOFOLLOW;
   const int fd = ::open(path.c_str(), flags);
@@ -73,7 +73,7 @@ int open_regular_for_read(const std::string &path, std::size_t max_bytes, std::s
              size_text(max_bytes);
   }
   if (!reason.empty()) return refuse(fd, why, std::move(reason));
-  clear_nonblock(fd);
+  if (blocking == Blocking::kRestore) clear_nonblock(fd);
   if (info) *info = st;
   return fd;
 }

@@ -11,6 +11,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,18 +20,25 @@
 namespace npuprobe::store {
 namespace {
 
-// The answer to a complete head, framed.
-std::string answer(const std::string &head, const HttpHandler &handler) {
+// The answer to a complete head: its head, and its body (sent from the handler's own string:
+// a scrape's body is the size of the exposition, not worth a copy behind the head).
+struct Answer {
+  std::string head, body;
+};
+
+Answer answer(const std::string &head, const HttpHandler &handler) {
   ParsedRequest parsed = parse_request_head(head);
   if (!parsed.request)
-    return serialize_response(error_response(parsed.status, parsed.reason), false);
+    return {serialize_response(error_response(parsed.status, parsed.reason), false), {}};
   HttpResponse response;
   try {
     response = handler(*parsed.request);
   } catch (const std::exception &e) {  // a failed scrape must not stop the server
     response = error_response(500, e.what());
   }
-  return serialize_response(response, parsed.request->method == "HEAD");
+  std::string framed = serialize_response_head(response);
+  if (parsed.request->method == "HEAD") return {std::move(framed), {}};
+  return {std::move(framed), std::move(response.body)};
 }
 
 bool would_block() {
@@ -47,6 +55,7 @@ HttpConnection::HttpConnection(HttpConnection &&other) noexcept
       phase_(other.phase_),
       in_(std::move(other.in_)),
       out_(std::move(other.out_)),
+      body_(std::move(other.body_)),
       sent_(other.sent_),
       deadline_(other.deadline_) {}
 
@@ -57,6 +66,7 @@ HttpConnection &HttpConnection::operator=(HttpConnection &&other) noexcept {
     phase_ = other.phase_;
     in_ = std::move(other.in_);
     out_ = std::move(other.out_);
+    body_ = std::move(other.body_);
     sent_ = other.sent_;
     deadline_ = other.deadline_;
   }
@@ -99,24 +109,41 @@ void HttpConnection::read_head(const HttpHandler &handler, const HttpServerLimit
     if (end > kMaxRequestHeadBytes || (end == 0 && in_.size() > kMaxRequestHeadBytes)) {
       const std::string detail =
           "the request head is limited to " + std::to_string(kMaxRequestHeadBytes) + " bytes";
-      return respond(serialize_response(error_response(431, detail), false), limits);
+      return respond(serialize_response(error_response(431, detail), false), {}, limits);
     }
-    if (end != 0) return respond(answer(in_.substr(0, end), handler), limits);
+    if (end != 0) {
+      Answer made = answer(in_.substr(0, end), handler);
+      return respond(std::move(made.head), std::move(made.body), limits);
+    }
   }
 }
 
-void HttpConnection::respond(std::string out, const HttpServerLimits &limits) {
+void HttpConnection::respond(std::string out, std::string body, const HttpServerLimits &limits) {
   in_.clear();
   out_ = std::move(out);
+  body_ = std::move(body);
   phase_ = Phase::kWriting;
   deadline_ = Clock::now() + limits.response_timeout;
   write_answer(limits);
 }
 
 void HttpConnection::write_answer(const HttpServerLimits &limits) {
-  while (sent_ < out_.size()) {
-    const ssize_t put =
-        send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL | MSG_DONTWAIT);
+  // out_ then body_, as one stream: sent_ counts over both.
+  const std::size_t total = out_.size() + body_.size();
+  while (sent_ < total) {
+    iovec parts[2];
+    int count = 0;
+    if (sent_ < out_.size()) {
+      parts[count++] = {const_cast<char *>(out_.data()) + sent_, out_.size() - sent_};
+      if (!body_.empty()) parts[count++] = {const_cast<char *>(body_.data()), body_.size()};
+    } else {
+      const std::size_t at = sent_ - out_.size();
+      parts[count++] = {const_cast<char *>(body_.data()) + at, body_.size() - at};
+    }
+    msghdr message{};
+    message.msg_iov = parts;
+    message.msg_iovlen = static_cast<decltype(message.msg_iovlen)>(count);
+    const ssize_t put = sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (put < 0 && errno == EINTR) continue;
     if (put < 0 && would_block()) return;  // poll() for POLLOUT
     if (put < 0) return close_now();
@@ -124,6 +151,7 @@ void HttpConnection::write_answer(const HttpServerLimits &limits) {
   }
   shutdown(fd_, SHUT_WR);
   out_ = std::string();
+  body_ = std::string();
   phase_ = Phase::kLingering;
   deadline_ = Clock::now() + limits.linger_timeout;
 }

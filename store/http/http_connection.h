@@ -33,14 +33,15 @@ class HttpConnection {
   enum class Phase { kReading, kWriting, kLingering };
 
   void read_head(const HttpHandler &handler, const HttpServerLimits &limits);
-  void respond(std::string out, const HttpServerLimits &limits);
+  void respond(std::string out, std::string body, const HttpServerLimits &limits);
   void write_answer(const HttpServerLimits &limits);
   void drain();
 
   int fd_;
   Phase phase_ = Phase::kReading;
   std::string in_;
-  std::string out_;
+  std::string out_;   // the answer's head (or a whole error answer)
+  std::string body_;  // then its body
   std::size_t sent_ = 0;
   Clock::time_point deadline_;
 };

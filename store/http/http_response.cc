@@ -25,12 +25,17 @@ const char *http_reason_phrase(int status) {
   }
 }
 
-std::string serialize_response(const HttpResponse &response, bool head_only) {
+std::string serialize_response_head(const HttpResponse &response) {
   std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " +
                     http_reason_phrase(response.status) + "\r\n";
   for (const auto &[name, value] : response.headers) out += name + ": " + value + "\r\n";
   out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
   out += "Connection: close\r\n\r\n";
+  return out;
+}
+
+std::string serialize_response(const HttpResponse &response, bool head_only) {
+  std::string out = serialize_response_head(response);
   if (!head_only) out += response.body;
   return out;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 #include <unordered_map>
 
@@ -11,27 +12,41 @@
 namespace npuprobe::store {
 namespace {
 
-// Appends the (name, labels) identity of a sample to `key`, leaving out every label called
-// `skip` (nullptr: none). Labels are sorted, so equal label sets give equal keys.
-void append_identity(std::string &key, const std::string &name, const LabelPairs &labels,
+// Sets `key` to the (name, labels) identity of a sample, leaving out every label called `skip`
+// (nullptr: none). Labels are sorted, so equal label sets give equal keys. Labels are strings
+// or views (a collection passes views into the file's bytes).
+template <typename Labels>
+void append_identity(std::string &key, std::string_view name, const Labels &labels,
                      const char *skip) {
-  // string_view comparisons: a length check first, no strlen per label.
+  // string_view comparisons: a length check first, no strlen per label. Sized once, then
+  // copied piece by piece: every entry of every file builds one.
   const std::string_view skipped = skip != nullptr ? std::string_view(skip) : std::string_view();
-  key.assign(name);
+  std::size_t size = name.size();
+  for (const auto &[label, value] : labels) size += label.size() + value.size() + 2;
+  key.resize(size);
+  char *at = &key[0];
+  const auto copy = [&at](std::string_view text) {
+    std::memcpy(at, text.data(), text.size());
+    at += text.size();
+  };
+  copy(name);
   for (const auto &[label, value] : labels) {
     if (skip != nullptr && std::string_view(label) == skipped) continue;
-    key += '\0';
-    key += label;
-    key += '\0';
-    key += value;
+    *at++ = '\0';
+    copy(label);
+    *at++ = '\0';
+    copy(value);
   }
+  key.resize(static_cast<std::size_t>(at - key.data()));
 }
 
-LabelPairs without(const LabelPairs &labels, std::string_view name) {
+// The labels as strings, without those called `skip` (empty: none).
+template <typename Labels>
+LabelPairs copy_labels(const Labels &labels, std::string_view skip = {}) {
   LabelPairs kept;
   kept.reserve(labels.size());
-  for (const auto &label : labels) {
-    if (std::string_view(label.first) != name) kept.push_back(label);
+  for (const auto &[name, value] : labels) {
+    if (skip.empty() || std::string_view(name) != skip) kept.emplace_back(name, value);
   }
   return kept;
 }
@@ -47,12 +62,15 @@ class OrderedSamples {
   explicit OrderedSamples(bool record) : record_(record) {}
 
   // The index of sample (name, labels without `skip`), made with `initial` when new.
-  std::size_t at(const std::string &name, const LabelPairs &labels, double initial,
+  template <typename Labels>
+  std::size_t at(std::string_view name, const Labels &labels, double initial,
                  const char *skip = nullptr) {
     append_identity(key_, name, labels, skip);
     const auto [it, inserted] = index_.try_emplace(key_, samples_.size());
     if (!inserted) return it->second;
-    samples_.push_back(Sample{name, skip != nullptr ? without(labels, skip) : labels, initial});
+    samples_.push_back(Sample{std::string(name),
+                              copy_labels(labels, skip != nullptr ? skip : std::string_view()),
+                              initial});
     if (record_) recipes_.emplace_back();
     return samples_.size() - 1;
   }
@@ -67,6 +85,11 @@ class OrderedSamples {
                        [&](const Sample &s) { return s.name == name; });
   }
   double &value(std::size_t index) { return samples_[index].value; }
+  // Room for `more` samples: a histogram's buckets are made all at once at the end.
+  void reserve(std::size_t more) {
+    samples_.reserve(samples_.size() + more);
+    if (record_) recipes_.reserve(recipes_.size() + more);
+  }
 
   // Recording: `input` went into sample `index` by `op` (the sample's op is the last one used:
   // in every caller a sample is combined one way).
@@ -210,29 +233,51 @@ struct BucketSet {
 class HistogramBuckets {
  public:
   // False when the sample has no `le` (a _sum, or a _count a writer stored).
-  bool add(const std::string &family, const LabelPairs &labels, double value, std::uint32_t input,
+  template <typename Labels>
+  bool add(const std::string &family, const Labels &labels, double value, std::uint32_t input,
            bool record, std::vector<std::string> &errors) {
     const auto le = std::find_if(labels.begin(), labels.end(),
                                  [](const auto &label) { return label.first.size() == 2 &&
                                                                 label.first[0] == 'l' &&
                                                                 label.first[1] == 'e'; });
     if (le == labels.end()) return false;
-    auto parsed = bounds_.find(le->second);
+    le_ = le->second;
+    auto parsed = bounds_.find(le_);
     if (parsed == bounds_.end()) {
       double bound = 0;
-      if (!parse_python_float(le->second, &bound)) {
-        errors.push_back(family + ": bucket with unparsable le=\"" + le->second + "\" skipped");
+      if (!parse_python_float(le_, &bound)) {
+        errors.push_back(family + ": bucket with unparsable le=\"" + le_ + "\" skipped");
         return true;
       }
-      parsed = bounds_.emplace(le->second, bound).first;
+      parsed = bounds_.emplace(le_, bound).first;
       if (std::isnan(bound)) has_nan_ = true;
     }
-    // The label set without le (the sample name is the same for every bucket).
-    append_identity(key_, std::string(), labels, "le");
-    const auto [it, inserted] = set_index_.try_emplace(key_, sets_.size());
-    if (inserted) sets_.push_back(BucketSet{without(labels, "le"), {}});
-    sets_[it->second].add(parsed->second, value, input, record);
+    // The label set without le (the sample name is the same for every bucket). A file lists
+    // a label set's buckets one after another: the previous bucket's set is tried first, by
+    // comparing labels, before an identity is built and hashed.
+    if (last_set_ >= sets_.size() || !same_but_le(labels, sets_[last_set_].labels)) {
+      append_identity(key_, std::string_view(), labels, "le");
+      const auto [it, inserted] = set_index_.try_emplace(key_, sets_.size());
+      if (inserted) sets_.push_back(BucketSet{copy_labels(labels, "le"), {}});
+      last_set_ = it->second;
+    }
+    sets_[last_set_].add(parsed->second, value, input, record);
     return true;
+  }
+
+  // Whether `labels` without its le are `set` (sorted both: compared in order).
+  template <typename Labels>
+  static bool same_but_le(const Labels &labels, const LabelPairs &set) {
+    std::size_t j = 0;
+    for (const auto &[name, value] : labels) {
+      if (std::string_view(name) == "le") continue;
+      if (j == set.size() || std::string_view(name) != set[j].first ||
+          std::string_view(value) != set[j].second) {
+        return false;
+      }
+      ++j;
+    }
+    return j == set.size();
   }
 
   void finish(const std::string &family, OrderedSamples &out) const {
@@ -243,7 +288,32 @@ class HistogramBuckets {
     // Every (label set, bound) is one bucket sample: they need no lookup unless a stored sample
     // already has the bucket name (only a hand-made file does) or a NaN bound repeats itself.
     const bool unique = !has_nan_ && !out.has_name(bucket_name);
+    // Likewise every label set is one _count sample, unless a writer stored _count samples.
+    const bool unique_counts = !out.has_name(count_name);
+    std::size_t made = 0;
+    for (const BucketSet &set : sets_) made += set.counts.size() + 1;  // the buckets, _count
+    out.reserve(made);
+    // The label sets of a family mostly have the same bounds: the texts of the previous set's
+    // buckets are taken again when its bounds are this set's (no lookup per bucket).
+    std::vector<const std::string *> texts;
+    const BucketSet *texts_of = nullptr;
+    const auto same_bounds = [](const BucketSet &a, const BucketSet &b) {
+      return a.counts.size() == b.counts.size() &&
+             std::equal(a.counts.begin(), a.counts.end(), b.counts.begin(),
+                        [](const auto &x, const auto &y) { return x.bound == y.bound; });
+    };
     for (const BucketSet &set : sets_) {
+      if (texts_of == nullptr || !same_bounds(*texts_of, set)) {
+        texts.clear();
+        for (const BucketSet::Bucket &bucket : set.counts) {
+          auto text = le_text.find(bucket.bound);
+          if (text == le_text.end()) {
+            text = le_text.emplace(bucket.bound, float_to_go_string(bucket.bound)).first;
+          }
+          texts.push_back(&text->second);  // stable: the map's nodes do not move
+        }
+        texts_of = &set;
+      }
       // `le` goes where sorting would put it: the other labels are sorted and none is "le".
       LabelPairs with_le = set.labels;
       const auto at = std::find_if(with_le.begin(), with_le.end(),
@@ -252,20 +322,18 @@ class HistogramBuckets {
       with_le.emplace(at, "le", std::string());
       double cumulative = 0;
       std::uint32_t previous = SampleRecipe::kNone;
-      for (const BucketSet::Bucket &bucket : set.counts) {
+      for (std::size_t b = 0; b < set.counts.size(); ++b) {
+        const BucketSet::Bucket &bucket = set.counts[b];
         cumulative += bucket.count;
-        auto text = le_text.find(bucket.bound);
-        if (text == le_text.end()) {
-          text = le_text.emplace(bucket.bound, float_to_go_string(bucket.bound)).first;
-        }
-        with_le[le].second = text->second;
+        with_le[le].second = *texts[b];
         const std::size_t i = unique ? out.append_new(bucket_name, with_le, cumulative)
                                      : out.at(bucket_name, with_le, 0.0);
         out.value(i) = cumulative;
         out.note_assigned(i, Op::kCumulative, previous, bucket.inputs);
         previous = static_cast<std::uint32_t>(i);
       }
-      const std::size_t count = out.at(count_name, set.labels, 0.0);
+      const std::size_t count = unique_counts ? out.append_new(count_name, set.labels, cumulative)
+                                              : out.at(count_name, set.labels, 0.0);
       out.value(count) = cumulative;
       out.note_assigned(count, previous == SampleRecipe::kNone ? Op::kSum : Op::kCopy, previous, {});
     }
@@ -276,6 +344,8 @@ class HistogramBuckets {
   std::unordered_map<std::string, std::size_t> set_index_;
   std::unordered_map<std::string, double> bounds_;  // le text -> bound: a dozen per family
   std::string key_;
+  std::string le_;  // the le text of the bucket being added
+  std::size_t last_set_ = ~std::size_t{0};  // the set of the previous bucket
   bool has_nan_ = false;
 };
 
@@ -285,6 +355,7 @@ struct FamilyAccumulator::State {
   explicit State(bool record_inputs) : record(record_inputs), out(record_inputs) {}
   bool record;
   std::string name, help, type;
+  bool gauge = false, histogram = false;  // the type, compared once per family, not per entry
   OrderedSamples out;             // counters, summaries, histogram sums, in first-seen order
   HistogramBuckets buckets;       // histograms
   std::vector<GaugeSample> gauges;
@@ -298,19 +369,21 @@ FamilyAccumulator::FamilyAccumulator(std::string name, std::string help, std::st
   state_->name = std::move(name);
   state_->help = std::move(help);
   state_->type = std::move(type);
+  state_->gauge = state_->type == "gauge";
+  state_->histogram = state_->type == "histogram";
 }
 FamilyAccumulator::~FamilyAccumulator() = default;
 FamilyAccumulator::FamilyAccumulator(FamilyAccumulator &&) noexcept = default;
 FamilyAccumulator &FamilyAccumulator::operator=(FamilyAccumulator &&) noexcept = default;
 
-void FamilyAccumulator::add(const std::string &sample_name, const LabelPairs &labels,
+void FamilyAccumulator::add(std::string_view sample_name, const LabelViews &labels,
                             double value, std::uint32_t input) {
   State &s = *state_;
-  if (s.type == "gauge") {  // a counter file's entry in a family a gauge file made first
-    s.gauges.push_back(GaugeSample{sample_name, labels, value, 0, input});
+  if (s.gauge) {  // a counter file's entry in a family a gauge file made first
+    s.gauges.push_back(GaugeSample{std::string(sample_name), copy_labels(labels), value, 0, input});
     return;
   }
-  if (s.type == "histogram" && s.buckets.add(s.name, labels, value, input, s.record, s.errors)) {
+  if (s.histogram && s.buckets.add(s.name, labels, value, input, s.record, s.errors)) {
     return;
   }
   const std::size_t i = s.out.at(sample_name, labels, 0.0);
@@ -319,17 +392,17 @@ void FamilyAccumulator::add(const std::string &sample_name, const LabelPairs &la
 }
 
 void FamilyAccumulator::add_gauge(const std::string &mode, const std::string &pid,
-                                  const std::string &sample_name, const LabelPairs &labels,
+                                  std::string_view sample_name, const LabelViews &labels,
                                   double value, double timestamp, std::uint32_t input) {
   State &s = *state_;
   s.gauge_mode = mode;
-  if (s.type != "gauge") {
+  if (!s.gauge) {
     // A gauge file's entry in a family another type made first: combined as that type, pid
     // label included (what Python does with it).
-    LabelPairs with_pid = labels;
+    LabelPairs with_pid = copy_labels(labels);
     with_pid.emplace_back("pid", pid);
     std::sort(with_pid.begin(), with_pid.end());
-    if (s.type == "histogram" &&
+    if (s.histogram &&
         s.buckets.add(s.name, with_pid, value, input, s.record, s.errors)) {
       return;
     }
@@ -338,7 +411,7 @@ void FamilyAccumulator::add_gauge(const std::string &mode, const std::string &pi
     s.out.note(i, Op::kSum, input);
     return;
   }
-  GaugeSample sample{sample_name, labels, value, timestamp, input};
+  GaugeSample sample{std::string(sample_name), copy_labels(labels), value, timestamp, input};
   sample.labels.emplace_back("pid", pid);
   std::sort(sample.labels.begin(), sample.labels.end());
   s.gauges.push_back(std::move(sample));

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "npuprobe/store/multiprocess_collector.h"
@@ -53,11 +54,11 @@ class FamilyAccumulator {
   FamilyAccumulator &operator=(FamilyAccumulator &&) noexcept;
 
   // One entry of a counter, histogram or summary file (labels sorted); `input` its number.
-  void add(const std::string &sample_name, const LabelPairs &labels, double value,
+  void add(std::string_view sample_name, const LabelViews &labels, double value,
            std::uint32_t input = 0);
   // One entry of a gauge file in `mode`, with the file's pid (labels sorted, without pid).
-  void add_gauge(const std::string &mode, const std::string &pid, const std::string &sample_name,
-                 const LabelPairs &labels, double value, double timestamp,
+  void add_gauge(const std::string &mode, const std::string &pid, std::string_view sample_name,
+                 const LabelViews &labels, double value, double timestamp,
                  std::uint32_t input = 0);
 
   // The family's samples. Appends problems (an unparsable `le`) to `errors`. When recording,

@@ -4,8 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "npuprobe/base/checked_file.h"
 #include "npuprobe/store/db_file_format.h"
@@ -29,7 +34,15 @@ bool fail(std::string *error, const std::string &message) {
 
 bool is_valid_utf8(std::string_view text) {
   std::size_t i = 0;
-  // ASCII, eight bytes at a time: the keys json.dumps writes are ASCII.
+  // ASCII, 32 then eight bytes at a time: the keys json.dumps writes are ASCII, and every key
+  // is checked by each walk over its file.
+#if defined(__SSE2__)
+  while (i + 32 <= text.size()) {
+    const auto *at = reinterpret_cast<const __m128i *>(text.data() + i);
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_loadu_si128(at), _mm_loadu_si128(at + 1))) != 0) break;
+    i += 32;
+  }
+#endif
   while (i + 8 <= text.size()) {
     std::uint64_t word;
     std::memcpy(&word, text.data() + i, sizeof word);
@@ -180,7 +193,8 @@ bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string
   std::string problem;
   struct stat info {};
   // Never blocks (a FIFO named like a store file), only a regular file, at most the limit.
-  const int fd = base::open_regular_for_read(path, kMaxDbFileBytes, &problem, &info);
+  const int fd = base::open_regular_for_read(path, kMaxDbFileBytes, &problem, &info,
+                                               base::Links::kFollow, base::Blocking::kLeave);
   if (fd < 0) return fail(error, path + ": " + problem);
   // `used` is trusted only up to what the file holds: a header that claims more is read as
   // far as the file goes (and then found corrupt), never allocated.
@@ -189,13 +203,25 @@ bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string
   if (ok && bytes.size() >= 4) {
     const auto used = load<std::int32_t>(bytes, 0);
     const std::size_t wanted = used > 0 ? std::min(static_cast<std::size_t>(used), size) : 0;
-    // Read again from the start, into one buffer (appending a second one would hold the file
-    // twice for a moment), under the `used` read first: a writer may have published more since,
-    // and the entries up to the first `used` are what this read promises.
-    if (wanted > bytes.size()) {
-      const std::string first_used = bytes.substr(0, 4);
-      ok = base::read_at_most(fd, 0, wanted, &bytes, &problem);
-      if (ok && bytes.size() >= 4) bytes.replace(0, 4, first_used);
+    // The rest, read into the same buffer behind what is there (each file of a folder is read
+    // once, not its first 4 KiB twice), up to the `used` read first: a writer may have
+    // published more since, and the entries up to the first `used` are what this read promises.
+    const std::size_t have = bytes.size();
+    if (wanted > have) {
+      bytes.resize(wanted);
+      std::size_t done = have;
+      while (done < wanted) {
+        const ssize_t n = ::pread(fd, &bytes[done], wanted - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          ok = false;
+          problem = std::strerror(errno);
+          break;
+        }
+        if (n == 0) break;  // the file ended (truncated meanwhile): what it holds is read
+        done += static_cast<std::size_t>(n);
+      }
+      bytes.resize(ok ? done : 0);
     }
   }
   ::close(fd);

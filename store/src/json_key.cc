@@ -5,6 +5,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "npuprobe/base/json.h"
 #include "npuprobe/base/json_string.h"
 
@@ -26,36 +30,25 @@ class PlainKeyReader {
  public:
   explicit PlainKeyReader(std::string_view json) : text_(json) {}
 
-  // Fills `key` in place (assign, not construct: the strings keep their storage).
-  bool read(EntryKey *key, bool with_help) {
-    std::string_view metric, sample, help;
-    if (!punct('[') || !string(&metric) || !punct(',') || !string(&sample) || !punct(',') ||
-        !punct('{')) {
+  // Fills `key` with views into the text (its label vector keeps its storage).
+  bool read(EntryKeyView *key) {
+    if (!punct('[') || !string(&key->metric_name) || !punct(',') ||
+        !string(&key->sample_name) || !punct(',') || !punct('{')) {
       return false;
     }
-    LabelPairs &labels = key->labels;
-    std::size_t count = 0;
+    LabelViews &labels = key->labels;
+    labels.clear();
     if (!punct('}')) {
       do {
         std::string_view name, value;
         if (!string(&name) || !punct(':') || !string(&value)) return false;
-        if (count < labels.size()) {
-          labels[count].first.assign(name);
-          labels[count].second.assign(value);
-        } else {
-          labels.emplace_back(std::string(name), std::string(value));
-        }
-        ++count;
+        labels.emplace_back(name, value);
       } while (punct(','));
       if (!punct('}')) return false;
     }
-    if (!punct(',') || !string(&help) || !punct(']')) return false;
+    if (!punct(',') || !string(&key->help) || !punct(']')) return false;
     skip_spaces();
     if (pos_ != text_.size()) return false;
-    labels.resize(count);
-    key->metric_name.assign(metric);
-    key->sample_name.assign(sample);
-    if (with_help) key->help.assign(help);
     // json.dumps(sort_keys=True) wrote them sorted; other writers may not have.
     if (!std::is_sorted(labels.begin(), labels.end())) std::sort(labels.begin(), labels.end());
     return true;
@@ -72,8 +65,33 @@ class PlainKeyReader {
     return true;
   }
   bool string(std::string_view *out) {
+    // The opening quote (after spaces): no bounds-checked substr below, the walk stays inside
+    // the text.
     if (!punct('"')) return false;
     const std::size_t start = pos_;
+#if defined(__SSE2__)
+    // Sixteen bytes at a time: a quote, a backslash, or a byte below 0x20 as a signed char
+    // (control characters and every byte >= 0x80) ends the plain run.
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                  space = _mm_set1_epi8(0x20);
+    while (pos_ + 16 <= text_.size()) {
+      const __m128i chunk =
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(text_.data() + pos_));
+      const __m128i special = _mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)),
+          _mm_cmplt_epi8(chunk, space));
+      const int mask = _mm_movemask_epi8(special);
+      if (mask == 0) {
+        pos_ += 16;
+        continue;
+      }
+      const std::size_t at = pos_ + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+      if (text_[at] != '"') return false;
+      *out = std::string_view(text_.data() + start, at - start);
+      pos_ = at + 1;
+      return true;
+    }
+#endif
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     // Eight bytes at a time: the first special byte (a quote, a backslash, a control character
     // or a byte >= 0x80; json.dumps writes ASCII) is the lowest bit of the mask.
@@ -85,7 +103,7 @@ class PlainKeyReader {
       }
       const std::size_t at = pos_ + static_cast<std::size_t>(__builtin_ctzll(special)) / 8;
       if (text_[at] != '"') return false;
-      *out = text_.substr(start, at - start);
+      *out = std::string_view(text_.data() + start, at - start);
       pos_ = at + 1;
       return true;
     }
@@ -93,7 +111,7 @@ class PlainKeyReader {
     for (; pos_ < text_.size(); ++pos_) {
       const auto c = static_cast<unsigned char>(text_[pos_]);
       if (c == '"') {
-        *out = text_.substr(start, pos_ - start);
+        *out = std::string_view(text_.data() + start, pos_ - start);
         ++pos_;
         return true;
       }
@@ -143,15 +161,17 @@ std::string encode_entry_key(const EntryKey &key) {
   return out;
 }
 
-bool decode_entry_key_into(std::string_view json, EntryKey *key, std::string *error,
-                           bool with_help) {
+namespace {
+
+// The general way: base's JSON parser, for keys the plain reader does not take (escapes,
+// other whitespace) and to word the errors.
+bool decode_with_parser(std::string_view json, EntryKey *key, std::string *error) {
   const auto fail = [&](std::size_t offset, const std::string &problem) {
     if (error) *error = "invalid key JSON at byte " + std::to_string(offset) + ": " + problem;
     return false;
   };
   // note: base::json::parse skips a leading BOM, as for a file; json.loads refuses it in a key.
   if (json.substr(0, 3) == "\xEF\xBB\xBF") return fail(0, "a byte order mark");
-  if (PlainKeyReader(json).read(key, with_help)) return true;
   base::json::Value root;
   base::json::ParseError parse_error;
   if (!base::json::parse(json, &root, &parse_error)) {
@@ -177,9 +197,29 @@ bool decode_entry_key_into(std::string_view json, EntryKey *key, std::string *er
   return true;
 }
 
+}  // namespace
+
+bool decode_entry_key_view(std::string_view json, EntryKeyView *key, std::string *error) {
+  // A BOM is no '[': the plain reader refuses it, and the parser words it.
+  if (PlainKeyReader(json).read(key)) return true;
+  if (key->decoded == nullptr) key->decoded = std::make_unique<EntryKey>();
+  EntryKey &decoded = *key->decoded;
+  if (!decode_with_parser(json, &decoded, error)) return false;
+  key->metric_name = decoded.metric_name;
+  key->sample_name = decoded.sample_name;
+  key->help = decoded.help;
+  key->labels.assign(decoded.labels.begin(), decoded.labels.end());
+  return true;
+}
+
 std::optional<EntryKey> decode_entry_key(std::string_view json, std::string *error) {
+  EntryKeyView view;
+  if (!decode_entry_key_view(json, &view, error)) return std::nullopt;
   EntryKey key;
-  if (!decode_entry_key_into(json, &key, error)) return std::nullopt;
+  key.metric_name.assign(view.metric_name);
+  key.sample_name.assign(view.sample_name);
+  key.help.assign(view.help);
+  for (const auto &[name, value] : view.labels) key.labels.emplace_back(name, value);
   return key;
 }
 

@@ -55,18 +55,18 @@ class FolderReader {
     const bool read = read_entries(path);
     if (recorded != nullptr) recorded->bytes = bytes_;
     if (!read) return;
-    // Decode every key first: a file is taken whole or not at all. keys_ keeps its strings from
-    // file to file, so a key costs no allocation when the previous file's was as long.
+    // Decode every key first: a file is taken whole or not at all. The keys are views into
+    // bytes_ (kept until the next file); keys_ keeps its label vectors from file to file.
     if (keys_.size() < entries_.size()) keys_.resize(entries_.size());
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       std::string problem;
-      if (!decode_entry_key_into(entries_[i].key, &keys_[i], &problem, /*with_help=*/false)) {
+      if (!decode_entry_key_view(entries_[i].key, &keys_[i], &problem)) {
         return reject(path + ": " + problem);
       }
       // A family's entries follow each other: its name is checked once per run of them.
       const bool same_name = i > 0 && keys_[i].metric_name == keys_[i - 1].metric_name;
       if (!same_name && !base::is_valid_metric_name(keys_[i].metric_name)) {
-        return reject(path + ": invalid metric name '" + keys_[i].metric_name + "'");
+        return reject(path + ": invalid metric name '" + std::string(keys_[i].metric_name) + "'");
       }
     }
     const bool gauge = type == "gauge";
@@ -85,8 +85,8 @@ class FolderReader {
     const std::string pid = gauge && parts[2].size() >= 3 ? parts[2].substr(0, parts[2].size() - 3)
                                                           : std::string();
     for (std::size_t i = 0; i < entries_.size(); ++i) {
-      const EntryKey &key = keys_[i];
-      FamilyAccumulator &family = family_for(key, entries_[i].key, type);
+      const EntryKeyView &key = keys_[i];
+      FamilyAccumulator &family = family_for(key, type);
       if (gauge) {
         family.add_gauge(parts[1], pid, key.sample_name, key.labels, entries_[i].value,
                          entries_[i].timestamp, first_input + static_cast<std::uint32_t>(i));
@@ -158,22 +158,19 @@ class FolderReader {
     return true;
   }
 
-  FamilyAccumulator &family_for(const EntryKey &key, std::string_view json,
-                                const std::string &type) {
+  FamilyAccumulator &family_for(const EntryKeyView &key, const std::string &type) {
     // prometheus_client: the first file read fixes a family's type and help text.
     // Consecutive entries are mostly one family's; then a hash lookup (nothing inserted).
     if (last_family_ < families_.size() && key.metric_name == last_name_) {
       return families_[last_family_];
     }
-    auto found = index_.find(key.metric_name);
+    last_name_.assign(key.metric_name);
+    auto found = index_.find(last_name_);
     if (found == index_.end()) {
-      EntryKey with_help;  // the help text, decoded for a new family only
-      decode_entry_key_into(json, &with_help, nullptr);
-      found = index_.emplace(key.metric_name, families_.size()).first;
-      families_.emplace_back(key.metric_name, with_help.help, type, record_ != nullptr);
+      found = index_.emplace(last_name_, families_.size()).first;
+      families_.emplace_back(last_name_, std::string(key.help), type, record_ != nullptr);
     }
     last_family_ = found->second;
-    last_name_ = key.metric_name;
     return families_[last_family_];
   }
 
@@ -188,7 +185,7 @@ class FolderReader {
   std::map<std::string, StoreFormat> detected_;
   std::string bytes_;                 // the file being read
   std::vector<DbEntryView> entries_;  // its entries, views into bytes_
-  std::vector<EntryKey> keys_;        // their keys, decoded (reused from file to file)
+  std::vector<EntryKeyView> keys_;    // their keys, decoded (reused from file to file)
 };
 
 }  // namespace

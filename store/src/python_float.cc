@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <string_view>
 
@@ -97,23 +98,103 @@ std::string float_to_go_string(double value) {
   return repr;
 }
 
-void append_float_to_go_string(std::string &out, double value) {
+namespace {
+
+// floatToGoString of a finite non-zero value that is not a small whole number, written at `at`
+// (40 bytes are enough: sign, 17 digits, point, "e+0" or "e-" and 3 exponent digits). The same
+// rules as python_float_repr + float_to_go_string above, straight from to_chars's digits into
+// one buffer: a scrape formats every value, and the temporaries of the general way cost more
+// than finding the digits.
+char *write_go_float(char *at, double value) {
+  if (std::signbit(value)) *at++ = '-';
+  char text[40];
+  const auto end =
+      std::to_chars(text, text + sizeof text, std::fabs(value), std::chars_format::scientific).ptr;
+  // text is "d[.ddd]e[+-]xx": the digits, then the exponent.
+  char digits[24];
+  int count = 0;
+  const char *c = text;
+  for (; *c != 'e'; ++c) {
+    if (*c != '.') digits[count++] = *c;
+  }
+  while (count > 1 && digits[count - 1] == '0') --count;
+  int exponent = 0;
+  std::from_chars(c + 1 + (c[1] == '+' ? 1 : 0), end, exponent);
+  const int point = exponent + 1;
+  const auto copy = [&at](const char *from, int n) {
+    std::memcpy(at, from, static_cast<std::size_t>(n));
+    at += n;
+  };
+  if (point <= -4 || point > 16) {
+    // Python's exponent form ("1e+16", "2.5e-05"); Go's rule never applies to it (no '.' past
+    // the sixth character).
+    *at++ = digits[0];
+    if (count > 1) {
+      *at++ = '.';
+      copy(digits + 1, count - 1);
+    }
+    *at++ = 'e';
+    *at++ = exponent < 0 ? '-' : '+';
+    const int magnitude = std::abs(exponent);
+    if (magnitude < 10) *at++ = '0';
+    return std::to_chars(at, at + 4, magnitude).ptr;
+  }
+  if (value > 0 && point > 6) {
+    // repr has more than 6 digits before its '.': Go's form, prometheus_client's "e+0" + the
+    // integer digits less one ("2.5e+07", "1e+015"). The digits have no trailing zeros, so
+    // rstrip('0.') leaves exactly them.
+    *at++ = digits[0];
+    if (count > 1) {
+      *at++ = '.';
+      copy(digits + 1, count - 1);
+    }
+    copy("e+0", 3);
+    return std::to_chars(at, at + 4, point - 1).ptr;
+  }
+  if (point <= 0) {  // "0.000ddd"
+    copy("0.", 2);
+    for (int i = 0; i < -point; ++i) *at++ = '0';
+    copy(digits, count);
+    return at;
+  }
+  if (point >= count) {  // "ddd000.0"
+    copy(digits, count);
+    for (int i = count; i < point; ++i) *at++ = '0';
+    copy(".0", 2);
+    return at;
+  }
+  copy(digits, point);  // "ddd.ddd"
+  *at++ = '.';
+  copy(digits + point, count - point);
+  return at;
+}
+
+}  // namespace
+
+char *write_float_to_go_string(char *at, double value) {
   // Whole numbers that floatToGoString leaves as repr prints them, "<digits>.0": below 10^6
   // when positive (7 digits take Go's exponent), down to -2^53 when negative (never an
   // exponent there). -0.0 and everything else take the general way.
   constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
   const bool plain = value > 0 ? value < 1e6 : (value < 0 && value > -kExactIntegers);
+  const auto copy = [&at](const char *text, std::size_t n) {
+    std::memcpy(at, text, n);
+    return at + n;
+  };
   if (plain && value == std::floor(value)) {
-    char digits[24];
-    char *at = digits;
     if (value < 0) *at++ = '-';
-    at = std::to_chars(at, digits + sizeof digits,
-                       static_cast<unsigned long long>(std::fabs(value))).ptr;
-    out.append(digits, at);
-    out.append(".0");
-    return;
+    at = std::to_chars(at, at + 20, static_cast<unsigned long long>(std::fabs(value))).ptr;
+    return copy(".0", 2);
   }
-  out += float_to_go_string(value);
+  if (std::isnan(value)) return copy("NaN", 3);
+  if (std::isinf(value)) return copy(value > 0 ? "+Inf" : "-Inf", 4);
+  if (value == 0) return std::signbit(value) ? copy("-0.0", 4) : copy("0.0", 3);
+  return write_go_float(at, value);
+}
+
+void append_float_to_go_string(std::string &out, double value) {
+  char text[kMaxGoFloatChars];
+  out.append(text, static_cast<std::size_t>(write_float_to_go_string(text, value) - text));
 }
 
 }  // namespace npuprobe::store

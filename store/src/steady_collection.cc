@@ -8,8 +8,10 @@
 
 #include "collection_record.h"
 #include "exposition_lines.h"
+#include "steady_reread.h"
 #include "npuprobe/store/db_file_reader.h"
 #include "npuprobe/store/multiprocess_collector.h"
+#include "npuprobe/store/python_float.h"
 #include "npuprobe/store/text_exposition.h"
 
 namespace npuprobe::store {
@@ -22,7 +24,9 @@ using Op = SampleRecipe::Op;
 // scrape is a plain full collection, as before plans existed.
 constexpr std::size_t kMaxPlanBytes = std::size_t{64} << 20;
 
-double load_double(const std::string &bytes, std::size_t at) {
+constexpr std::string_view kOpenMetricsEnd = "# EOF\n";
+
+double load_double(std::string_view bytes, std::size_t at) {
   double value;
   std::memcpy(&value, bytes.data() + at, sizeof value);
   return value;
@@ -39,11 +43,17 @@ struct SteadyCollection::Plan {
     std::size_t first = 0, count = 0;
   };
   std::vector<Family> families;
-  std::vector<std::string> prefixes;  // per sample: `name{labels} `
-  std::vector<SampleRecipe> recipes;  // per sample, refs across the whole folder
-  std::vector<std::uint32_t> order;   // every ref before the sample that uses it
+  // Per sample, `name{labels} `: all of them in one string, sample i's ending at
+  // prefix_ends[i] (one block to copy from, not a string per sample).
+  std::string prefix_text;
+  std::vector<std::uint32_t> prefix_ends;
+  // The bytes of an answer but its values: headers and prefixes (and "# EOF").
+  std::size_t fixed_text = 0, fixed_openmetrics = 0;
+  std::vector<SampleRecipe> recipes;  // per sample, refs across the whole folder (until flatten)
+  std::vector<std::uint32_t> order;   // every ref before the sample that uses it (until flatten)
   std::vector<double> inputs, stamps, values;
-  std::string bytes;  // a file being compared
+  std::string bytes;     // a file being compared, read the general way
+  SteadyReread reread;   // a file being compared, read in one go
   bool replayable = true;
 
   enum class Built { kReplayable, kNotReplayable, kTooBig };
@@ -58,13 +68,13 @@ struct SteadyCollection::Plan {
       Family made;
       append_family_header(made.text_header, family, false);
       append_family_header(made.openmetrics_header, family, true);
-      made.first = prefixes.size();
+      made.first = prefix_ends.size();
       made.count = family.samples.size();
       if (record.recipes[f].size() != family.samples.size()) return Built::kNotReplayable;
       for (std::size_t i = 0; i < family.samples.size(); ++i) {
-        std::string prefix;
-        append_sample_prefix(prefix, family.samples[i]);
-        prefixes.push_back(std::move(prefix));
+        append_sample_prefix(prefix_text, family.samples[i]);
+        if (prefix_text.size() > kMaxPlanBytes) return Built::kTooBig;
+        prefix_ends.push_back(static_cast<std::uint32_t>(prefix_text.size()));
         values.push_back(family.samples[i].value);
         SampleRecipe recipe = std::move(record.recipes[f][i]);
         if (recipe.ref != SampleRecipe::kNone) {
@@ -77,11 +87,43 @@ struct SteadyCollection::Plan {
     record.recipes.clear();
     std::size_t kept = 0;
     for (const RecordedFile &file : record.files) kept += file.bytes.size();
-    for (const std::string &prefix : prefixes) kept += prefix.size();
+    fixed_text += prefix_text.size();
+    kept += fixed_text;
+    fixed_openmetrics = fixed_text + kOpenMetricsEnd.size();
+    for (const Family &family : families) {
+      fixed_text += family.text_header.size();
+      fixed_openmetrics += family.openmetrics_header.size();
+    }
     if (kept > kMaxPlanBytes) return Built::kTooBig;
     inputs.resize(record.inputs);
     stamps.resize(record.inputs);
-    return order_recipes() ? Built::kReplayable : Built::kNotReplayable;
+    if (!order_recipes()) return Built::kNotReplayable;
+    flatten();
+    return Built::kReplayable;
+  }
+
+  // The recipes in `order`, their inputs in one array: a scrape walks them front to back
+  // instead of chasing a vector per sample.
+  struct Step {
+    std::uint32_t sample;
+    Op op;
+    std::uint32_t ref, made_by;
+    std::uint32_t first, count;  // its inputs: step_inputs[first, first + count)
+  };
+  std::vector<Step> steps;
+  std::vector<std::uint32_t> step_inputs;
+
+  void flatten() {
+    steps.reserve(order.size());
+    for (const std::uint32_t i : order) {
+      const SampleRecipe &r = recipes[i];
+      steps.push_back(Step{i, r.op, r.ref, r.made_by,
+                           static_cast<std::uint32_t>(step_inputs.size()),
+                           static_cast<std::uint32_t>(r.inputs.size())});
+      step_inputs.insert(step_inputs.end(), r.inputs.begin(), r.inputs.end());
+    }
+    recipes = {};
+    order = {};
   }
 
   // Refs form chains (a bucket on the one below it, _count on the top one): each is walked
@@ -114,23 +156,25 @@ struct SteadyCollection::Plan {
     if (!list_db_files(directory, &now) || now != paths) return false;
     for (const RecordedFile &file : record.files) {
       if (file.name_only) continue;
-      if (!read_db_file_bytes(file.path, bytes, nullptr)) return false;
-      // The same size and the same `used` (the first 4 bytes; what was read may run past it).
-      if (bytes.size() != file.bytes.size() ||
-          (bytes.size() >= 4 && std::memcmp(bytes.data(), file.bytes.data(), 4) != 0)) {
-        return false;
+      std::string_view current = reread.read(file.path, file.bytes);
+      if (current.empty()) {
+        // Only a recording shorter than a header is read the general way (a rejected file:
+        // it must stay byte for byte); any other file has changed shape.
+        if (file.bytes.size() >= kDbHeaderSize) return false;
+        if (!read_db_file_bytes(file.path, bytes, nullptr)) return false;
+        current = bytes;
       }
       if (!file.accepted) {
-        if (bytes != file.bytes) return false;
+        if (current != file.bytes) return false;
         continue;
       }
       for (std::size_t e = 0; e < file.starts.size(); ++e) {
         const std::size_t start = file.starts[e], value_at = file.value_ats[e];
-        if (std::memcmp(bytes.data() + start, file.bytes.data() + start, value_at - start) != 0) {
+        if (std::memcmp(current.data() + start, file.bytes.data() + start, value_at - start) != 0) {
           return false;
         }
-        inputs[file.first_input + e] = load_double(bytes, value_at);
-        stamps[file.first_input + e] = file.timestamps ? load_double(bytes, value_at + 8) : 0;
+        inputs[file.first_input + e] = load_double(current, value_at);
+        stamps[file.first_input + e] = file.timestamps ? load_double(current, value_at + 8) : 0;
       }
     }
     for (const HiddenSeries &series : record.hidden) {
@@ -144,34 +188,35 @@ struct SteadyCollection::Plan {
   // The values from the inputs, each combined exactly as the collection combines them (same
   // order of additions and comparisons: same doubles). False: a shown series is gone.
   bool combine() {
-    for (const std::uint32_t i : order) {
-      const SampleRecipe &r = recipes[i];
+    for (const Step &r : steps) {
+      const std::uint32_t *in = step_inputs.data() + r.first;
+      const std::uint32_t *const end = in + r.count;
       double v = 0;
       switch (r.op) {
         case Op::kSum:
-          for (const std::uint32_t in : r.inputs) v += inputs[in];
+          for (; in != end; ++in) v += inputs[*in];
           break;
         case Op::kMin:
         case Op::kMax:
-          if (r.inputs.empty()) return false;
-          v = inputs[r.inputs.front()];
-          for (const std::uint32_t in : r.inputs) {
-            const double x = inputs[in];
+          if (in == end) return false;
+          v = inputs[*in];
+          for (; in != end; ++in) {
+            const double x = inputs[*in];
             if (r.op == Op::kMin ? x < v : x > v) v = x;
           }
           break;
         case Op::kLast:
-          if (r.inputs.empty()) return false;
-          v = inputs[r.inputs.back()];
+          if (in == end) return false;
+          v = inputs[end[-1]];
           break;
         case Op::kMostRecent: {
           double newest = 0;
           std::uint32_t made_by = SampleRecipe::kNone;
-          for (const std::uint32_t in : r.inputs) {
-            if (newest < stamps[in]) {
-              if (made_by == SampleRecipe::kNone) made_by = in;
-              v = inputs[in];
-              newest = stamps[in];
+          for (; in != end; ++in) {
+            if (newest < stamps[*in]) {
+              if (made_by == SampleRecipe::kNone) made_by = *in;
+              v = inputs[*in];
+              newest = stamps[*in];
             }
           }
           // Gone, or made by another input: listed elsewhere (a full read places it).
@@ -180,7 +225,7 @@ struct SteadyCollection::Plan {
         }
         case Op::kCumulative: {
           double count = 0;
-          for (const std::uint32_t in : r.inputs) count += inputs[in];
+          for (; in != end; ++in) count += inputs[*in];
           v = (r.ref == SampleRecipe::kNone ? 0.0 : values[r.ref]) + count;
           break;
         }
@@ -188,21 +233,32 @@ struct SteadyCollection::Plan {
           v = values[r.ref];
           break;
       }
-      values[i] = v;
+      values[r.sample] = v;
     }
     return true;
   }
 
+  // Written into one buffer sized for the longest values: one copy per prefix, no append's
+  // checks per piece.
   std::string render(bool openmetrics) const {
     std::string out;
+    out.resize((openmetrics ? fixed_openmetrics : fixed_text) + values.size() * (kMaxGoFloatChars + 1));
+    char *at = &out[0];
+    const auto copy = [&at](std::string_view text) {
+      std::memcpy(at, text.data(), text.size());
+      at += text.size();
+    };
     for (const Family &family : families) {
-      out += openmetrics ? family.openmetrics_header : family.text_header;
+      copy(openmetrics ? family.openmetrics_header : family.text_header);
       for (std::size_t i = family.first; i < family.first + family.count; ++i) {
-        out += prefixes[i];
-        append_sample_value(out, values[i]);
+        const std::uint32_t begin = i == 0 ? 0 : prefix_ends[i - 1];
+        copy(std::string_view(prefix_text).substr(begin, prefix_ends[i] - begin));
+        at = write_float_to_go_string(at, values[i]);
+        *at++ = '\n';
       }
     }
-    if (openmetrics) out += "# EOF\n";
+    if (openmetrics) copy(kOpenMetricsEnd);
+    out.resize(static_cast<std::size_t>(at - out.data()));
     return out;
   }
 };

@@ -6,6 +6,8 @@
 #include "npuprobe/store/text_exposition.h"
 
 #include <algorithm>
+#include <cstring>
+#include <string_view>
 
 #include "exposition_lines.h"
 #include "npuprobe/store/python_float.h"
@@ -14,38 +16,49 @@ namespace npuprobe::store {
 namespace {
 
 // Python's chained str.replace: backslash first, then newline, then (where asked) the quote.
-// Appends `text` escaped as generate_latest escapes HELP (quotes false) and label values.
-void append_escaped(std::string &out, const std::string &text, bool quotes) {
-  // Most values need no escape: one append for them.
-  bool plain = true;
+// Writes `text` at `at` escaped as generate_latest escapes HELP (quotes false) and label values;
+// at most twice its length.
+char *write_escaped(char *at, const std::string &text, bool quotes) {
   for (const char c : text) {
-    if (c == '\\' || c == '\n' || (quotes && c == '"')) {
-      plain = false;
-      break;
+    if (c == '\\') {
+      *at++ = '\\';
+      *at++ = '\\';
+    } else if (c == '\n') {
+      *at++ = '\\';
+      *at++ = 'n';
+    } else if (c == '"' && quotes) {
+      *at++ = '\\';
+      *at++ = '"';
+    } else {
+      *at++ = c;
     }
   }
-  if (plain) {
-    out += text;
-    return;
-  }
-  for (const char c : text) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else if (c == '"' && quotes)
-      out += "\\\"";
-    else
-      out += c;
-  }
+  return at;
 }
 
-}  // namespace
+void append_escaped(std::string &out, const std::string &text, bool quotes) {
+  const std::size_t old = out.size();
+  out.resize(old + 2 * text.size());
+  out.resize(static_cast<std::size_t>(write_escaped(&out[old], text, quotes) - out.data()));
+}
+
+char *write_text(char *at, std::string_view text) {
+  std::memcpy(at, text.data(), text.size());
+  return at + text.size();
+}
+
+// The most `name{k="v",...} ` can take: every value byte escaped.
+std::size_t sample_prefix_bound(const Sample &sample) {
+  std::size_t bound = sample.name.size() + 3;  // "{", "}", " "
+  for (const auto &[name, value] : sample.labels) bound += name.size() + 2 * value.size() + 4;
+  return bound;
+}
 
 // name{k="v",...} value: labels sorted by name, as sorted(labels.items()) does (byte order of
-// UTF-8 is code point order, Python's str order). Appended piece by piece: no temporaries.
-void append_sample_prefix(std::string &out, const Sample &sample) {
-  out += sample.name;
+// UTF-8 is code point order, Python's str order). Written piece by piece into room the caller
+// made (sample_prefix_bound): a dump writes every sample, so no append checks per piece.
+char *write_sample_prefix(char *at, const Sample &sample) {
+  at = write_text(at, sample.name);
   if (!sample.labels.empty()) {
     const LabelPairs *labels = &sample.labels;
     LabelPairs sorted;
@@ -54,17 +67,27 @@ void append_sample_prefix(std::string &out, const Sample &sample) {
       std::sort(sorted.begin(), sorted.end());
       labels = &sorted;
     }
-    out += '{';
+    *at++ = '{';
     for (std::size_t i = 0; i < labels->size(); ++i) {
-      if (i > 0) out += ',';
-      out += (*labels)[i].first;
-      out += "=\"";
-      append_escaped(out, (*labels)[i].second, true);
-      out += '"';
+      if (i > 0) *at++ = ',';
+      at = write_text(at, (*labels)[i].first);
+      *at++ = '=';
+      *at++ = '"';
+      at = write_escaped(at, (*labels)[i].second, true);
+      *at++ = '"';
     }
-    out += '}';
+    *at++ = '}';
   }
-  out += ' ';
+  *at++ = ' ';
+  return at;
+}
+
+}  // namespace
+
+void append_sample_prefix(std::string &out, const Sample &sample) {
+  const std::size_t old = out.size();
+  out.resize(old + sample_prefix_bound(sample));
+  out.resize(static_cast<std::size_t>(write_sample_prefix(&out[old], sample) - out.data()));
 }
 
 void append_sample_value(std::string &out, double value) {
@@ -92,16 +115,30 @@ void append_family_header(std::string &out, const CollectedFamily &family, bool 
 
 namespace {
 
+// Sized first (headers as they are, samples at their longest), then written into one buffer.
 std::string format_exposition(const std::vector<CollectedFamily> &families, bool openmetrics) {
-  std::string out;
-  for (const CollectedFamily &family : families) {
-    append_family_header(out, family, openmetrics);
-    for (const Sample &sample : family.samples) {
-      append_sample_prefix(out, sample);
-      append_sample_value(out, sample.value);
+  std::vector<std::string> headers(families.size());
+  std::size_t bound = openmetrics ? 6 : 0;  // "# EOF\n"
+  for (std::size_t f = 0; f < families.size(); ++f) {
+    append_family_header(headers[f], families[f], openmetrics);
+    bound += headers[f].size();
+    for (const Sample &sample : families[f].samples) {
+      bound += sample_prefix_bound(sample) + kMaxGoFloatChars + 1;
     }
   }
-  if (openmetrics) out += "# EOF\n";
+  std::string out;
+  out.resize(bound);
+  char *at = &out[0];
+  for (std::size_t f = 0; f < families.size(); ++f) {
+    at = write_text(at, headers[f]);
+    for (const Sample &sample : families[f].samples) {
+      at = write_sample_prefix(at, sample);
+      at = write_float_to_go_string(at, sample.value);
+      *at++ = '\n';
+    }
+  }
+  if (openmetrics) at = write_text(at, "# EOF\n");
+  out.resize(static_cast<std::size_t>(at - out.data()));
   return out;
 }
 

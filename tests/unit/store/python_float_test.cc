@@ -117,6 +117,20 @@ TEST(PythonFloat, AppendedGoStringIsTheGoString) {
     check(static_cast<double>(random() % 3000000) - 1000000.0);
     check(static_cast<double>(random() >> (random() % 64)));
     check(static_cast<double>(random() % 100000) / 64.0);
+    // The general way (written straight into one buffer): every magnitude, decimals, sums of
+    // seconds, values around Go's 7-digit switch and Python's exponent bounds.
+    std::uint64_t bits = random();
+    double any;
+    std::memcpy(&any, &bits, sizeof any);
+    check(any);
+    check(static_cast<double>(random() % 100000) / 1000.0);
+    check(std::ldexp(static_cast<double>(random() >> 11), static_cast<int>(random() % 80) - 80));
+    check(static_cast<double>(random() % 100000000) + 0.25);
+  }
+  for (double edge : {1e-4, 1e-5, 9.999e-5, 1e16 - 2, 1e16, 1.5e16, 1234567.5, 999999.5, 5e-324,
+                      1.7976931348623157e308, 0.30000000000000004, 2.5e7}) {
+    check(edge);
+    check(-edge);
   }
 }
 

@@ -33,11 +33,18 @@ const char *file_kind(mode_t mode);
 // another way (read-write, as the control segment) and check it as the functions below do.
 std::string why_not_regular(int fd, struct stat *info);
 
+// What becomes of O_NONBLOCK once the file is known to be regular. kLeave saves two fcntl
+// calls for a caller that only pread()s it (Linux ignores O_NONBLOCK for regular files): a
+// collection opens every file of a store folder at every scrape.
+enum class Blocking { kRestore, kLeave };
+
 // Opens `path` read-only without blocking and checks it is a regular file of at most
-// `max_bytes` bytes. Returns a descriptor (O_CLOEXEC, blocking mode restored) or -1 with *why.
-// `info` (optional) receives the fstat of what was opened. kRefuse also refuses a final link.
+// `max_bytes` bytes. Returns a descriptor (O_CLOEXEC, blocking mode restored unless kLeave) or
+// -1 with *why. `info` (optional) receives the fstat of what was opened. kRefuse also refuses a
+// final link.
 int open_regular_for_read(const std::string &path, std::size_t max_bytes, std::string *why,
-                          struct stat *info = nullptr, Links links = Links::kFollow);
+                          struct stat *info = nullptr, Links links = Links::kFollow,
+                          Blocking blocking = Blocking::kRestore);
 
 // Reads up to `length` bytes at `offset` into *out (replacing it); a shorter result means the
 // file ended. Retries EINTR; false with *why on a read error.

@@ -3,6 +3,7 @@
 // itself is base's (base/json_string.h, base/json.h), shared with the config and the sites files.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,11 +30,22 @@ std::string encode_entry_key(const EntryKey &key);
 // A lone surrogate escape reads as U+FFFD (base/json.h).
 std::optional<EntryKey> decode_entry_key(std::string_view json, std::string *error);
 
-// The same into `key`, reusing its strings' storage: a collection decodes every key of every
-// file, and most keys fit in what the previous one left. False (with `error`) as above.
-// Without `with_help` the help text may be left as it was (a collection needs it only for a
-// family it has not seen yet).
-bool decode_entry_key_into(std::string_view json, EntryKey *key, std::string *error,
-                           bool with_help = true);
+// Label name -> value views, sorted by name.
+using LabelViews = std::vector<std::pair<std::string_view, std::string_view>>;
+
+// A decoded key as views: into the JSON text itself (a key json.dumps wrote: no escapes), or
+// into `decoded` (a key that needed unescaping). Valid while both are. A collection decodes
+// every key of every file: views copy nothing per entry.
+struct EntryKeyView {
+  std::string_view metric_name;
+  std::string_view sample_name;
+  LabelViews labels;  // sorted by name
+  std::string_view help;
+  std::unique_ptr<EntryKey> decoded;  // made the first time a key needs it (rare)
+};
+
+// decode_entry_key as views into `json` or key->decoded (see EntryKeyView); false with `error`
+// as decode_entry_key.
+bool decode_entry_key_view(std::string_view json, EntryKeyView *key, std::string *error);
 
 }  // namespace npuprobe::store

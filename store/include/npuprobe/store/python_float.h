@@ -2,6 +2,7 @@
 // byte-identical to what Python writes for the same values.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace npuprobe::store {
@@ -17,5 +18,10 @@ std::string float_to_go_string(double value);
 // The same, appended to `out`; whole numbers (most of an exposition: counts, bucket counts,
 // byte sizes) without a temporary string.
 void append_float_to_go_string(std::string &out, double value);
+
+// The same written at `at` (room for kMaxGoFloatChars), returning the end: for a caller that
+// formats many values into one buffer.
+inline constexpr std::size_t kMaxGoFloatChars = 32;  // "-1.7976931348623157e+308" is 24
+char *write_float_to_go_string(char *at, double value);
 
 }  // namespace npuprobe::store

@@ -20,6 +20,10 @@ const char *http_reason_phrase(int status);
 // unless `head_only` (a HEAD request: the same headers, Content-Length included, no body).
 std::string serialize_response(const HttpResponse &response, bool head_only);
 
+// The same without the body: the status line, headers and blank line (Content-Length is the
+// body's). The server sends the body after it from the response itself, not from a copy.
+std::string serialize_response_head(const HttpResponse &response);
+
 // A plain-text answer for an error status: the reason phrase and `detail` as the body.
 HttpResponse error_response(int status, const std::string &detail);
 
