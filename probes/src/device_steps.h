@@ -11,7 +11,10 @@
 //   the cumulative atomics and the segment's first start go into a ring slot tagged with the id.
 // - Close: a wait on an event closes every segment up to that event's cut, merged into one
 //   step (deltas of the cumulative counts since the last close); any other wait cuts and closes
-//   everything. One closer at a time per device (a try-flag); a second one is skipped.
+//   everything. One closer at a time per device (a try-flag); a second one is skipped. A wait
+//   with nothing to close (no cut and no enqueue since the last close) returns at once, without
+//   the try-flag or any write, so back-to-back waits and two threads waiting on one device
+//   share the close line read-only.
 #pragma once
 
 #include <atomic>
@@ -100,29 +103,45 @@ class DeviceSteps {
   CloseResult finish(std::uint64_t next_open_cut, const Totals &totals, std::uint64_t step_start,
                      std::uint64_t t0_ns, std::uint64_t t1_ns, std::uint64_t min_launches) noexcept;
 
-  // Launch side: one lane (cache line) per launching thread, picked by a hash of the thread's
-  // pointer, so that two threads launching on one device (torch's task queue and the main
-  // thread) do not bounce a line on every call; a cut adds the lanes up. Two threads that hash
-  // to one lane share it correctly, only slower.
+  // Launch side: one lane (cache line) per launching thread, so that two threads launching on
+  // one device (torch's task queue and the main thread) do not bounce a line on every call; a
+  // cut adds the lanes up. The first kExclusiveLanes threads of the process that ever enqueue
+  // each claim a lane index of their own (the same in every device), once: a lane with one
+  // writer is counted with a load and a store, no locked read-modify-write. Later threads share
+  // the last lane, counted with fetch_add.
+ public:
   static constexpr unsigned kLanes = 16;
+  static constexpr unsigned kExclusiveLanes = kLanes - 1;
+  static constexpr unsigned kOverflowLane = kLanes - 1;
+  // This thread's lane index (claimed on the first call); exposed for tests.
+  static unsigned this_threads_lane_index() noexcept;
+
+ private:
   struct alignas(64) Lane {
     std::atomic<std::uint64_t> launches{0};
     std::atomic<std::uint64_t> api_ns{0};
     std::atomic<std::uint64_t> collectives{0};
     std::atomic<std::uint64_t> hccl_ns{0};
     std::atomic<std::uint64_t> last_end{0};
+    std::atomic<bool> in_used_mask{false};  // its bit is set in used_lanes_ (a lane's own flag)
   };
-  Lane &this_threads_lane() noexcept;
+  Lane &this_threads_lane(unsigned index) noexcept;
   Totals totals_now() const noexcept;  // the lanes added up (ends: the latest)
+  std::uint64_t enqueues_now() const noexcept;  // launches + collectives of all lanes
+  bool nothing_to_close() const noexcept;
   Lane lanes_[kLanes];
   // Read on every launch, written once per segment (its first launch) and at each cut.
   alignas(64) std::atomic<std::uint64_t> open_first_start_{0};
-  std::atomic<std::uint32_t> used_lanes_{0};  // a bit per lane ever written
+  std::atomic<std::uint32_t> used_lanes_{0};  // a bit per lane ever written (rarely written)
   // Cut side.
   alignas(64) std::atomic<std::uint64_t> next_cut_{0};
   Cut cuts_[kCutRing];
   // Close side: plain fields, touched only by the thread holding closing_.
   alignas(64) std::atomic<bool> closing_{false};
+  // What the last close consumed, for the lock-free empty check: written by the closer only
+  // (under closing_), after its plain fields; read by any waiter.
+  std::atomic<std::uint64_t> published_cut_{0};       // = closed_cut_
+  std::atomic<std::uint64_t> published_enqueues_{0};  // = closed_launches_ + closed_collectives_
   std::uint64_t closed_cut_ = 0;  // the oldest cut not yet closed
   std::uint64_t closed_launches_ = 0;
   std::uint64_t closed_api_ns_ = 0;
