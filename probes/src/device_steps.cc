@@ -64,20 +64,32 @@ inline void add_single_writer(std::atomic<std::uint64_t> &value, std::uint64_t a
 
 // A launch and a collective are both enqueues; each is counted, with its host time, in its own
 // pair of the lane's fields.
-void DeviceSteps::on_enqueue(std::atomic<std::uint64_t> Lane::*count,
-                             std::atomic<std::uint64_t> Lane::*host_ns, std::uint64_t t0_ns,
-                             std::uint64_t t1_ns) noexcept {
-  open_segment(t0_ns);
+inline __attribute__((always_inline)) void DeviceSteps::on_enqueue(
+    std::atomic<std::uint64_t> Lane::*count, std::atomic<std::uint64_t> Lane::*host_ns,
+    std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
   const unsigned index = lane_index();
   Lane &lane = this_threads_lane(index);
   if (__builtin_expect(index != kOverflowLane, 1)) {
+    open_segment(lane, t0_ns);
     add_single_writer(lane.*count, 1);
     add_single_writer(lane.*host_ns, elapsed(t0_ns, t1_ns));
   } else {
-    (lane.*count).fetch_add(1, std::memory_order_relaxed);
-    (lane.*host_ns).fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
+    on_shared_enqueue(lane, count, host_ns, t0_ns, t1_ns);
   }
   note_end(lane, t1_ns);
+}
+
+// The overflow lane, shared by the threads past the exclusive lanes: read-modify-writes.
+__attribute__((noinline)) void DeviceSteps::on_shared_enqueue(
+    Lane &lane, std::atomic<std::uint64_t> Lane::*count, std::atomic<std::uint64_t> Lane::*host_ns,
+    std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
+  // Its writers' starts interleave: keep the earliest.
+  std::uint64_t seen = lane.open_start.load(std::memory_order_relaxed);
+  while ((seen == 0 || t0_ns < seen) &&
+         !lane.open_start.compare_exchange_weak(seen, t0_ns, std::memory_order_relaxed)) {
+  }
+  (lane.*count).fetch_add(1, std::memory_order_relaxed);
+  (lane.*host_ns).fetch_add(elapsed(t0_ns, t1_ns), std::memory_order_relaxed);
 }
 
 void DeviceSteps::on_launch(std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
@@ -112,12 +124,30 @@ bool DeviceSteps::nothing_to_close() const noexcept {
          enqueues_now() == closed_enqueues;
 }
 
-DeviceSteps::Totals DeviceSteps::totals_now() const noexcept {
+void DeviceSteps::open_segment(Lane &lane, std::uint64_t t0_ns) noexcept {
+  // Relaxed is enough: a cut reads these on the same thread (torch's task queue launches and
+  // records), and a close-everything wait on another thread takes whatever it sees as its cut.
+  // The writer only ever replaces a 0 and a cut only ever stores 0, so a load and a store lose
+  // nothing on a lane of one writer (whose starts only grow): a cut between them took 0.
+  if (lane.open_start.load(std::memory_order_relaxed) == 0) {
+    lane.open_start.store(t0_ns, std::memory_order_relaxed);
+  }
+}
+
+DeviceSteps::Totals DeviceSteps::take_segment(std::uint64_t *first_start) noexcept {
   Totals totals;
+  std::uint64_t start = 0;
   std::uint32_t used = used_lanes_.load(std::memory_order_acquire);
   while (used != 0) {
-    const Lane &lane = lanes_[__builtin_ctz(used)];
+    Lane &lane = lanes_[__builtin_ctz(used)];
     used &= used - 1;
+    // The start before the counts, as a launch writes them in the other order: a launch
+    // counted here has its start taken here or by an earlier cut. Only a non-zero start is
+    // taken (a lane idle since the last cut is not written).
+    if (lane.open_start.load(std::memory_order_relaxed) != 0) {
+      const std::uint64_t lane_start = lane.open_start.exchange(0, std::memory_order_acq_rel);
+      if (lane_start != 0 && (start == 0 || lane_start < start)) start = lane_start;
+    }
     totals.launches += lane.launches.load(std::memory_order_acquire);
     totals.api_ns += lane.api_ns.load(std::memory_order_acquire);
     totals.collectives += lane.collectives.load(std::memory_order_acquire);
@@ -125,16 +155,8 @@ DeviceSteps::Totals DeviceSteps::totals_now() const noexcept {
     totals.last_launch_end =
         std::max(totals.last_launch_end, lane.last_end.load(std::memory_order_acquire));
   }
+  *first_start = start;
   return totals;
-}
-
-void DeviceSteps::open_segment(std::uint64_t t0_ns) noexcept {
-  // Relaxed is enough: a cut reads these on the same thread (torch's task queue launches and
-  // records), and a close-everything wait on another thread takes whatever it sees as its cut.
-  if (open_first_start_.load(std::memory_order_relaxed) == 0) {
-    std::uint64_t none = 0;
-    open_first_start_.compare_exchange_strong(none, t0_ns, std::memory_order_relaxed);
-  }
 }
 
 void DeviceSteps::note_end(Lane &lane, std::uint64_t t1_ns) noexcept {
@@ -154,9 +176,9 @@ std::uint64_t DeviceSteps::cut() noexcept {
   slot.tag.store(0, std::memory_order_relaxed);
   // note: not one atomic snapshot. A launch racing this cut from another thread may have its
   // start and its count fall on different sides; finish() copes with a step without a start.
-  slot.first_start.store(open_first_start_.exchange(0, std::memory_order_relaxed),
-                         std::memory_order_release);
-  const Totals totals = totals_now();
+  std::uint64_t first_start = 0;
+  const Totals totals = take_segment(&first_start);
+  slot.first_start.store(first_start, std::memory_order_release);
   slot.launches.store(totals.launches, std::memory_order_release);
   slot.api_ns.store(totals.api_ns, std::memory_order_release);
   slot.collectives.store(totals.collectives, std::memory_order_release);
@@ -232,8 +254,8 @@ CloseResult DeviceSteps::close_all_locked(std::uint64_t t0_ns, std::uint64_t t1_
   // Cut the open segment too, so that launches after this wait start the next step, and events
   // recorded before it count as closed.
   const std::uint64_t id = next_cut_.fetch_add(1, std::memory_order_acq_rel);
-  const std::uint64_t open_start = open_first_start_.exchange(0, std::memory_order_acq_rel);
-  const Totals totals = totals_now();
+  std::uint64_t open_start = 0;
+  const Totals totals = take_segment(&open_start);
   std::uint64_t start = id > closed_cut_ ? first_start_of(closed_cut_, id - 1) : 0;
   if (start == 0) start = open_start;
   return finish(id + 1, totals, start, t0_ns, t1_ns, min_launches);
@@ -284,10 +306,10 @@ void DeviceSteps::reset() noexcept {
     lane.collectives.store(0, std::memory_order_relaxed);
     lane.hccl_ns.store(0, std::memory_order_relaxed);
     lane.last_end.store(0, std::memory_order_relaxed);
+    lane.open_start.store(0, std::memory_order_relaxed);
     lane.in_used_mask.store(false, std::memory_order_relaxed);
   }
   used_lanes_.store(0, std::memory_order_relaxed);
-  open_first_start_.store(0, std::memory_order_relaxed);
   next_cut_.store(0, std::memory_order_relaxed);
   for (Cut &slot : cuts_) slot.tag.store(0, std::memory_order_relaxed);
   closing_.store(false, std::memory_order_relaxed);

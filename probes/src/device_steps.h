@@ -4,7 +4,8 @@
 // on another thread, concurrently with the next step's launches. Nothing here blocks.
 //
 // - Launch side: cumulative atomics (launches, launch API time, collectives and their host time,
-//   end of the latest enqueue) and the start of the first enqueue of the open segment. A
+//   end of the latest enqueue) and the start of the first enqueue of the open segment, all in
+//   the launching thread's own lane: a launch reads and writes nothing else of the device. A
 //   collective (HCCL) is an enqueue like a launch: it opens a step and ends its enqueue span, and
 //   counts toward the step's minimum of work, but its host time is kept apart from launch API time.
 // - Cut: every event record ends the open segment. Its id comes from a counter; a snapshot of
@@ -88,14 +89,17 @@ class DeviceSteps {
     std::atomic<std::uint64_t> first_start{0};  // first launch start of the segment it ended
   };
 
-  // What a launch and a collective share: the open segment's first start (before the counts,
-  // as a cut reads them) and the end of the latest enqueue (after).
-  void open_segment(std::uint64_t t0_ns) noexcept;
+  // What a launch and a collective share: the open segment's first start in the lane (before
+  // the counts, as a cut reads them) and the end of the latest enqueue (after).
   struct Lane;
+  static void open_segment(Lane &lane, std::uint64_t t0_ns) noexcept;  // a lane of one writer
   static void note_end(Lane &lane, std::uint64_t t1_ns) noexcept;
   void on_enqueue(std::atomic<std::uint64_t> Lane::*count,
                   std::atomic<std::uint64_t> Lane::*host_ns, std::uint64_t t0_ns,
                   std::uint64_t t1_ns) noexcept;
+  static void on_shared_enqueue(Lane &lane, std::atomic<std::uint64_t> Lane::*count,
+                                std::atomic<std::uint64_t> Lane::*host_ns, std::uint64_t t0_ns,
+                                std::uint64_t t1_ns) noexcept;
   bool read_cut(std::uint64_t cut_id, Totals *totals, std::uint64_t *first_start) const noexcept;
   std::uint64_t first_start_of(std::uint64_t first_cut, std::uint64_t last_cut) const noexcept;
   CloseResult close_all_locked(std::uint64_t t0_ns, std::uint64_t t1_ns,
@@ -123,16 +127,20 @@ class DeviceSteps {
     std::atomic<std::uint64_t> collectives{0};
     std::atomic<std::uint64_t> hccl_ns{0};
     std::atomic<std::uint64_t> last_end{0};
+    // The first start of this lane's enqueues since the last cut (0: none). Set by the lane's
+    // writer when 0; a cut takes it (exchange with 0) only when it is not 0.
+    std::atomic<std::uint64_t> open_start{0};
     std::atomic<bool> in_used_mask{false};  // its bit is set in used_lanes_ (a lane's own flag)
   };
   Lane &this_threads_lane(unsigned index) noexcept;
-  Totals totals_now() const noexcept;  // the lanes added up (ends: the latest)
+  // Cuts the open segment: takes every lane's open start (the earliest is the segment's, 0 if
+  // none), then adds the lanes up.
+  Totals take_segment(std::uint64_t *first_start) noexcept;
   std::uint64_t enqueues_now() const noexcept;  // launches + collectives of all lanes
   bool nothing_to_close() const noexcept;
   Lane lanes_[kLanes];
-  // Read on every launch, written once per segment (its first launch) and at each cut.
-  alignas(64) std::atomic<std::uint64_t> open_first_start_{0};
-  std::atomic<std::uint32_t> used_lanes_{0};  // a bit per lane ever written (rarely written)
+  // Read by cuts and closes; written once per lane ever used on this device.
+  alignas(64) std::atomic<std::uint32_t> used_lanes_{0};  // a bit per lane ever written (rarely written)
   // Cut side.
   alignas(64) std::atomic<std::uint64_t> next_cut_{0};
   Cut cuts_[kCutRing];

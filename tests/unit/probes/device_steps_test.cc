@@ -193,6 +193,84 @@ TEST(DeviceStepsTest, TwoThreadsWaitingOnAnIdleDeviceNeverCollide) {
   EXPECT_EQ(stepped.load(), 0);
 }
 
+// Runs `body` on a new thread and waits for it.
+template <typename Body>
+void on_new_thread(Body body) {
+  std::thread thread(body);
+  thread.join();
+}
+
+TEST(DeviceStepsTest, TheSegmentStartsAtTheEarliestStartOfAnyLane) {
+  // Each launching thread keeps its segment's first start in its own lane (the shared lane
+  // keeps the earliest of its threads'); a cut takes the earliest. Every launch comes from a
+  // new thread: exclusive lanes while the process has some left, then the shared one.
+  auto steps = make_steps();
+  on_new_thread([&] { steps->on_launch(kT + 100, kT + 110); });
+  on_new_thread([&] { steps->on_launch(kT + 200, kT + 210); });
+  const CloseResult first = steps->close_all(kT + 1000, kT + 1100, 1);
+  ASSERT_EQ(first.outcome, CloseOutcome::kStep);
+  EXPECT_EQ(first.step.launches, 2u);
+  EXPECT_EQ(first.step.forward_ns, 1000u);        // from +100
+  EXPECT_EQ(first.step.kernel_launch_ns, 110u);   // to +210
+
+  // A record cuts both lanes: the launch after it, on the other lane, starts the next segment.
+  std::uint64_t cut = 0;
+  std::thread a([&] {
+    steps->on_launch(kT + 2000, kT + 2010);
+    cut = steps->cut();
+  });
+  a.join();
+  on_new_thread([&] { steps->on_launch(kT + 2100, kT + 2110); });
+  on_new_thread([&] { steps->on_launch(kT + 2050, kT + 2060); });  // earlier start, later call
+  const CloseResult by_event = steps->close_through(cut, kT + 3000, kT + 3100, 1);
+  ASSERT_EQ(by_event.outcome, CloseOutcome::kStep);
+  EXPECT_EQ(by_event.step.launches, 1u);
+  EXPECT_EQ(by_event.step.forward_ns, 1100u);  // from +2000
+  EXPECT_EQ(by_event.step.non_forward_ns, 2000u - 1100u);
+  const CloseResult rest = steps->close_all(kT + 3200, kT + 3300, 1);
+  ASSERT_EQ(rest.outcome, CloseOutcome::kStep);
+  EXPECT_EQ(rest.step.launches, 2u);
+  EXPECT_EQ(rest.step.forward_ns, 3300u - 2050u);  // the earliest start of the open segment
+  EXPECT_EQ(rest.step.non_forward_ns, 0u);          // it began before the last wait returned
+}
+
+TEST(DeviceStepsTest, TheSharedLaneKeepsStartsAndCountsExact) {
+  // Use up the exclusive lanes, so the threads below share the overflow lane.
+  for (unsigned i = 0; i < DeviceSteps::kLanes; ++i) {
+    on_new_thread([] { DeviceSteps::this_threads_lane_index(); });
+  }
+  auto steps = make_steps();
+  constexpr int kThreads = 4;
+  constexpr int kLaunches = 5000;
+  std::vector<std::thread> threads;
+  std::atomic<int> shared{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      if (DeviceSteps::this_threads_lane_index() == DeviceSteps::kOverflowLane) shared.fetch_add(1);
+      for (int i = 0; i < kLaunches; ++i) {
+        const std::uint64_t t0 = kT + 1000 + static_cast<std::uint64_t>(t) +
+                                 static_cast<std::uint64_t>(i) * 10;
+        steps->on_launch(t0, t0 + 3);
+      }
+    });
+  }
+  for (std::thread &thread : threads) thread.join();
+  EXPECT_EQ(shared.load(), kThreads);
+  const CloseResult closed = steps->close_all(kT + 1'000'000, kT + 1'000'100, 1);
+  ASSERT_EQ(closed.outcome, CloseOutcome::kStep);
+  EXPECT_EQ(closed.step.launches, std::uint64_t{kThreads} * kLaunches);
+  EXPECT_EQ(closed.step.launch_api_ns, std::uint64_t{kThreads} * kLaunches * 3);
+  // One of the threads' first launches (+1000 .. +1003) opened the segment.
+  EXPECT_GE(closed.step.forward_ns, 1'000'100u - 1003u);
+  EXPECT_LE(closed.step.forward_ns, 1'000'100u - 1000u);
+  // Next segment: a launch on the shared lane after the cut starts it.
+  on_new_thread([&] { steps->on_launch(kT + 2'000'000, kT + 2'000'005); });
+  const CloseResult next = steps->close_all(kT + 2'000'100, kT + 2'000'200, 1);
+  ASSERT_EQ(next.outcome, CloseOutcome::kStep);
+  EXPECT_EQ(next.step.launches, 1u);
+  EXPECT_EQ(next.step.forward_ns, 200u);
+}
+
 TEST(DeviceStepsTest, ResetForgetsEverything) {
   auto steps = make_steps();
   steps->on_launch(kT, kT + 10);
