@@ -243,6 +243,11 @@ CloseResult DeviceSteps::close_all(std::uint64_t t0_ns, std::uint64_t t1_ns,
   // empty segment. Skip it without a write (a stream sync right after a device sync, two
   // threads waiting on one idle device).
   if (nothing_to_close()) return {};
+  return close_all_now(t0_ns, t1_ns, min_launches);
+}
+
+CloseResult DeviceSteps::close_all_now(std::uint64_t t0_ns, std::uint64_t t1_ns,
+                                       std::uint64_t min_launches) noexcept {
   if (closing_.exchange(true, std::memory_order_acquire)) return {CloseOutcome::kBusy, {}};
   const CloseResult result = close_all_locked(t0_ns, t1_ns, min_launches);
   closing_.store(false, std::memory_order_release);

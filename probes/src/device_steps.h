@@ -66,6 +66,12 @@ class DeviceSteps {
                             std::uint64_t min_launches) noexcept;
   CloseResult close_all(std::uint64_t t0_ns, std::uint64_t t1_ns,
                         std::uint64_t min_launches) noexcept;
+  // No cut and no enqueue since the last close: close_all() would return kNoStep without a
+  // write. Lock-free and read-only, so a caller can skip building a result at all.
+  bool nothing_to_close() const noexcept;
+  // close_all() without that check, for a caller that just made it.
+  CloseResult close_all_now(std::uint64_t t0_ns, std::uint64_t t1_ns,
+                            std::uint64_t min_launches) noexcept;
 
   // Only while no other thread uses this device (a fork child).
   void reset() noexcept;
@@ -137,7 +143,6 @@ class DeviceSteps {
   // none), then adds the lanes up.
   Totals take_segment(std::uint64_t *first_start) noexcept;
   std::uint64_t enqueues_now() const noexcept;  // launches + collectives of all lanes
-  bool nothing_to_close() const noexcept;
   Lane lanes_[kLanes];
   // Read by cuts and closes; written once per lane ever used on this device.
   alignas(64) std::atomic<std::uint32_t> used_lanes_{0};  // a bit per lane ever written (rarely written)
