@@ -23,9 +23,25 @@ std::atomic<unsigned> next_lane{0};
 // Once per thread. Past the exclusive lanes the counter is no longer moved (no wrap-around
 // after billions of threads could hand out an exclusive index twice).
 __attribute__((noinline)) unsigned claim_lane() noexcept {
-  unsigned index = DeviceSteps::kOverflowLane;
+  unsigned index = DeviceSteps::kExclusiveLanes;  // not exclusive
   if (next_lane.load(std::memory_order_relaxed) < DeviceSteps::kExclusiveLanes) {
-    index = std::min(next_lane.fetch_add(1, std::memory_order_relaxed), DeviceSteps::kOverflowLane);
+    index = next_lane.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (index >= DeviceSteps::kExclusiveLanes) {
+    // A shared lane: the thread pointer (or, without the builtin, the stack) tells threads
+    // apart; threads' are a stack size apart, so a multiplicative hash spreads them.
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_thread_pointer)
+#define NPUPROBE_THREAD_POINTER() __builtin_thread_pointer()
+#endif
+#endif
+#ifndef NPUPROBE_THREAD_POINTER
+#define NPUPROBE_THREAD_POINTER() __builtin_frame_address(0)
+#endif
+    const auto pointer = reinterpret_cast<std::uintptr_t>(NPUPROBE_THREAD_POINTER());
+    const auto hash = static_cast<std::uint64_t>(pointer) * 0x9E3779B97F4A7C15ULL;
+    index = DeviceSteps::kExclusiveLanes +
+            static_cast<unsigned>((hash >> 32) % DeviceSteps::kSharedLanes);
   }
   tls_lane_plus_one = index + 1;
   return index;
@@ -69,7 +85,7 @@ inline __attribute__((always_inline)) void DeviceSteps::on_enqueue(
     std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
   const unsigned index = lane_index();
   Lane &lane = this_threads_lane(index);
-  if (__builtin_expect(index != kOverflowLane, 1)) {
+  if (__builtin_expect(!is_shared_lane(index), 1)) {
     open_segment(lane, t0_ns);
     add_single_writer(lane.*count, 1);
     add_single_writer(lane.*host_ns, elapsed(t0_ns, t1_ns));
@@ -79,7 +95,7 @@ inline __attribute__((always_inline)) void DeviceSteps::on_enqueue(
   note_end(lane, t1_ns);
 }
 
-// The overflow lane, shared by the threads past the exclusive lanes: read-modify-writes.
+// A shared lane, for the threads past the exclusive lanes: read-modify-writes.
 __attribute__((noinline)) void DeviceSteps::on_shared_enqueue(
     Lane &lane, std::atomic<std::uint64_t> Lane::*count, std::atomic<std::uint64_t> Lane::*host_ns,
     std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept {
@@ -161,7 +177,7 @@ DeviceSteps::Totals DeviceSteps::take_segment(std::uint64_t *first_start) noexce
 
 void DeviceSteps::note_end(Lane &lane, std::uint64_t t1_ns) noexcept {
   // A plain store, not a read-modify-write: a lane is one thread's (t1 only grows there); the
-  // threads sharing the overflow lane can at worst leave the end of a launch a few ns older
+  // threads sharing a shared lane can at worst leave the end of a launch a few ns older
   // than the latest.
   if (t1_ns > lane.last_end.load(std::memory_order_relaxed)) {
     lane.last_end.store(t1_ns, std::memory_order_relaxed);

@@ -117,12 +117,15 @@ class DeviceSteps {
   // one device (torch's task queue and the main thread) do not bounce a line on every call; a
   // cut adds the lanes up. The first kExclusiveLanes threads of the process that ever enqueue
   // each claim a lane index of their own (the same in every device), once: a lane with one
-  // writer is counted with a load and a store, no locked read-modify-write. Later threads share
-  // the last lane, counted with fetch_add.
+  // writer is counted with a load and a store, no locked read-modify-write. Lanes are never
+  // given back (no thread-exit hook), so later threads share the kSharedLanes lanes after
+  // those, spread by a hash of the thread pointer (taken once) and counted with fetch_add:
+  // launching threads born after many short-lived ones still rarely share a line.
  public:
-  static constexpr unsigned kLanes = 16;
-  static constexpr unsigned kExclusiveLanes = kLanes - 1;
-  static constexpr unsigned kOverflowLane = kLanes - 1;
+  static constexpr unsigned kExclusiveLanes = 16;
+  static constexpr unsigned kSharedLanes = 8;
+  static constexpr unsigned kLanes = kExclusiveLanes + kSharedLanes;
+  static constexpr bool is_shared_lane(unsigned index) { return index >= kExclusiveLanes; }
   // This thread's lane index (claimed on the first call); exposed for tests.
   static unsigned this_threads_lane_index() noexcept;
 
@@ -146,6 +149,7 @@ class DeviceSteps {
   Lane lanes_[kLanes];
   // Read by cuts and closes; written once per lane ever used on this device.
   alignas(64) std::atomic<std::uint32_t> used_lanes_{0};  // a bit per lane ever written (rarely written)
+  static_assert(kLanes <= 32, "used_lanes_ has a bit per lane");
   // Cut side.
   alignas(64) std::atomic<std::uint64_t> next_cut_{0};
   Cut cuts_[kCutRing];

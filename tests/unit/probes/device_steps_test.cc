@@ -21,7 +21,7 @@ std::unique_ptr<DeviceSteps> make_steps() {
 
 TEST(DeviceStepsTest, MoreThreadsThanLanesCountEveryLaunchAndCollective) {
   // More threads than exclusive lanes: the first ones of the process get a lane each, the
-  // rest share the overflow lane. Every launch, collective and nanosecond lands exactly once.
+  // rest share the shared lanes. Every launch, collective and nanosecond lands exactly once.
   constexpr int kThreads = static_cast<int>(DeviceSteps::kLanes) * 2 + 3;
   constexpr int kLaunches = 2000;
   constexpr int kCollectives = 300;
@@ -43,16 +43,16 @@ TEST(DeviceStepsTest, MoreThreadsThanLanesCountEveryLaunchAndCollective) {
   }
   for (std::thread &thread : threads) thread.join();
   std::set<unsigned> exclusive;
-  int overflow = 0;
+  int shared = 0;
   for (unsigned lane : lanes) {
     ASSERT_LT(lane, DeviceSteps::kLanes);
-    if (lane == DeviceSteps::kOverflowLane) {
-      ++overflow;
+    if (DeviceSteps::is_shared_lane(lane)) {
+      ++shared;
     } else {
       EXPECT_TRUE(exclusive.insert(lane).second) << "lane " << lane << " handed out twice";
     }
   }
-  EXPECT_GE(overflow, kThreads - static_cast<int>(DeviceSteps::kExclusiveLanes));
+  EXPECT_GE(shared, kThreads - static_cast<int>(DeviceSteps::kExclusiveLanes));
 
   const CloseResult closed = steps->close_all(kT + 1'000'000, kT + 2'000'000, 1);
   ASSERT_EQ(closed.outcome, CloseOutcome::kStep);
@@ -65,7 +65,7 @@ TEST(DeviceStepsTest, MoreThreadsThanLanesCountEveryLaunchAndCollective) {
 }
 
 TEST(DeviceStepsTest, ClosesRacingLaunchesOnManyLanesLoseNothing) {
-  // Launching threads on exclusive and overflow lanes while two threads close everything:
+  // Launching threads on exclusive and shared lanes while two threads close everything:
   // the steps' launches add up to every launch, whichever close (or skip) takes them.
   constexpr int kLaunchers = static_cast<int>(DeviceSteps::kLanes) + 4;
   constexpr int kLaunches = 3000;
@@ -234,19 +234,20 @@ TEST(DeviceStepsTest, TheSegmentStartsAtTheEarliestStartOfAnyLane) {
   EXPECT_EQ(rest.step.non_forward_ns, 0u);          // it began before the last wait returned
 }
 
-TEST(DeviceStepsTest, TheSharedLaneKeepsStartsAndCountsExact) {
-  // Use up the exclusive lanes, so the threads below share the overflow lane.
-  for (unsigned i = 0; i < DeviceSteps::kLanes; ++i) {
+TEST(DeviceStepsTest, TheSharedLanesKeepStartsAndCountsExact) {
+  // Use up the exclusive lanes, so the threads below use the shared lanes.
+  for (unsigned i = 0; i < DeviceSteps::kExclusiveLanes; ++i) {
     on_new_thread([] { DeviceSteps::this_threads_lane_index(); });
   }
   auto steps = make_steps();
-  constexpr int kThreads = 4;
+  // More threads than shared lanes: at least two share one.
+  constexpr int kThreads = static_cast<int>(DeviceSteps::kSharedLanes) + 4;
   constexpr int kLaunches = 5000;
   std::vector<std::thread> threads;
   std::atomic<int> shared{0};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      if (DeviceSteps::this_threads_lane_index() == DeviceSteps::kOverflowLane) shared.fetch_add(1);
+      if (DeviceSteps::is_shared_lane(DeviceSteps::this_threads_lane_index())) shared.fetch_add(1);
       for (int i = 0; i < kLaunches; ++i) {
         const std::uint64_t t0 = kT + 1000 + static_cast<std::uint64_t>(t) +
                                  static_cast<std::uint64_t>(i) * 10;
@@ -260,10 +261,10 @@ TEST(DeviceStepsTest, TheSharedLaneKeepsStartsAndCountsExact) {
   ASSERT_EQ(closed.outcome, CloseOutcome::kStep);
   EXPECT_EQ(closed.step.launches, std::uint64_t{kThreads} * kLaunches);
   EXPECT_EQ(closed.step.launch_api_ns, std::uint64_t{kThreads} * kLaunches * 3);
-  // One of the threads' first launches (+1000 .. +1003) opened the segment.
-  EXPECT_GE(closed.step.forward_ns, 1'000'100u - 1003u);
+  // One of the threads' first launches (+1000 .. +1000 + kThreads - 1) opened the segment.
+  EXPECT_GE(closed.step.forward_ns, 1'000'100u - 1000u - (kThreads - 1));
   EXPECT_LE(closed.step.forward_ns, 1'000'100u - 1000u);
-  // Next segment: a launch on the shared lane after the cut starts it.
+  // Next segment: a launch on a shared lane after the cut starts it.
   on_new_thread([&] { steps->on_launch(kT + 2'000'000, kT + 2'000'005); });
   const CloseResult next = steps->close_all(kT + 2'000'100, kT + 2'000'200, 1);
   ASSERT_EQ(next.outcome, CloseOutcome::kStep);
