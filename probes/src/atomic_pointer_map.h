@@ -32,8 +32,8 @@ class AtomicPointerMap {
   std::size_t find_or_insert(std::uint64_t key) noexcept {
     std::size_t slot = home(key);
     for (std::size_t probe = 0; probe < kMaxProbe; ++probe, slot = (slot + 1) & kMask) {
-      std::uint64_t seen = keys_[slot].load(std::memory_order_acquire);
-      if (seen == 0 && keys_[slot].compare_exchange_strong(seen, key, std::memory_order_acq_rel,
+      std::uint64_t seen = slots_[slot].key.load(std::memory_order_acquire);
+      if (seen == 0 && slots_[slot].key.compare_exchange_strong(seen, key, std::memory_order_acq_rel,
                                                            std::memory_order_acquire)) {
         return slot;
       }
@@ -47,24 +47,24 @@ class AtomicPointerMap {
   std::size_t find(std::uint64_t key) const noexcept {
     std::size_t slot = home(key);
     for (std::size_t probe = 0; probe < kMaxProbe; ++probe, slot = (slot + 1) & kMask) {
-      const std::uint64_t seen = keys_[slot].load(std::memory_order_acquire);
+      const std::uint64_t seen = slots_[slot].key.load(std::memory_order_acquire);
       if (seen == key) return slot;
       if (seen == 0) return kNone;
     }
     return kNone;
   }
 
-  std::atomic<std::uint64_t> &value(std::size_t slot) noexcept { return values_[slot]; }
+  std::atomic<std::uint64_t> &value(std::size_t slot) noexcept { return slots_[slot].value; }
   // 0 = a slot no key has claimed.
   std::uint64_t key(std::size_t slot) const noexcept {
-    return keys_[slot].load(std::memory_order_acquire);
+    return slots_[slot].key.load(std::memory_order_acquire);
   }
 
   // Only while no other thread uses the map (a fork child).
   void clear() noexcept {
     for (std::size_t i = 0; i < kCapacity; ++i) {
-      keys_[i].store(0, std::memory_order_relaxed);
-      values_[i].store(0, std::memory_order_relaxed);
+      slots_[i].key.store(0, std::memory_order_relaxed);
+      slots_[i].value.store(0, std::memory_order_relaxed);
     }
   }
 
@@ -81,8 +81,13 @@ class AtomicPointerMap {
     return static_cast<std::size_t>(key) & kMask;
   }
 
-  std::atomic<std::uint64_t> keys_[kCapacity] = {};
-  std::atomic<std::uint64_t> values_[kCapacity] = {};
+  // A key and its value side by side (16 bytes, never across a cache line): a lookup and the
+  // value's update touch one line.
+  struct alignas(16) Slot {
+    std::atomic<std::uint64_t> key{0};
+    std::atomic<std::uint64_t> value{0};
+  };
+  Slot slots_[kCapacity];
 };
 
 }  // namespace npuprobe::probes

@@ -4,14 +4,18 @@
 // on another thread, concurrently with the next step's launches. Nothing here blocks.
 //
 // - Launch side: cumulative atomics (launches, launch API time, collectives and their host time,
-//   end of the latest enqueue) and the start of the first enqueue of the open segment. A
+//   end of the latest enqueue) and the start of the first enqueue of the open segment, all in
+//   the launching thread's own lane: a launch reads and writes nothing else of the device. A
 //   collective (HCCL) is an enqueue like a launch: it opens a step and ends its enqueue span, and
 //   counts toward the step's minimum of work, but its host time is kept apart from launch API time.
 // - Cut: every event record ends the open segment. Its id comes from a counter; a snapshot of
 //   the cumulative atomics and the segment's first start go into a ring slot tagged with the id.
 // - Close: a wait on an event closes every segment up to that event's cut, merged into one
 //   step (deltas of the cumulative counts since the last close); any other wait cuts and closes
-//   everything. One closer at a time per device (a try-flag); a second one is skipped.
+//   everything. One closer at a time per device (a try-flag); a second one is skipped. A wait
+//   with nothing to close (no cut and no enqueue since the last close) returns at once, without
+//   the try-flag or any write, so back-to-back waits and two threads waiting on one device
+//   share the close line read-only.
 #pragma once
 
 #include <atomic>
@@ -62,6 +66,12 @@ class DeviceSteps {
                             std::uint64_t min_launches) noexcept;
   CloseResult close_all(std::uint64_t t0_ns, std::uint64_t t1_ns,
                         std::uint64_t min_launches) noexcept;
+  // No cut and no enqueue since the last close: close_all() would return kNoStep without a
+  // write. Lock-free and read-only, so a caller can skip building a result at all.
+  bool nothing_to_close() const noexcept;
+  // close_all() without that check, for a caller that just made it.
+  CloseResult close_all_now(std::uint64_t t0_ns, std::uint64_t t1_ns,
+                            std::uint64_t min_launches) noexcept;
 
   // Only while no other thread uses this device (a fork child).
   void reset() noexcept;
@@ -85,14 +95,17 @@ class DeviceSteps {
     std::atomic<std::uint64_t> first_start{0};  // first launch start of the segment it ended
   };
 
-  // What a launch and a collective share: the open segment's first start (before the counts,
-  // as a cut reads them) and the end of the latest enqueue (after).
-  void open_segment(std::uint64_t t0_ns) noexcept;
+  // What a launch and a collective share: the open segment's first start in the lane (before
+  // the counts, as a cut reads them) and the end of the latest enqueue (after).
   struct Lane;
+  static void open_segment(Lane &lane, std::uint64_t t0_ns) noexcept;  // a lane of one writer
   static void note_end(Lane &lane, std::uint64_t t1_ns) noexcept;
   void on_enqueue(std::atomic<std::uint64_t> Lane::*count,
                   std::atomic<std::uint64_t> Lane::*host_ns, std::uint64_t t0_ns,
                   std::uint64_t t1_ns) noexcept;
+  static void on_shared_enqueue(Lane &lane, std::atomic<std::uint64_t> Lane::*count,
+                                std::atomic<std::uint64_t> Lane::*host_ns, std::uint64_t t0_ns,
+                                std::uint64_t t1_ns) noexcept;
   bool read_cut(std::uint64_t cut_id, Totals *totals, std::uint64_t *first_start) const noexcept;
   std::uint64_t first_start_of(std::uint64_t first_cut, std::uint64_t last_cut) const noexcept;
   CloseResult close_all_locked(std::uint64_t t0_ns, std::uint64_t t1_ns,
@@ -100,29 +113,52 @@ class DeviceSteps {
   CloseResult finish(std::uint64_t next_open_cut, const Totals &totals, std::uint64_t step_start,
                      std::uint64_t t0_ns, std::uint64_t t1_ns, std::uint64_t min_launches) noexcept;
 
-  // Launch side: one lane (cache line) per launching thread, picked by a hash of the thread's
-  // pointer, so that two threads launching on one device (torch's task queue and the main
-  // thread) do not bounce a line on every call; a cut adds the lanes up. Two threads that hash
-  // to one lane share it correctly, only slower.
-  static constexpr unsigned kLanes = 16;
+  // Launch side: one lane (cache line) per launching thread, so that two threads launching on
+  // one device (torch's task queue and the main thread) do not bounce a line on every call; a
+  // cut adds the lanes up. The first kExclusiveLanes threads of the process that ever enqueue
+  // each claim a lane index of their own (the same in every device), once: a lane with one
+  // writer is counted with a load and a store, no locked read-modify-write. Lanes are never
+  // given back (no thread-exit hook), so later threads share the kSharedLanes lanes after
+  // those, spread by a hash of the thread pointer (taken once) and counted with fetch_add:
+  // launching threads born after many short-lived ones still rarely share a line.
+ public:
+  static constexpr unsigned kExclusiveLanes = 16;
+  static constexpr unsigned kSharedLanes = 8;
+  static constexpr unsigned kLanes = kExclusiveLanes + kSharedLanes;
+  static constexpr bool is_shared_lane(unsigned index) { return index >= kExclusiveLanes; }
+  // This thread's lane index (claimed on the first call); exposed for tests.
+  static unsigned this_threads_lane_index() noexcept;
+
+ private:
   struct alignas(64) Lane {
     std::atomic<std::uint64_t> launches{0};
     std::atomic<std::uint64_t> api_ns{0};
     std::atomic<std::uint64_t> collectives{0};
     std::atomic<std::uint64_t> hccl_ns{0};
     std::atomic<std::uint64_t> last_end{0};
+    // The first start of this lane's enqueues since the last cut (0: none). Set by the lane's
+    // writer when 0; a cut takes it (exchange with 0) only when it is not 0.
+    std::atomic<std::uint64_t> open_start{0};
+    std::atomic<bool> in_used_mask{false};  // its bit is set in used_lanes_ (a lane's own flag)
   };
-  Lane &this_threads_lane() noexcept;
-  Totals totals_now() const noexcept;  // the lanes added up (ends: the latest)
+  Lane &this_threads_lane(unsigned index) noexcept;
+  // Cuts the open segment: takes every lane's open start (the earliest is the segment's, 0 if
+  // none), then adds the lanes up.
+  Totals take_segment(std::uint64_t *first_start) noexcept;
+  std::uint64_t enqueues_now() const noexcept;  // launches + collectives of all lanes
   Lane lanes_[kLanes];
-  // Read on every launch, written once per segment (its first launch) and at each cut.
-  alignas(64) std::atomic<std::uint64_t> open_first_start_{0};
-  std::atomic<std::uint32_t> used_lanes_{0};  // a bit per lane ever written
+  // Read by cuts and closes; written once per lane ever used on this device.
+  alignas(64) std::atomic<std::uint32_t> used_lanes_{0};  // a bit per lane ever written (rarely written)
+  static_assert(kLanes <= 32, "used_lanes_ has a bit per lane");
   // Cut side.
   alignas(64) std::atomic<std::uint64_t> next_cut_{0};
   Cut cuts_[kCutRing];
   // Close side: plain fields, touched only by the thread holding closing_.
   alignas(64) std::atomic<bool> closing_{false};
+  // What the last close consumed, for the lock-free empty check: written by the closer only
+  // (under closing_), after its plain fields; read by any waiter.
+  std::atomic<std::uint64_t> published_cut_{0};       // = closed_cut_
+  std::atomic<std::uint64_t> published_enqueues_{0};  // = closed_launches_ + closed_collectives_
   std::uint64_t closed_cut_ = 0;  // the oldest cut not yet closed
   std::uint64_t closed_launches_ = 0;
   std::uint64_t closed_api_ns_ = 0;

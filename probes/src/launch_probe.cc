@@ -38,8 +38,9 @@ void Probes::on_launch(int device, LaunchApi api, std::uint64_t t0_ns, std::uint
   }
   const DeviceHandles &h = s.device_handles(device);
   const double seconds = to_seconds(elapsed_ns(t0_ns, t1_ns));
-  s.registry.add(h.launches[index]);
-  s.registry.observe(h.launch_latency[index], seconds);
+  const store::MetricRegistry::Recorder r = s.registry.recorder();  // one shard lookup
+  r.add(h.launches[index]);
+  r.observe(h.launch_latency[index], seconds);
   if (op != 0 && s.options.op_label) s.record_op(device, op, seconds);
   // A launch recorded into a graph (capture, task update) is not device work: no step.
   if (!records_into_graph(api)) s.steps.on_launch(device, t0_ns, t1_ns);

@@ -29,11 +29,22 @@ MemoryAccounting::Remembered MemoryAccounting::on_alloc(int device, AllocKind ki
   if (key == nullptr) return Remembered::kNullKey;
   const std::size_t slot = pointers_.find_or_insert(pointers_.key_of(key));
   if (slot == pointers_.kNone) return Remembered::kTableFull;
-  const std::uint64_t previous =
-      pointers_.value(slot).exchange(pack(device, kind, size), std::memory_order_acq_rel);
-  // A live pointer cannot be handed out twice: the old record's free went unseen. Drop it so
-  // the gauge does not hold those bytes forever.
-  if (previous != 0) add(device_of(previous), kind_of(previous), -size_of(previous));
+  std::atomic<std::uint64_t> &record = pointers_.value(slot);
+  const std::uint64_t packed = pack(device, kind, size);
+  // The allocator hands out a live address once, so until this allocation returns nobody else
+  // can write its record, except the accounting of the free of its previous allocation still
+  // running on another thread (the real free returned, its accounting did not yet), which
+  // swaps a non-zero record for 0. So an empty record takes a plain store (no locked
+  // instruction, the common case), and only a non-zero one needs the exchange.
+  std::uint64_t previous = record.load(std::memory_order_acquire);
+  if (previous == 0) {
+    record.store(packed, std::memory_order_release);
+  } else {
+    previous = record.exchange(packed, std::memory_order_acq_rel);
+    // A live pointer cannot be handed out twice: the old record's free went unseen (or is
+    // racing us and will find ours). Drop it so the gauge does not hold those bytes forever.
+    if (previous != 0) subtract(device_of(previous), kind_of(previous), size_of(previous));
+  }
   add(device, kind, static_cast<std::int64_t>(size));
   return Remembered::kYes;
 }
@@ -43,36 +54,46 @@ MemoryAccounting::Freed MemoryAccounting::on_free(const void *key) noexcept {
   if (slot == pointers_.kNone) return {};
   const std::uint64_t value = pointers_.value(slot).exchange(0, std::memory_order_acq_rel);
   if (value == 0) return {};  // freed already, or never remembered
-  add(device_of(value), kind_of(value), -size_of(value));
+  subtract(device_of(value), kind_of(value), size_of(value));
   return {true, device_of(value), kind_of(value)};
 }
 
 void MemoryAccounting::add(int device, AllocKind kind, std::int64_t bytes) noexcept {
+  DeviceBytes &d = devices_[device];
   if (!is_device_memory(kind)) {
-    host_pinned_[device].fetch_add(bytes, std::memory_order_relaxed);
+    d.host_pinned.fetch_add(bytes, std::memory_order_relaxed);
     return;
   }
-  const std::int64_t now = allocated_[device].fetch_add(bytes, std::memory_order_relaxed) + bytes;
-  std::int64_t peak = peak_[device].load(std::memory_order_relaxed);
-  while (now > peak && !peak_[device].compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  // The running total from the read-modify-write itself: the peak is exact (the largest sum
+  // that ever held, in the order the adds took effect).
+  const std::int64_t now = d.allocated.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  std::int64_t peak = d.peak.load(std::memory_order_relaxed);
+  while (now > peak && !d.peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
   }
+}
+
+void MemoryAccounting::subtract(int device, AllocKind kind, std::int64_t bytes) noexcept {
+  // A smaller total is never a new peak.
+  DeviceBytes &d = devices_[device];
+  (is_device_memory(kind) ? d.allocated : d.host_pinned).fetch_sub(bytes, std::memory_order_relaxed);
 }
 
 MemoryAccounting::Bytes MemoryAccounting::bytes(int device) const noexcept {
   // note: a free racing its own allocation's accounting on another thread can make the sum
   // briefly negative; a gauge of bytes held never shows that.
   const auto clamp = [](std::int64_t value) { return value < 0 ? 0 : value; };
-  return {clamp(allocated_[device].load(std::memory_order_relaxed)),
-          clamp(peak_[device].load(std::memory_order_relaxed)),
-          clamp(host_pinned_[device].load(std::memory_order_relaxed))};
+  const DeviceBytes &d = devices_[device];
+  return {clamp(d.allocated.load(std::memory_order_relaxed)),
+          clamp(d.peak.load(std::memory_order_relaxed)),
+          clamp(d.host_pinned.load(std::memory_order_relaxed))};
 }
 
 void MemoryAccounting::reset() noexcept {
   pointers_.clear();
-  for (int device = 0; device < kMaxDevices; ++device) {
-    allocated_[device].store(0, std::memory_order_relaxed);
-    peak_[device].store(0, std::memory_order_relaxed);
-    host_pinned_[device].store(0, std::memory_order_relaxed);
+  for (DeviceBytes &d : devices_) {
+    d.allocated.store(0, std::memory_order_relaxed);
+    d.peak.store(0, std::memory_order_relaxed);
+    d.host_pinned.store(0, std::memory_order_relaxed);
   }
 }
 

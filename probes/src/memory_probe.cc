@@ -9,9 +9,10 @@ void Probes::on_alloc(int device, AllocKind kind, const void *key, std::size_t s
   State &s = *state_;
   if (!State::valid_device(device)) return s.drop(DropReason::kDeviceId);
   const DeviceHandles &h = s.device_handles(device);
-  s.registry.observe(h.alloc_latency, to_seconds(elapsed_ns(t0_ns, t1_ns)));
-  if (!ok) return s.registry.add(h.alloc_failures);
-  if (is_device_memory(kind)) s.registry.add(h.allocs);
+  const store::MetricRegistry::Recorder r = s.registry.recorder();  // one shard lookup
+  r.observe(h.alloc_latency, to_seconds(elapsed_ns(t0_ns, t1_ns)));
+  if (!ok) return r.add(h.alloc_failures);
+  if (is_device_memory(kind)) r.add(h.allocs);
   if (s.memory.on_alloc(device, kind, key, size) == MemoryAccounting::Remembered::kTableFull) {
     s.drop(DropReason::kPointerTableFull);
   }

@@ -40,6 +40,12 @@ StepTracker::Closed StepTracker::close_all(int device, std::uint64_t t0_ns,
   return {device, devices_[device].close_all(t0_ns, t1_ns, min_launches_.load(std::memory_order_relaxed))};
 }
 
+StepTracker::Closed StepTracker::close_all_now(int device, std::uint64_t t0_ns,
+                                               std::uint64_t t1_ns) noexcept {
+  return {device, devices_[device].close_all_now(t0_ns, t1_ns,
+                                                 min_launches_.load(std::memory_order_relaxed))};
+}
+
 void StepTracker::reset() noexcept {
   for (DeviceSteps &device : devices_) device.reset();
   events_.clear();

@@ -39,6 +39,10 @@ class StepTracker {
   Closed close_event(int device, const void *event, std::uint64_t t0_ns,
                      std::uint64_t t1_ns) noexcept;
   Closed close_all(int device, std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept;
+  // A stream or device wait that finds nothing to close (DeviceSteps::nothing_to_close) needs
+  // no close_all() at all; one that found something calls close_all_now().
+  bool nothing_to_close(int device) const noexcept { return devices_[device].nothing_to_close(); }
+  Closed close_all_now(int device, std::uint64_t t0_ns, std::uint64_t t1_ns) noexcept;
 
   // `npuprobe restart` with a new phases.min_launches_per_step: applies to waits from now on.
   void set_min_launches(std::uint32_t min_launches_per_step) noexcept {

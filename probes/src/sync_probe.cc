@@ -6,7 +6,7 @@ namespace npuprobe::probes {
 
 void Probes::State::observe_step(int device, const StepSample &step) noexcept {
   const DeviceHandles &h = device_handles(device);
-  store::MetricRegistry &r = registry;
+  const store::MetricRegistry::Recorder r = registry.recorder();  // one shard lookup
   r.add(h.steps);
   r.observe(h.forward, to_seconds(step.forward_ns));
   r.observe(h.kernel_launch, to_seconds(step.kernel_launch_ns));
@@ -35,12 +35,16 @@ void Probes::on_sync(int device, SyncApi api, const void *event, std::uint64_t t
     return s.drop(DropReason::kDeviceId);
   }
   const DeviceHandles &h = s.device_handles(device);
-  s.registry.add(h.syncs[index]);
-  s.registry.observe(h.sync_latency[index], to_seconds(elapsed_ns(t0_ns, t1_ns)));
+  const store::MetricRegistry::Recorder r = s.registry.recorder();  // one shard lookup
+  r.add(h.syncs[index]);
+  r.observe(h.sync_latency[index], to_seconds(elapsed_ns(t0_ns, t1_ns)));
 
+  // A stream or device wait with nothing new to close (the common second wait of a pair, or
+  // a second thread waiting on the same device) ends here, having written nothing shared.
+  if (api != SyncApi::kEvent && s.steps.nothing_to_close(device)) return;
   const StepTracker::Closed closed = api == SyncApi::kEvent
                                          ? s.steps.close_event(device, event, t0_ns, t1_ns)
-                                         : s.steps.close_all(device, t0_ns, t1_ns);
+                                         : s.steps.close_all_now(device, t0_ns, t1_ns);
   switch (closed.result.outcome) {
     case CloseOutcome::kStep:
       s.observe_step(closed.device, closed.result.step);

@@ -163,5 +163,66 @@ TEST_F(ConcurrencyTest, MemoryFromManyThreadsBalances) {
   }
 }
 
+TEST_F(ConcurrencyTest, PeakIsExactAcrossThreads) {
+  // Every allocation of every thread is live at once (all allocate, meet, then all free): the
+  // peak is exactly their sum, and the bytes held go back to 0.
+  constexpr int kThreads = 4;
+  constexpr int kEach = 2000;
+  std::vector<char> blocks(kThreads * kEach);
+  std::atomic<int> allocated{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        probes().on_alloc(3, AllocKind::kDevice, &blocks[t * kEach + i], 1 + t, true, kStart,
+                          kStart + 1);
+      }
+      allocated.fetch_add(1);
+      wait_until(allocated, kThreads);
+      for (int i = 0; i < kEach; ++i) probes().on_free(AllocKind::kDevice, &blocks[t * kEach + i], true);
+    });
+  }
+  for (std::thread &thread : threads) thread.join();
+  probes().before_flush();
+  const MetricReader m = read();
+  EXPECT_EQ(m.gauge("npu:memory:allocated_bytes", dev(3)), 0);
+  EXPECT_EQ(m.gauge("npu:memory:peak_allocated_bytes", dev(3)), kEach * (1 + 2 + 3 + 4));
+  EXPECT_EQ(m.counter("npu:memory:allocs", dev(3)), kThreads * kEach);
+  EXPECT_EQ(m.counter("npu:memory:frees", dev(3)), kThreads * kEach);
+}
+
+TEST_F(ConcurrencyTest, AddressesFreedOnOneThreadAndReusedOnAnotherBalance) {
+  // A caching allocator's blocks move between threads: thread A allocates, hands the block to
+  // B, B frees it and hands it back, A allocates the same address again. Every record is
+  // written by one thread at a time, in order: exact counts, nothing left held.
+  constexpr int kRounds = 20000;
+  constexpr int kBlocks = 8;
+  char blocks[kBlocks] = {};
+  std::atomic<int> owner[kBlocks];  // 0: A may allocate, 1: B may free
+  for (std::atomic<int> &o : owner) o.store(0);
+  std::thread freer([&] {
+    for (int n = 0; n < kRounds; ++n) {
+      const int b = n % kBlocks;
+      while (owner[b].load(std::memory_order_acquire) != 1) std::this_thread::yield();
+      probes().on_free(AllocKind::kDevice, &blocks[b], true);
+      owner[b].store(0, std::memory_order_release);
+    }
+  });
+  for (int n = 0; n < kRounds; ++n) {
+    const int b = n % kBlocks;
+    while (owner[b].load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    probes().on_alloc(4, AllocKind::kDevice, &blocks[b], 64, true, kStart, kStart + 1);
+    owner[b].store(1, std::memory_order_release);
+  }
+  freer.join();
+  probes().before_flush();
+  const MetricReader m = read();
+  EXPECT_EQ(m.gauge("npu:memory:allocated_bytes", dev(4)), 0);
+  EXPECT_EQ(m.gauge("npu:memory:peak_allocated_bytes", dev(4)), kBlocks * 64);
+  EXPECT_EQ(m.counter("npu:memory:allocs", dev(4)), kRounds);
+  EXPECT_EQ(m.counter("npu:memory:frees", dev(4)), kRounds);
+  EXPECT_EQ(m.counter("npuprobe:dropped", {"0", "free_unknown_pointer"}), 0);
+}
+
 }  // namespace
 }  // namespace npuprobe::probes::testing

@@ -70,23 +70,42 @@ class MetricRegistry {
 
   // Recording (hot; any thread).
   void add(CounterHandle counter, double amount = 1.0) noexcept {
-    detail::add_to_cell(thread_cells()[counter.cell], amount);
+    Recorder(thread_cells()).add(counter, amount);
   }
 
   __attribute__((always_inline)) void observe(HistogramHandle histogram, double value) noexcept {
-    detail::Cell *cells = thread_cells() + histogram.first_cell;
-    // First bound >= value (Prometheus `le`); past the end = the +Inf bucket.
-    const std::uint32_t bucket =
-        histogram.index != nullptr
-            ? histogram.index->find(histogram.bounds, histogram.bound_count, value)
-            : static_cast<std::uint32_t>(std::lower_bound(histogram.bounds,
-                                                          histogram.bounds +
-                                                              histogram.bound_count,
-                                                          value) -
-                                         histogram.bounds);
-    detail::add_to_cell(cells[bucket], 1.0);
-    detail::add_to_cell(cells[histogram.bound_count + 1], value);
+    Recorder(thread_cells()).observe(histogram, value);
   }
+
+  // Several records in a row on one thread: the thread's shard is looked up once (by
+  // recorder()) instead of once per record. Use it within one call, on the thread that made it.
+  class Recorder {
+   public:
+    void add(CounterHandle counter, double amount = 1.0) const noexcept {
+      detail::add_to_cell(cells_[counter.cell], amount);
+    }
+    __attribute__((always_inline)) void observe(HistogramHandle histogram,
+                                                double value) const noexcept {
+      detail::Cell *cells = cells_ + histogram.first_cell;
+      // First bound >= value (Prometheus `le`); past the end = the +Inf bucket.
+      const std::uint32_t bucket =
+          histogram.index != nullptr
+              ? histogram.index->find(histogram.bounds, histogram.bound_count, value)
+              : static_cast<std::uint32_t>(std::lower_bound(histogram.bounds,
+                                                            histogram.bounds +
+                                                                histogram.bound_count,
+                                                            value) -
+                                           histogram.bounds);
+      detail::add_to_cell(cells[bucket], 1.0);
+      detail::add_to_cell(cells[histogram.bound_count + 1], value);
+    }
+
+   private:
+    friend class MetricRegistry;
+    explicit Recorder(detail::Cell *cells) noexcept : cells_(cells) {}
+    detail::Cell *cells_;
+  };
+  Recorder recorder() noexcept { return Recorder(thread_cells()); }
 
   void set(GaugeHandle gauge, double value) noexcept;
 
