@@ -234,11 +234,13 @@ class ConfigFileCase(unittest.TestCase):
     def setUp(self):
         self.prefix = f"/npuprobe_test_{os.getpid()}_{self.id().split('.')[-1][:16]}"
         self.tmp = tempfile.TemporaryDirectory()
+        # A cleanup, not tearDown: cleanups run last-in first-out after tearDown, so a process a
+        # test started (and registered to kill) is gone before its folder is removed.
+        self.addCleanup(self.tmp.cleanup)
         self.yaml = os.path.join(self.tmp.name, "npuprobe.yaml")
 
     def tearDown(self):
         remove_segment(self.prefix)
-        self.tmp.cleanup()
 
     def write_yaml(self, text):
         with open(self.yaml, "w") as f:
