@@ -231,32 +231,28 @@ reading = ("Targets: enabled within 1.5x of the floor on one thread and in the t
            "threads doing the same on one device; disabled under 5 ns above the bare call. "
            f"Met: {'; '.join(met) or 'none'}. Missed: {'; '.join(v[3] for v in missed) or 'none'}. ")
 if any(v[2] == "enabled" and v[1] == 2 for v in missed):
-    reading += ("With 2 threads both threads use device 0, the worst case. Launches no longer "
-                "share a line (each launching thread counts in a lane of its own, added up at "
-                "each cut: probes/src/device_steps.h); two threads that both sync close the "
-                "same device's steps, and two that both allocate update the same device's byte "
-                "gauges, so those lines still move between the cores on every call. What would "
-                "close it: byte gauges kept per thread and added up at flush, and a close that "
-                "skips the shared step state when another thread closed nothing new since. ")
+    reading += ("With 2 threads both threads use device 0, the worst case. Launches share no "
+                "line (the first 16 launching threads each count in a lane of their own with "
+                "plain stores, added up at each cut: probes/src/device_steps.h), and a wait with "
+                "nothing new to close takes no lock and writes nothing. Two threads that both "
+                "allocate update the device's running total of bytes held, which must stay one "
+                "shared total for the peak to be exact: two locked updates of one line per "
+                "pair move between the cores on every call. ")
 if any(v[2] == "enabled" and v[1] == TASK_QUEUE for v in missed):
-    reading += ("In the task-queue pattern every wait closes the device's step: it cuts the "
-                "lanes the launching thread writes and resets the open segment's start that "
-                "every launch reads, so with a stub that returns at once (a step per wait) "
-                "those lines move between the cores on every call; a real step has hundreds of "
-                "launches per wait. What would close it: a launch that reads nothing the wait "
-                "writes (the segment start kept in the launching thread's lane). ")
+    reading += ("In the task-queue pattern every wait closes the device's step: it reads the "
+                "launching thread's lane (the counts and the segment's first start) and resets "
+                "the start, so with a stub that returns at once (a step per wait) that line "
+                "moves between the cores on every call, and every wait observes the 7 step "
+                "histograms; a real step has hundreds of launches per wait. A launch itself "
+                "reads nothing the wait writes but its own lane. ")
 if any(v[2] == "enabled" and v[1] == 1 for v in missed):
     reading += ("On one thread, what enabled adds above the floor is npuprobe's recording: "
-                "counter + latency histogram in the thread's shard and the device's step "
-                "atomics (launch), the step close (sync), the pointer table and byte gauges "
-                "(alloc). In the enabled launch's instructions (callgrind_annotate of "
-                "cg_launch_enabled: about 340 a call) the latency bucket, found from the "
-                "value's exponent (store/include/npuprobe/store/bucket_index.h), takes about "
-                "25, the probes' counters and step atomics about 150 and the wrapper's checks "
-                "(thread state, capturing streams, operator library, attribution) about 100. "
-                "What would close it: cells counted as integers (nanoseconds) instead of "
-                "double adds, and one combined check of the rare cases (capture, operator "
-                "library) in the wrapper. ")
+                "counter + latency histogram in the thread's shard and the device's step lane "
+                "(launch), the step close (sync), the pointer table and the bytes held "
+                "(alloc); callgrind_breakdown.json says how many instructions each part takes. "
+                "The locked instructions left: none in a launch or an empty wait, three per "
+                "allocation + free pair (the pointer record's claim and release, the running "
+                "total of bytes held). ")
 if any(v[2] == "disabled" for v in missed):
     reading += ("The disabled wrapper is a forward of tens of instructions over the bare call "
                 "(callgrind.json): "
