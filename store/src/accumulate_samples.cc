@@ -26,7 +26,8 @@ void append_identity(std::string &key, std::string_view name, const Labels &labe
   key.resize(size);
   char *at = &key[0];
   const auto copy = [&at](std::string_view text) {
-    std::memcpy(at, text.data(), text.size());
+    // An empty view may have no data pointer, which memcpy must not be given.
+    if (!text.empty()) std::memcpy(at, text.data(), text.size());
     at += text.size();
   };
   copy(name);

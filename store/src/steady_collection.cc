@@ -245,7 +245,7 @@ struct SteadyCollection::Plan {
     out.resize((openmetrics ? fixed_openmetrics : fixed_text) + values.size() * (kMaxGoFloatChars + 1));
     char *at = &out[0];
     const auto copy = [&at](std::string_view text) {
-      std::memcpy(at, text.data(), text.size());
+      if (!text.empty()) std::memcpy(at, text.data(), text.size());  // may have no data
       at += text.size();
     };
     for (const Family &family : families) {

@@ -43,7 +43,7 @@ void append_escaped(std::string &out, const std::string &text, bool quotes) {
 }
 
 char *write_text(char *at, std::string_view text) {
-  std::memcpy(at, text.data(), text.size());
+  if (!text.empty()) std::memcpy(at, text.data(), text.size());  // may have no data
   return at + text.size();
 }
 
