@@ -58,10 +58,16 @@ template <HookId Id, typename R, typename... A, R (*Body)(R (*)(A...), const voi
 struct Hook<Id, R (*)(A...), Body> {
   using Fn = R (*)(A...);
 
-  static R call(const void *caller, A... args) {
+  // The exported wrapper's path: the body is inlined here (one frame per intercepted call).
+  __attribute__((always_inline)) static R call(const void *caller, A... args) {
     Fn real = next();
     if (__builtin_expect(real == nullptr, 0)) return missing_result<R>();
     if (__builtin_expect(!hook_on(Id), 0)) return real(args...);  // hooks config: off
+    return Body(real, caller, args...);
+  }
+
+  // The bound thunks' path (rare: handle-scoped lookups) shares one out-of-line copy.
+  __attribute__((noinline)) static R body_out_of_line(Fn real, const void *caller, A... args) {
     return Body(real, caller, args...);
   }
 
@@ -107,7 +113,7 @@ struct Hook<Id, R (*)(A...), Body> {
   static R bound(A... args) {
     Fn real = slots_[Slot].load(std::memory_order_acquire);
     if (__builtin_expect(!hook_on(Id), 0)) return real(args...);
-    return Body(real, __builtin_return_address(0), args...);
+    return body_out_of_line(real, __builtin_return_address(0), args...);
   }
   static Fn bound_thunk(int slot) {
     static_assert(kBoundSlots == 4, "one thunk per slot");
@@ -143,7 +149,8 @@ struct Hook<Id, R (*)(A...), Body> {
 // this library `&name` would go through the GOT and yield whichever definition comes first
 // in the process (libmspti's, when it precedes npuprobe), never reliably our own.
 #define NPUPROBE_HOOK(R, name, PARAMS, ARGS)                                                 \
-  static R body_##name(decltype(&::name) real, const void *caller, NPUPROBE_STRIP PARAMS);   \
+  static inline __attribute__((always_inline)) R body_##name(                                 \
+      decltype(&::name) real, const void *caller, NPUPROBE_STRIP PARAMS);                     \
   using hook_##name = npuprobe::preload::Hook<npuprobe::preload::HookId::name,               \
                                               decltype(&::name), &body_##name>;              \
   extern "C" __attribute__((visibility("hidden"))) R npuprobe_wrap_##name PARAMS {           \
@@ -155,7 +162,8 @@ struct Hook<Id, R (*)(A...), Body> {
 
 // The same for a function without parameters.
 #define NPUPROBE_HOOK0(R, name)                                                               \
-  static R body_##name(decltype(&::name) real, const void *caller);                           \
+  static inline __attribute__((always_inline)) R body_##name(decltype(&::name) real,          \
+                                                             const void *caller);             \
   using hook_##name = npuprobe::preload::Hook<npuprobe::preload::HookId::name,               \
                                               decltype(&::name), &body_##name>;              \
   extern "C" __attribute__((visibility("hidden"))) R npuprobe_wrap_##name(void) {            \

@@ -36,11 +36,15 @@
 
 namespace npuprobe::preload {
 
-thread_local ThreadState tls_thread_state __attribute__((tls_model("initial-exec"))) = {0, 0, 0};
+__thread ThreadState tls_thread_state __attribute__((tls_model("initial-exec"))) = {0, 0, 0};
 std::atomic<int> g_runtime_state{static_cast<int>(RuntimeState::kIdle)};
 std::atomic<bool> g_measuring{true};
 CaptureStreams g_capture_streams;
 CaptureStreams g_update_streams;
+// Read by the wrappers once runtime_active() said yes (set before the state turns kRunning,
+// whose release store publishes them). The attributor: attribution.enabled and libunwind loaded.
+probes::Probes *g_probes_ptr = nullptr;
+attribution::Attributor *g_attributor_ptr = nullptr;
 
 namespace {
 
@@ -66,10 +70,6 @@ struct Runtime {
   ComponentList components;  // components.cc: what, and in which order
   std::uint32_t api_ids[kHookCount] = {};
 };
-
-// attribution.enabled and libunwind loaded: read by the wrappers once runtime_active() said
-// yes (set before the state turns kRunning, whose release store publishes it).
-attribution::Attributor *g_attributor_ptr = nullptr;
 
 // A pointer, not an object: wrappers may run inside another library's constructor before
 // npuprobe's own static initialisers did (docs/interposition.md, "Init order and lazy start").
@@ -242,6 +242,7 @@ bool start_everything() {
   options.kernel_filter = c.task_time.kernel_filter;
   options.api_filter = c.task_time.api_filter;
   r.probes = new probes::Probes(*r.registry, options);
+  g_probes_ptr = r.probes;
   r.collectives = new probes::CollectiveProbe(*r.registry, options);
   for (int i = 0; i < kHookCount; ++i) {
     r.api_ids[i] = r.probes->register_api(hook_name(static_cast<HookId>(i)));
@@ -359,16 +360,8 @@ bool start_runtime_slow() noexcept {
          g_measuring.load(std::memory_order_relaxed);
 }
 
-probes::Probes &active_probes() noexcept {
-  return *g_runtime_ptr->probes;
-}
-
 probes::CollectiveProbe &active_collectives() noexcept {
   return *g_runtime_ptr->collectives;
-}
-
-attribution::Attributor *active_attributor() noexcept {
-  return g_attributor_ptr;
 }
 
 std::uint64_t g_slow_launch_ns = ~std::uint64_t{0};

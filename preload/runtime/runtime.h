@@ -40,11 +40,16 @@ inline bool runtime_active() noexcept {
   return start_runtime_slow();
 }
 
+// Set before the state turns kRunning (its release store publishes them); read by the wrappers
+// inline, once runtime_active() said yes: a call per intercepted call saved.
+extern probes::Probes *g_probes_ptr;
+extern attribution::Attributor *g_attributor_ptr;  // null: attribution off
+
 // Valid once runtime_active() returned true.
-probes::Probes &active_probes() noexcept;
+inline probes::Probes &active_probes() noexcept { return *g_probes_ptr; }
 probes::CollectiveProbe &active_collectives() noexcept;  // likewise
 // Once runtime_active() returned true: the attributor, or null (attribution off).
-attribution::Attributor *active_attributor() noexcept;
+inline attribution::Attributor *active_attributor() noexcept { return g_attributor_ptr; }
 // attribution.slow_launch_us in ns, or the maximum when attribution is off (set before the
 // state turns kRunning, like the attributor).
 extern std::uint64_t g_slow_launch_ns;

@@ -76,7 +76,8 @@ NPUPROBE_HOT_INLINE auto timed_call(ThreadState &t, Call &&call, std::uint64_t *
 // again only after a stack walk (the walk is not part of the wait). Attribution off: a null check.
 class SyncCapture {
  public:
-  SyncCapture(const ThreadState &t, probes::SyncApi api, std::uint64_t *t0) noexcept
+  NPUPROBE_HOT_INLINE SyncCapture(const ThreadState &t, probes::SyncApi api,
+                                  std::uint64_t *t0) noexcept
       : attributor_(active_attributor()) {
     *t0 = now_ns();
     if (attributor_ != nullptr &&

@@ -16,7 +16,10 @@ struct ThreadState {
   std::uint16_t starting;
 };
 
-extern thread_local ThreadState tls_thread_state __attribute__((tls_model("initial-exec")));
+// __thread, not thread_local: a thread_local of another file may need dynamic initialisation
+// as far as the compiler knows, so every access would first test for (and maybe call) its
+// init function; __thread is constant-initialised by definition: a plain %fs load.
+extern __thread ThreadState tls_thread_state __attribute__((tls_model("initial-exec")));
 
 inline ThreadState &thread_state() noexcept {
   return tls_thread_state;
