@@ -101,7 +101,7 @@ void CollectiveProbe::on_collective(int device, CollectiveOp op, const void *com
   series.once.ensure([&] { s.resolve(*set, op); });
   s.registry.add(series.calls);
   s.registry.add(series.bytes, static_cast<double>(bytes));
-  s.registry.observe(series.latency, to_seconds(elapsed_ns(t0_ns, t1_ns)));
+  s.registry.recorder().observe_ns(series.latency, elapsed_ns(t0_ns, t1_ns));
 }
 
 }  // namespace npuprobe::probes

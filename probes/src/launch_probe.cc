@@ -7,7 +7,7 @@
 namespace npuprobe::probes {
 
 __attribute__((noinline)) void Probes::State::record_op(int device, std::uint32_t op,
-                                                        double seconds) noexcept {
+                                                        std::uint64_t ns) noexcept {
   const OpHandles *handles = ops.get(device, op, [&]() -> OpHandles {
     try {
       return families.resolve_op(device, op_names.name_of(op));
@@ -20,8 +20,9 @@ __attribute__((noinline)) void Probes::State::record_op(int device, std::uint32_
   if (handles == nullptr) return drop(DropReason::kOpTableFull);
   // Cell 0 is the sink of a default handle: the registry refused this (device, op).
   if (handles->launches.cell == 0) return drop(DropReason::kOpSeriesFull);
-  registry.add(handles->launches);
-  registry.observe(handles->latency, seconds);
+  const store::MetricRegistry::Recorder r = registry.recorder();
+  r.add(handles->launches);
+  r.observe_ns(handles->latency, ns);
 }
 
 void Probes::on_unnamed_op_launch() noexcept {
@@ -37,11 +38,11 @@ void Probes::on_launch(int device, LaunchApi api, std::uint64_t t0_ns, std::uint
     return s.drop(DropReason::kDeviceId);
   }
   const DeviceHandles &h = s.device_handles(device);
-  const double seconds = to_seconds(elapsed_ns(t0_ns, t1_ns));
+  const std::uint64_t ns = elapsed_ns(t0_ns, t1_ns);
   const store::MetricRegistry::Recorder r = s.registry.recorder();  // one shard lookup
   r.add(h.launches[index]);
-  r.observe(h.launch_latency[index], seconds);
-  if (op != 0 && s.options.op_label) s.record_op(device, op, seconds);
+  r.observe_ns(h.launch_latency[index], ns);
+  if (op != 0 && s.options.op_label) s.record_op(device, op, ns);
   // A launch recorded into a graph (capture, task update) is not device work: no step.
   if (!records_into_graph(api)) s.steps.on_launch(device, t0_ns, t1_ns);
 }

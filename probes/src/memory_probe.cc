@@ -10,7 +10,7 @@ void Probes::on_alloc(int device, AllocKind kind, const void *key, std::size_t s
   if (!State::valid_device(device)) return s.drop(DropReason::kDeviceId);
   const DeviceHandles &h = s.device_handles(device);
   const store::MetricRegistry::Recorder r = s.registry.recorder();  // one shard lookup
-  r.observe(h.alloc_latency, to_seconds(elapsed_ns(t0_ns, t1_ns)));
+  r.observe_ns(h.alloc_latency, elapsed_ns(t0_ns, t1_ns));
   if (!ok) return r.add(h.alloc_failures);
   if (is_device_memory(kind)) r.add(h.allocs);
   if (s.memory.on_alloc(device, kind, key, size) == MemoryAccounting::Remembered::kTableFull) {

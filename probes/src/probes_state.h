@@ -34,7 +34,7 @@ struct Probes::State {
   DeviceHandles resolve_device(int device) noexcept;
 
   // Slow paths of the entry points, split out (launch_probe.cc, sync_probe.cc).
-  void record_op(int device, std::uint32_t op, double seconds) noexcept;
+  void record_op(int device, std::uint32_t op, std::uint64_t ns) noexcept;
   void observe_step(int device, const StepSample &step) noexcept;
 
   // Hot: a count, and a flag the publisher turns into one log line per reason.

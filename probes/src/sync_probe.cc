@@ -8,13 +8,13 @@ void Probes::State::observe_step(int device, const StepSample &step) noexcept {
   const DeviceHandles &h = device_handles(device);
   const store::MetricRegistry::Recorder r = registry.recorder();  // one shard lookup
   r.add(h.steps);
-  r.observe(h.forward, to_seconds(step.forward_ns));
-  r.observe(h.kernel_launch, to_seconds(step.kernel_launch_ns));
-  r.observe(h.sync_wait, to_seconds(step.sync_wait_ns));
-  r.observe(h.launch_api_duration, to_seconds(step.launch_api_ns));
-  r.observe(h.step_hccl_duration, to_seconds(step.hccl_ns));  // 0 in a step without collectives
+  r.observe_ns(h.forward, step.forward_ns);
+  r.observe_ns(h.kernel_launch, step.kernel_launch_ns);
+  r.observe_ns(h.sync_wait, step.sync_wait_ns);
+  r.observe_ns(h.launch_api_duration, step.launch_api_ns);
+  r.observe_ns(h.step_hccl_duration, step.hccl_ns);  // 0 in a step without collectives
   r.observe(h.launches_per_step, static_cast<double>(step.launches));
-  if (step.has_non_forward) r.observe(h.non_forward, to_seconds(step.non_forward_ns));
+  if (step.has_non_forward) r.observe_ns(h.non_forward, step.non_forward_ns);
 }
 
 void Probes::on_record_event(int device, const void *event, std::uint64_t /*t_ns*/) noexcept {
@@ -37,7 +37,7 @@ void Probes::on_sync(int device, SyncApi api, const void *event, std::uint64_t t
   const DeviceHandles &h = s.device_handles(device);
   const store::MetricRegistry::Recorder r = s.registry.recorder();  // one shard lookup
   r.add(h.syncs[index]);
-  r.observe(h.sync_latency[index], to_seconds(elapsed_ns(t0_ns, t1_ns)));
+  r.observe_ns(h.sync_latency[index], elapsed_ns(t0_ns, t1_ns));
 
   // A stream or device wait with nothing new to close (the common second wait of a pair, or
   // a second thread waiting on the same device) ends here, having written nothing shared.
