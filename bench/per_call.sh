@@ -172,10 +172,21 @@ probe, disabled = load("probe.jsonl"), load("disabled.jsonl")
 
 
 TASK_QUEUE = "2 (task queue)"  # one thread launches while another waits, on one device
+# The same at a decode step's shape: one wait per step of a few hundred launches.
+TASK_QUEUE_STEP = "2 (task queue, a wait per step)"
 
 
 def threads_of(record):
-    return TASK_QUEUE if record.get("pattern") == "taskqueue" else record["threads"]
+    pattern = record.get("pattern")
+    if pattern == "taskqueue":
+        return TASK_QUEUE
+    if pattern == "taskqueue_step":
+        return TASK_QUEUE_STEP
+    return record["threads"]
+
+
+step_shape = [r["launches_per_wait"] for r in probe if r.get("pattern") == "taskqueue_step"
+              and r["variant"] == "enabled"]
 
 
 def series(records, api, threads, variant, key="ns_per_call"):
@@ -241,10 +252,17 @@ if any(v[2] == "enabled" and v[1] == 2 for v in missed):
 if any(v[2] == "enabled" and v[1] == TASK_QUEUE for v in missed):
     reading += ("In the task-queue pattern every wait closes the device's step: it reads the "
                 "launching thread's lane (the counts and the segment's first start) and resets "
-                "the start, so with a stub that returns at once (a step per wait) that line "
-                "moves between the cores on every call, and every wait observes the 7 step "
-                "histograms; a real step has hundreds of launches per wait. A launch itself "
+                "the start, so with a stub that returns at once (a step of about one launch per "
+                "wait, the worst case) that line moves between the cores on every call, and "
+                "every wait observes the 7 step histograms. No design avoids it: a wait that "
+                "closes a step must read what the launches since the last one wrote, so at "
+                "least one cache line comes from the launching core per step. A launch itself "
                 "reads nothing the wait writes but its own lane. ")
+if step_shape:
+    reading += (f"The row '{TASK_QUEUE_STEP}' is the same pattern at a decode step's shape: the "
+                "waiting thread waits, spins 10 us (the rest of its step), and waits again, "
+                f"about {median(step_shape):.0f} launches per wait (median over the "
+                "repetitions); only the launching thread is timed. ")
 if any(v[2] == "enabled" and v[1] == 1 for v in missed):
     reading += ("On one thread, what enabled adds above the floor is npuprobe's recording: "
                 "counter + latency histogram in the thread's shard and the device's step lane "

@@ -19,7 +19,13 @@
 //
 // --task-queue 1 adds torch_npu's task-queue pattern at 2 threads: one thread launching while
 // another waits on the same device (device 0), each timed on its own; its lines carry
-// "pattern":"taskqueue" (api launch for the launching thread, sync for the waiting one).
+// "pattern":"taskqueue" (api launch for the launching thread, sync for the waiting one). With
+// stubs that return at once that is a step per wait, every wait closing a step of about one
+// launch: the worst case. It also runs the pattern at a decode step's shape, "pattern":
+// "taskqueue_step": the waiting thread waits, then spins kStepPauseNs on its clock (the rest of
+// the step, the main thread's Python work, while the queue thread launches: a few hundred
+// launches), and waits again; only the launching thread is timed, and its line says how many
+// launches each wait closed ("launches_per_wait").
 //
 // Callgrind mode (--callgrind N): no timing; every path once to warm up, then N calls of each
 // path inside a function named cg_<api>_<variant> (run it under valgrind --tool=callgrind
@@ -249,6 +255,33 @@ std::vector<Sample> time_threads(const std::vector<const Path *> &paths, int thr
   return per_thread;
 }
 
+// The task-queue pattern at a decode step's shape: `launch` on this thread, timed; on another
+// thread `sync` once, then a pause, until the launches are done. Also says how many launches
+// fell to each wait.
+constexpr std::uint64_t kStepPauseNs = 10000;
+Sample time_task_queue_steps(const Path &launch, const Path &sync, long calls,
+                             double *launches_per_wait) {
+  std::atomic<bool> done{false};
+  long waits = 0;
+  std::thread waiter([&] {
+    aclrtSetDevice(0);
+    while (!done.load(std::memory_order_relaxed)) {
+      sync.loop(1);
+      ++waits;
+      const std::uint64_t until = now_ns() + kStepPauseNs;
+      while (now_ns() < until) {
+      }
+    }
+  });
+  const Sample launching = time_threads({&launch}, 1, calls)[0];
+  done.store(true, std::memory_order_relaxed);
+  waiter.join();
+  // The launches of the warm-up (calls / 8 + 1) count too: the waiter ran through it.
+  *launches_per_wait = static_cast<double>(calls + calls / 8 + 1) / static_cast<double>(
+                           waits > 0 ? waits : 1);
+  return launching;
+}
+
 // The mean over the threads of one path.
 Sample time_path(const Path &p, int threads, long calls) {
   Sample mean;
@@ -267,12 +300,14 @@ const Path *find_path(const char *api, const char *variant) {
 }
 
 void print_sample(const char *api, int threads, const char *variant, int rep, const Sample &ns,
-                  const char *pattern) {
+                  const char *pattern, double launches_per_wait = 0) {
   std::printf("{\"api\":\"%s\",\"threads\":%d,\"variant\":\"%s\",\"rep\":%d,"
-              "\"ns_per_call\":%.4f,\"cpu_ns_per_call\":%.4f%s%s%s}\n",
+              "\"ns_per_call\":%.4f,\"cpu_ns_per_call\":%.4f%s%s%s",
               api, threads, variant, rep, ns.wall_ns, ns.cpu_ns,
               pattern != nullptr ? ",\"pattern\":\"" : "", pattern != nullptr ? pattern : "",
               pattern != nullptr ? "\"" : "");
+  if (launches_per_wait > 0) std::printf(",\"launches_per_wait\":%.1f", launches_per_wait);
+  std::printf("}\n");
 }
 
 [[noreturn]] void usage() {
@@ -379,6 +414,9 @@ int main(int argc, char **argv) {
       const std::vector<Sample> both = time_threads({launch, sync}, 2, calls);
       print_sample("launch", 2, launch->variant, rep, both[0], "taskqueue");
       print_sample("sync", 2, sync->variant, rep, both[1], "taskqueue");
+      double per_wait = 0;
+      const Sample stepped = time_task_queue_steps(*launch, *sync, calls, &per_wait);
+      print_sample("launch", 2, launch->variant, rep, stepped, "taskqueue_step", per_wait);
       if (g_set_enabled != nullptr && !env_disabled) g_set_enabled(1);
     }
     std::fflush(stdout);
