@@ -9,9 +9,12 @@ Three workloads, each run as alternating pairs (without, with, without, with, ..
   dlsym is on the step's path twice per op;
 - graph: the same step captured once and replayed with aclmdlRIExecuteAsync (--graph).
 
-The step time is npu-sim's own: wall_ns / steps from its --report JSON (wall_ns covers the
-steps only, from before the first launch to after the last sync; aclInit/aclFinalize and so
-npuprobe's start and its last flush are outside it). "with" runs under `npuprobe run --dir D`
+The step time of a run is npu-sim's own: the median of its steps' host wall times
+(step_ns_median of its --report JSON, each step from the start of its launches to the start of
+the next step's; aclInit/aclFinalize and so npuprobe's start and its last flush are outside
+it). The median, not wall_ns / steps: a step the machine preempted (a neighbour, a page-cache
+flush) moves a mean by its whole delay and the pair's overhead with it, and the interquartile
+range of the pairs then measures the machine, not npuprobe. "with" runs under `npuprobe run --dir D`
 (npuprobe first in LD_PRELOAD, a fresh store folder per run). The overhead of a pair is
 (with - without) / without; the table gives its median over the pairs and its interquartile
 range. Targets (issue 20): median under 0.5 %, and an IQR narrower than 1 point, so that the
@@ -73,7 +76,10 @@ def run_once(build, sim_args, steps, with_probe, scratch):
         if not any(name.endswith(".db") for name in os.listdir(store)):
             sys.exit("macro_bench: npuprobe wrote no .db file in %s" % store)
         shutil.rmtree(store)
-    return data["wall_ns"] / steps
+    medians = [d["step_ns_median"] for d in data["devices"].values() if d.get("step_ns_median")]
+    if not medians:
+        sys.exit("macro_bench: %s reported no step_ns_median" % " ".join(cmd))
+    return median(medians)
 
 
 def iqr_width(xs):

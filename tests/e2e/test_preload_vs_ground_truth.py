@@ -79,6 +79,12 @@ class GroundTruthChecks:
         self.assertLessEqual(launch_api, kernel_launch + 1e-9, where)
         self.assertLessEqual(sync_wait, forward + 1e-9, where)
         self.assertGreater(sync_wait, 0, where)
+        # npu-sim's own median step (bench/macro_bench.py's step time): one step's host wall
+        # time, so inside the run, and at least the device time a step waits for.
+        step_median_s = truth["step_ns_median"] * 1e-9
+        self.assertLessEqual(step_median_s, wall_s, where)
+        self.assertGreaterEqual(step_median_s + SLACK, truth["device_ns_per_step"] * 1e-9,
+                                where)
         if opts["async_sched"]:
             self.assertEqual(non_forward, 0.0, f"overlapped steps: {where}")
             self.assertLessEqual(forward, 2 * wall_s + slack,

@@ -54,12 +54,14 @@ bool write_report(const std::string &path, const Options &o, std::vector<DeviceT
                "\"bytes_allocated\": %llu, \"bytes_freed\": %llu, \"host_pinned_bytes\": %llu,\n"
                "      \"kernel_ns\": %llu, \"device_ns_per_step\": %llu, \"device_ns\": %llu, "
                "\"host_gap_ns_per_step\": %llu, \"host_gap_ns\": %llu, \"slow_launches\": %llu,\n"
-               "      \"context_binds\": %llu, \"format_casts\": %llu, \"opapi_lookups\": %llu, ",
+               "      \"context_binds\": %llu, \"format_casts\": %llu, \"opapi_lookups\": %llu, "
+               "\"step_ns_median\": %llu, ",
             ull(t.allocs), ull(t.frees), ull(t.alloc_failures), ull(t.bytes_allocated),
             ull(t.bytes_freed), ull(t.host_pinned_bytes), ull(uint64_t(o.device_us) * 1000u),
             ull(per_step_device_ns), ull(per_step_device_ns * t.steps),
             ull(uint64_t(o.host_gap_us) * 1000u), ull(t.host_gap_ns), ull(t.slow_launches),
-            ull(t.context_binds), ull(t.format_casts), ull(t.opapi_lookups));
+            ull(t.context_binds), ull(t.format_casts), ull(t.opapi_lookups),
+            ull(t.step_ns_median));
     write_map(f, "first_stages", t.first_stages);
     if (o.hccl_ranks > 0) {
       fprintf(f,

@@ -34,6 +34,9 @@ struct DeviceTruth {
   uint64_t allocs = 0, frees = 0, alloc_failures = 0;
   uint64_t bytes_allocated = 0, bytes_freed = 0, host_pinned_bytes = 0;
   uint64_t host_gap_ns = 0;  // total host time spent between steps (measured)
+  // The median of the steps' host wall times (start of one step's launches to the next's):
+  // a benchmark's step time that a preempted step or two do not move (bench/macro_bench.py).
+  uint64_t step_ns_median = 0;
   uint64_t slow_launches = 0;  // launches made by npu_sim_slow_launch (--slow-launch-every)
   // --bind-context: successful aclrtSetCurrentContext and aclrtCreateContext calls
   uint64_t context_binds = 0;

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -37,9 +38,25 @@ bool DeviceWorkload::ok(aclError rc, const char *function) {
   return false;
 }
 
+namespace {
+
+// The median of the gaps between consecutive times (0 when there are none).
+uint64_t median_gap(const std::vector<uint64_t> &times) {
+  if (times.size() < 2) return 0;
+  std::vector<uint64_t> gaps;
+  for (size_t i = 1; i < times.size(); ++i) gaps.push_back(times[i] - times[i - 1]);
+  std::nth_element(gaps.begin(), gaps.begin() + gaps.size() / 2, gaps.end());
+  return gaps[gaps.size() / 2];
+}
+
+}  // namespace
+
 void DeviceWorkload::run() {
   if (setup()) {
+    std::vector<uint64_t> step_starts;
+    step_starts.reserve(o_.steps + 1u);
     for (uint32_t step = 0; step < o_.steps; ++step) {
+      step_starts.push_back(mono_ns());
       if (o_.dlopen_mspti && o_.dlopen_mspti_step == step && step > 0 &&
           device_ == o_.devices.front()) {
         dlopen_mspti();
@@ -76,7 +93,9 @@ void DeviceWorkload::run() {
       truth_.count(truth_.syncs, "event");
       host_gap();
     }
+    step_starts.push_back(mono_ns());
     truth_.steps = o_.steps;
+    truth_.step_ns_median = median_gap(step_starts);
   }
   teardown();
 }
