@@ -53,7 +53,7 @@ probe_env() {  # probe_env NAME: prints the env assignments for a process called
 echo "per_call.sh: timing (reps=$reps, calls=$calls)" >&2
 # shellcheck disable=SC2046
 env $(probe_env probe) "$bench" --reps "$reps" --calls "$calls" \
-  --variants bare,floor,off,enabled --task-queue 1 >"$work/probe.jsonl"
+  --variants bare,floor,off,enabled --task-queue 1 --rmw 1 >"$work/probe.jsonl"
 # shellcheck disable=SC2046
 env $(probe_env disabled) NPUPROBE_DISABLE=1 NPUPROBE_LOG_LEVEL=warn "$bench" --reps "$reps" \
   --calls "$calls" --variants bare,env_disabled >"$work/disabled.jsonl"
@@ -263,6 +263,19 @@ if step_shape:
                 "waiting thread waits, spins 10 us (the rest of its step), and waits again, "
                 f"about {median(step_shape):.0f} launches per wait (median over the "
                 "repetitions); only the launching thread is timed. ")
+rmw_locked = [r["ns_per_call"] for r in probe if r["api"] == "rmw" and r["variant"] == "locked"]
+rmw_plain = [r["ns_per_call"] for r in probe if r["api"] == "rmw" and r["variant"] == "plain"]
+alloc_floor = [r["ns_per_call"] for r in probe if r["api"] == "alloc" and r["threads"] == 1
+               and r["variant"] == "floor" and "pattern" not in r]
+if rmw_locked and rmw_plain and alloc_floor:
+    locked, budget = median(rmw_locked), 0.5 * median(alloc_floor)
+    reading += (f"On this machine a locked read-modify-write of a counter (lock xadd) takes "
+                f"{locked:.1f} ns, the plain load + store of a counter with one writer "
+                f"{median(rmw_plain):.1f} ns. An allocation + free pair must make three locked "
+                f"ones for its bytes held to stay exact (the running total the peak is taken "
+                f"from, added to and taken from; the record its free swaps out): "
+                f"{3 * locked:.1f} ns of the {budget:.1f} ns that 1.5x of its floor leaves"
+                + (", more than all of it" if 3 * locked > budget else "") + ". ")
 if any(v[2] == "enabled" and v[1] == 1 for v in missed):
     reading += ("On one thread, what enabled adds above the floor is npuprobe's recording: "
                 "counter + latency histogram in the thread's shard and the device's step lane "

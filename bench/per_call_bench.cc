@@ -136,6 +136,20 @@ NPB_INLINE alloc_wrapped(long n) {
   }
 }
 
+// What one read-modify-write of a shared counter costs on this machine, locked (fetch_add:
+// lock xadd on x86) and as the plain load + store a counter of one writer needs: the unit in
+// which per_call.sh states the cost of the locked instructions an allocation must make.
+std::atomic<std::uint64_t> g_rmw_counter{0};
+NPB_LOOP rmw_locked(long n) {
+  for (long i = 0; i < n; ++i) g_rmw_counter.fetch_add(1, std::memory_order_relaxed);
+}
+NPB_LOOP rmw_plain(long n) {
+  for (long i = 0; i < n; ++i) {
+    g_rmw_counter.store(g_rmw_counter.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
+  }
+}
+
 // g_sink gets a distinct tag in each: identical bodies are not folded into one symbol.
 NPB_LOOP cg_launch_bare(long n) { g_sink = 1; launch_bare(n); }
 NPB_LOOP cg_launch_floor(long n) { g_sink = 2; launch_floor(n); }
@@ -314,7 +328,7 @@ void print_sample(const char *api, int threads, const char *variant, int rep, co
   std::fprintf(stderr,
                "usage: per_call_bench [--reps R] [--calls N] [--threads 1,2] "
                "[--apis launch,sync,alloc] [--variants bare,floor,off,enabled,env_disabled] "
-               "[--task-queue 0|1] [--callgrind N]\n");
+               "[--task-queue 0|1] [--rmw 0|1] [--callgrind N]\n");
   std::exit(2);
 }
 
@@ -328,6 +342,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> variants{"bare", "floor", "off", "enabled"};
   std::vector<int> thread_counts{1, 2};
   bool task_queue = false;
+  bool rmw = false;  // --rmw 1: also the cost of a locked and a plain read-modify-write
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : nullptr;
@@ -337,6 +352,8 @@ int main(int argc, char **argv) {
       reps = std::atoi(value);
     } else if (std::strcmp(arg, "--calls") == 0) {
       calls = std::atol(value);
+    } else if (std::strcmp(arg, "--rmw") == 0) {
+      rmw = std::strcmp(value, "1") == 0;
     } else if (std::strcmp(arg, "--task-queue") == 0) {
       task_queue = std::strcmp(value, "1") == 0;
     } else if (std::strcmp(arg, "--callgrind") == 0) {
@@ -404,6 +421,12 @@ int main(int argc, char **argv) {
         print_sample(p->api, threads, p->variant, rep, time_path(*p, threads, calls), nullptr);
       }
       if (g_set_enabled != nullptr && !env_disabled) g_set_enabled(1);
+    }
+    if (rmw) {
+      print_sample("rmw", 1, "locked", rep, time_path(Path{"rmw", "locked", rmw_locked, -1}, 1,
+                                                      calls), nullptr);
+      print_sample("rmw", 1, "plain", rep, time_path(Path{"rmw", "plain", rmw_plain, -1}, 1,
+                                                     calls), nullptr);
     }
     // The task-queue pattern: thread 0 launches, thread 1 waits, one device.
     for (const std::string &variant : task_queue ? variants : std::vector<std::string>{}) {
