@@ -116,30 +116,6 @@ void DeviceSteps::on_collective(std::uint64_t t0_ns, std::uint64_t t1_ns) noexce
   on_enqueue(&Lane::collectives, &Lane::hccl_ns, t0_ns, t1_ns);
 }
 
-std::uint64_t DeviceSteps::enqueues_now() const noexcept {
-  std::uint64_t enqueues = 0;
-  std::uint32_t used = used_lanes_.load(std::memory_order_acquire);
-  while (used != 0) {
-    const Lane &lane = lanes_[__builtin_ctz(used)];
-    used &= used - 1;
-    enqueues += lane.launches.load(std::memory_order_acquire) +
-                lane.collectives.load(std::memory_order_acquire);
-  }
-  return enqueues;
-}
-
-bool DeviceSteps::nothing_to_close() const noexcept {
-  // The published cut first: both only grow, and published_cut_ <= next_cut_, so equal values
-  // mean that, when next_cut_ was read, every cut was closed. Acquire on the published values:
-  // lane counts read after them are at least what that close consumed, so equal enqueues mean
-  // no launch or collective visible now was left out. One racing this wait is taken by the
-  // next close that sees it, as one that falls after a close always was.
-  const std::uint64_t closed_cut = published_cut_.load(std::memory_order_acquire);
-  const std::uint64_t closed_enqueues = published_enqueues_.load(std::memory_order_acquire);
-  return next_cut_.load(std::memory_order_acquire) == closed_cut &&
-         enqueues_now() == closed_enqueues;
-}
-
 void DeviceSteps::open_segment(Lane &lane, std::uint64_t t0_ns) noexcept {
   // Relaxed is enough: a cut reads these on the same thread (torch's task queue launches and
   // records), and a close-everything wait on another thread takes whatever it sees as its cut.

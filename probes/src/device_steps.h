@@ -167,4 +167,29 @@ class DeviceSteps {
   std::uint64_t prev_step_end_ = 0;  // 0: no step yet
 };
 
+// Inline: every stream or device wait asks first (Probes::on_sync).
+inline std::uint64_t DeviceSteps::enqueues_now() const noexcept {
+  std::uint64_t enqueues = 0;
+  std::uint32_t used = used_lanes_.load(std::memory_order_acquire);
+  while (used != 0) {
+    const Lane &lane = lanes_[__builtin_ctz(used)];
+    used &= used - 1;
+    enqueues += lane.launches.load(std::memory_order_acquire) +
+                lane.collectives.load(std::memory_order_acquire);
+  }
+  return enqueues;
+}
+
+inline bool DeviceSteps::nothing_to_close() const noexcept {
+  // The published cut first: both only grow, and published_cut_ <= next_cut_, so equal values
+  // mean that, when next_cut_ was read, every cut was closed. Acquire on the published values:
+  // lane counts read after them are at least what that close consumed, so equal enqueues mean
+  // no launch or collective visible now was left out. One racing this wait is taken by the
+  // next close that sees it, as one that falls after a close always was.
+  const std::uint64_t closed_cut = published_cut_.load(std::memory_order_acquire);
+  const std::uint64_t closed_enqueues = published_enqueues_.load(std::memory_order_acquire);
+  return next_cut_.load(std::memory_order_acquire) == closed_cut &&
+         enqueues_now() == closed_enqueues;
+}
+
 }  // namespace npuprobe::probes
