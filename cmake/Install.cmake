@@ -84,7 +84,9 @@ install(CODE [[
 set(npuprobe_mock_libraries npumock_ascendcl npumock_runtime npumock_opapi npumock_mspti npumock_hccl
   npusim_helper)
 set_target_properties(${npuprobe_mock_libraries} PROPERTIES INSTALL_RPATH "$ORIGIN")
-set_target_properties(npu_sim PROPERTIES INSTALL_RPATH "$ORIGIN/../${NPUPROBE_INSTALL_MOCK_LIB}")
+# npu-sim: ../lib/npuprobe-mock/ installed, ../lib/ in the build tree (build/mock/{bin,lib}).
+set_target_properties(npu_sim PROPERTIES
+  INSTALL_RPATH "$ORIGIN/../${NPUPROBE_INSTALL_MOCK_LIB};$ORIGIN/../lib")
 install(TARGETS ${npuprobe_mock_libraries}
   LIBRARY DESTINATION ${NPUPROBE_INSTALL_MOCK_LIB} COMPONENT mock)
 install(TARGETS npu_sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT mock)
@@ -123,3 +125,12 @@ set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR}/packages)
 # Debug information stays in the build; the packages are stripped.
 set(CPACK_STRIP_FILES ON)
 include(CPack)
+
+# The build tree gets the install RPATH. Otherwise CMake pads a build-tree RPATH with ':' (room
+# to rewrite it in place at install), and to the loader every empty entry is the current
+# directory: build/bin/npuprobe, libnpuprobe.so and what it dlopens, npu-sim and the mock looked
+# for their libraries in whatever folder they were started from, where anyone may put a
+# libz.so.1 (tests/hostile/test_hostile_libraries.py). In the build tree the install entries
+# name folders beside the binary there ($ORIGIN: build/lib, build/mock/lib) or none at all.
+set_target_properties(${npuprobe_shipped_libraries} npuprobe ${npuprobe_mock_libraries} npu_sim
+  PROPERTIES BUILD_WITH_INSTALL_RPATH ON)
