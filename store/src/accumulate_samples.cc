@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "npuprobe/store/python_float.h"
+#include "sample_table.h"
 
 namespace npuprobe::store {
 namespace {
@@ -54,10 +55,9 @@ LabelPairs copy_labels(const Labels &labels, std::string_view skip = {}) {
 
 using Op = SampleRecipe::Op;
 
-// Samples keyed by (name, labels), remembering first-insertion order like a Python dict. A
-// collection reads one entry per series per process: a hit must cost a hash and nothing else,
-// so the key is built in one reused buffer and nothing is copied unless it is new. When
-// recording, each sample also gets its recipe, in step with what is done to its value.
+// Samples keyed by (name, labels), remembering first-insertion order like a Python dict
+// (sample_table.h: a hit costs a hash, a new sample no allocation of its own). When recording,
+// each sample also gets its recipe, in step with what is done to its value.
 class OrderedSamples {
  public:
   explicit OrderedSamples(bool record) : record_(record) {}
@@ -66,29 +66,24 @@ class OrderedSamples {
   template <typename Labels>
   std::size_t at(std::string_view name, const Labels &labels, double initial,
                  const char *skip = nullptr) {
-    append_identity(key_, name, labels, skip);
-    const auto [it, inserted] = index_.try_emplace(key_, samples_.size());
-    if (!inserted) return it->second;
-    samples_.push_back(Sample{std::string(name),
-                              copy_labels(labels, skip != nullptr ? skip : std::string_view()),
-                              initial});
-    if (record_) recipes_.emplace_back();
-    return samples_.size() - 1;
+    const std::size_t before = table_.size();
+    const std::size_t i =
+        table_.at(name, labels, initial, skip != nullptr ? std::string_view(skip) : std::string_view());
+    if (record_ && table_.size() != before) recipes_.emplace_back();
+    return i;
   }
   // Appends a sample the caller knows to be new (no earlier one has its name); never looked up.
-  std::size_t append_new(const std::string &name, const LabelPairs &labels, double value) {
-    samples_.push_back(Sample{name, labels, value});
+  template <typename Labels>
+  std::size_t append_new(const std::string &name, const Labels &labels, double value) {
+    const std::size_t i = table_.append_new(name, labels, value);
     if (record_) recipes_.emplace_back();
-    return samples_.size() - 1;
+    return i;
   }
-  bool has_name(const std::string &name) const {
-    return std::any_of(samples_.begin(), samples_.end(),
-                       [&](const Sample &s) { return s.name == name; });
-  }
-  double &value(std::size_t index) { return samples_[index].value; }
-  // Room for `more` samples: a histogram's buckets are made all at once at the end.
+  bool has_name(const std::string &name) const { return table_.has_name(name); }
+  double &value(std::size_t index) { return table_.value(index); }
+  // Room for `more` recipes: a histogram's buckets are made all at once at the end.
   void reserve(std::size_t more) {
-    samples_.reserve(samples_.size() + more);
+    table_.reserve(more);
     if (record_) recipes_.reserve(recipes_.size() + more);
   }
 
@@ -109,15 +104,19 @@ class OrderedSamples {
     recipes_[index] = SampleRecipe{op, std::move(inputs), ref, made_by};
   }
 
-  std::vector<Sample> release() { return std::move(samples_); }
+  const SampleTable &table() const { return table_; }
+  std::vector<Sample> release() {
+    std::vector<Sample> samples;
+    samples.reserve(table_.size());
+    for (std::size_t i = 0; i < table_.size(); ++i) samples.push_back(table_.to_sample(i));
+    return samples;
+  }
   std::vector<SampleRecipe> release_recipes() { return std::move(recipes_); }
 
  private:
   bool record_;
-  std::string key_;
-  std::vector<Sample> samples_;
+  SampleTable table_;
   std::vector<SampleRecipe> recipes_;
-  std::unordered_map<std::string, std::size_t> index_;
 };
 
 bool parse_python_float(const std::string &text, double *value) {
@@ -316,11 +315,12 @@ class HistogramBuckets {
         texts_of = &set;
       }
       // `le` goes where sorting would put it: the other labels are sorted and none is "le".
-      LabelPairs with_le = set.labels;
+      // Views: a bucket's labels are copied once, into the table.
+      LabelViews with_le(set.labels.begin(), set.labels.end());
       const auto at = std::find_if(with_le.begin(), with_le.end(),
                                    [](const auto &label) { return label.first > "le"; });
       const std::size_t le = static_cast<std::size_t>(at - with_le.begin());
-      with_le.emplace(at, "le", std::string());
+      with_le.emplace(at, "le", std::string_view());
       double cumulative = 0;
       std::uint32_t previous = SampleRecipe::kNone;
       for (std::size_t b = 0; b < set.counts.size(); ++b) {
@@ -418,9 +418,8 @@ void FamilyAccumulator::add_gauge(const std::string &mode, const std::string &pi
   s.gauges.push_back(std::move(sample));
 }
 
-CollectedFamily FamilyAccumulator::finish(std::vector<std::string> &errors,
-                                          std::vector<SampleRecipe> *recipes,
-                                          std::vector<HiddenSeries> *hidden) {
+void FamilyAccumulator::combine(std::vector<std::string> &errors,
+                                std::vector<HiddenSeries> *hidden) {
   State &s = *state_;
   if (s.type == "gauge") {
     std::vector<HiddenSeries> unwanted;
@@ -430,8 +429,21 @@ CollectedFamily FamilyAccumulator::finish(std::vector<std::string> &errors,
     s.buckets.finish(s.name, s.out);
   }
   errors.insert(errors.end(), s.errors.begin(), s.errors.end());
+}
+
+CollectedFamily FamilyAccumulator::finish(std::vector<std::string> &errors,
+                                          std::vector<SampleRecipe> *recipes,
+                                          std::vector<HiddenSeries> *hidden) {
+  combine(errors, hidden);
+  State &s = *state_;
   if (recipes != nullptr) *recipes = s.out.release_recipes();
   return CollectedFamily{s.name, s.help, s.type, s.out.release()};
+}
+
+TableFamily FamilyAccumulator::finish_table(std::vector<std::string> &errors) {
+  combine(errors, nullptr);
+  const State &s = *state_;
+  return TableFamily{s.name, s.help, s.type, &s.out.table()};
 }
 
 }  // namespace npuprobe::store

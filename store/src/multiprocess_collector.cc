@@ -8,7 +8,9 @@
 
 #include "accumulate_samples.h"
 #include "collection_record.h"
+#include "exposition_lines.h"
 #include "npuprobe/store/db_file_reader.h"
+#include "npuprobe/store/text_exposition.h"
 #include "npuprobe/base/metric_name.h"
 
 namespace npuprobe::store {
@@ -111,6 +113,21 @@ class FolderReader {
     contents.errors.insert(contents.errors.begin(), errors_.begin(), errors_.end());
     contents.detected = std::move(detected_);
     return contents;
+  }
+
+  // The same as formatted by format_text_exposition / format_openmetrics_exposition, the
+  // samples formatted where they are (not recording).
+  FolderExposition finish_exposition(bool openmetrics) {
+    FolderExposition exposition;
+    std::vector<TableFamily> tables;
+    tables.reserve(families_.size());
+    for (FamilyAccumulator &family : families_) {
+      tables.push_back(family.finish_table(exposition.errors));
+    }
+    exposition.text = format_table_exposition(tables, openmetrics);
+    exposition.errors.insert(exposition.errors.begin(), errors_.begin(), errors_.end());
+    exposition.detected = std::move(detected_);
+    return exposition;
   }
 
  private:
@@ -225,6 +242,20 @@ FolderContents collect_folder(const std::string &directory, FormatPreference for
   std::vector<std::string> paths;
   if (!list_db_files(directory, &paths)) return unopenable(directory);
   return collect_files(paths, format);
+}
+
+FolderExposition collect_folder_exposition(const std::string &directory, FormatPreference format,
+                                           bool openmetrics) {
+  std::vector<std::string> paths;
+  if (!list_db_files(directory, &paths)) {
+    FolderExposition exposition;
+    exposition.text = format_table_exposition({}, openmetrics);
+    exposition.errors = unopenable(directory).errors;
+    return exposition;
+  }
+  FolderReader reader(format, nullptr);
+  for (const std::string &path : paths) reader.read_file(path);
+  return reader.finish_exposition(openmetrics);
 }
 
 FolderContents collect_folder_recorded(const std::string &directory, FormatPreference format,
