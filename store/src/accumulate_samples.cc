@@ -220,9 +220,15 @@ struct BucketSet {
   LabelPairs labels;
   std::vector<Bucket> counts;  // sorted by bound; a dozen bounds
 
-  void add(double bound, double count, std::uint32_t input, bool record) {
-    auto it = std::lower_bound(counts.begin(), counts.end(), bound,
-                               [](const Bucket &entry, double b) { return entry.bound < b; });
+  // `no_nan`: no bound of the family is NaN (then lower_bound would find the end for a bound
+  // above the last).
+  void add(double bound, double count, std::uint32_t input, bool record, bool no_nan) {
+    // A file lists a set's buckets by rising bound: most land after the last one.
+    auto it = counts.end();
+    if (!no_nan || counts.empty() || !(counts.back().bound < bound)) {
+      it = std::lower_bound(counts.begin(), counts.end(), bound,
+                            [](const Bucket &entry, double b) { return entry.bound < b; });
+    }
     if (it == counts.end() || it->bound != bound) it = counts.insert(it, Bucket{bound, 0, {}});
     it->count += count;
     if (record) it->inputs.push_back(input);
@@ -241,27 +247,42 @@ class HistogramBuckets {
                                                                 label.first[0] == 'l' &&
                                                                 label.first[1] == 'e'; });
     if (le == labels.end()) return false;
-    le_ = le->second;
-    auto parsed = bounds_.find(le_);
-    if (parsed == bounds_.end()) {
-      double bound = 0;
-      if (!parse_python_float(le_, &bound)) {
-        errors.push_back(family + ": bucket with unparsable le=\"" + le_ + "\" skipped");
-        return true;
+    // The label sets of a family have the same bounds, listed in the same order: the bound
+    // after the previous bucket's is tried first, by comparing its text, before a lookup.
+    const std::string_view text(le->second);
+    const std::size_t next = last_le_ + 1;  // 0 after none
+    if (next < les_.size() && les_[next].first == text) {
+      last_le_ = next;
+    } else {
+      le_.assign(text.data(), text.size());
+      auto parsed = bounds_.find(le_);
+      if (parsed == bounds_.end()) {
+        double bound = 0;
+        if (!parse_python_float(le_, &bound)) {
+          errors.push_back(family + ": bucket with unparsable le=\"" + le_ + "\" skipped");
+          return true;
+        }
+        parsed = bounds_.emplace(le_, les_.size()).first;
+        les_.emplace_back(le_, bound);
+        if (std::isnan(bound)) has_nan_ = true;
       }
-      parsed = bounds_.emplace(le_, bound).first;
-      if (std::isnan(bound)) has_nan_ = true;
+      last_le_ = parsed->second;
     }
+    const double bound = les_[last_le_].second;
     // The label set without le (the sample name is the same for every bucket). A file lists
     // a label set's buckets one after another: the previous bucket's set is tried first, by
     // comparing labels, before an identity is built and hashed.
     if (last_set_ >= sets_.size() || !same_but_le(labels, sets_[last_set_].labels)) {
       append_identity(key_, std::string_view(), labels, "le");
       const auto [it, inserted] = set_index_.try_emplace(key_, sets_.size());
-      if (inserted) sets_.push_back(BucketSet{copy_labels(labels, "le"), {}});
+      if (inserted) {
+        sets_.push_back(BucketSet{copy_labels(labels, "le"), {}});
+        // As many buckets as the set before (the same bounds, mostly): no growing one by one.
+        if (sets_.size() > 1) sets_.back().counts.reserve(sets_[sets_.size() - 2].counts.size());
+      }
       last_set_ = it->second;
     }
-    sets_[last_set_].add(parsed->second, value, input, record);
+    sets_[last_set_].add(bound, value, input, record, !has_nan_);
     return true;
   }
 
@@ -343,7 +364,9 @@ class HistogramBuckets {
  private:
   std::vector<BucketSet> sets_;  // first-seen order
   std::unordered_map<std::string, std::size_t> set_index_;
-  std::unordered_map<std::string, double> bounds_;  // le text -> bound: a dozen per family
+  std::vector<std::pair<std::string, double>> les_;  // le text, bound: a dozen per family
+  std::unordered_map<std::string, std::size_t> bounds_;  // le text -> its index in les_
+  std::size_t last_le_ = ~std::size_t{0};  // the le of the previous bucket
   std::string key_;
   std::string le_;  // the le text of the bucket being added
   std::size_t last_set_ = ~std::size_t{0};  // the set of the previous bucket

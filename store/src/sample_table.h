@@ -105,22 +105,24 @@ class SampleTable {
       at += text.size();
     };
     copy(name);
-    key_sizes_.clear();
+    key_sizes_.resize(2 * labels.size());
+    std::uint32_t *sizes = key_sizes_.data();
     bool sorted = true;
     std::string_view last_label, last_value;
     for (const auto &[label_text, value_text] : labels) {
       const std::string_view label(label_text), value(value_text);
       if (!skip.empty() && label == skip) continue;
-      if (!key_sizes_.empty() && less(label, value, last_label, last_value)) sorted = false;
+      if (sizes != key_sizes_.data() && less(label, value, last_label, last_value)) sorted = false;
       last_label = label;
       last_value = value;
       *at++ = '\0';
       copy(label);
       *at++ = '\0';
       copy(value);
-      key_sizes_.push_back(static_cast<std::uint32_t>(label.size()));
-      key_sizes_.push_back(static_cast<std::uint32_t>(value.size()));
+      *sizes++ = static_cast<std::uint32_t>(label.size());
+      *sizes++ = static_cast<std::uint32_t>(value.size());
     }
+    key_sizes_.resize(static_cast<std::size_t>(sizes - key_sizes_.data()));
     key_name_size_ = name.size();
     return Identity{static_cast<std::size_t>(at - start), sorted};
   }
