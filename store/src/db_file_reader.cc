@@ -81,9 +81,11 @@ namespace {
 // Walks the entries of `bytes`, handing each key and the offset of its value to `on_entry`
 // (which returns false to stop the walk as a failure). A prefix (`cut_ok`) may end before
 // `used`: it stops after the last whole entry it holds instead of failing.
+// `check_utf8` false: the caller knows every key to be valid UTF-8 (a walk of the same bytes in
+// the same format found them so).
 template <typename OnEntry>
 bool walk_entries(std::string_view bytes, StoreFormat format, bool cut_ok, OnEntry &&on_entry,
-                  std::string *error) {
+                  std::string *error, bool check_utf8 = true) {
   if (bytes.empty()) return fail(error, "zero-length file (prometheus_client fails on it)");
   if (bytes.size() < kDbHeaderSize) return fail(error, "file shorter than the 8-byte header");
   const auto used = load<std::int32_t>(bytes, 0);
@@ -117,7 +119,7 @@ bool walk_entries(std::string_view bytes, StoreFormat format, bool cut_ok, OnEnt
     }
     if (cut && size > have - pos) return true;
     const std::string_view key = bytes.substr(pos + 4, static_cast<std::size_t>(length));
-    if (!is_valid_utf8(key)) return fail(error, "key is not valid UTF-8" + where());
+    if (check_utf8 && !is_valid_utf8(key)) return fail(error, "key is not valid UTF-8" + where());
     if (!on_entry(key, pos + db_value_offset_in_entry(static_cast<std::uint32_t>(length)))) {
       return false;
     }
@@ -172,7 +174,7 @@ bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEn
 }
 
 bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEntryView> &entries,
-                    std::string *error) {
+                    std::string *error, bool detected) {
   entries.clear();
   return walk_entries(
       bytes, format, /*cut_ok=*/false,
@@ -184,7 +186,7 @@ bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEn
         entries.push_back(entry);
         return true;
       },
-      error);
+      error, /*check_utf8=*/!detected);
 }
 
 namespace {
