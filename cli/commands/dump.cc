@@ -17,10 +17,11 @@ int run_dump(const std::vector<std::string> &args) {
   if (!format) return usage_error("dump", "--format must be v1, v2 or auto");
   const auto dir = store_directory(options);
   if (!dir) return 2;
-  // Formatted as the files are combined, without a Sample per line (the text of
-  // collect_folder + format_text_exposition).
-  const store::FolderExposition contents = store::collect_folder_exposition(*dir, *format);
-  std::fwrite(contents.text.bytes.get(), 1, contents.text.size, stdout);
+  // The text of collect_folder + format_text_exposition, printed in pieces as it is made from
+  // the merged samples (no Sample per line, the whole text never in memory).
+  const store::FolderExposition contents = store::write_folder_exposition(
+      *dir, *format, /*openmetrics=*/false,
+      [](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); });
   for (const std::string &error : contents.errors)
     std::fprintf(stderr, "npuprobe: skipped: %s\n", error.c_str());
   // npuprobe reads both formats; prometheus_client's collector raises on such a folder.

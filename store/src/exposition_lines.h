@@ -28,8 +28,9 @@ struct TableFamily {
   const SampleTable *samples;
 };
 
-// The exposition of `families`, written as format_text_exposition / format_openmetrics_exposition
-// write the same families as CollectedFamily.
-ExpositionText format_table_exposition(const std::vector<TableFamily> &families, bool openmetrics);
+// The exposition of `families`, as format_text_exposition / format_openmetrics_exposition write
+// the same families as CollectedFamily, handed to `sink` in pieces.
+void write_table_exposition(const std::vector<TableFamily> &families, bool openmetrics,
+                            const ExpositionSink &sink);
 
 }  // namespace npuprobe::store

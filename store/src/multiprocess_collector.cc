@@ -116,15 +116,15 @@ class FolderReader {
   }
 
   // The same as formatted by format_text_exposition / format_openmetrics_exposition, the
-  // samples formatted where they are (not recording).
-  FolderExposition finish_exposition(bool openmetrics) {
+  // samples formatted where they are (not recording), handed to `sink`.
+  FolderExposition finish_exposition(bool openmetrics, const ExpositionSink &sink) {
     FolderExposition exposition;
     std::vector<TableFamily> tables;
     tables.reserve(families_.size());
     for (FamilyAccumulator &family : families_) {
       tables.push_back(family.finish_table(exposition.errors));
     }
-    exposition.text = format_table_exposition(tables, openmetrics);
+    write_table_exposition(tables, openmetrics, sink);
     exposition.errors.insert(exposition.errors.begin(), errors_.begin(), errors_.end());
     exposition.detected = std::move(detected_);
     return exposition;
@@ -247,18 +247,18 @@ FolderContents collect_folder(const std::string &directory, FormatPreference for
   return collect_files(paths, format);
 }
 
-FolderExposition collect_folder_exposition(const std::string &directory, FormatPreference format,
-                                           bool openmetrics) {
+FolderExposition write_folder_exposition(const std::string &directory, FormatPreference format,
+                                         bool openmetrics, const ExpositionSink &sink) {
   std::vector<std::string> paths;
   if (!list_db_files(directory, &paths)) {
+    write_table_exposition({}, openmetrics, sink);
     FolderExposition exposition;
-    exposition.text = format_table_exposition({}, openmetrics);
     exposition.errors = unopenable(directory).errors;
     return exposition;
   }
   FolderReader reader(format, nullptr);
   for (const std::string &path : paths) reader.read_file(path);
-  return reader.finish_exposition(openmetrics);
+  return reader.finish_exposition(openmetrics, sink);
 }
 
 FolderContents collect_folder_recorded(const std::string &directory, FormatPreference format,

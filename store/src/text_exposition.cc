@@ -181,30 +181,47 @@ char *write_table_line(char *at, const SampleTable &table, std::size_t i) {
 
 }  // namespace
 
-ExpositionText format_table_exposition(const std::vector<TableFamily> &families,
-                                       bool openmetrics) {
-  std::vector<std::string> headers(families.size());
-  std::size_t bound = openmetrics ? 6 : 0;  // "# EOF\n"
-  for (std::size_t f = 0; f < families.size(); ++f) {
-    const TableFamily &family = families[f];
-    append_family_header(headers[f], family.name, family.help, family.type, openmetrics);
-    bound += headers[f].size();
+void write_table_exposition(const std::vector<TableFamily> &families, bool openmetrics,
+                            const ExpositionSink &sink) {
+  // Lines are made in one buffer of 64 KiB (or the longest line) and handed on when the next
+  // may not fit: the whole text never lies in memory at once (a dump's pages are not touched
+  // for it), and no byte of the buffer is zero-filled first.
+  std::size_t longest = 0;
+  for (const TableFamily &family : families) {
     for (std::size_t i = 0; i < family.samples->size(); ++i) {
-      bound += table_line_bound(*family.samples, i);
+      longest = std::max(longest, table_line_bound(*family.samples, i));
     }
   }
-  // Not zero-filled: only what is written is ever touched (the bound is about twice that).
-  ExpositionText text{std::unique_ptr<char[]>(new char[bound]), 0};
-  char *const start = text.bytes.get();
+  const std::size_t capacity = std::max<std::size_t>(std::size_t{64} << 10, longest);
+  const std::unique_ptr<char[]> buffer(new char[capacity]);
+  char *const start = buffer.get();
   char *at = start;
-  for (std::size_t f = 0; f < families.size(); ++f) {
-    at = write_text(at, headers[f]);
-    const SampleTable &samples = *families[f].samples;
-    for (std::size_t i = 0; i < samples.size(); ++i) at = write_table_line(at, samples, i);
+  const auto flush = [&] {
+    if (at != start) sink(std::string_view(start, static_cast<std::size_t>(at - start)));
+    at = start;
+  };
+  // Room for `size` more bytes in the buffer; false when they would not fit even in an empty one.
+  const auto room = [&](std::size_t size) {
+    if (capacity - static_cast<std::size_t>(at - start) < size) flush();
+    return size <= capacity;
+  };
+  std::string header;
+  for (const TableFamily &family : families) {
+    header.clear();
+    append_family_header(header, family.name, family.help, family.type, openmetrics);
+    if (room(header.size())) {
+      at = write_text(at, header);
+    } else {
+      sink(header);  // a HELP text longer than the buffer
+    }
+    const SampleTable &samples = *family.samples;
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      room(table_line_bound(samples, i));
+      at = write_table_line(at, samples, i);
+    }
   }
-  if (openmetrics) at = write_text(at, "# EOF\n");
-  text.size = static_cast<std::size_t>(at - start);
-  return text;
+  if (openmetrics && room(6)) at = write_text(at, "# EOF\n");
+  flush();
 }
 
 std::string format_text_exposition(const std::vector<CollectedFamily> &families) {

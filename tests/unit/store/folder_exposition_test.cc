@@ -1,4 +1,4 @@
-// collect_folder_exposition (what `npuprobe dump` prints) against collect_folder +
+// write_folder_exposition (what `npuprobe dump` prints) against collect_folder +
 // format_text_exposition / format_openmetrics_exposition, which the golden tests hold to
 // prometheus_client: the same bytes, errors and formats on real folders and on every path of the
 // merge (gauge modes, types mixed across files, unsorted and escaped labels, stored _count and
@@ -20,12 +20,28 @@ using testing::TempDir;
 using testing::test_data_dir;
 using testing::write_file;
 
+// The exposition of `folder` as one string, its errors and formats in `exposition`.
+std::string folder_text(const std::string &folder, FormatPreference format, bool openmetrics,
+                        FolderExposition *exposition = nullptr, std::size_t *count = nullptr) {
+  std::string text;
+  std::size_t pieces = 0;
+  const FolderExposition made =
+      write_folder_exposition(folder, format, openmetrics, [&](std::string_view piece) {
+        EXPECT_FALSE(piece.empty());
+        text.append(piece.data(), piece.size());
+        ++pieces;
+      });
+  if (exposition != nullptr) *exposition = made;
+  if (count != nullptr) *count = pieces;
+  return text;
+}
+
 void expect_same_as_collect_folder(const std::string &folder, FormatPreference format) {
   const FolderContents contents = collect_folder(folder, format);
   for (const bool openmetrics : {false, true}) {
     SCOPED_TRACE(folder + (openmetrics ? " openmetrics" : " text"));
-    const FolderExposition exposition = collect_folder_exposition(folder, format, openmetrics);
-    EXPECT_EQ(exposition.text.view(), openmetrics
+    FolderExposition exposition;
+    EXPECT_EQ(folder_text(folder, format, openmetrics, &exposition), openmetrics
                                           ? format_openmetrics_exposition(contents.families)
                                           : format_text_exposition(contents.families));
     EXPECT_EQ(exposition.errors, contents.errors);
@@ -109,28 +125,51 @@ TEST(FolderExposition, EveryMergePathAndBadFiles) {
     expect_same_as_collect_folder(dir.path(), format);
   }
   // The folder holds what the test means to compare: a merge, errors, both formats.
-  const FolderExposition exposition =
-      collect_folder_exposition(dir.path(), FormatPreference::kAuto);
-  EXPECT_NE(exposition.text.view().find("c_total{a=\"1\",b=\"2\"} 8.0\n"), std::string::npos);
-  EXPECT_NE(exposition.text.view().find("a=\"q\\\"b\\\\s\\nn\""), std::string::npos);
-  EXPECT_NE(exposition.text.view().find("u_total{l=\"\u2603\u00e9\"} 1.0\n"), std::string::npos);
+  FolderExposition exposition;
+  const std::string text = folder_text(dir.path(), FormatPreference::kAuto, false, &exposition);
+  EXPECT_NE(text.find("c_total{a=\"1\",b=\"2\"} 8.0\n"), std::string::npos);
+  EXPECT_NE(text.find("a=\"q\\\"b\\\\s\\nn\""), std::string::npos);
+  EXPECT_NE(text.find("u_total{l=\"\u2603\u00e9\"} 1.0\n"), std::string::npos);
   EXPECT_EQ(exposition.errors.size(), 7u);  // six files, one bucket
-  EXPECT_NE(exposition.text.view().find("h_bucket{a=\"x\",le=\"1.0\"} 6.0\n"), std::string::npos);
+  EXPECT_NE(text.find("h_bucket{a=\"x\",le=\"1.0\"} 6.0\n"), std::string::npos);
   EXPECT_EQ(exposition.detected.at("counter_6.db"), StoreFormat::kV2);
+}
+
+TEST(FolderExposition, ABigFolderComesInPiecesLongLinesAndHeadersWhole) {
+  TempDir dir;
+  std::vector<std::pair<std::string, double>> entries;
+  for (int i = 0; i < 10000; ++i) {
+    entries.emplace_back(R"(["many", "many_total", {"i": ")" + std::to_string(i) + R"("}, "m"])", i);
+  }
+  // A line and a HELP text longer than the 64 KiB pieces (escapes double the value).
+  std::string quotes;  // JSON for 20,000 quotes, each escaped again in the exposition
+  for (int i = 0; i < 20000; ++i) quotes += "\\\"";
+  entries.emplace_back(R"(["long", "long_total", {"v": ")" + std::string(40000, 'q') + quotes +
+                           R"("}, ")" + std::string(300000, 'h') + R"("])",
+                       1);
+  write_file(dir.file("counter_1.db"), db_file(entries));
+  expect_same_as_collect_folder(dir.path(), FormatPreference::kAuto);
+  std::size_t pieces = 0;
+  FolderExposition exposition;
+  const std::string text = folder_text(dir.path(), FormatPreference::kAuto, true, &exposition, &pieces);
+  EXPECT_TRUE(exposition.errors.empty());
+  EXPECT_NE(text.find("v=\"" + std::string(40000, 'q') + "\\\""), std::string::npos);
+  EXPECT_GT(text.size(), std::size_t{3} << 16);
+  EXPECT_GE(pieces, 4u);
 }
 
 TEST(FolderExposition, AFolderThatCannotBeOpened) {
   expect_same_as_collect_folder("/nonexistent/npuprobe-folder", FormatPreference::kAuto);
-  const FolderExposition exposition =
-      collect_folder_exposition("/nonexistent/npuprobe-folder", FormatPreference::kAuto, true);
-  EXPECT_EQ(exposition.text.view(), "# EOF\n");
+  FolderExposition exposition;
+  EXPECT_EQ(folder_text("/nonexistent/npuprobe-folder", FormatPreference::kAuto, true, &exposition),
+            "# EOF\n");
   ASSERT_EQ(exposition.errors.size(), 1u);
 }
 
 TEST(FolderExposition, AnEmptyFolder) {
   TempDir dir;
   expect_same_as_collect_folder(dir.path(), FormatPreference::kAuto);
-  EXPECT_EQ(collect_folder_exposition(dir.path(), FormatPreference::kAuto).text.size, 0u);
+  EXPECT_EQ(folder_text(dir.path(), FormatPreference::kAuto, false), "");
 }
 
 }  // namespace

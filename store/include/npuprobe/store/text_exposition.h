@@ -3,9 +3,8 @@
 // so `npuprobe dump` of a folder can be diffed against vLLM's /metrics (docs/exposition.md).
 #pragma once
 
-#include <cstddef>
+#include <functional>
 #include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,21 +21,17 @@ std::string format_text_exposition(const std::vector<CollectedFamily> &families)
 // OpenMetrics: "# TYPE x counter" over "x_total" samples, HELP with '"' escaped, "# EOF" last.
 std::string format_openmetrics_exposition(const std::vector<CollectedFamily> &families);
 
-// An exposition in a buffer that was never zero-filled (a dump prints it once).
-struct ExpositionText {
-  std::unique_ptr<char[]> bytes;
-  std::size_t size = 0;
-  std::string_view view() const { return std::string_view(bytes.get(), size); }
-};
+// Receives an exposition in pieces, in order (each valid only during the call).
+using ExpositionSink = std::function<void(std::string_view)>;
 
 // collect_folder + format_text_exposition (or format_openmetrics_exposition) in one pass,
-// without building a Sample per line (`npuprobe dump`): the same text, errors and formats.
+// without building a Sample per line (`npuprobe dump`): the same text, handed to `sink` in
+// pieces of about 64 KiB as it is made; returns the same errors and formats.
 struct FolderExposition {
-  ExpositionText text;
   std::vector<std::string> errors;
   std::map<std::string, StoreFormat> detected;
 };
-FolderExposition collect_folder_exposition(const std::string &directory, FormatPreference format,
-                                           bool openmetrics = false);
+FolderExposition write_folder_exposition(const std::string &directory, FormatPreference format,
+                                         bool openmetrics, const ExpositionSink &sink);
 
 }  // namespace npuprobe::store
