@@ -60,7 +60,7 @@ class SampleTable {
   void for_each_label(std::size_t i, Each &&each) const {
     const Slot &slot = slots_[i];
     const char *at = slot.text + slot.name_size;
-    const std::uint32_t *sizes = &sizes_[slot.sizes_at];
+    const std::uint32_t *sizes = sizes_.data() + slot.sizes_at;  // none for no labels
     for (std::uint32_t k = 0; k < slot.label_count; ++k) {
       const std::string_view label(at + 1, sizes[2 * k]);
       at += 1 + sizes[2 * k];
