@@ -11,8 +11,9 @@
 namespace npuprobe::store {
 namespace {
 
-// Keys with more labels than this go to the general reader (vLLM's have two or three). The
-// array of positions has room for one chunk's quotes more: the limit is checked per chunk.
+// Keys with more quotes than this (four per label, six more: fourteen labels) go to the
+// general reader (vLLM's have two or three labels). The array of positions has room for one
+// chunk's quotes more: the limit is checked per chunk.
 constexpr std::size_t kMaxQuotes = 64;
 constexpr std::size_t kQuoteRoom = kMaxQuotes + 16;
 

@@ -70,6 +70,23 @@ TEST(DumpsKeyReader, LeavesEverythingElseToTheGeneralReaders) {
   }
 }
 
+TEST(DumpsKeyReader, AKeyWithMoreLabelsThanItTakesIsLeftToTheOthersAndStillRead) {
+  EntryKey key{"m", "m_total", {}, "h"};
+  for (int i = 0; i < 40; ++i) key.labels.emplace_back("l" + std::to_string(100 + i), "v");
+  const std::string json = encode_entry_key(key);  // 166 quotes
+  EntryKeyView view;
+  EXPECT_FALSE(read_dumps_key(json, &view));
+  std::string error;
+  const std::optional<EntryKey> decoded = decode_entry_key(json, &error);
+  ASSERT_TRUE(decoded.has_value()) << error;
+  EXPECT_EQ(decoded->labels, key.labels);
+  // Fourteen labels (62 quotes: four per label, six more) are still its own; fifteen are not.
+  key.labels.resize(14);
+  expect_reads_as_parser(encode_entry_key(key));
+  key.labels.emplace_back("l999", "v");
+  EXPECT_FALSE(read_dumps_key(encode_entry_key(key), &view));
+}
+
 TEST(DumpsKeyReader, SortsLabelsAWriterDidNotSort) {
   EntryKeyView view;
   ASSERT_TRUE(read_dumps_key(R"(["x", "x", {"b": "1", "a": "2", "a": "1"}, "h"])", &view));
