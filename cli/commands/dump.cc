@@ -5,7 +5,6 @@
 #include "../command.h"
 #include "../folder_formats.h"
 #include "../options.h"
-#include "npuprobe/store/multiprocess_collector.h"
 #include "npuprobe/store/text_exposition.h"
 
 namespace npuprobe::cli {
@@ -18,13 +17,11 @@ int run_dump(const std::vector<std::string> &args) {
   if (!format) return usage_error("dump", "--format must be v1, v2 or auto");
   const auto dir = store_directory(options);
   if (!dir) return 2;
-  // Never freed: the process ends right after printing, and freeing every sample's strings
-  // one by one would cost about a twentieth of a dump. A static reference keeps it reachable
-  // (no leak report under LeakSanitizer).
-  static const store::FolderContents &contents =
-      *new store::FolderContents(store::collect_folder(*dir, *format));
-  const std::string text = store::format_text_exposition(contents.families);
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  // The text of collect_folder + format_text_exposition, printed in pieces as it is made from
+  // the merged samples (no Sample per line, the whole text never in memory).
+  const store::FolderExposition contents = store::write_folder_exposition(
+      *dir, *format, /*openmetrics=*/false,
+      [](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); });
   for (const std::string &error : contents.errors)
     std::fprintf(stderr, "npuprobe: skipped: %s\n", error.c_str());
   // npuprobe reads both formats; prometheus_client's collector raises on such a folder.

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "npuprobe/store/python_float.h"
+#include "sample_table.h"
 
 namespace npuprobe::store {
 namespace {
@@ -54,10 +55,9 @@ LabelPairs copy_labels(const Labels &labels, std::string_view skip = {}) {
 
 using Op = SampleRecipe::Op;
 
-// Samples keyed by (name, labels), remembering first-insertion order like a Python dict. A
-// collection reads one entry per series per process: a hit must cost a hash and nothing else,
-// so the key is built in one reused buffer and nothing is copied unless it is new. When
-// recording, each sample also gets its recipe, in step with what is done to its value.
+// Samples keyed by (name, labels), remembering first-insertion order like a Python dict
+// (sample_table.h: a hit costs a hash, a new sample no allocation of its own). When recording,
+// each sample also gets its recipe, in step with what is done to its value.
 class OrderedSamples {
  public:
   explicit OrderedSamples(bool record) : record_(record) {}
@@ -66,29 +66,24 @@ class OrderedSamples {
   template <typename Labels>
   std::size_t at(std::string_view name, const Labels &labels, double initial,
                  const char *skip = nullptr) {
-    append_identity(key_, name, labels, skip);
-    const auto [it, inserted] = index_.try_emplace(key_, samples_.size());
-    if (!inserted) return it->second;
-    samples_.push_back(Sample{std::string(name),
-                              copy_labels(labels, skip != nullptr ? skip : std::string_view()),
-                              initial});
-    if (record_) recipes_.emplace_back();
-    return samples_.size() - 1;
+    const std::size_t before = table_.size();
+    const std::size_t i =
+        table_.at(name, labels, initial, skip != nullptr ? std::string_view(skip) : std::string_view());
+    if (record_ && table_.size() != before) recipes_.emplace_back();
+    return i;
   }
   // Appends a sample the caller knows to be new (no earlier one has its name); never looked up.
-  std::size_t append_new(const std::string &name, const LabelPairs &labels, double value) {
-    samples_.push_back(Sample{name, labels, value});
+  template <typename Labels>
+  std::size_t append_new(const std::string &name, const Labels &labels, double value) {
+    const std::size_t i = table_.append_new(name, labels, value);
     if (record_) recipes_.emplace_back();
-    return samples_.size() - 1;
+    return i;
   }
-  bool has_name(const std::string &name) const {
-    return std::any_of(samples_.begin(), samples_.end(),
-                       [&](const Sample &s) { return s.name == name; });
-  }
-  double &value(std::size_t index) { return samples_[index].value; }
-  // Room for `more` samples: a histogram's buckets are made all at once at the end.
+  bool has_name(const std::string &name) const { return table_.has_name(name); }
+  double &value(std::size_t index) { return table_.value(index); }
+  // Room for `more` recipes: a histogram's buckets are made all at once at the end.
   void reserve(std::size_t more) {
-    samples_.reserve(samples_.size() + more);
+    table_.reserve(more);
     if (record_) recipes_.reserve(recipes_.size() + more);
   }
 
@@ -109,15 +104,19 @@ class OrderedSamples {
     recipes_[index] = SampleRecipe{op, std::move(inputs), ref, made_by};
   }
 
-  std::vector<Sample> release() { return std::move(samples_); }
+  const SampleTable &table() const { return table_; }
+  std::vector<Sample> release() {
+    std::vector<Sample> samples;
+    samples.reserve(table_.size());
+    for (std::size_t i = 0; i < table_.size(); ++i) samples.push_back(table_.to_sample(i));
+    return samples;
+  }
   std::vector<SampleRecipe> release_recipes() { return std::move(recipes_); }
 
  private:
   bool record_;
-  std::string key_;
-  std::vector<Sample> samples_;
+  SampleTable table_;
   std::vector<SampleRecipe> recipes_;
-  std::unordered_map<std::string, std::size_t> index_;
 };
 
 bool parse_python_float(const std::string &text, double *value) {
@@ -221,9 +220,15 @@ struct BucketSet {
   LabelPairs labels;
   std::vector<Bucket> counts;  // sorted by bound; a dozen bounds
 
-  void add(double bound, double count, std::uint32_t input, bool record) {
-    auto it = std::lower_bound(counts.begin(), counts.end(), bound,
-                               [](const Bucket &entry, double b) { return entry.bound < b; });
+  // `no_nan`: no bound of the family is NaN (then lower_bound would find the end for a bound
+  // above the last).
+  void add(double bound, double count, std::uint32_t input, bool record, bool no_nan) {
+    // A file lists a set's buckets by rising bound: most land after the last one.
+    auto it = counts.end();
+    if (!no_nan || counts.empty() || !(counts.back().bound < bound)) {
+      it = std::lower_bound(counts.begin(), counts.end(), bound,
+                            [](const Bucket &entry, double b) { return entry.bound < b; });
+    }
     if (it == counts.end() || it->bound != bound) it = counts.insert(it, Bucket{bound, 0, {}});
     it->count += count;
     if (record) it->inputs.push_back(input);
@@ -242,27 +247,42 @@ class HistogramBuckets {
                                                                 label.first[0] == 'l' &&
                                                                 label.first[1] == 'e'; });
     if (le == labels.end()) return false;
-    le_ = le->second;
-    auto parsed = bounds_.find(le_);
-    if (parsed == bounds_.end()) {
-      double bound = 0;
-      if (!parse_python_float(le_, &bound)) {
-        errors.push_back(family + ": bucket with unparsable le=\"" + le_ + "\" skipped");
-        return true;
+    // The label sets of a family have the same bounds, listed in the same order: the bound
+    // after the previous bucket's is tried first, by comparing its text, before a lookup.
+    const std::string_view text(le->second);
+    const std::size_t next = last_le_ + 1;  // 0 after none
+    if (next < les_.size() && les_[next].first == text) {
+      last_le_ = next;
+    } else {
+      le_.assign(text.data(), text.size());
+      auto parsed = bounds_.find(le_);
+      if (parsed == bounds_.end()) {
+        double bound = 0;
+        if (!parse_python_float(le_, &bound)) {
+          errors.push_back(family + ": bucket with unparsable le=\"" + le_ + "\" skipped");
+          return true;
+        }
+        parsed = bounds_.emplace(le_, les_.size()).first;
+        les_.emplace_back(le_, bound);
+        if (std::isnan(bound)) has_nan_ = true;
       }
-      parsed = bounds_.emplace(le_, bound).first;
-      if (std::isnan(bound)) has_nan_ = true;
+      last_le_ = parsed->second;
     }
+    const double bound = les_[last_le_].second;
     // The label set without le (the sample name is the same for every bucket). A file lists
     // a label set's buckets one after another: the previous bucket's set is tried first, by
     // comparing labels, before an identity is built and hashed.
     if (last_set_ >= sets_.size() || !same_but_le(labels, sets_[last_set_].labels)) {
       append_identity(key_, std::string_view(), labels, "le");
       const auto [it, inserted] = set_index_.try_emplace(key_, sets_.size());
-      if (inserted) sets_.push_back(BucketSet{copy_labels(labels, "le"), {}});
+      if (inserted) {
+        sets_.push_back(BucketSet{copy_labels(labels, "le"), {}});
+        // As many buckets as the set before (the same bounds, mostly): no growing one by one.
+        if (sets_.size() > 1) sets_.back().counts.reserve(sets_[sets_.size() - 2].counts.size());
+      }
       last_set_ = it->second;
     }
-    sets_[last_set_].add(parsed->second, value, input, record);
+    sets_[last_set_].add(bound, value, input, record, !has_nan_);
     return true;
   }
 
@@ -316,11 +336,12 @@ class HistogramBuckets {
         texts_of = &set;
       }
       // `le` goes where sorting would put it: the other labels are sorted and none is "le".
-      LabelPairs with_le = set.labels;
+      // Views: a bucket's labels are copied once, into the table.
+      LabelViews with_le(set.labels.begin(), set.labels.end());
       const auto at = std::find_if(with_le.begin(), with_le.end(),
                                    [](const auto &label) { return label.first > "le"; });
       const std::size_t le = static_cast<std::size_t>(at - with_le.begin());
-      with_le.emplace(at, "le", std::string());
+      with_le.emplace(at, "le", std::string_view());
       double cumulative = 0;
       std::uint32_t previous = SampleRecipe::kNone;
       for (std::size_t b = 0; b < set.counts.size(); ++b) {
@@ -343,7 +364,9 @@ class HistogramBuckets {
  private:
   std::vector<BucketSet> sets_;  // first-seen order
   std::unordered_map<std::string, std::size_t> set_index_;
-  std::unordered_map<std::string, double> bounds_;  // le text -> bound: a dozen per family
+  std::vector<std::pair<std::string, double>> les_;  // le text, bound: a dozen per family
+  std::unordered_map<std::string, std::size_t> bounds_;  // le text -> its index in les_
+  std::size_t last_le_ = ~std::size_t{0};  // the le of the previous bucket
   std::string key_;
   std::string le_;  // the le text of the bucket being added
   std::size_t last_set_ = ~std::size_t{0};  // the set of the previous bucket
@@ -418,9 +441,8 @@ void FamilyAccumulator::add_gauge(const std::string &mode, const std::string &pi
   s.gauges.push_back(std::move(sample));
 }
 
-CollectedFamily FamilyAccumulator::finish(std::vector<std::string> &errors,
-                                          std::vector<SampleRecipe> *recipes,
-                                          std::vector<HiddenSeries> *hidden) {
+void FamilyAccumulator::combine(std::vector<std::string> &errors,
+                                std::vector<HiddenSeries> *hidden) {
   State &s = *state_;
   if (s.type == "gauge") {
     std::vector<HiddenSeries> unwanted;
@@ -430,8 +452,21 @@ CollectedFamily FamilyAccumulator::finish(std::vector<std::string> &errors,
     s.buckets.finish(s.name, s.out);
   }
   errors.insert(errors.end(), s.errors.begin(), s.errors.end());
+}
+
+CollectedFamily FamilyAccumulator::finish(std::vector<std::string> &errors,
+                                          std::vector<SampleRecipe> *recipes,
+                                          std::vector<HiddenSeries> *hidden) {
+  combine(errors, hidden);
+  State &s = *state_;
   if (recipes != nullptr) *recipes = s.out.release_recipes();
   return CollectedFamily{s.name, s.help, s.type, s.out.release()};
+}
+
+TableFamily FamilyAccumulator::finish_table(std::vector<std::string> &errors) {
+  combine(errors, nullptr);
+  const State &s = *state_;
+  return TableFamily{s.name, s.help, s.type, &s.out.table()};
 }
 
 }  // namespace npuprobe::store

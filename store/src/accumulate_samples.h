@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exposition_lines.h"
 #include "npuprobe/store/multiprocess_collector.h"
 
 namespace npuprobe::store {
@@ -66,8 +67,13 @@ class FamilyAccumulator {
   CollectedFamily finish(std::vector<std::string> &errors,
                          std::vector<SampleRecipe> *recipes = nullptr,
                          std::vector<HiddenSeries> *hidden = nullptr);
+  // The same without building a Sample per line (npuprobe dump): the family's samples stay in
+  // the accumulator, which must outlive the answer.
+  TableFamily finish_table(std::vector<std::string> &errors);
 
  private:
+  void combine(std::vector<std::string> &errors, std::vector<HiddenSeries> *hidden);
+
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -81,9 +81,11 @@ namespace {
 // Walks the entries of `bytes`, handing each key and the offset of its value to `on_entry`
 // (which returns false to stop the walk as a failure). A prefix (`cut_ok`) may end before
 // `used`: it stops after the last whole entry it holds instead of failing.
+// `check_utf8` false: the caller knows every key to be valid UTF-8 (a walk of the same bytes in
+// the same format found them so).
 template <typename OnEntry>
 bool walk_entries(std::string_view bytes, StoreFormat format, bool cut_ok, OnEntry &&on_entry,
-                  std::string *error) {
+                  std::string *error, bool check_utf8 = true) {
   if (bytes.empty()) return fail(error, "zero-length file (prometheus_client fails on it)");
   if (bytes.size() < kDbHeaderSize) return fail(error, "file shorter than the 8-byte header");
   const auto used = load<std::int32_t>(bytes, 0);
@@ -117,7 +119,7 @@ bool walk_entries(std::string_view bytes, StoreFormat format, bool cut_ok, OnEnt
     }
     if (cut && size > have - pos) return true;
     const std::string_view key = bytes.substr(pos + 4, static_cast<std::size_t>(length));
-    if (!is_valid_utf8(key)) return fail(error, "key is not valid UTF-8" + where());
+    if (check_utf8 && !is_valid_utf8(key)) return fail(error, "key is not valid UTF-8" + where());
     if (!on_entry(key, pos + db_value_offset_in_entry(static_cast<std::uint32_t>(length)))) {
       return false;
     }
@@ -172,7 +174,7 @@ bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEn
 }
 
 bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEntryView> &entries,
-                    std::string *error) {
+                    std::string *error, bool detected) {
   entries.clear();
   return walk_entries(
       bytes, format, /*cut_ok=*/false,
@@ -184,46 +186,63 @@ bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEn
         entries.push_back(entry);
         return true;
       },
-      error);
+      error, /*check_utf8=*/!detected);
 }
+
+namespace {
+
+// Reads [from, to) of `fd` into `bytes` (already that long), up to `to` or the end of the file;
+// `done` says where it stopped.
+bool pread_range(int fd, std::string &bytes, std::size_t from, std::size_t to, std::size_t *done,
+                 std::string *problem) {
+  *done = from;
+  while (*done < to) {
+    const ssize_t n = ::pread(fd, &bytes[*done], to - *done, static_cast<off_t>(*done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *problem = std::strerror(errno);
+      return false;
+    }
+    if (n == 0) break;  // the file ended (truncated meanwhile): what it holds is read
+    *done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
 
 bool read_db_file_bytes(const std::string &path, std::string &bytes, std::string *error,
                         std::size_t at_most) {
-  bytes.clear();
   std::string problem;
   struct stat info {};
   // Never blocks (a FIFO named like a store file), only a regular file, at most the limit.
   const int fd = base::open_regular_for_read(path, kMaxDbFileBytes, &problem, &info,
                                                base::Links::kFollow, base::Blocking::kLeave);
-  if (fd < 0) return fail(error, path + ": " + problem);
+  if (fd < 0) {
+    bytes.clear();
+    return fail(error, path + ": " + problem);
+  }
   // `used` is trusted only up to what the file holds: a header that claims more is read as
   // far as the file goes (and then found corrupt), never allocated.
   const std::size_t size = std::min(static_cast<std::size_t>(info.st_size), at_most);
-  bool ok = base::read_at_most(fd, 0, std::min<std::size_t>(size, 4096), &bytes, &problem);
-  if (ok && bytes.size() >= 4) {
+  // The buffer is read into as long as it already is (a collection reuses one for every file):
+  // only where it grows is it zero-filled first, never byte for byte what pread overwrites.
+  const std::size_t first = std::min<std::size_t>(size, 4096);
+  if (bytes.size() < first) bytes.resize(first);
+  std::size_t done = 0;
+  bool ok = pread_range(fd, bytes, 0, first, &done, &problem);
+  if (ok && done >= 4) {
     const auto used = load<std::int32_t>(bytes, 0);
     const std::size_t wanted = used > 0 ? std::min(static_cast<std::size_t>(used), size) : 0;
-    // The rest, read into the same buffer behind what is there (each file of a folder is read
-    // once, not its first 4 KiB twice), up to the `used` read first: a writer may have
-    // published more since, and the entries up to the first `used` are what this read promises.
-    const std::size_t have = bytes.size();
-    if (wanted > have) {
-      bytes.resize(wanted);
-      std::size_t done = have;
-      while (done < wanted) {
-        const ssize_t n = ::pread(fd, &bytes[done], wanted - done, static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-          ok = false;
-          problem = std::strerror(errno);
-          break;
-        }
-        if (n == 0) break;  // the file ended (truncated meanwhile): what it holds is read
-        done += static_cast<std::size_t>(n);
-      }
-      bytes.resize(ok ? done : 0);
+    // The rest, behind what is there (each file of a folder is read once, not its first 4 KiB
+    // twice), up to the `used` read first: a writer may have published more since, and the
+    // entries up to the first `used` are what this read promises.
+    if (wanted > done) {
+      if (bytes.size() < wanted) bytes.resize(wanted);
+      ok = pread_range(fd, bytes, done, wanted, &done, &problem);
     }
   }
+  bytes.resize(ok ? done : 0);
   ::close(fd);
   if (!ok) return fail(error, path + ": read failed: " + problem);
   return true;

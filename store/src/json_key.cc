@@ -9,6 +9,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "dumps_key_reader.h"
 #include "npuprobe/base/json.h"
 #include "npuprobe/base/json_string.h"
 
@@ -200,8 +201,9 @@ bool decode_with_parser(std::string_view json, EntryKey *key, std::string *error
 }  // namespace
 
 bool decode_entry_key_view(std::string_view json, EntryKeyView *key, std::string *error) {
-  // A BOM is no '[': the plain reader refuses it, and the parser words it.
-  if (PlainKeyReader(json).read(key)) return true;
+  // A BOM is no '[': the plain readers refuse it, and the parser words it. Most keys are in
+  // json.dumps' own layout (dumps_key_reader.h); the plain reader takes other spacing.
+  if (read_dumps_key(json, key) || PlainKeyReader(json).read(key)) return true;
   if (key->decoded == nullptr) key->decoded = std::make_unique<EntryKey>();
   EntryKey &decoded = *key->decoded;
   if (!decode_with_parser(json, &decoded, error)) return false;

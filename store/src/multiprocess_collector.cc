@@ -8,7 +8,9 @@
 
 #include "accumulate_samples.h"
 #include "collection_record.h"
+#include "exposition_lines.h"
 #include "npuprobe/store/db_file_reader.h"
+#include "npuprobe/store/text_exposition.h"
 #include "npuprobe/base/metric_name.h"
 
 namespace npuprobe::store {
@@ -113,6 +115,21 @@ class FolderReader {
     return contents;
   }
 
+  // The same as formatted by format_text_exposition / format_openmetrics_exposition, the
+  // samples formatted where they are (not recording), handed to `sink`.
+  FolderExposition finish_exposition(bool openmetrics, const ExpositionSink &sink) {
+    FolderExposition exposition;
+    std::vector<TableFamily> tables;
+    tables.reserve(families_.size());
+    for (FamilyAccumulator &family : families_) {
+      tables.push_back(family.finish_table(exposition.errors));
+    }
+    write_table_exposition(tables, openmetrics, sink);
+    exposition.errors.insert(exposition.errors.begin(), errors_.begin(), errors_.end());
+    exposition.detected = std::move(detected_);
+    return exposition;
+  }
+
  private:
   void reject(const std::string &message) { errors_.push_back(message); }
 
@@ -126,16 +143,19 @@ class FolderReader {
       return reject(problem), false;
     }
     StoreFormat format = format_ == FormatPreference::kV1 ? StoreFormat::kV1 : StoreFormat::kV2;
+    bool detected = false;  // every entry and key found whole and valid in `format`
     if (format_ == FormatPreference::kAuto) {
       switch (detect_db_format(bytes)) {
         case DetectedFormat::kEmpty:
           break;
         case DetectedFormat::kV2:
           detected_[base_name(path)] = StoreFormat::kV2;
+          detected = true;
           break;
         case DetectedFormat::kV1:
           format = StoreFormat::kV1;
           detected_[base_name(path)] = StoreFormat::kV1;
+          detected = true;
           break;
         case DetectedFormat::kUnknown: {
           std::string as_v1;
@@ -151,7 +171,7 @@ class FolderReader {
       }
     }
     format_read_ = format;
-    if (!parse_db_views(bytes, format, entries, &problem)) {
+    if (!parse_db_views(bytes, format, entries, &problem, detected)) {
       reject(path + ": corrupt " + std::string(to_string(format)) + " file: " + problem);
       return false;
     }
@@ -225,6 +245,20 @@ FolderContents collect_folder(const std::string &directory, FormatPreference for
   std::vector<std::string> paths;
   if (!list_db_files(directory, &paths)) return unopenable(directory);
   return collect_files(paths, format);
+}
+
+FolderExposition write_folder_exposition(const std::string &directory, FormatPreference format,
+                                         bool openmetrics, const ExpositionSink &sink) {
+  std::vector<std::string> paths;
+  if (!list_db_files(directory, &paths)) {
+    write_table_exposition({}, openmetrics, sink);
+    FolderExposition exposition;
+    exposition.errors = unopenable(directory).errors;
+    return exposition;
+  }
+  FolderReader reader(format, nullptr);
+  for (const std::string &path : paths) reader.read_file(path);
+  return reader.finish_exposition(openmetrics, sink);
 }
 
 FolderContents collect_folder_recorded(const std::string &directory, FormatPreference format,

@@ -11,6 +11,7 @@
 
 #include "exposition_lines.h"
 #include "npuprobe/store/python_float.h"
+#include "sample_table.h"
 
 namespace npuprobe::store {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 // Python's chained str.replace: backslash first, then newline, then (where asked) the quote.
 // Writes `text` at `at` escaped as generate_latest escapes HELP (quotes false) and label values;
 // at most twice its length.
-char *write_escaped(char *at, const std::string &text, bool quotes) {
+char *write_escaped(char *at, std::string_view text, bool quotes) {
   for (const char c : text) {
     if (c == '\\') {
       *at++ = '\\';
@@ -36,7 +37,7 @@ char *write_escaped(char *at, const std::string &text, bool quotes) {
   return at;
 }
 
-void append_escaped(std::string &out, const std::string &text, bool quotes) {
+void append_escaped(std::string &out, std::string_view text, bool quotes) {
   const std::size_t old = out.size();
   out.resize(old + 2 * text.size());
   out.resize(static_cast<std::size_t>(write_escaped(&out[old], text, quotes) - out.data()));
@@ -96,21 +97,25 @@ void append_sample_value(std::string &out, double value) {
 }
 
 void append_family_header(std::string &out, const CollectedFamily &family, bool openmetrics) {
+  append_family_header(out, family.name, family.help, family.type, openmetrics);
+}
+
+void append_family_header(std::string &out, std::string_view name, std::string_view help,
+                          std::string_view type, bool openmetrics) {
+  const auto add = [&out](std::string_view text) { out.append(text.data(), text.size()); };
   if (openmetrics) {
     // OpenMetrics names the family without "_total" (the samples keep it) and escapes '"' in
     // HELP too.
-    out += "# HELP " + family.name + " ";
-    append_escaped(out, family.help, true);
-    out += '\n';
-    out += "# TYPE " + family.name + " " + family.type + "\n";
+    add("# HELP "), add(name), add(" ");
+    append_escaped(out, help, true);
+    add("\n# TYPE "), add(name), add(" "), add(type), add("\n");
     return;
   }
   // Counters are exposed under their sample name, "<name>_total", as generate_latest does.
-  const std::string name = family.type == "counter" ? family.name + "_total" : family.name;
-  out += "# HELP " + name + " ";
-  append_escaped(out, family.help, false);
-  out += '\n';
-  out += "# TYPE " + name + " " + family.type + "\n";
+  const std::string_view total = type == "counter" ? "_total" : "";
+  add("# HELP "), add(name), add(total), add(" ");
+  append_escaped(out, help, false);
+  add("\n# TYPE "), add(name), add(total), add(" "), add(type), add("\n");
 }
 
 namespace {
@@ -142,7 +147,82 @@ std::string format_exposition(const std::vector<CollectedFamily> &families, bool
   return out;
 }
 
+// The most sample `i` of `table` takes as a line: every label value byte escaped (twice the
+// identity covers that, its separators the braces, quotes and '='), the longest value.
+std::size_t table_line_bound(const SampleTable &table, std::size_t i) {
+  return 2 * table.identity_size(i) + 4 + kMaxGoFloatChars + 1;
+}
+
+char *write_table_line(char *at, const SampleTable &table, std::size_t i) {
+  if (!table.labels_sorted(i)) {
+    // A key of another writer: sorted as generate_latest sorts them, through a Sample.
+    at = write_sample_prefix(at, table.to_sample(i));
+  } else {
+    at = write_text(at, table.name(i));
+    if (table.label_count(i) > 0) {
+      char separator = '{';
+      table.for_each_label(i, [&at, &separator](std::string_view label, std::string_view value) {
+        *at++ = separator;
+        separator = ',';
+        at = write_text(at, label);
+        *at++ = '=';
+        *at++ = '"';
+        at = write_escaped(at, value, true);
+        *at++ = '"';
+      });
+      *at++ = '}';
+    }
+    *at++ = ' ';
+  }
+  at = write_float_to_go_string(at, table.value(i));
+  *at++ = '\n';
+  return at;
+}
+
 }  // namespace
+
+void write_table_exposition(const std::vector<TableFamily> &families, bool openmetrics,
+                            const ExpositionSink &sink) {
+  // Lines are made in one buffer of 64 KiB (or the longest line) and handed on when the next
+  // may not fit: the whole text never lies in memory at once (a dump's pages are not touched
+  // for it), and no byte of the buffer is zero-filled first.
+  std::size_t longest = 0;
+  for (const TableFamily &family : families) {
+    for (std::size_t i = 0; i < family.samples->size(); ++i) {
+      longest = std::max(longest, table_line_bound(*family.samples, i));
+    }
+  }
+  const std::size_t capacity = std::max<std::size_t>(std::size_t{64} << 10, longest);
+  const std::unique_ptr<char[]> buffer(new char[capacity]);
+  char *const start = buffer.get();
+  char *at = start;
+  const auto flush = [&] {
+    if (at != start) sink(std::string_view(start, static_cast<std::size_t>(at - start)));
+    at = start;
+  };
+  // Room for `size` more bytes in the buffer; false when they would not fit even in an empty one.
+  const auto room = [&](std::size_t size) {
+    if (capacity - static_cast<std::size_t>(at - start) < size) flush();
+    return size <= capacity;
+  };
+  std::string header;
+  for (const TableFamily &family : families) {
+    header.clear();
+    append_family_header(header, family.name, family.help, family.type, openmetrics);
+    if (room(header.size())) {
+      at = write_text(at, header);
+    } else {
+      sink(header);  // a HELP text longer than the buffer
+    }
+    const SampleTable &samples = *family.samples;
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      room(table_line_bound(samples, i));
+      at = write_table_line(at, samples, i);
+    }
+  }
+  if (openmetrics && room(6)) at = write_text(at, "# EOF\n");
+  flush();
+}
 
 std::string format_text_exposition(const std::vector<CollectedFamily> &families) {
   return format_exposition(families, false);

@@ -34,9 +34,10 @@ struct DbEntryView {
 bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEntry> &entries,
                     std::string *error);
 
-// The same, as views into `bytes` (`entries` is cleared first).
+// The same, as views into `bytes` (`entries` is cleared first). `detected`: detect_db_format
+// found `bytes` to be in `format` (every key was checked then: not again).
 bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEntryView> &entries,
-                    std::string *error);
+                    std::string *error, bool detected = false);
 
 // Reads `path` (only up to `used`, never past the file's size, at most `at_most` bytes) into
 // `bytes`. Only a regular file of at most kMaxDbFileBytes is read, opened without blocking: a
