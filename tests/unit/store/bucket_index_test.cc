@@ -13,6 +13,23 @@
 namespace npuprobe::store {
 namespace {
 
+// The bucket lists the registry accepts: the launch, step and byte buckets, custom ones with
+// negative and huge bounds, bounds closer than a nanosecond, and none at all.
+std::vector<std::vector<double>> bucket_lists() {
+  return {
+      {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025,
+       0.05, 0.1, 0.25, 0.5, 1},
+      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0},
+      {1024, 1048576, 1073741824, 1099511627776.0},
+      {-5, -1, 0, 0.5, 1, 2, 4, 8, 1e30, 1e300},
+      {-1, -0.5},
+      {0.1},
+      {},
+      {1, 1.0000000000000002, 2},
+      {1e-10, 2e-10, 1.5e-9, 3.3e-9, 7.77e-7, 0.3, 1e5, 1.8e10, 1.9e10},
+  };
+}
+
 void expect_lower_bound(const std::vector<double> &bounds, double value, const BucketIndex &index) {
   const auto expected = static_cast<std::uint32_t>(
       std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());
@@ -21,16 +38,7 @@ void expect_lower_bound(const std::vector<double> &bounds, double value, const B
 }
 
 TEST(BucketIndex, FindsWhatLowerBoundFinds) {
-  const std::vector<std::vector<double>> lists = {
-      {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025,
-       0.05, 0.1, 0.25, 0.5, 1},
-      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0},
-      {1024, 1048576, 1073741824, 1099511627776.0},
-      {-5, -1, 0, 0.5, 1, 2, 4, 8, 1e30, 1e300},
-      {0.1},
-      {},
-      {1, 1.0000000000000002, 2},
-  };
+  const std::vector<std::vector<double>> lists = bucket_lists();
   std::mt19937_64 random(11);
   for (const std::vector<double> &bounds : lists) {
     BucketIndex index;
@@ -70,18 +78,7 @@ void expect_bucket_of_seconds(const std::vector<double> &bounds, std::uint64_t n
 }
 
 TEST(BucketIndex, FindNsIsTheBucketOfTheSecondsValue) {
-  const std::vector<std::vector<double>> lists = {
-      {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025,
-       0.05, 0.1, 0.25, 0.5, 1},
-      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0},
-      {1024, 1048576, 1073741824, 1099511627776.0},
-      {-5, -1, 0, 0.5, 1, 2, 4, 8, 1e30, 1e300},
-      {-1, -0.5},
-      {0.1},
-      {},
-      {1, 1.0000000000000002, 2},
-      {1e-10, 2e-10, 1.5e-9, 3.3e-9, 7.77e-7, 0.3, 1e5, 1.8e10, 1.9e10},
-  };
+  const std::vector<std::vector<double>> lists = bucket_lists();
   std::mt19937_64 random(7);
   for (const std::vector<double> &bounds : lists) {
     BucketIndex index;
