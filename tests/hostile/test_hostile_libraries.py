@@ -14,6 +14,7 @@ import tempfile
 import unittest
 
 from hostile import BUILD, CLI, MOCK_LIB, NPU_SIM, PRELOAD, run_bounded
+from npuprobe_run import preload_env
 
 
 def built_objects():
@@ -55,8 +56,9 @@ class PlantedLibraryTest(unittest.TestCase):
                 f.write(b"not a library\n")
         store = os.path.join(work, "store")
         os.mkdir(store)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LD_DEBUG": "libs",
-               "NPUPROBE_LISTEN": "off"}
+        # The test's own environment otherwise (QEMU_LD_PREFIX under emulation, the sanitizer
+        # options), as every end-to-end test runs; `npuprobe run` preloads npuprobe itself.
+        env = preload_env(None, {"LD_DEBUG": "libs"}, preload=False)
         runs = [[CLI, "--version"],
                 [CLI, "run", "--dir", store, "--", NPU_SIM, "--steps", "2", "--launches", "2"]]
         for argv in runs:
