@@ -47,17 +47,24 @@ fi
 in_root() { chroot "$root" /usr/bin/env -i PATH=/opt/npuprobe/bin:/usr/bin:/bin "$@"; }
 in_root_exec() { exec chroot "$root" /usr/bin/env -i PATH=/opt/npuprobe/bin:/usr/bin:/bin "$@"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# fetch PORT: the /metrics body, retried while the server starts (at most ~10 s).
+# fetch PORT [REGEX]: the /metrics body, retried while the server starts (at most ~10 s); with
+# REGEX, retried until a line of the body matches it (the last body is printed either way).
 fetch() {
-  python3 - "$1" <<'EOF'
-import sys, time, urllib.request
+  python3 - "$@" <<'EOF'
+import re, sys, time, urllib.request
+want = re.compile(sys.argv[2], re.M) if len(sys.argv) > 2 else None
+body = None
 for _ in range(100):
     try:
-        print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=2).read().decode(), end="")
-        sys.exit(0)
+        body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=2).read().decode()
+        if want is None or want.search(body):
+            break
     except OSError:
-        time.sleep(0.1)
-sys.exit(1)
+        pass
+    time.sleep(0.1)
+if body is not None:
+    print(body, end="")
+sys.exit(0 if body is not None else 1)
 EOF
 }
 # expect TEXT LINE...: every line is in TEXT, exactly.
@@ -110,8 +117,9 @@ port=$(free_port)
 in_root_exec NPUPROBE_LISTEN="127.0.0.1:$port" LD_PRELOAD=/opt/npuprobe/lib/npuprobe/libnpuprobe.so \
   npu-sim --steps 400 --launches 1 --host-gap-us 10000 --devices 0 >/dev/null 2>&1 &
 sim=$!
-scraped=$(fetch "$port") || fail "the embedded exposer never answered on 127.0.0.1:$port"
-grep -q '^vllm_profiling_npu:steps_total{device="0",dp="0"} [1-9]' <<<"$scraped" ||
+steps_line='^vllm_profiling_npu:steps_total\{device="0",dp="0"\} [1-9]'
+scraped=$(fetch "$port" "$steps_line") || fail "the embedded exposer never answered on 127.0.0.1:$port"
+grep -qE "$steps_line" <<<"$scraped" ||
   fail "the embedded exposer shows no steps: $(head -c 600 <<<"$scraped")"
 wait "$sim" || fail "npu-sim under the embedded exposer exited $?"
 

@@ -197,11 +197,12 @@ class AttributorPart final : public Component {
   attribution::Attributor &attributor_;
 };
 
-// The publisher thread serves through it: it stops after the publisher.
+// The publisher thread serves through it: it stops after the publisher. It binds after a flush,
+// not before: the first answer then already holds what that flush wrote, never an empty folder.
 class ExposerPart final : public Component {
  public:
   explicit ExposerPart(EmbeddedExposer &e) : exposer_(e) {}
-  void before_flush(const FlushContext &) override { exposer_.try_serve(); }
+  void after_flush(const FlushResult &) noexcept override { exposer_.try_serve(); }
   void after_fork_in_child() noexcept override { exposer_.forget_after_fork(); }
   void stop() noexcept override { exposer_.stop(); }
 

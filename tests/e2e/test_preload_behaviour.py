@@ -274,6 +274,9 @@ class EmbeddedDefaultTest(unittest.TestCase):
                     first = scrape(url)
                     time.sleep(0.05)
                 self.assertIsNotNone(first, "nobody serves /metrics")
+                # A binds after its first flush: its very first answer holds what that flush
+                # wrote, never an empty folder.
+                self.assertIn("vllm_profiling_npuprobe:dropped_total{", first)
                 while not os.path.exists(f"{tmp}/a.done") and time.time() < deadline:
                     time.sleep(0.05)
                 self.assertTrue(os.path.exists(f"{tmp}/a.done"))
