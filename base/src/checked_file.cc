@@ -78,35 +78,35 @@ int open_regular_for_read(const std::string &path, std::size_t max_bytes, std::s
   return fd;
 }
 
-bool read_at_most(int fd, std::size_t offset, std::size_t length, std::string *out,
-                  std::string *why) {
-  out->clear();
-  out->resize(length);
-  std::size_t done = 0;
-  while (done < length) {
-    const ssize_t n = ::pread(fd, &(*out)[done], length - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      out->clear();
-      return fail(why, std::strerror(errno));
-    }
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  out->resize(done);
-  return true;
-}
-
-bool read_exact_at(int fd, std::size_t offset, void *out, std::size_t length) {
+ssize_t pread_up_to(int fd, std::size_t offset, void *out, std::size_t length) {
   auto *bytes = static_cast<char *>(out);
   std::size_t done = 0;
   while (done < length) {
     const ssize_t n = ::pread(fd, bytes + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n < 0) return -1;
+    if (n == 0) break;  // the end of the file
     done += static_cast<std::size_t>(n);
   }
+  return static_cast<ssize_t>(done);
+}
+
+bool read_at_most(int fd, std::size_t offset, std::size_t length, std::string *out,
+                  std::string *why) {
+  out->clear();
+  out->resize(length);
+  const ssize_t n = pread_up_to(fd, offset, length == 0 ? nullptr : &(*out)[0], length);
+  if (n < 0) {
+    const int error = errno;
+    out->clear();
+    return fail(why, std::strerror(error));
+  }
+  out->resize(static_cast<std::size_t>(n));
   return true;
+}
+
+bool read_exact_at(int fd, std::size_t offset, void *out, std::size_t length) {
+  return pread_up_to(fd, offset, out, length) == static_cast<ssize_t>(length);
 }
 
 bool write_all_at(int fd, std::size_t offset, const void *data, std::size_t length) {

@@ -191,21 +191,17 @@ bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEn
 
 namespace {
 
-// Reads [from, to) of `fd` into `bytes` (already that long), up to `to` or the end of the file;
-// `done` says where it stopped.
+// Reads [from, to) of `fd` into `bytes` (already that long), up to `to` or the end of the file
+// (truncated meanwhile: what it holds is read); `done` says where it stopped.
 bool pread_range(int fd, std::string &bytes, std::size_t from, std::size_t to, std::size_t *done,
                  std::string *problem) {
-  *done = from;
-  while (*done < to) {
-    const ssize_t n = ::pread(fd, &bytes[*done], to - *done, static_cast<off_t>(*done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *problem = std::strerror(errno);
-      return false;
-    }
-    if (n == 0) break;  // the file ended (truncated meanwhile): what it holds is read
-    *done += static_cast<std::size_t>(n);
+  const ssize_t n = base::pread_up_to(fd, from, &bytes[from], to - from);
+  if (n < 0) {
+    *done = from;
+    *problem = std::strerror(errno);
+    return false;
   }
+  *done = from + static_cast<std::size_t>(n);
   return true;
 }
 

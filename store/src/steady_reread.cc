@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
 
@@ -35,13 +34,8 @@ std::string_view SteadyReread::read(const std::string &path, std::string_view re
       buffer_.reset(new char[expected]);  // not zero-filled: every byte is read over
       capacity_ = expected;
     }
-    while (done < expected) {
-      const ssize_t n = ::pread(fd, buffer_.get() + done, expected - done,
-                                static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
+    const ssize_t n = base::pread_up_to(fd, 0, buffer_.get(), expected);
+    done = n < 0 ? 0 : static_cast<std::size_t>(n);
   }
   ::close(fd);
   // Whole, and the same `used` (a file that grew entries since is read in full again).

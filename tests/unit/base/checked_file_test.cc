@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 
 #include "scratch_dir.h"
@@ -99,6 +100,31 @@ TEST(ReadAtMost, StopsAtTheLengthAndAtTheEnd) {
   EXPECT_EQ(out, "89");
   EXPECT_EQ(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
   ::close(fd);
+}
+
+TEST(PreadUpTo, CountsWhatItReadStopsAtTheEndAndSaysWhenReadingFails) {
+  ScratchDir dir;
+  write_text(dir / "a", "0123456789");
+  std::string why;
+  const int fd = open_regular_for_read(dir / "a", 100, &why);
+  ASSERT_GE(fd, 0) << why;
+  char got[16] = {};
+  EXPECT_EQ(pread_up_to(fd, 3, got, 4), 4);
+  EXPECT_EQ(std::string(got, 4), "3456");
+  EXPECT_EQ(pread_up_to(fd, 7, got, sizeof got), 3);  // the file ends first
+  EXPECT_EQ(std::string(got, 3), "789");
+  EXPECT_EQ(pread_up_to(fd, 10, got, sizeof got), 0);
+  EXPECT_EQ(pread_up_to(fd, 0, got, 0), 0);
+  ::close(fd);
+  errno = 0;
+  EXPECT_EQ(pread_up_to(fd, 0, got, 4), -1);  // closed: the error, not a short read
+  EXPECT_EQ(errno, EBADF);
+  // A directory reads as an error (EISDIR), never as an empty file.
+  const int dir_fd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  EXPECT_EQ(pread_up_to(dir_fd, 0, got, 4), -1);
+  EXPECT_EQ(errno, EISDIR);
+  ::close(dir_fd);
 }
 
 TEST(ExactAt, WritesAndReadsWholeRangesAndSaysWhenTheFileIsShort) {

@@ -46,6 +46,11 @@ int open_regular_for_read(const std::string &path, std::size_t max_bytes, std::s
                           struct stat *info = nullptr, Links links = Links::kFollow,
                           Blocking blocking = Blocking::kRestore);
 
+// Up to `length` bytes at `offset` into `out`, EINTR and short reads retried, stopping where
+// the file ends: how many were read, or -1 on a read error (errno says which). The one pread
+// loop every reader below (and the store's) is built on.
+ssize_t pread_up_to(int fd, std::size_t offset, void *out, std::size_t length);
+
 // Reads up to `length` bytes at `offset` into *out (replacing it); a shorter result means the
 // file ended. Retries EINTR; false with *why on a read error.
 bool read_at_most(int fd, std::size_t offset, std::size_t length, std::string *out,
