@@ -53,8 +53,9 @@ using base::LogLevel;
 
 // Everything below is created once and deliberately never destroyed: wrappers may still run
 // on other threads while the process exits, after static destructors. Only what the runtime
-// itself calls is kept here (the wrappers read probes and api_ids with plain loads); every part
-// with a life of its own is in `components`, which fork, flush, aclFinalize and exit walk.
+// itself calls is kept here (the wrappers read api_ids, and the probes through g_probes_ptr,
+// with plain loads); every part with a life of its own is in `components`, which fork, flush,
+// aclFinalize and exit walk.
 struct Runtime {
   // The configuration snapshot: replaced whole by a reload (on the publisher thread, the only
   // reader after start), never edited.
@@ -62,7 +63,6 @@ struct Runtime {
   std::string dp;  // the `dp` label (resolve_dp), fixed for the process's life
   bool file_named = false;  // NPUPROBE_CONFIG or SERVICE_PROF_CONFIG_PATH, read at start
   store::MetricRegistry *registry = nullptr;
-  probes::Probes *probes = nullptr;
   probes::CollectiveProbe *collectives = nullptr;  // HCCL (wrappers_hccl.cc)
   store::Publisher *publisher = nullptr;  // flush_now, the restart after fork
   RuntimeSwitch *runtime_switch = nullptr;
@@ -154,7 +154,7 @@ void reload_config() {
                 loaded.kept_last_good ? " (a file was unusable: the last good one is kept)" : "");
   }
   base::set_log_level(c.logging.level);
-  r.probes->set_min_launches_per_step(static_cast<std::uint32_t>(c.phases.min_launches_per_step));
+  g_probes_ptr->set_min_launches_per_step(static_cast<std::uint32_t>(c.phases.min_launches_per_step));
   const std::string fixed = config::keys_for_new_processes(*r.config, c);
   if (!fixed.empty()) {
     log_message(LogLevel::kWarn, "configuration reload: %s changed; applies to new processes only",
@@ -241,15 +241,14 @@ bool start_everything() {
   options.task_time = c.task_time.mode == config::TaskTimeMode::kMspti;
   options.kernel_filter = c.task_time.kernel_filter;
   options.api_filter = c.task_time.api_filter;
-  r.probes = new probes::Probes(*r.registry, options);
-  g_probes_ptr = r.probes;
+  g_probes_ptr = new probes::Probes(*r.registry, options);
   r.collectives = new probes::CollectiveProbe(*r.registry, options);
   for (int i = 0; i < kHookCount; ++i) {
-    r.api_ids[i] = r.probes->register_api(hook_name(static_cast<HookId>(i)));
+    r.api_ids[i] = g_probes_ptr->register_api(hook_name(static_cast<HookId>(i)));
   }
   RuntimeParts parts;  // created in the order their constructors need, registered below
   parts.registry = r.registry;
-  parts.probes = r.probes;
+  parts.probes = g_probes_ptr;
   parts.self = new SelfMetrics(*r.registry, c, r.dp);
   g_attributor_ptr = start_attribution(c, r.dp, folder, *r.registry);
   parts.attributor = g_attributor_ptr;
@@ -272,7 +271,7 @@ bool start_everything() {
   if (c.task_time.mode == config::TaskTimeMode::kAclprof) {
     parts.aclprof = new AclprofSession(*r.npu, c.task_time);
   } else if (c.task_time.mode == config::TaskTimeMode::kMspti) {
-    parts.mspti = new MsptiSession(*r.npu, c.task_time, *r.probes, *r.collectives);
+    parts.mspti = new MsptiSession(*r.npu, c.task_time, *g_probes_ptr, *r.collectives);
   }
   // The switch first: what it says (on/off, a reload) is what every part's flush sees.
   publisher_options.before_flush = [] {
@@ -382,7 +381,7 @@ std::uint32_t register_thunk_id(std::atomic<std::uint32_t> *slot, const char *na
                                 bool op) noexcept {
   std::uint32_t id = 0;
   try {
-    id = op ? g_runtime_ptr->probes->register_op(name) : g_runtime_ptr->probes->register_api(name);
+    id = op ? g_probes_ptr->register_op(name) : g_probes_ptr->register_api(name);
   } catch (...) {
     return 0;
   }
