@@ -79,6 +79,13 @@ class OrderedSamples {
     if (record_) recipes_.emplace_back();
     return i;
   }
+  // Appends sample `model` with the value of its label number `label` replaced (likewise new).
+  std::size_t append_variant(std::size_t model, std::size_t label, std::string_view text,
+                             double value) {
+    const std::size_t i = table_.append_variant(model, label, text, value);
+    if (record_) recipes_.emplace_back();
+    return i;
+  }
   bool has_name(const std::string &name) const { return table_.has_name(name); }
   double &value(std::size_t index) { return table_.value(index); }
   // Room for `more` recipes: a histogram's buckets are made all at once at the end.
@@ -348,8 +355,10 @@ class HistogramBuckets {
         const BucketSet::Bucket &bucket = set.counts[b];
         cumulative += bucket.count;
         with_le[le].second = *texts[b];
-        const std::size_t i = unique ? out.append_new(bucket_name, with_le, cumulative)
-                                     : out.at(bucket_name, with_le, 0.0);
+        // Past the first, a new bucket is the one before with another le.
+        const std::size_t i = !unique ? out.at(bucket_name, with_le, 0.0)
+                              : b == 0 ? out.append_new(bucket_name, with_le, cumulative)
+                                       : out.append_variant(previous, le, *texts[b], cumulative);
         out.value(i) = cumulative;
         out.note_assigned(i, Op::kCumulative, previous, bucket.inputs);
         previous = static_cast<std::uint32_t>(i);

@@ -46,6 +46,33 @@ void SampleTable::add(const char *text, std::size_t size, bool sorted, std::size
   sizes_.insert(sizes_.end(), key_sizes_.begin(), key_sizes_.end());
 }
 
+std::size_t SampleTable::append_variant(std::size_t model, std::size_t label,
+                                        std::string_view text, double value) {
+  const Slot from = slots_[model];  // a copy: slots_ grows below
+  const std::size_t first_size = sizes_.size();
+  sizes_.resize(first_size + 2 * std::size_t{from.label_count});
+  std::uint32_t *sizes = sizes_.data() + first_size;
+  std::memcpy(sizes, sizes_.data() + from.sizes_at, 2 * from.label_count * sizeof *sizes);
+  // name \0 label \0 value ...: the bytes before the value replaced, and those after it.
+  std::size_t before = from.name_size;
+  for (std::size_t k = 0; k < label; ++k) before += 2 + sizes[2 * k] + sizes[2 * k + 1];
+  before += 2 + sizes[2 * label];
+  const std::size_t replaced = sizes[2 * label + 1];
+  const std::size_t after = from.size - before - replaced;
+  const std::size_t size = before + text.size() + after;
+  char *const at = room(size);  // blocks never move: from.text stays valid
+  std::memcpy(at, from.text, before);
+  if (!text.empty()) std::memcpy(at + before, text.data(), text.size());
+  if (after != 0) std::memcpy(at + before + text.size(), from.text + before + replaced, after);
+  block_at_ += size;
+  block_left_ -= size;
+  sizes[2 * label + 1] = static_cast<std::uint32_t>(text.size());
+  slots_.push_back(Slot{at, static_cast<std::uint32_t>(size), from.name_size,
+                        static_cast<std::uint32_t>(first_size), from.label_count, 0, value,
+                        /*indexed=*/false, from.sorted});
+  return slots_.size() - 1;
+}
+
 void SampleTable::grow_index() {
   const std::size_t capacity = index_.empty() ? 16 : 2 * index_.size();
   index_.assign(capacity, 0);

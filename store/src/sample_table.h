@@ -41,6 +41,12 @@ class SampleTable {
     block_left_ -= identity.size;
     return slots_.size() - 1;
   }
+  // Appends a sample the caller knows to be new: sample `model` (itself appended, not found by
+  // `at`) with the value of its label number `label` replaced by `text`. A histogram's buckets
+  // differ only in `le`: each is the previous one with one value changed, three copies, not an
+  // identity built label by label.
+  std::size_t append_variant(std::size_t model, std::size_t label, std::string_view text,
+                             double value);
   // Room for `more` samples (a histogram's buckets are made all at once).
   void reserve(std::size_t more) { slots_.reserve(slots_.size() + more); }
 

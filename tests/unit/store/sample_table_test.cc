@@ -91,6 +91,56 @@ TEST(SampleTable, SaysWhetherLabelsAreSortedAsPairs) {
   EXPECT_FALSE(table.labels_sorted(5));
 }
 
+TEST(SampleTable, AVariantIsItsModelWithOneLabelValueReplaced) {
+  SampleTable table;
+  const LabelViews model{{"engine", "0"}, {"le", "0.005"}, {"model_name", "m"}};
+  const std::size_t first = table.append_new("x_bucket", model, 1.0);
+  // Longer, shorter and empty values; the first, middle and last label; a variant of a variant.
+  const std::size_t longer = table.append_variant(first, 1, "12.500000", 2.0);
+  const std::size_t shorter = table.append_variant(longer, 1, "+Inf", 3.0);
+  const std::size_t first_label = table.append_variant(shorter, 0, "", 4.0);
+  const std::size_t last_label = table.append_variant(first, 2, "another-model", 5.0);
+  EXPECT_EQ(labels_of(table, longer),
+            (LabelPairs{{"engine", "0"}, {"le", "12.500000"}, {"model_name", "m"}}));
+  EXPECT_EQ(labels_of(table, shorter),
+            (LabelPairs{{"engine", "0"}, {"le", "+Inf"}, {"model_name", "m"}}));
+  EXPECT_EQ(labels_of(table, first_label),
+            (LabelPairs{{"engine", ""}, {"le", "+Inf"}, {"model_name", "m"}}));
+  EXPECT_EQ(labels_of(table, last_label),
+            (LabelPairs{{"engine", "0"}, {"le", "0.005"}, {"model_name", "another-model"}}));
+  EXPECT_EQ(labels_of(table, first), (LabelPairs{model.begin(), model.end()}));  // untouched
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    EXPECT_EQ(table.name(i), "x_bucket");
+    EXPECT_EQ(table.value(i), static_cast<double>(i + 1));
+    EXPECT_TRUE(table.labels_sorted(i));
+    EXPECT_EQ(table.label_count(i), 3u);
+  }
+  // The identity size follows the new value: name + per label its name, value, two separators.
+  EXPECT_EQ(table.identity_size(longer), 8 + (6 + 1 + 2) + (2 + 9 + 2) + (10 + 1 + 2));
+  // Variants are appended like append_new's samples: never found by `at`, which adds its own.
+  const LabelViews shorter_labels{{"engine", "0"}, {"le", "+Inf"}, {"model_name", "m"}};
+  const std::size_t appended = table.size();
+  EXPECT_EQ(table.at("x_bucket", shorter_labels, 0.0), appended);
+  // A model with unsorted labels makes unsorted variants.
+  const std::size_t unsorted = table.append_new("y", LabelViews{{"b", "1"}, {"a", "2"}}, 0.0);
+  EXPECT_FALSE(table.labels_sorted(table.append_variant(unsorted, 1, "3", 0.0)));
+}
+
+TEST(SampleTable, VariantsKeepTheirBytesAcrossBlocks) {
+  SampleTable table;
+  // Thousands of buckets, each the one before with another le: far more than one block.
+  constexpr std::size_t kBuckets = 5000;
+  std::size_t previous = table.append_new("h_bucket", LabelPairs{{"le", "0"}, {"x", "y"}}, 0.0);
+  for (std::size_t b = 1; b < kBuckets; ++b) {
+    previous = table.append_variant(previous, 0, std::to_string(b * 7), static_cast<double>(b));
+  }
+  ASSERT_EQ(table.size(), kBuckets);
+  for (std::size_t b = 0; b < kBuckets; ++b) {
+    ASSERT_EQ(labels_of(table, b), (LabelPairs{{"le", std::to_string(b * 7)}, {"x", "y"}})) << b;
+    ASSERT_EQ(table.value(b), static_cast<double>(b));
+  }
+}
+
 TEST(SampleTable, ManySamplesKeepTheirBytesAcrossBlocksAndIndexGrowth) {
   SampleTable table;
   const std::string long_value(100000, 'v');  // bigger than a block
