@@ -1,7 +1,9 @@
 // npuprobe serve: HTTP /metrics for a store folder (store/http's own server); every scrape reads
 // the folder afresh. Runs until SIGINT or SIGTERM.
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -15,6 +17,25 @@ namespace npuprobe::cli {
 namespace {
 
 constexpr const char *kDefaultListen = "127.0.0.1:9464";
+
+// How many of the folder's files the server keeps open between scrapes (a steady scrape then
+// reads each with two calls, not four: steady_reread.h). The soft limit on descriptors is
+// raised to the hard one (at most 65536; a 1024 soft limit is a default, not a budget), and
+// at most half of it is spent on files, at most 4096: the rest is for the HTTP connections (64
+// at most) and for the files past that, opened per scrape as before.
+std::size_t files_to_keep_open() {
+  constexpr rlim_t kRaiseTo = 65536;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  const rlim_t wanted = std::min(limit.rlim_max, kRaiseTo);
+  if (limit.rlim_cur < wanted) {
+    rlimit raised = limit;
+    raised.rlim_cur = wanted;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  const rlim_t half = limit.rlim_cur == RLIM_INFINITY ? kRaiseTo / 2 : limit.rlim_cur / 2;
+  return static_cast<std::size_t>(std::min<rlim_t>(half > 128 ? half - 128 : 0, 4096));
+}
 
 int run_serve(const std::vector<std::string> &args) {
   const Options options(args, {"--dir", "--listen", "--format"});
@@ -45,7 +66,7 @@ int run_serve(const std::vector<std::string> &args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::string error;
-  auto exposer = store::FolderExposer::start(listen, *dir, *format, &error);
+  auto exposer = store::FolderExposer::start(listen, *dir, *format, &error, files_to_keep_open());
   if (!exposer) {
     // Nothing to fall back to: serving elsewhere would leave Prometheus scraping whoever holds
     // the address. Say so, and how to pick another.

@@ -7,9 +7,10 @@ namespace npuprobe::store {
 
 std::unique_ptr<FolderExposer> FolderExposer::start(const std::string &listen,
                                                     std::string directory, FormatPreference format,
-                                                    std::string *error) {
+                                                    std::string *error,
+                                                    std::size_t max_held_files) {
   std::unique_ptr<FolderExposer> exposer(new FolderExposer());
-  exposer->scrape_ = std::make_shared<FolderScrape>(std::move(directory), format);
+  exposer->scrape_ = std::make_shared<FolderScrape>(std::move(directory), format, max_held_files);
   std::string reason;
   // The handler holds its own reference: the server's thread may still run it while the
   // exposer is being destroyed (the server is stopped first, in member order, anyway).

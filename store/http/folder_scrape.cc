@@ -11,8 +11,9 @@
 
 namespace npuprobe::store {
 
-FolderScrape::FolderScrape(std::string directory, FormatPreference format)
-    : collection_(std::move(directory), format) {}
+FolderScrape::FolderScrape(std::string directory, FormatPreference format,
+                           std::size_t max_held_files)
+    : collection_(std::move(directory), format, max_held_files) {}
 
 HttpResponse FolderScrape::respond(const HttpRequest &request) {
   if (request.path != "/metrics") return error_response(404, "only /metrics is served");

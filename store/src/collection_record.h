@@ -3,6 +3,8 @@
 // a later scrape of a folder whose keys are unchanged recomputes the values only.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,7 +38,9 @@ FolderContents collect_folder_recorded(const std::string &directory, FormatPrefe
                                        CollectionRecord *record);
 
 // The sorted paths of the folder's "*.db" files, as collect_folder reads them; false when the
-// folder cannot be opened.
-bool list_db_files(const std::string &directory, std::vector<std::string> *paths);
+// folder cannot be opened. `inodes` (optional): each path's inode number as the listing gives
+// it (d_ino), in the same order.
+bool list_db_files(const std::string &directory, std::vector<std::string> *paths,
+                   std::vector<ino_t> *inodes = nullptr);
 
 }  // namespace npuprobe::store

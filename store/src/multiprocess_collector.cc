@@ -216,18 +216,26 @@ FolderContents collect_files(const std::vector<std::string> &paths, FormatPrefer
   return reader.finish();
 }
 
-bool list_db_files(const std::string &directory, std::vector<std::string> *paths) {
+bool list_db_files(const std::string &directory, std::vector<std::string> *paths,
+                   std::vector<ino_t> *inodes) {
   paths->clear();
   std::unique_ptr<DIR, int (*)(DIR *)> dir(::opendir(directory.c_str()), &::closedir);
   if (!dir) return false;
+  std::vector<std::pair<std::string, ino_t>> found;
   while (const dirent *item = ::readdir(dir.get())) {
     const std::string_view name = item->d_name;
     // glob("*.db") in Python skips dot-files, which is where writers make new files.
     if (name.size() > 3 && name[0] != '.' && name.substr(name.size() - 3) == ".db") {
-      paths->push_back(directory + "/" + std::string(name));
+      found.emplace_back(directory + "/" + std::string(name), item->d_ino);
     }
   }
-  std::sort(paths->begin(), paths->end());
+  std::sort(found.begin(), found.end());
+  paths->reserve(found.size());
+  for (auto &[path, inode] : found) paths->push_back(std::move(path));
+  if (inodes != nullptr) {
+    inodes->clear();
+    for (const auto &entry : found) inodes->push_back(entry.second);
+  }
   return true;
 }
 

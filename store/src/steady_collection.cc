@@ -35,6 +35,7 @@ double load_double(std::string_view bytes, std::size_t at) {
 }  // namespace
 
 struct SteadyCollection::Plan {
+  explicit Plan(std::size_t max_held_files) : reread(max_held_files) {}
   CollectionRecord record;
   std::vector<std::string> paths;
   std::vector<std::string> errors;
@@ -53,7 +54,8 @@ struct SteadyCollection::Plan {
   std::vector<std::uint32_t> order;   // every ref before the sample that uses it (until flatten)
   std::vector<double> inputs, stamps, values;
   std::string bytes;     // a file being compared, read the general way
-  SteadyReread reread;   // a file being compared, read in one go
+  SteadyReread reread;   // a file being compared, read in one go (kept open, up to a limit)
+  std::vector<ino_t> inodes;  // of the files listed by the scrape being made
   bool replayable = true;
 
   enum class Built { kReplayable, kNotReplayable, kTooBig };
@@ -153,10 +155,12 @@ struct SteadyCollection::Plan {
   // Reads the values of every file into inputs/stamps. False at the first difference.
   bool read_values(const std::string &directory) {
     std::vector<std::string> now;
-    if (!list_db_files(directory, &now) || now != paths) return false;
-    for (const RecordedFile &file : record.files) {
+    if (!list_db_files(directory, &now, &inodes) || now != paths) return false;
+    for (std::size_t f = 0; f < record.files.size(); ++f) {
+      const RecordedFile &file = record.files[f];
       if (file.name_only) continue;
-      std::string_view current = reread.read(file.path, file.bytes);
+      // record.files and paths are the same list, in the same order.
+      std::string_view current = reread.read(f, file.path, inodes[f], file.bytes);
       if (current.empty()) {
         // Only a recording shorter than a header is read the general way (a rejected file:
         // it must stay byte for byte); any other file has changed shape.
@@ -276,8 +280,9 @@ SteadyCollection::Scrape full_read_answer(const FolderContents &contents, bool o
 
 }  // namespace
 
-SteadyCollection::SteadyCollection(std::string directory, FormatPreference format)
-    : directory_(std::move(directory)), format_(format) {}
+SteadyCollection::SteadyCollection(std::string directory, FormatPreference format,
+                                   std::size_t max_held_files)
+    : directory_(std::move(directory)), format_(format), max_held_files_(max_held_files) {}
 
 SteadyCollection::~SteadyCollection() = default;
 
@@ -293,7 +298,7 @@ SteadyCollection::Scrape SteadyCollection::scrape(bool openmetrics) {
     result.values_only = true;
     return result;
   }
-  auto plan = std::make_unique<Plan>();
+  auto plan = std::make_unique<Plan>(max_held_files_);
   const FolderContents contents = collect_folder_recorded(directory_, format_, &plan->record);
   result = full_read_answer(contents, openmetrics);
   for (const RecordedFile &file : plan->record.files) plan->paths.push_back(file.path);

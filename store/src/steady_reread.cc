@@ -13,19 +13,58 @@
 
 namespace npuprobe::store {
 
-std::string_view SteadyReread::read(const std::string &path, std::string_view recorded) {
+SteadyReread::~SteadyReread() {
+  for (Held &held : held_) forget(held);
+}
+
+void SteadyReread::forget(Held &held) {
+  if (held.fd < 0) return;
+  ::close(held.fd);
+  held.fd = -1;
+  --held_count_;
+}
+
+int SteadyReread::descriptor(std::size_t slot, const std::string &path, ino_t listed,
+                             std::size_t *size, bool *kept) {
+  struct stat info {};
+  if (slot < held_.size() && held_[slot].fd >= 0) {
+    Held &held = held_[slot];
+    // Still the file the name lists (not replaced or renamed over: another inode), and still
+    // linked (not removed). A regular file stays one; its size may have grown past the limit.
+    if (held.inode == listed && ::fstat(held.fd, &info) == 0 && info.st_nlink > 0 &&
+        static_cast<unsigned long long>(info.st_size) <= kMaxDbFileBytes) {
+      *size = static_cast<std::size_t>(info.st_size);
+      *kept = true;
+      return held.fd;
+    }
+    forget(held);
+  }
+  // The same checks as read_db_file_bytes: never blocks, a regular file, at most the limit.
+  const int fd = base::open_regular_for_read(path, kMaxDbFileBytes, nullptr, &info,
+                                             base::Links::kFollow, base::Blocking::kLeave);
+  if (fd < 0) return -1;
+  *size = static_cast<std::size_t>(info.st_size);
+  *kept = held_count_ < max_held_;
+  if (*kept) {
+    if (held_.size() <= slot) held_.resize(slot + 1);
+    held_[slot] = Held{fd, info.st_ino};
+    ++held_count_;
+  }
+  return fd;
+}
+
+std::string_view SteadyReread::read(std::size_t slot, const std::string &path, ino_t listed,
+                                    std::string_view recorded) {
   // read_db_file_bytes reads the first 4 KiB, then up to `used`: its length follows from the
   // file's size and `used`. A recording that short is read the general way.
   constexpr std::size_t kFirstRead = 4096;
   if (recorded.size() < kDbHeaderSize) return {};
   std::int32_t used = 0;
   std::memcpy(&used, recorded.data(), sizeof used);
-  // The same checks as read_db_file_bytes: never blocks, a regular file, at most the limit.
-  struct stat info {};
-  const int fd = base::open_regular_for_read(path, kMaxDbFileBytes, nullptr, &info,
-                                               base::Links::kFollow, base::Blocking::kLeave);
+  std::size_t size = 0;
+  bool kept = false;
+  const int fd = descriptor(slot, path, listed, &size, &kept);
   if (fd < 0) return {};
-  const auto size = static_cast<std::size_t>(info.st_size);
   const std::size_t wanted = used > 0 ? std::min(static_cast<std::size_t>(used), size) : 0;
   const std::size_t expected = std::max(std::min(size, kFirstRead), wanted);
   std::size_t done = 0;
@@ -37,7 +76,7 @@ std::string_view SteadyReread::read(const std::string &path, std::string_view re
     const ssize_t n = base::pread_up_to(fd, 0, buffer_.get(), expected);
     done = n < 0 ? 0 : static_cast<std::size_t>(n);
   }
-  ::close(fd);
+  if (!kept) ::close(fd);
   // Whole, and the same `used` (a file that grew entries since is read in full again).
   if (done != recorded.size() || std::memcmp(buffer_.get(), recorded.data(), 4) != 0) return {};
   return std::string_view(buffer_.get(), done);

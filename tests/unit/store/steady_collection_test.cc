@@ -4,12 +4,15 @@
 // change that must make it read the keys again.
 #include "npuprobe/store/steady_collection.h"
 
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
+#include "npuprobe/store/db_file_format.h"
 #include "npuprobe/store/db_file_writer.h"
 #include "npuprobe/store/json_key.h"
 #include "npuprobe/store/multiprocess_collector.h"
@@ -95,7 +98,9 @@ TEST_P(SteadyCollectionTest, ReplaysValuesAndReadsKeysAgainWhenTheyChange) {
     add_file("histogram_" + std::to_string(p) + ".db", format, p, 2);
     add_file("gauge_" + mode + "_" + std::to_string(p) + ".db", format, p, 3);
   }
-  SteadyCollection steady(dir_.path(), FormatPreference::kAuto);
+  // No file kept open, some (4 of 9), every one: the answers are the same.
+  const std::size_t held[] = {0, 4, 1000};
+  SteadyCollection steady(dir_.path(), FormatPreference::kAuto, held[GetParam() % 3]);
   expect_same_as_full(steady, false);
   for (int round = 0; round < 20; ++round) {
     update_some_values();
@@ -149,6 +154,90 @@ TEST(SteadyCollection, MostRecentSeriesAppearsWhenItsTimestampIsSet) {
   const SteadyCollection::Scrape next = steady.scrape(false);
   EXPECT_TRUE(next.values_only);
   EXPECT_EQ(next.body, "# HELP g help\n# TYPE g gauge\ng 8.0\n");
+}
+
+std::size_t open_descriptors() {
+  std::size_t count = 0;
+  DIR *fds = ::opendir("/proc/self/fd");
+  if (fds == nullptr) return 0;
+  while (const dirent *entry = ::readdir(fds)) count += entry->d_name[0] != '.';
+  ::closedir(fds);
+  return count - 1;  // opendir's own
+}
+
+// A counter file of `values.size()` series, s="0".."n-1", made whole under a dot-name and
+// renamed over `name` (a new inode at that name, as a writer that replaces its file makes).
+void write_counter_file(const TempDir &dir, const std::string &name,
+                        const std::vector<double> &values) {
+  std::vector<std::string> keys;  // the entries view them
+  for (std::size_t s = 0; s < values.size(); ++s) {
+    keys.push_back(encode_entry_key({"c", "c_total", {{"s", std::to_string(s)}}, "c help"}));
+  }
+  std::vector<DbFileWriter::Entry> entries;
+  for (std::size_t s = 0; s < values.size(); ++s) entries.push_back({keys[s], values[s], 0});
+  std::vector<std::uint32_t> offsets;
+  std::string error;
+  auto writer = DbFileWriter::create(dir.file(".new"), StoreFormat::kV1, entries, offsets,
+                                     &error);
+  ASSERT_NE(writer, nullptr) << error;
+  ASSERT_EQ(::rename(dir.file(".new").c_str(), dir.file(name).c_str()), 0);
+}
+
+TEST(SteadyCollection, KeptFilesAreReadOnlyWhileTheFolderStillNamesThem) {
+  TempDir dir;
+  for (const char *name : {"counter_1.db", "counter_2.db", "counter_3.db"}) {
+    write_counter_file(dir, name, {1, 2});
+  }
+  const auto full = [&dir] {
+    return format_text_exposition(collect_folder(dir.path(), FormatPreference::kAuto).families);
+  };
+  const std::size_t before = open_descriptors();
+  {
+    SteadyCollection steady(dir.path(), FormatPreference::kAuto, 2);
+    const SteadyCollection::Scrape first = steady.scrape(false);
+    EXPECT_FALSE(first.values_only);
+    EXPECT_TRUE(first.errors.empty());
+    EXPECT_NE(first.body.find("c_total{s=\"0\"} 3.0"), std::string::npos) << first.body;
+    EXPECT_EQ(open_descriptors(), before);  // a full read keeps nothing
+    EXPECT_TRUE(steady.scrape(false).values_only);
+    EXPECT_EQ(open_descriptors(), before + 2);  // the limit, not one per file
+    EXPECT_TRUE(steady.scrape(false).values_only);
+    EXPECT_EQ(open_descriptors(), before + 2);  // the same ones again
+
+    // counter_1.db, kept open, is replaced by a file of the same shape and new values while a
+    // second link keeps the old one alive (its link count stays 1): the listing names another
+    // inode, so the new file is read, not the one kept.
+    ASSERT_EQ(::link(dir.file("counter_1.db").c_str(), dir.file("old-link").c_str()), 0);
+    write_counter_file(dir, "counter_1.db", {10, 20});
+    SteadyCollection::Scrape replaced = steady.scrape(false);
+    EXPECT_TRUE(replaced.values_only);  // same keys, same size: values only, of the new file
+    EXPECT_EQ(replaced.body, full());
+    EXPECT_NE(replaced.body.find("c_total{s=\"0\"} 12.0"), std::string::npos) << replaced.body;
+    EXPECT_EQ(open_descriptors(), before + 2);  // the old one closed, the new one kept
+
+    // Removed: a full read, which keeps nothing, then the two left are kept.
+    ASSERT_EQ(::unlink(dir.file("counter_2.db").c_str()), 0);
+    EXPECT_FALSE(steady.scrape(false).values_only);
+    EXPECT_EQ(steady.scrape(false).body, full());
+    EXPECT_EQ(open_descriptors(), before + 2);
+  }
+  EXPECT_EQ(open_descriptors(), before);  // all closed with the collection
+}
+
+TEST(SteadyCollection, AKeptFileGrownPastTheLimitIsReadAgainAndRefused) {
+  TempDir dir;
+  write_counter_file(dir, "counter_1.db", {1});
+  SteadyCollection steady(dir.path(), FormatPreference::kAuto, 8);
+  steady.scrape(false);
+  EXPECT_TRUE(steady.scrape(false).values_only);
+  // Grown in place (same inode, kept open) past what any reader takes: refused as a full read
+  // refuses it, not read through the kept descriptor.
+  ASSERT_EQ(::truncate(dir.file("counter_1.db").c_str(),
+                       static_cast<off_t>(kMaxDbFileBytes) + 1), 0);
+  const SteadyCollection::Scrape scrape = steady.scrape(false);
+  EXPECT_FALSE(scrape.values_only);
+  ASSERT_EQ(scrape.errors.size(), 1u);
+  EXPECT_NE(scrape.errors[0].find("larger than the limit"), std::string::npos) << scrape.errors[0];
 }
 
 TEST(SteadyCollection, AFolderThatCannotBeOpenedIsReportedEveryTime) {

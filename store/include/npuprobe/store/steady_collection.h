@@ -8,6 +8,7 @@
 // collected in full at every scrape.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,7 +19,10 @@ namespace npuprobe::store {
 
 class SteadyCollection {
  public:
-  SteadyCollection(std::string directory, FormatPreference format);
+  // `max_held_files`: how many of the folder's files may stay open between scrapes (0: none;
+  // steady_reread.h says when a kept one is used).
+  SteadyCollection(std::string directory, FormatPreference format,
+                   std::size_t max_held_files = 0);
   ~SteadyCollection();
   SteadyCollection(const SteadyCollection &) = delete;
   SteadyCollection &operator=(const SteadyCollection &) = delete;
@@ -35,6 +39,7 @@ class SteadyCollection {
   struct Plan;
   std::string directory_;
   FormatPreference format_;
+  std::size_t max_held_files_;
   std::unique_ptr<Plan> plan_;
   bool too_big_ = false;  // a plan would keep more than its limit: plain collections from then on
 };

@@ -14,7 +14,8 @@ namespace npuprobe::store {
 
 class FolderScrape {
  public:
-  FolderScrape(std::string directory, FormatPreference format);
+  // `max_held_files`: steady_collection.h.
+  FolderScrape(std::string directory, FormatPreference format, std::size_t max_held_files = 0);
 
   // GET or HEAD /metrics: the folder as it is now (a steady collection: values only while the
   // keys stay the same), as text 0.0.4 or OpenMetrics (Accept), gzip
