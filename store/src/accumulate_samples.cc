@@ -308,6 +308,54 @@ class HistogramBuckets {
     return j == set.size();
   }
 
+  // The buckets left in their sets for the exposition to write (exposition_lines.h), when
+  // finish would only append them to `out`: no NaN bound, no stored sample named like a bucket
+  // or a count, every set's labels sorted. False (and `streamed` to be ignored) otherwise.
+  bool stream(const std::string &family, const OrderedSamples &out,
+              StreamedBuckets &streamed) const {
+    streamed.bucket_name = family + "_bucket";
+    streamed.count_name = family + "_count";
+    if (has_nan_ || out.has_name(streamed.bucket_name) || out.has_name(streamed.count_name)) {
+      return false;
+    }
+    std::size_t buckets = 0;
+    for (const BucketSet &set : sets_) {
+      if (!std::is_sorted(set.labels.begin(), set.labels.end())) return false;
+      buckets += set.counts.size();
+    }
+    streamed.sets.reserve(sets_.size());
+    streamed.cumulative.reserve(buckets);
+    const BucketSet *texts_of = nullptr;
+    for (const BucketSet &set : sets_) {
+      if (texts_of == nullptr || !same_bounds(*texts_of, set)) {
+        std::vector<std::string> &texts = streamed.le_texts.emplace_back();
+        for (const BucketSet::Bucket &bucket : set.counts) {
+          texts.push_back(float_to_go_string(bucket.bound));
+        }
+        texts_of = &set;
+      }
+      // `le` goes where sorting would put it: before the first label after it.
+      const auto le_at = std::find_if(set.labels.begin(), set.labels.end(),
+                                      [](const auto &label) { return label.first > "le"; });
+      streamed.sets.push_back(StreamedBuckets::Set{
+          &set.labels, static_cast<std::uint32_t>(le_at - set.labels.begin()),
+          static_cast<std::uint32_t>(streamed.le_texts.size() - 1),
+          static_cast<std::uint32_t>(streamed.cumulative.size())});
+      double cumulative = 0;
+      for (const BucketSet::Bucket &bucket : set.counts) {
+        cumulative += bucket.count;
+        streamed.cumulative.push_back(cumulative);
+      }
+    }
+    return true;
+  }
+
+  static bool same_bounds(const BucketSet &a, const BucketSet &b) {
+    return a.counts.size() == b.counts.size() &&
+           std::equal(a.counts.begin(), a.counts.end(), b.counts.begin(),
+                      [](const auto &x, const auto &y) { return x.bound == y.bound; });
+  }
+
   void finish(const std::string &family, OrderedSamples &out) const {
     // Each bound is formatted once per family, not once per label set.
     std::unordered_map<double, std::string> le_text;
@@ -325,11 +373,6 @@ class HistogramBuckets {
     // buckets are taken again when its bounds are this set's (no lookup per bucket).
     std::vector<const std::string *> texts;
     const BucketSet *texts_of = nullptr;
-    const auto same_bounds = [](const BucketSet &a, const BucketSet &b) {
-      return a.counts.size() == b.counts.size() &&
-             std::equal(a.counts.begin(), a.counts.end(), b.counts.begin(),
-                        [](const auto &x, const auto &y) { return x.bound == y.bound; });
-    };
     for (const BucketSet &set : sets_) {
       if (texts_of == nullptr || !same_bounds(*texts_of, set)) {
         texts.clear();
@@ -391,6 +434,7 @@ struct FamilyAccumulator::State {
   bool gauge = false, histogram = false;  // the type, compared once per family, not per entry
   OrderedSamples out;             // counters, summaries, histogram sums, in first-seen order
   HistogramBuckets buckets;       // histograms
+  StreamedBuckets streamed;       // a dump's histogram: its buckets, left in their sets
   std::vector<GaugeSample> gauges;
   std::string gauge_mode;         // of the last gauge file read, as in Python
   std::vector<std::string> errors;
@@ -473,8 +517,13 @@ CollectedFamily FamilyAccumulator::finish(std::vector<std::string> &errors,
 }
 
 TableFamily FamilyAccumulator::finish_table(std::vector<std::string> &errors) {
+  State &s = *state_;
+  if (s.type == "histogram" && s.buckets.stream(s.name, s.out, s.streamed)) {
+    errors.insert(errors.end(), s.errors.begin(), s.errors.end());
+    return TableFamily{s.name, s.help, s.type, &s.out.table(), &s.streamed};
+  }
+  s.streamed = StreamedBuckets{};
   combine(errors, nullptr);
-  const State &s = *state_;
   return TableFamily{s.name, s.help, s.type, &s.out.table()};
 }
 

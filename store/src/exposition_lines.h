@@ -2,6 +2,7 @@
 // keeps each family's header and each sample's "name{labels} " and writes only the values anew.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,10 +23,28 @@ void append_sample_value(std::string &out, double value);
 
 class SampleTable;
 
+// A histogram family's buckets left in their label sets: what its table would otherwise end
+// with (per label set, its buckets by rising bound with cumulative counts, then its _count),
+// written by the exposition after the table's samples, so that a dump makes no sample, and
+// copies no label set, per bucket.
+struct StreamedBuckets {
+  struct Set {
+    const LabelPairs *labels;  // sorted, without le
+    std::uint32_t le_at;       // how many of them come before le
+    std::uint32_t texts;       // the set's bounds, formatted: le_texts[texts]
+    std::uint32_t first;       // its cumulative counts: cumulative[first, first + its buckets)
+  };
+  std::string bucket_name, count_name;
+  std::vector<Set> sets;
+  std::vector<std::vector<std::string>> le_texts;  // one list per run of sets with the same bounds
+  std::vector<double> cumulative;
+};
+
 // A family whose samples are still in their table (sample_table.h): what a dump formats.
 struct TableFamily {
   std::string_view name, help, type;
   const SampleTable *samples;
+  const StreamedBuckets *buckets = nullptr;  // a histogram's, written after `samples`
 };
 
 // The exposition of `families`, as format_text_exposition / format_openmetrics_exposition write

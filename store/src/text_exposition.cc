@@ -179,6 +179,71 @@ char *write_table_line(char *at, const SampleTable &table, std::size_t i) {
   return at;
 }
 
+// The longest line of streamed buckets can take: a bucket's (the longer name, every label
+// value escaped, le's text at its longest) or a _count's.
+std::size_t streamed_line_bound(const StreamedBuckets &buckets) {
+  std::size_t longest = 0;
+  for (const StreamedBuckets::Set &set : buckets.sets) {
+    std::size_t labels = 0;
+    for (const auto &[name, value] : *set.labels) labels += name.size() + 2 * value.size() + 4;
+    longest = std::max(longest, labels);
+  }
+  const std::size_t name = std::max(buckets.bucket_name.size(), buckets.count_name.size());
+  return name + longest + std::string_view(",le=\"\"").size() + kMaxGoFloatChars + 3 +
+         kMaxGoFloatChars + 1;
+}
+
+// `label="value"` pairs [from, to) of `labels`, each after `separator` but the first (after
+// `first`), values escaped as write_table_line escapes them.
+void append_label_pairs(std::string &out, const LabelPairs &labels, std::size_t from,
+                        std::size_t to, char first) {
+  for (std::size_t k = from; k < to; ++k) {
+    out += k == from ? first : ',';
+    out += labels[k].first;
+    out += "=\"";
+    append_escaped(out, labels[k].second, true);
+    out += '"';
+  }
+}
+
+// The lines of a histogram's streamed buckets (exposition_lines.h), exactly as write_table_line
+// would write the bucket and _count samples finish appends: per label set the text before and
+// after its le made once, each bucket's line three copies and a value.
+template <typename Room>
+char *write_streamed_buckets(char *at, const StreamedBuckets &buckets, Room &&room) {
+  std::string before, after, count;
+  for (const StreamedBuckets::Set &set : buckets.sets) {
+    const LabelPairs &labels = *set.labels;
+    before.assign(buckets.bucket_name);
+    append_label_pairs(before, labels, 0, set.le_at, '{');
+    before += set.le_at == 0 ? "{le=\"" : ",le=\"";
+    after.assign("\"");
+    append_label_pairs(after, labels, set.le_at, labels.size(), ',');
+    after += "} ";
+    const std::vector<std::string> &texts = buckets.le_texts[set.texts];
+    const double *cumulative = buckets.cumulative.data() + set.first;
+    for (std::size_t b = 0; b < texts.size(); ++b) {
+      at = room(at, before.size() + texts[b].size() + after.size() + kMaxGoFloatChars + 1);
+      at = write_text(at, before);
+      at = write_text(at, texts[b]);
+      at = write_text(at, after);
+      at = write_float_to_go_string(at, cumulative[b]);
+      *at++ = '\n';
+    }
+    count.assign(buckets.count_name);
+    if (!labels.empty()) {
+      append_label_pairs(count, labels, 0, labels.size(), '{');
+      count += '}';
+    }
+    count += ' ';
+    at = room(at, count.size() + kMaxGoFloatChars + 1);
+    at = write_text(at, count);
+    at = write_float_to_go_string(at, texts.empty() ? 0.0 : cumulative[texts.size() - 1]);
+    *at++ = '\n';
+  }
+  return at;
+}
+
 }  // namespace
 
 void write_table_exposition(const std::vector<TableFamily> &families, bool openmetrics,
@@ -190,6 +255,9 @@ void write_table_exposition(const std::vector<TableFamily> &families, bool openm
   for (const TableFamily &family : families) {
     for (std::size_t i = 0; i < family.samples->size(); ++i) {
       longest = std::max(longest, table_line_bound(*family.samples, i));
+    }
+    if (family.buckets != nullptr) {
+      longest = std::max(longest, streamed_line_bound(*family.buckets));
     }
   }
   const std::size_t capacity = std::max<std::size_t>(std::size_t{64} << 10, longest);
@@ -218,6 +286,13 @@ void write_table_exposition(const std::vector<TableFamily> &families, bool openm
     for (std::size_t i = 0; i < samples.size(); ++i) {
       room(table_line_bound(samples, i));
       at = write_table_line(at, samples, i);
+    }
+    if (family.buckets != nullptr) {
+      at = write_streamed_buckets(at, *family.buckets, [&](char *now, std::size_t size) {
+        at = now;
+        room(size);  // the buffer holds the longest line (streamed_line_bound)
+        return at;
+      });
     }
   }
   if (openmetrics && room(6)) at = write_text(at, "# EOF\n");

@@ -135,6 +135,44 @@ TEST(FolderExposition, EveryMergePathAndBadFiles) {
   EXPECT_EQ(exposition.detected.at("counter_6.db"), StoreFormat::kV2);
 }
 
+TEST(FolderExposition, HistogramBucketsWrittenFromTheirLabelSets) {
+  // Histograms a dump writes from their label sets (no NaN bound, no stored _bucket or _count
+  // sample): labels before and after le, none but le, escaped values, sets sharing bounds and
+  // not, bounds out of order, sets met again in a later file, and a label value longer than the
+  // 64 KiB pieces.
+  TempDir dir;
+  const auto bucket = [](const std::string &family, const std::string &labels,
+                         const std::string &le) {
+    return "[\"" + family + "\", \"" + family + "_bucket\", {" + labels + (labels.empty() ? "" : ", ") +
+           "\"le\": \"" + le + "\"}, \"help of " + family + "\"]";
+  };
+  const std::string long_value(70000, 'v');
+  for (const char *pid : {"1", "2"}) {
+    std::vector<std::pair<std::string, double>> entries;
+    for (const char *le : {"0.1", "1.0", "+Inf"}) {
+      entries.emplace_back(bucket("lat", R"("a": "x", "z": "q\"\\n")", le), 1);
+      entries.emplace_back(bucket("lat", R"("a": "y", "z": "")", le), 2);
+      entries.emplace_back(bucket("bare", "", le), 3);
+      entries.emplace_back(bucket("long", "\"m\": \"" + long_value + "\"", le), 4);
+    }
+    for (const char *le : {"5.0", "0.5", "+Inf", "50.0"}) {
+      entries.emplace_back(bucket("lat", R"("a": "w", "b": "2")", le), 5);
+      entries.emplace_back(bucket("lat", R"("lf": "x", "m": "y")", le), 6);
+    }
+    entries.emplace_back(R"(["lat", "lat_sum", {"a": "x", "z": "q\"\\n"}, "help of lat"])", 7);
+    entries.emplace_back(R"(["bare", "bare_sum", {}, "help of bare"])", 8);
+    write_file(dir.file(std::string("histogram_") + pid + ".db"), db_file(entries));
+  }
+  expect_same_as_collect_folder(dir.path(), FormatPreference::kAuto);
+  const std::string text = folder_text(dir.path(), FormatPreference::kAuto, false);
+  EXPECT_NE(text.find("lat_bucket{a=\"x\",le=\"1.0\",z=\"q\\\"\\\\n\"} 4.0\n"),
+            std::string::npos) << text.substr(0, 2000);
+  EXPECT_NE(text.find("lat_bucket{a=\"w\",b=\"2\",le=\"50.0\"} 30.0\n"), std::string::npos);
+  EXPECT_NE(text.find("lat_bucket{le=\"0.5\",lf=\"x\",m=\"y\"} 12.0\n"), std::string::npos);
+  EXPECT_NE(text.find("bare_bucket{le=\"+Inf\"} 18.0\nbare_count 18.0\n"), std::string::npos);
+  EXPECT_NE(text.find("long_count{m=\"" + long_value + "\"} 24.0\n"), std::string::npos);
+}
+
 TEST(FolderExposition, ABigFolderComesInPiecesLongLinesAndHeadersWhole) {
   TempDir dir;
   std::vector<std::pair<std::string, double>> entries;
