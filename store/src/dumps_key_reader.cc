@@ -16,6 +16,7 @@ namespace {
 // chunk's quotes more: the limit is checked per chunk.
 constexpr std::size_t kMaxQuotes = 64;
 constexpr std::size_t kQuoteRoom = kMaxQuotes + 16;
+static_assert(kQuoteRoom == DumpsKeyReader::kQuoteRoom, "one limit for both readers");
 
 // The positions of the quotes of `json` into `quotes` (kQuoteRoom of them); false on a
 // backslash, a control byte, a byte >= 0x80 or more than kMaxQuotes quotes.
@@ -83,21 +84,35 @@ bool pair_less(const std::pair<std::string_view, std::string_view> &x,
   return x < y;
 }
 
-}  // namespace
+// `key` from the quotes of `json`, whose layout has been checked: views into `json`.
+void fill_key(std::string_view json, const std::uint32_t *quotes, std::size_t count,
+              EntryKeyView *key) {
+  const char *const text = json.data();
+  const auto string = [&](std::size_t i) {
+    return std::string_view(text + quotes[2 * i] + 1, quotes[2 * i + 1] - quotes[2 * i] - 1);
+  };
+  const std::size_t labels = (count / 2 - 3) / 2;
+  LabelViews &pairs = key->labels;
+  pairs.resize(labels);
+  for (std::size_t k = 0; k < labels; ++k) pairs[k] = {string(2 + 2 * k), string(3 + 2 * k)};
+  key->metric_name = string(0);
+  key->sample_name = string(1);
+  key->help = string(count / 2 - 1);
+}
 
-bool read_dumps_key(std::string_view json, EntryKeyView *key) {
+// read_dumps_key, leaving the quotes' positions in `quotes` (kQuoteRoom of them) and their number
+// in `count`; `names_rising`: the label names were written in strictly rising order (so a
+// label's value can change without changing the order).
+bool read_full(std::string_view json, EntryKeyView *key, std::uint32_t *quotes,
+               std::size_t *count_out, bool *names_rising) {
   const std::size_t size = json.size();
   if (size < 2 || json[0] != '[' || json[size - 1] != ']') return false;
-  std::uint32_t quotes[kQuoteRoom];
   std::size_t count = 0;
   if (!find_quotes(json, quotes, &count)) return false;
   // Strings: metric, sample, a name and a value per label, help.
   if (count < 6 || count % 2 != 0 || (count / 2 - 3) % 2 != 0) return false;
   if (quotes[0] != 1 || quotes[count - 1] != size - 2) return false;
   const char *const text = json.data();
-  const auto string = [&](std::size_t i) {
-    return std::string_view(text + quotes[2 * i] + 1, quotes[2 * i + 1] - quotes[2 * i] - 1);
-  };
   // Whether what lies between string i and string i + 1 is `expected` (a literal: the compare
   // is a load or two).
   const auto gap_is = [&](std::size_t i, const auto &expected) {
@@ -107,22 +122,150 @@ bool read_dumps_key(std::string_view json, EntryKeyView *key) {
   };
   const std::size_t labels = (count / 2 - 3) / 2;
   if (!gap_is(0, ", ") || !(labels == 0 ? gap_is(1, ", {}, ") : gap_is(1, ", {"))) return false;
-  LabelViews &pairs = key->labels;
-  pairs.resize(labels);
   for (std::size_t k = 0; k < labels; ++k) {
     if (!gap_is(2 + 2 * k, ": ") || !(k + 1 < labels ? gap_is(3 + 2 * k, ", ")
                                                      : gap_is(3 + 2 * k, "}, "))) {
       return false;
     }
-    pairs[k] = {string(2 + 2 * k), string(3 + 2 * k)};
   }
-  key->metric_name = string(0);
-  key->sample_name = string(1);
-  key->help = string(count / 2 - 1);
+  fill_key(json, quotes, count, key);
+  *count_out = count;
+  LabelViews &pairs = key->labels;
+  *names_rising = true;
+  for (std::size_t k = 1; k < pairs.size() && *names_rising; ++k) {
+    *names_rising = pairs[k - 1].first < pairs[k].first;
+  }
   // json.dumps(sort_keys=True) wrote them sorted; other writers may not have.
-  if (!std::is_sorted(pairs.begin(), pairs.end(), pair_less)) {
+  if (!*names_rising && !std::is_sorted(pairs.begin(), pairs.end(), pair_less)) {
     std::sort(pairs.begin(), pairs.end());
   }
+  return true;
+}
+
+// How many bytes `a` and `b` have in common from the start, at most `n`.
+std::size_t common_prefix(const char *a, const char *b, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i *>(a + i));
+    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b + i));
+    const unsigned differ = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y))) & 0xFFFFu;
+    if (differ != 0) return i + static_cast<unsigned>(__builtin_ctz(differ));
+  }
+  if (i < n && n >= 16) {
+    // The last bytes short of a chunk: the sixteen ending at n, those already compared masked
+    // off.
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i *>(a + n - 16));
+    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b + n - 16));
+    const unsigned fresh = 0xFFFFu & ~(0xFFFFu >> (n - i));  // the n - i highest bytes
+    const unsigned differ = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y))) & fresh;
+    return differ == 0 ? n : n - 16 + static_cast<unsigned>(__builtin_ctz(differ));
+  }
+#endif
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+// How many bytes the `n` before `a_end` and before `b_end` have in common from the end.
+std::size_t common_suffix(const char *a_end, const char *b_end, std::size_t n) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i *>(a_end - i - 16));
+    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b_end - i - 16));
+    const unsigned differ = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y))) & 0xFFFFu;
+    // The highest differing byte is the one nearest the end.
+    if (differ != 0) return i + 15 - static_cast<unsigned>(31 - __builtin_clz(differ));
+  }
+  if (i < n && n >= 16) {
+    // The last bytes short of a chunk: the sixteen ending n bytes before the ends, those
+    // already compared masked off.
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i *>(a_end - n));
+    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b_end - n));
+    const unsigned fresh = 0xFFFFu >> (16 - (n - i));  // the n - i lowest bytes
+    const unsigned differ = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y))) & fresh;
+    if (differ == 0) return n;
+    return n - 1 - static_cast<unsigned>(31 - __builtin_clz(differ));
+  }
+#endif
+  while (i < n && a_end[-1 - static_cast<std::ptrdiff_t>(i)] == b_end[-1 - static_cast<std::ptrdiff_t>(i)]) ++i;
+  return i;
+}
+
+// Whether `text` may stand inside a string of the layout: printable ASCII, no quote, no
+// backslash.
+bool plain_string_bytes(std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x80 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool read_dumps_key(std::string_view json, EntryKeyView *key) {
+  std::uint32_t quotes[kQuoteRoom];
+  std::size_t count = 0;
+  bool names_rising = false;
+  return read_full(json, key, quotes, &count, &names_rising);
+}
+
+bool DumpsKeyReader::read(std::string_view json, EntryKeyView *key) {
+  if (last_ready_ && read_like_last(json, key)) {
+    last_ = json;
+    return true;
+  }
+  bool names_rising = false;
+  const bool read = read_full(json, key, quotes_, &count_, &names_rising);
+  // Only a key whose labels' order no value can change is a model for the next one.
+  last_ready_ = read && names_rising;
+  last_ = json;
+  if (last_ready_) {
+    strings_[0] = key->metric_name;
+    strings_[1] = key->sample_name;
+    strings_[2] = key->help;
+    last_labels_.assign(key->labels.begin(), key->labels.end());
+  }
+  return read;
+}
+
+bool DumpsKeyReader::read_like_last(std::string_view json, EntryKeyView *key) {
+  const std::size_t old_size = last_.size(), size = json.size();
+  const std::size_t shorter = std::min(old_size, size);
+  const std::size_t prefix = common_prefix(last_.data(), json.data(), shorter);
+  const std::size_t suffix =
+      common_suffix(last_.data() + old_size, json.data() + size, shorter - prefix);
+  // What changed: [prefix, old_end) of the last key became [prefix, size - suffix) of this one.
+  const std::size_t old_end = old_size - suffix;
+  // It must lie inside one string's content: the first string closed at or after old_end must
+  // open before prefix (else a quote or a separator changed).
+  const std::size_t strings = count_ / 2;
+  std::size_t j = 0;
+  while (j < strings && quotes_[2 * j + 1] < old_end) ++j;
+  if (j == strings || quotes_[2 * j] >= prefix) return false;
+  // Not a label's name: the labels' order could change with it.
+  if (j >= 2 && j + 1 < strings && (j - 2) % 2 == 0) return false;
+  if (!plain_string_bytes(json.substr(prefix, size - suffix - prefix))) return false;
+  // The quotes from that string's closing one on move by the change in length (modulo 2^32:
+  // a shorter key moves them back).
+  const auto delta = static_cast<std::uint32_t>(size - old_size);
+  for (std::size_t q = 2 * j + 1; q < count_; ++q) quotes_[q] += delta;
+  // The other strings are where the keys before left them (the same bytes, still in memory):
+  // only string j is taken from this key.
+  const std::string_view changed(json.data() + quotes_[2 * j] + 1,
+                                 quotes_[2 * j + 1] - quotes_[2 * j] - 1);
+  if (j < 2) {
+    strings_[j] = changed;
+  } else if (j + 1 == strings) {
+    strings_[2] = changed;  // the help
+  } else {
+    last_labels_[(j - 2) / 2].second = changed;  // a label's value
+  }
+  key->metric_name = strings_[0];
+  key->sample_name = strings_[1];
+  key->help = strings_[2];
+  key->labels.assign(last_labels_.begin(), last_labels_.end());
   return true;
 }
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "accumulate_samples.h"
+#include "dumps_key_reader.h"
 #include "collection_record.h"
 #include "exposition_lines.h"
 #include "npuprobe/store/db_file_reader.h"
@@ -60,9 +61,11 @@ class FolderReader {
     // Decode every key first: a file is taken whole or not at all. The keys are views into
     // bytes_ (kept until the next file); keys_ keeps its label vectors from file to file.
     if (keys_.size() < entries_.size()) keys_.resize(entries_.size());
+    dumps_keys_.forget();  // the last file's bytes are gone
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       std::string problem;
-      if (!decode_entry_key_view(entries_[i].key, &keys_[i], &problem)) {
+      if (!dumps_keys_.read(entries_[i].key, &keys_[i]) &&
+          !decode_entry_key_view(entries_[i].key, &keys_[i], &problem)) {
         return reject(path + ": " + problem);
       }
       // A family's entries follow each other: its name is checked once per run of them.
@@ -206,6 +209,7 @@ class FolderReader {
   std::string bytes_;                 // the file being read
   std::vector<DbEntryView> entries_;  // its entries, views into bytes_
   std::vector<EntryKeyView> keys_;    // their keys, decoded (reused from file to file)
+  DumpsKeyReader dumps_keys_;         // most keys, each read from the one before
 };
 
 }  // namespace

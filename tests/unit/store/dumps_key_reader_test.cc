@@ -131,5 +131,99 @@ TEST(DumpsKeyReader, AcceptsOnlyWhatAParserReadsTheSame) {
   EXPECT_GT(mutants_refused, 1000u);
 }
 
+// DumpsKeyReader reads each key of a run from the one before: whatever it reads, and whether
+// it reads it at all, is what read_dumps_key makes of that key alone. Runs of keys in json.dumps'
+// layout, each the one before with one string changed (a bucket's le, a label's value or name,
+// the sample name, the help) or a piece put in, taken out or replaced anywhere.
+TEST(DumpsKeyReader, ReadsEachKeyAsReadDumpsKeyReadsItAlone) {
+  std::mt19937 random(20261207);
+  const std::string plain = "abz09_:{}[], ";
+  const auto word = [&] {
+    std::string text(random() % 12, ' ');
+    for (char &c : text) c = plain[random() % plain.size()];
+    return text;
+  };
+  const std::vector<std::string> pieces = {"\"", "\", \"", "\": \"", ", {", "}, ", "{}", "a", " ",
+                                           ",", ":", "\\", "\x01", "\xc3\xa9", "\\\"", "0.5"};
+  std::size_t fast_candidates = 0, refused = 0;
+  for (int run = 0; run < 2000; ++run) {
+    DumpsKeyReader reader;
+    EntryKey key{word(), word(), {}, word()};
+    for (std::size_t k = random() % 4; k > 0; --k) key.labels.emplace_back(word(), word());
+    std::sort(key.labels.begin(), key.labels.end());
+    // The keys of a run stay in memory while the run is read, as a file's bytes do.
+    std::vector<std::string> keys;
+    keys.reserve(16);
+    for (int step = 0; step < 16; ++step) {
+      std::string json = encode_entry_key(key);
+      if (random() % 4 == 0) {
+        const std::size_t at = random() % (json.size() + 1);
+        const std::size_t cut = std::min<std::size_t>(random() % 3, json.size() - at);
+        json.replace(at, cut, pieces[random() % pieces.size()]);
+      } else {
+        ++fast_candidates;
+      }
+      keys.push_back(json);
+      EntryKeyView alone, from_last;
+      const bool read_alone = read_dumps_key(keys.back(), &alone);
+      ASSERT_EQ(reader.read(keys.back(), &from_last), read_alone) << keys.back();
+      if (read_alone) {
+        EXPECT_EQ(from_last.metric_name, alone.metric_name) << keys.back();
+        EXPECT_EQ(from_last.sample_name, alone.sample_name);
+        EXPECT_EQ(from_last.help, alone.help);
+        EXPECT_EQ(from_last.labels, alone.labels);
+      } else {
+        ++refused;
+      }
+      // The next key: one string of this one changed (sometimes to a word with a quote).
+      const std::size_t strings = 3 + 2 * key.labels.size();
+      const std::size_t which = random() % strings;
+      const std::string changed = random() % 8 == 0 ? word() + "\"" : word();
+      if (which == 0) {
+        key.metric_name = changed;
+      } else if (which == 1) {
+        key.sample_name = changed;
+      } else if (which == 2) {
+        key.help = changed;
+      } else if ((which - 3) % 2 == 0) {
+        key.labels[(which - 3) / 2].first = changed;
+      } else {
+        key.labels[(which - 3) / 2].second = changed;
+      }
+    }
+  }
+  EXPECT_GT(fast_candidates, 20000u);
+  EXPECT_GT(refused, 1000u);
+}
+
+TEST(DumpsKeyReader, ABucketRunAndALabelNameChangedInPlace) {
+  DumpsKeyReader reader;
+  EntryKeyView view;
+  const std::vector<std::string> keys = {
+      R"(["h", "h_bucket", {"a": "x", "le": "0.005", "z": "q"}, "help"])",
+      R"(["h", "h_bucket", {"a": "x", "le": "10.0", "z": "q"}, "help"])",
+      R"(["h", "h_bucket", {"a": "x", "le": "+Inf", "z": "q"}, "help"])",
+      R"(["h", "h_sum", {"a": "x", "z": "q"}, "help"])",
+      // A writer that does not sort: the name changed in place leaves the labels out of order,
+      // and they are sorted as read_dumps_key sorts them.
+      R"(["h", "h_sum", {"y": "x", "z": "q"}, "help"])",
+      R"(["h", "h_sum", {"zz": "x", "z": "q"}, "help"])",
+  };
+  const std::vector<LabelPairs> labels = {
+      {{"a", "x"}, {"le", "0.005"}, {"z", "q"}}, {{"a", "x"}, {"le", "10.0"}, {"z", "q"}},
+      {{"a", "x"}, {"le", "+Inf"}, {"z", "q"}},  {{"a", "x"}, {"z", "q"}},
+      {{"y", "x"}, {"z", "q"}},                  {{"z", "q"}, {"zz", "x"}}};
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_TRUE(reader.read(keys[i], &view)) << keys[i];
+    EXPECT_EQ(LabelPairs(view.labels.begin(), view.labels.end()), labels[i]) << keys[i];
+    EXPECT_EQ(view.sample_name, i < 3 ? "h_bucket" : "h_sum");
+    EXPECT_EQ(view.help, "help");
+  }
+  // A key that is not in the layout after one that is: refused, and the next read whole.
+  EXPECT_FALSE(reader.read(R"(["h", "h_sum", {"a": "x\u00e9"}, "help"])", &view));
+  ASSERT_TRUE(reader.read(keys[0], &view));
+  EXPECT_EQ(LabelPairs(view.labels.begin(), view.labels.end()), labels[0]);
+}
+
 }  // namespace
 }  // namespace npuprobe::store
