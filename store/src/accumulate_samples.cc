@@ -222,10 +222,12 @@ struct BucketSet {
   struct Bucket {
     double bound;
     double count;
-    std::vector<std::uint32_t> inputs;  // recording only
   };
   LabelPairs labels;
   std::vector<Bucket> counts;  // sorted by bound; a dozen bounds
+  // Recording only: per bucket (the same index), the inputs that went into it. Apart, so that a
+  // dump's buckets are two doubles each.
+  std::vector<std::vector<std::uint32_t>> inputs;
 
   // `no_nan`: no bound of the family is NaN (then lower_bound would find the end for a bound
   // above the last).
@@ -236,9 +238,12 @@ struct BucketSet {
       it = std::lower_bound(counts.begin(), counts.end(), bound,
                             [](const Bucket &entry, double b) { return entry.bound < b; });
     }
-    if (it == counts.end() || it->bound != bound) it = counts.insert(it, Bucket{bound, 0, {}});
+    if (it == counts.end() || it->bound != bound) {
+      if (record) inputs.emplace(inputs.begin() + (it - counts.begin()));
+      it = counts.insert(it, Bucket{bound, 0});
+    }
     it->count += count;
-    if (record) it->inputs.push_back(input);
+    if (record) inputs[static_cast<std::size_t>(it - counts.begin())].push_back(input);
   }
 };
 
@@ -283,7 +288,7 @@ class HistogramBuckets {
       append_identity(key_, std::string_view(), labels, "le");
       const auto [it, inserted] = set_index_.try_emplace(key_, sets_.size());
       if (inserted) {
-        sets_.push_back(BucketSet{copy_labels(labels, "le"), {}});
+        sets_.push_back(BucketSet{copy_labels(labels, "le"), {}, {}});
         // As many buckets as the set before (the same bounds, mostly): no growing one by one.
         if (sets_.size() > 1) sets_.back().counts.reserve(sets_[sets_.size() - 2].counts.size());
       }
@@ -403,7 +408,8 @@ class HistogramBuckets {
                               : b == 0 ? out.append_new(bucket_name, with_le, cumulative)
                                        : out.append_variant(previous, le, *texts[b], cumulative);
         out.value(i) = cumulative;
-        out.note_assigned(i, Op::kCumulative, previous, bucket.inputs);
+        out.note_assigned(i, Op::kCumulative, previous,
+                          set.inputs.empty() ? std::vector<std::uint32_t>() : set.inputs[b]);
         previous = static_cast<std::uint32_t>(i);
       }
       const std::size_t count = unique_counts ? out.append_new(count_name, set.labels, cumulative)
