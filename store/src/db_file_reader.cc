@@ -81,11 +81,9 @@ namespace {
 // Walks the entries of `bytes`, handing each key and the offset of its value to `on_entry`
 // (which returns false to stop the walk as a failure). A prefix (`cut_ok`) may end before
 // `used`: it stops after the last whole entry it holds instead of failing.
-// `check_utf8` false: the caller knows every key to be valid UTF-8 (a walk of the same bytes in
-// the same format found them so).
 template <typename OnEntry>
 bool walk_entries(std::string_view bytes, StoreFormat format, bool cut_ok, OnEntry &&on_entry,
-                  std::string *error, bool check_utf8 = true) {
+                  std::string *error) {
   if (bytes.empty()) return fail(error, "zero-length file (prometheus_client fails on it)");
   if (bytes.size() < kDbHeaderSize) return fail(error, "file shorter than the 8-byte header");
   const auto used = load<std::int32_t>(bytes, 0);
@@ -119,7 +117,7 @@ bool walk_entries(std::string_view bytes, StoreFormat format, bool cut_ok, OnEnt
     }
     if (cut && size > have - pos) return true;
     const std::string_view key = bytes.substr(pos + 4, static_cast<std::size_t>(length));
-    if (check_utf8 && !is_valid_utf8(key)) return fail(error, "key is not valid UTF-8" + where());
+    if (!is_valid_utf8(key)) return fail(error, "key is not valid UTF-8" + where());
     if (!on_entry(key, pos + db_value_offset_in_entry(static_cast<std::uint32_t>(length)))) {
       return false;
     }
@@ -141,44 +139,44 @@ bool parse_entries(std::string_view bytes, StoreFormat format, bool cut_ok,
       error);
 }
 
+// Whether every entry is whole in `format` and its key looks like a JSON array, copying
+// nothing.
+bool parses_as(std::string_view bytes, StoreFormat format, bool cut_ok) {
+  std::size_t count = 0;
+  const bool whole = walk_entries(
+      bytes, format, cut_ok,
+      [&count](std::string_view key, std::size_t) {
+        ++count;
+        return key.size() >= 2 && key.front() == '[' && key.back() == ']';
+      },
+      nullptr);
+  // A prefix that holds no whole entry tells nothing.
+  return whole && count > 0;
+}
+
 DetectedFormat detect(std::string_view bytes, bool cut_ok) {
-  // Whether every entry is whole and its key looks like a JSON array, copying nothing.
-  const auto parses_as = [&](StoreFormat format) {
-    std::size_t count = 0;
-    const bool whole = walk_entries(
-        bytes, format, cut_ok,
-        [&count](std::string_view key, std::size_t) {
-          ++count;
-          return key.size() >= 2 && key.front() == '[' && key.back() == ']';
-        },
-        nullptr);
-    // A prefix that holds no whole entry tells nothing.
-    return whole && count > 0;
-  };
   if (bytes.size() >= kDbHeaderSize) {
     const auto used = load<std::int32_t>(bytes, 0);
     if (used == 0 || used == static_cast<std::int32_t>(kDbHeaderSize))
       return DetectedFormat::kEmpty;
   }
-  const bool v1 = parses_as(StoreFormat::kV1);
-  const bool v2 = parses_as(StoreFormat::kV2);
+  const bool v1 = parses_as(bytes, StoreFormat::kV1, cut_ok);
+  const bool v2 = parses_as(bytes, StoreFormat::kV2, cut_ok);
   if (v1 == v2) return DetectedFormat::kUnknown;
   return v1 ? DetectedFormat::kV1 : DetectedFormat::kV2;
 }
 
-}  // namespace
-
-bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEntry> &entries,
-                    std::string *error) {
-  return parse_entries(bytes, format, /*cut_ok=*/false, entries, error);
-}
-
-bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEntryView> &entries,
-                    std::string *error, bool detected) {
+// The entries of `bytes` in `format` as views (`entries` cleared first). `json_arrays`: also
+// refuses a key that is not bracketed as a JSON array, as detect does.
+bool walk_views(std::string_view bytes, StoreFormat format, std::vector<DbEntryView> &entries,
+                bool json_arrays, std::string *error) {
   entries.clear();
   return walk_entries(
       bytes, format, /*cut_ok=*/false,
       [&](std::string_view key, std::size_t value_at) {
+        if (json_arrays && (key.size() < 2 || key.front() != '[' || key.back() != ']')) {
+          return false;
+        }
         const auto start = static_cast<std::uint32_t>(key.data() - bytes.data() - 4);
         DbEntryView entry{key, load<double>(bytes, value_at), 0, start,
                           static_cast<std::uint32_t>(value_at)};
@@ -186,7 +184,42 @@ bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEn
         entries.push_back(entry);
         return true;
       },
-      error, /*check_utf8=*/!detected);
+      error);
+}
+
+// What detect finds of one format (parses_as), keeping the entries.
+bool parse_views_as_detect_does(std::string_view bytes, StoreFormat format,
+                                std::vector<DbEntryView> &entries) {
+  return walk_views(bytes, format, entries, /*json_arrays=*/true, nullptr) && !entries.empty();
+}
+
+}  // namespace
+
+DetectedFormat detect_and_parse_db_views(std::string_view bytes,
+                                         std::vector<DbEntryView> &entries) {
+  entries.clear();
+  if (bytes.size() >= kDbHeaderSize) {
+    const auto used = load<std::int32_t>(bytes, 0);
+    if (used == 0 || used == static_cast<std::int32_t>(kDbHeaderSize)) return DetectedFormat::kEmpty;
+  }
+  // As detect: exactly one of the two formats must hold. The walk in the wrong one stops where
+  // it fails, within an entry or two.
+  if (parse_views_as_detect_does(bytes, StoreFormat::kV1, entries)) {
+    return parses_as(bytes, StoreFormat::kV2, false) ? DetectedFormat::kUnknown
+                                                     : DetectedFormat::kV1;
+  }
+  return parse_views_as_detect_does(bytes, StoreFormat::kV2, entries) ? DetectedFormat::kV2
+                                                                      : DetectedFormat::kUnknown;
+}
+
+bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEntry> &entries,
+                    std::string *error) {
+  return parse_entries(bytes, format, /*cut_ok=*/false, entries, error);
+}
+
+bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEntryView> &entries,
+                    std::string *error) {
+  return walk_views(bytes, format, entries, /*json_arrays=*/false, error);
 }
 
 namespace {

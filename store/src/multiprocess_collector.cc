@@ -146,20 +146,17 @@ class FolderReader {
       return reject(problem), false;
     }
     StoreFormat format = format_ == FormatPreference::kV1 ? StoreFormat::kV1 : StoreFormat::kV2;
-    bool detected = false;  // every entry and key found whole and valid in `format`
     if (format_ == FormatPreference::kAuto) {
-      switch (detect_db_format(bytes)) {
+      // Detected, the entries are parsed too: every entry and key found whole and valid.
+      switch (detect_and_parse_db_views(bytes, entries)) {
         case DetectedFormat::kEmpty:
           break;
         case DetectedFormat::kV2:
-          detected_[base_name(path)] = StoreFormat::kV2;
-          detected = true;
-          break;
+          detected_[base_name(path)] = format_read_ = StoreFormat::kV2;
+          return true;
         case DetectedFormat::kV1:
-          format = StoreFormat::kV1;
-          detected_[base_name(path)] = StoreFormat::kV1;
-          detected = true;
-          break;
+          detected_[base_name(path)] = format_read_ = StoreFormat::kV1;
+          return true;
         case DetectedFormat::kUnknown: {
           std::string as_v1;
           std::string as_v2;
@@ -174,7 +171,7 @@ class FolderReader {
       }
     }
     format_read_ = format;
-    if (!parse_db_views(bytes, format, entries, &problem, detected)) {
+    if (!parse_db_views(bytes, format, entries, &problem)) {
       reject(path + ": corrupt " + std::string(to_string(format)) + " file: " + problem);
       return false;
     }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 
 #include "npuprobe/store/db_file_format.h"
 #include "npuprobe/store/db_file_reader.h"
@@ -132,6 +133,46 @@ TEST(DbFile, FormatDetection) {
       EXPECT_EQ(detect_db_format(bytes), expected) << folder << "/" << name;
     }
   }
+}
+
+// detect_and_parse_db_views finds what detect_db_format finds, and the entries parse_db_views
+// gives in that format: on v1, v2, empty and corrupt files, and on random damage to them (bytes
+// flipped anywhere: lengths, keys, values, the header).
+TEST(DbFile, DetectingAndParsingInOneWalkAgreesWithDoingBoth) {
+  const std::vector<std::string> keys = {kGoodKey, R"(["x", "x", {"a": "b"}, "h"])",
+                                         R"(["y", "y_total", {}, "help"])"};
+  std::vector<std::string> files = {db_file(keys, StoreFormat::kV1), db_file(keys, StoreFormat::kV2),
+                                    db_file({}, StoreFormat::kV1), std::string(100, 'x'),
+                                    db_file({"[1]"}, StoreFormat::kV1), db_file({"nope"}, StoreFormat::kV2)};
+  std::mt19937 random(7);
+  for (int i = 0; i < 3000; ++i) {
+    std::string damaged = files[random() % 2];
+    for (int flips = 1 + random() % 3; flips > 0; --flips) {
+      damaged[random() % 200] = static_cast<char>(random());
+    }
+    files.push_back(damaged);
+  }
+  std::size_t by_format[4] = {};
+  for (const std::string &bytes : files) {
+    std::vector<DbEntryView> entries;
+    const DetectedFormat found = detect_and_parse_db_views(bytes, entries);
+    ASSERT_EQ(found, detect_db_format(bytes));
+    ++by_format[static_cast<int>(found)];
+    if (found != DetectedFormat::kV1 && found != DetectedFormat::kV2) continue;
+    std::vector<DbEntryView> parsed;
+    ASSERT_TRUE(parse_db_views(
+        bytes, found == DetectedFormat::kV1 ? StoreFormat::kV1 : StoreFormat::kV2, parsed, nullptr));
+    ASSERT_EQ(entries.size(), parsed.size());
+    for (std::size_t e = 0; e < parsed.size(); ++e) {
+      EXPECT_EQ(entries[e].key, parsed[e].key);
+      EXPECT_EQ(entries[e].value_at, parsed[e].value_at);
+      EXPECT_EQ(entries[e].start, parsed[e].start);
+      EXPECT_EQ(std::memcmp(&entries[e].value, &parsed[e].value, sizeof(double)), 0);
+      EXPECT_EQ(std::memcmp(&entries[e].timestamp, &parsed[e].timestamp, sizeof(double)), 0);
+    }
+  }
+  // Every outcome was met.
+  for (const std::size_t count : by_format) EXPECT_GT(count, 0u);
 }
 
 }  // namespace

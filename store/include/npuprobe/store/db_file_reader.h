@@ -34,10 +34,9 @@ struct DbEntryView {
 bool parse_db_bytes(std::string_view bytes, StoreFormat format, std::vector<DbEntry> &entries,
                     std::string *error);
 
-// The same, as views into `bytes` (`entries` is cleared first). `detected`: detect_db_format
-// found `bytes` to be in `format` (every key was checked then: not again).
+// The same, as views into `bytes` (`entries` is cleared first).
 bool parse_db_views(std::string_view bytes, StoreFormat format, std::vector<DbEntryView> &entries,
-                    std::string *error, bool detected = false);
+                    std::string *error);
 
 // Reads `path` (only up to `used`, never past the file's size, at most `at_most` bytes) into
 // `bytes`. Only a regular file of at most kMaxDbFileBytes is read, opened without blocking: a
@@ -54,6 +53,13 @@ enum class DetectedFormat { kEmpty, kV1, kV2, kUnknown };
 // Which layout the bytes parse in, with every key a JSON array. kEmpty: no entries yet (any
 // format); kUnknown: neither or both parse (corrupt, or an ambiguous edge case).
 DetectedFormat detect_db_format(std::string_view bytes);
+
+// detect_db_format, and when it finds v1 or v2, the entries as parse_db_views gives them in that
+// format (`entries` cleared first; unspecified otherwise). The file is walked once in its own
+// format (a walk in the other one fails within an entry or two), not once to detect and once to
+// parse.
+DetectedFormat detect_and_parse_db_views(std::string_view bytes,
+                                         std::vector<DbEntryView> &entries);
 
 // The same for the first bytes of a file (read_db_file_bytes with kDbDetectionPrefixBytes),
 // which may end before `used`: the whole entries it holds decide.
