@@ -285,17 +285,42 @@ class HistogramBuckets {
     // a label set's buckets one after another: the previous bucket's set is tried first, by
     // comparing labels, before an identity is built and hashed.
     if (last_set_ >= sets_.size() || !same_but_le(labels, sets_[last_set_].labels)) {
-      append_identity(key_, std::string_view(), labels, "le");
-      const auto [it, inserted] = set_index_.try_emplace(key_, sets_.size());
-      if (inserted) {
-        sets_.push_back(BucketSet{copy_labels(labels, "le"), {}, {}});
-        // As many buckets as the set before (the same bounds, mostly): no growing one by one.
-        if (sets_.size() > 1) sets_.back().counts.reserve(sets_[sets_.size() - 2].counts.size());
-      }
-      last_set_ = it->second;
+      last_set_ = find_or_add_set(labels);
     }
     sets_[last_set_].add(bound, value, input, record, !has_nan_);
     return true;
+  }
+
+  // The index of the set of `labels` (without le), made when new. Sets are found by the hash of
+  // their identity and told apart by their labels: no identity is kept per set.
+  template <typename Labels>
+  std::size_t find_or_add_set(const Labels &labels) {
+    append_identity(key_, std::string_view(), labels, "le");
+    const std::size_t hash = std::hash<std::string_view>{}(key_);
+    if (2 * (sets_.size() + 1) > set_slots_.size()) grow_set_slots();
+    const std::size_t mask = set_slots_.size() - 1;
+    std::size_t at = hash & mask;
+    for (; set_slots_[at] != 0; at = (at + 1) & mask) {
+      const std::size_t set = set_slots_[at] - 1;
+      if (set_hashes_[set] == hash && same_but_le(labels, sets_[set].labels)) return set;
+    }
+    set_slots_[at] = static_cast<std::uint32_t>(sets_.size() + 1);
+    set_hashes_.push_back(hash);
+    sets_.push_back(BucketSet{copy_labels(labels, "le"), {}, {}});
+    // As many buckets as the set before (the same bounds, mostly): no growing one by one.
+    if (sets_.size() > 1) sets_.back().counts.reserve(sets_[sets_.size() - 2].counts.size());
+    return sets_.size() - 1;
+  }
+
+  // At most half full: probes stay short.
+  void grow_set_slots() {
+    set_slots_.assign(set_slots_.empty() ? 16 : 2 * set_slots_.size(), 0);
+    const std::size_t mask = set_slots_.size() - 1;
+    for (std::size_t set = 0; set < sets_.size(); ++set) {
+      std::size_t at = set_hashes_[set] & mask;
+      while (set_slots_[at] != 0) at = (at + 1) & mask;
+      set_slots_[at] = static_cast<std::uint32_t>(set + 1);
+    }
   }
 
   // Whether `labels` without its le are `set` (sorted both: compared in order).
@@ -421,7 +446,8 @@ class HistogramBuckets {
 
  private:
   std::vector<BucketSet> sets_;  // first-seen order
-  std::unordered_map<std::string, std::size_t> set_index_;
+  std::vector<std::uint32_t> set_slots_;  // open addressing: set + 1, 0 empty; a power of two
+  std::vector<std::size_t> set_hashes_;   // per set: the hash of its identity
   std::vector<std::pair<std::string, double>> les_;  // le text, bound: a dozen per family
   std::unordered_map<std::string, std::size_t> bounds_;  // le text -> its index in les_
   std::size_t last_le_ = ~std::size_t{0};  // the le of the previous bucket
