@@ -17,6 +17,7 @@
 #include "npuprobe/store/json_key.h"
 #include "npuprobe/store/multiprocess_collector.h"
 #include "npuprobe/store/text_exposition.h"
+#include "support/json_value.h"
 #include "support/temp_dir.h"
 
 namespace npuprobe::store {
@@ -222,6 +223,43 @@ TEST(SteadyCollection, KeptFilesAreReadOnlyWhileTheFolderStillNamesThem) {
     EXPECT_EQ(open_descriptors(), before + 2);
   }
   EXPECT_EQ(open_descriptors(), before);  // all closed with the collection
+}
+
+TEST(SteadyCollection, AKeyOrALengthChangedInPlaceIsReadAgain) {
+  // Bytes of a key, and of an entry's length, changed where they are (same file, same size,
+  // same `used`), in the first entry, a middle one and the last: never replayed as values.
+  TempDir dir;
+  write_counter_file(dir, "counter_1.db", {1, 2, 3});
+  const std::string path = dir.file("counter_1.db");
+  const auto full = [&dir] {
+    return format_text_exposition(collect_folder(dir.path(), FormatPreference::kAuto).families);
+  };
+  SteadyCollection steady(dir.path(), FormatPreference::kAuto, 4);
+  steady.scrape(false);
+  ASSERT_TRUE(steady.scrape(false).values_only);
+  std::string bytes = testing::read_text_file(path);
+  for (const char *from : {"\"s\": \"0\"", "\"s\": \"1\"", "\"s\": \"2\""}) {
+    const std::size_t at = bytes.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    std::string changed = bytes;
+    changed[at + 6] = 'X';  // the label's value
+    testing::write_file(path, changed);
+    const SteadyCollection::Scrape scrape = steady.scrape(false);
+    EXPECT_FALSE(scrape.values_only) << from;
+    EXPECT_EQ(scrape.body, full()) << from;
+    EXPECT_NE(scrape.body.find("c_total{s=\"X\"}"), std::string::npos) << scrape.body;
+    testing::write_file(path, bytes);
+    EXPECT_EQ(steady.scrape(false).body, full());
+    EXPECT_TRUE(steady.scrape(false).values_only);
+  }
+  // The first entry's length: a corrupt file now, read (and refused) as a full read does.
+  std::string changed = bytes;
+  changed[kDbHeaderSize] = static_cast<char>(changed[kDbHeaderSize] + 1);
+  testing::write_file(path, changed);
+  const SteadyCollection::Scrape corrupt = steady.scrape(false);
+  EXPECT_FALSE(corrupt.values_only);
+  EXPECT_EQ(corrupt.errors.size(), 1u);
+  EXPECT_EQ(corrupt.body, full());
 }
 
 TEST(SteadyCollection, AKeptFileGrownPastTheLimitIsReadAgainAndRefused) {
