@@ -94,16 +94,19 @@ TEST(DumpsKeyReader, SortsLabelsAWriterDidNotSort) {
             (LabelPairs{{"a", "1"}, {"a", "2"}, {"b", "1"}}));
 }
 
+// Up to `longest - 1` characters, some of them JSON's punctuation.
+std::string random_word(std::mt19937 &random, unsigned longest) {
+  const std::string plain = "abz09_:{}[], ";
+  std::string text(random() % longest, ' ');
+  for (char &c : text) c = plain[random() % plain.size()];
+  return text;
+}
+
 // Random keys in json.dumps' layout are all accepted; the same keys with a piece of a key put in,
 // taken out or replaced somewhere are accepted only when a parser reads them the same.
 TEST(DumpsKeyReader, AcceptsOnlyWhatAParserReadsTheSame) {
   std::mt19937 random(20261207);
-  const std::string plain = "abz09_:{}[], ";
-  const auto word = [&] {
-    std::string text(random() % 20, ' ');
-    for (char &c : text) c = plain[random() % plain.size()];
-    return text;
-  };
+  const auto word = [&] { return random_word(random, 20); };
   const std::vector<std::string> pieces = {"\"", "\", \"", "\": \"", ", {", "}, ", "{}", "a", " ",
                                            ",", ":", "{", "}", "[", "]", "\\", "\x01", "\xc3\xa9",
                                            "\\\"", "\"\""};
@@ -137,12 +140,7 @@ TEST(DumpsKeyReader, AcceptsOnlyWhatAParserReadsTheSame) {
 // the sample name, the help) or a piece put in, taken out or replaced anywhere.
 TEST(DumpsKeyReader, ReadsEachKeyAsReadDumpsKeyReadsItAlone) {
   std::mt19937 random(20261207);
-  const std::string plain = "abz09_:{}[], ";
-  const auto word = [&] {
-    std::string text(random() % 12, ' ');
-    for (char &c : text) c = plain[random() % plain.size()];
-    return text;
-  };
+  const auto word = [&] { return random_word(random, 12); };
   const std::vector<std::string> pieces = {"\"", "\", \"", "\": \"", ", {", "}, ", "{}", "a", " ",
                                            ",", ":", "\\", "\x01", "\xc3\xa9", "\\\"", "0.5"};
   std::size_t fast_candidates = 0, refused = 0;
