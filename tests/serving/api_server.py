@@ -155,6 +155,12 @@ def start_http(sock, client, model_name, max_tokens_limit):
     Handler.max_tokens_limit = max_tokens_limit
     httpd = ThreadingHTTPServer(sock.getsockname(), Handler, bind_and_activate=False)
     httpd.socket.close()
+    # Several API servers share the listening socket: all of them wake for a connection and one
+    # accepts it. A blocking accept() would keep the others in accept() until the next one, so
+    # that at the end of a stream one of them never sees its shutdown (it hung the demo's stop
+    # for 20 s). Non-blocking, the others return and poll again (socketserver ignores the
+    # BlockingIOError); the connections accepted stay blocking, as the handlers expect.
+    sock.setblocking(False)
     httpd.socket = sock
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, name="http", daemon=True).start()
