@@ -18,8 +18,9 @@ namespace {
 
 constexpr const char *kDefaultListen = "127.0.0.1:9464";
 
-// How many of the folder's files the server keeps open between scrapes (a steady scrape then
-// reads each with two calls, not four: steady_reread.h). The soft limit on descriptors is
+// How many of the folder's files the server keeps open between scrapes (and mapped: a steady
+// scrape then makes one fstat per file and loads only its values: steady_reread.h; this process
+// is npuprobe's own, so it may take SIGBUS for the guarded reads). The soft limit on descriptors is
 // raised to the hard one (at most 65536; a 1024 soft limit is a default, not a budget), and
 // at most half of it is spent on files, at most 4096: the rest is for the HTTP connections (64
 // at most) and for the files past that, opened per scrape as before.

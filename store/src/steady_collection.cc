@@ -1,13 +1,15 @@
 // A plan made by a recorded full collection (collection_record.h) and replayed on values only.
 // A replay gives up, and a full collection makes a new plan, at the first difference that could
-// change anything but values: the file list, a file's size or key bytes, a rejected file's bytes,
-// a mostrecent series that appears or disappears.
+// change anything but values: the file list, a file's size or key bytes (a mapped file's in
+// its turn, read_mapped), a rejected file's bytes, a mostrecent series that appears or
+// disappears.
 #include "npuprobe/store/steady_collection.h"
 
 #include <cstring>
 
 #include "collection_record.h"
 #include "exposition_lines.h"
+#include "sigbus_guard.h"
 #include "steady_reread.h"
 #include "npuprobe/store/db_file_reader.h"
 #include "npuprobe/store/multiprocess_collector.h"
@@ -26,9 +28,9 @@ constexpr std::size_t kMaxPlanBytes = std::size_t{64} << 20;
 
 constexpr std::string_view kOpenMetricsEnd = "# EOF\n";
 
-double load_double(std::string_view bytes, std::size_t at) {
+double load_double(const char *bytes, std::size_t at) {
   double value;
-  std::memcpy(&value, bytes.data() + at, sizeof value);
+  std::memcpy(&value, bytes + at, sizeof value);
   return value;
 }
 
@@ -56,6 +58,7 @@ struct SteadyCollection::Plan {
   std::string bytes;     // a file being compared, read the general way
   SteadyReread reread;   // a file being compared, read in one go (kept open, up to a limit)
   std::vector<ino_t> inodes;  // of the files listed by the scrape being made
+  std::size_t scrapes = 0;    // replays tried: whose turn it is to have its keys compared
   bool replayable = true;
 
   enum class Built { kReplayable, kNotReplayable, kTooBig };
@@ -156,10 +159,19 @@ struct SteadyCollection::Plan {
   bool read_values(const std::string &directory) {
     std::vector<std::string> now;
     if (!list_db_files(directory, &now, &inodes) || now != paths) return false;
+    // A mapped file's keys are compared in turn, one file per scrape (see read_mapped).
+    const std::size_t keys_turn = record.files.empty() ? 0 : scrapes++ % record.files.size();
     for (std::size_t f = 0; f < record.files.size(); ++f) {
       const RecordedFile &file = record.files[f];
       if (file.name_only) continue;
       // record.files and paths are the same list, in the same order.
+      if (file.accepted) {
+        if (const char *map = reread.mapped(f, file.path, inodes[f], file.bytes)) {
+          if (read_mapped(file, map, f == keys_turn)) continue;
+          reread.forget(f);  // shrunk under the mapping, or changed: a full read decides
+          return false;
+        }
+      }
       std::string_view current = reread.read(f, file.path, inodes[f], file.bytes);
       if (current.empty()) {
         // Only a recording shorter than a header is read the general way (a rejected file:
@@ -172,14 +184,8 @@ struct SteadyCollection::Plan {
         if (current != file.bytes) return false;
         continue;
       }
-      for (std::size_t e = 0; e < file.starts.size(); ++e) {
-        const std::size_t start = file.starts[e], value_at = file.value_ats[e];
-        if (std::memcmp(current.data() + start, file.bytes.data() + start, value_at - start) != 0) {
-          return false;
-        }
-        inputs[file.first_input + e] = load_double(current, value_at);
-        stamps[file.first_input + e] = file.timestamps ? load_double(current, value_at + 8) : 0;
-      }
+      if (!keys_unchanged(file, current.data())) return false;
+      load_values(file, current.data());
     }
     for (const HiddenSeries &series : record.hidden) {
       for (const std::uint32_t input : series.inputs) {
@@ -187,6 +193,41 @@ struct SteadyCollection::Plan {
       }
     }
     return true;
+  }
+
+  // Each entry's bytes before its value (its length and key) as recorded.
+  static bool keys_unchanged(const RecordedFile &file, const char *current) {
+    for (std::size_t e = 0; e < file.starts.size(); ++e) {
+      const std::size_t start = file.starts[e];
+      if (std::memcmp(current + start, file.bytes.data() + start, file.value_ats[e] - start) !=
+          0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void load_values(const RecordedFile &file, const char *current) {
+    for (std::size_t e = 0; e < file.starts.size(); ++e) {
+      const std::size_t at = file.value_ats[e];
+      inputs[file.first_input + e] = load_double(current, at);
+      stamps[file.first_input + e] = file.timestamps ? load_double(current, at + 8) : 0;
+    }
+  }
+
+  // A mapped file: its `used` must be the recorded one (a file that grew entries is read in
+  // full again), and its values are loaded where they lie. Its keys are compared only in its
+  // turn: neither prometheus_client nor npuprobe's writer ever writes a key where one was
+  // (they append, and npuprobe replaces a file by renaming a new one over it: another inode),
+  // so a steady scrape costs what its values cost, and a file some other writer rewrote in
+  // place, at the same length, is still noticed within as many scrapes as there are files.
+  bool read_mapped(const RecordedFile &file, const char *map, bool compare_keys) {
+    return read_guarded([&] {
+      if (std::memcmp(map, file.bytes.data(), 4) != 0) return false;
+      if (compare_keys && !keys_unchanged(file, map)) return false;
+      load_values(file, map);
+      return true;
+    });
   }
 
   // The values from the inputs, each combined exactly as the collection combines them (same

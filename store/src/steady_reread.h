@@ -9,6 +9,10 @@
 // replaced, renamed over or removed is opened again, with every check of a first open. Only
 // `npuprobe serve` keeps files open: the exposer plugin runs inside the served process, whose
 // descriptors (and whose forked children's) are not npuprobe's to spend.
+//
+// A kept file may also be mapped (mapped()): a steady scrape then loads each value where it
+// lies, and neither copies the file nor compares its keys (steady_collection.cc says when keys
+// are compared). A load past the end of a file shrunk meanwhile is caught (sigbus_guard.h).
 #pragma once
 
 #include <sys/types.h>
@@ -37,16 +41,31 @@ class SteadyReread {
   std::string_view read(std::size_t slot, const std::string &path, ino_t listed,
                         std::string_view recorded);
 
+  // The same file as read() would take it, mapped instead of read: the first recorded.size()
+  // bytes of a kept file of that shape, valid until the next call for the slot. Null when
+  // read() must be used (nothing is kept, the file changed shape, mapping failed). The bytes
+  // are the file's own, so another process may change them, `used` included, or shrink the
+  // file under them: read them with read_guarded() and compare `used` with the recording.
+  const char *mapped(std::size_t slot, const std::string &path, ino_t listed,
+                     std::string_view recorded);
+  // Drops the slot's descriptor and mapping (a guarded read of it failed).
+  void forget(std::size_t slot);
+
  private:
   struct Held {
     int fd = -1;
     ino_t inode = 0;
+    const char *map = nullptr;  // the first map_length bytes of the file, or null
+    std::size_t map_length = 0;
   };
   // A descriptor for `path`: the kept one while still valid, else a fresh open (kept when there
   // is room). -1 when it cannot be opened; `size` receives the file's size.
   int descriptor(std::size_t slot, const std::string &path, ino_t listed, std::size_t *size,
                  bool *kept);
   void forget(Held &held);
+  // How many bytes read_db_file_bytes takes from a file of `size` bytes whose header says
+  // `used`; 0 for a recording read() cannot stand for.
+  static std::size_t expected_length(std::string_view recorded, std::size_t size);
 
   const std::size_t max_held_;
   std::vector<Held> held_;  // by slot

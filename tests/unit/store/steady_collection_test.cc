@@ -262,6 +262,49 @@ TEST(SteadyCollection, AKeyOrALengthChangedInPlaceIsReadAgain) {
   EXPECT_EQ(corrupt.body, full());
 }
 
+TEST(SteadyCollection, AKeyRewrittenInPlaceInAMappedFileIsNoticedInItsTurn) {
+  // No writer rewrites a key where it is (prometheus_client and npuprobe append; npuprobe
+  // replaces a file by renaming): a mapped file's keys are compared one file per scrape, so
+  // such a rewrite shows within as many scrapes as there are files. Read, not mapped, files
+  // (none kept open) are compared at every scrape.
+  for (const std::size_t held : {std::size_t{0}, std::size_t{8}}) {
+    TempDir dir;
+    const char *names[] = {"counter_1.db", "counter_2.db", "counter_3.db", "counter_4.db"};
+    for (const char *name : names) write_counter_file(dir, name, {1, 2});
+    const auto full = [&dir] {
+      return format_text_exposition(
+          collect_folder(dir.path(), FormatPreference::kAuto).families);
+    };
+    SteadyCollection steady(dir.path(), FormatPreference::kAuto, held);
+    steady.scrape(false);
+    ASSERT_TRUE(steady.scrape(false).values_only);
+    const std::string path = dir.file("counter_3.db");
+    std::string bytes = testing::read_text_file(path);
+    const std::size_t at = bytes.find("\"s\": \"1\"");
+    ASSERT_NE(at, std::string::npos);
+    bytes[at + 6] = 'X';
+    testing::write_file(path, bytes);  // in place: the same inode, size and `used`
+    int scrapes = 0;
+    bool noticed = false;
+    while (!noticed && scrapes < 4) {
+      const SteadyCollection::Scrape scrape = steady.scrape(false);
+      ++scrapes;
+      noticed = !scrape.values_only;
+      if (noticed) {
+        EXPECT_EQ(scrape.body, full());
+      }
+    }
+    EXPECT_TRUE(noticed) << "held " << held;
+    if (held == 0) {
+      EXPECT_EQ(scrapes, 1);
+    }
+    const SteadyCollection::Scrape after = steady.scrape(false);
+    EXPECT_TRUE(after.values_only);
+    EXPECT_EQ(after.body, full());
+    EXPECT_NE(after.body.find("c_total{s=\"X\"}"), std::string::npos) << after.body;
+  }
+}
+
 TEST(SteadyCollection, AKeptFileGrownPastTheLimitIsReadAgainAndRefused) {
   TempDir dir;
   write_counter_file(dir, "counter_1.db", {1});

@@ -2,8 +2,11 @@
 // Every scrape answers exactly what collect_folder + the exposition would (MultiProcessCollector
 // semantics, the folder as it is at that moment), but when no file was added, removed or given
 // a new key since the last full read, the keys are not decoded again: the files are read, their
-// key bytes compared with the last read, and only the values are combined and formatted. The
-// cost of a steady-state scrape follows the values, not the keys (bench/README.md). What it keeps
+// key bytes compared with the last read, and only the values are combined and formatted. Files
+// kept open are mapped instead: their values are loaded where they lie and their keys compared
+// one file per scrape, in turn (a key rewritten in place, which no writer does, shows within as
+// many scrapes as there are files; docs/exposition.md). The cost of a steady-state scrape
+// follows the values, not the keys (bench/README.md). What it keeps
 // is bounded (64 MiB: the exposer plugin runs inside the served process); a folder past that is
 // collected in full at every scrape.
 #pragma once
