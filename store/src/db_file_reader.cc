@@ -139,6 +139,18 @@ bool parse_entries(std::string_view bytes, StoreFormat format, bool cut_ok,
       error);
 }
 
+// What detect asks of every key: bracketed as a JSON array (a cheap look, not a parse).
+bool looks_like_json_array(std::string_view key) {
+  return key.size() >= 2 && key.front() == '[' && key.back() == ']';
+}
+
+// A header that says no entry was ever written (`used` 0, or just the header): either format.
+bool has_empty_header(std::string_view bytes) {
+  if (bytes.size() < kDbHeaderSize) return false;
+  const auto used = load<std::int32_t>(bytes, 0);
+  return used == 0 || used == static_cast<std::int32_t>(kDbHeaderSize);
+}
+
 // Whether every entry is whole in `format` and its key looks like a JSON array, copying
 // nothing.
 bool parses_as(std::string_view bytes, StoreFormat format, bool cut_ok) {
@@ -147,7 +159,7 @@ bool parses_as(std::string_view bytes, StoreFormat format, bool cut_ok) {
       bytes, format, cut_ok,
       [&count](std::string_view key, std::size_t) {
         ++count;
-        return key.size() >= 2 && key.front() == '[' && key.back() == ']';
+        return looks_like_json_array(key);
       },
       nullptr);
   // A prefix that holds no whole entry tells nothing.
@@ -155,11 +167,7 @@ bool parses_as(std::string_view bytes, StoreFormat format, bool cut_ok) {
 }
 
 DetectedFormat detect(std::string_view bytes, bool cut_ok) {
-  if (bytes.size() >= kDbHeaderSize) {
-    const auto used = load<std::int32_t>(bytes, 0);
-    if (used == 0 || used == static_cast<std::int32_t>(kDbHeaderSize))
-      return DetectedFormat::kEmpty;
-  }
+  if (has_empty_header(bytes)) return DetectedFormat::kEmpty;
   const bool v1 = parses_as(bytes, StoreFormat::kV1, cut_ok);
   const bool v2 = parses_as(bytes, StoreFormat::kV2, cut_ok);
   if (v1 == v2) return DetectedFormat::kUnknown;
@@ -174,9 +182,7 @@ bool walk_views(std::string_view bytes, StoreFormat format, std::vector<DbEntryV
   return walk_entries(
       bytes, format, /*cut_ok=*/false,
       [&](std::string_view key, std::size_t value_at) {
-        if (json_arrays && (key.size() < 2 || key.front() != '[' || key.back() != ']')) {
-          return false;
-        }
+        if (json_arrays && !looks_like_json_array(key)) return false;
         const auto start = static_cast<std::uint32_t>(key.data() - bytes.data() - 4);
         DbEntryView entry{key, load<double>(bytes, value_at), 0, start,
                           static_cast<std::uint32_t>(value_at)};
@@ -198,10 +204,7 @@ bool parse_views_as_detect_does(std::string_view bytes, StoreFormat format,
 DetectedFormat detect_and_parse_db_views(std::string_view bytes,
                                          std::vector<DbEntryView> &entries) {
   entries.clear();
-  if (bytes.size() >= kDbHeaderSize) {
-    const auto used = load<std::int32_t>(bytes, 0);
-    if (used == 0 || used == static_cast<std::int32_t>(kDbHeaderSize)) return DetectedFormat::kEmpty;
-  }
+  if (has_empty_header(bytes)) return DetectedFormat::kEmpty;
   // As detect: exactly one of the two formats must hold. The walk in the wrong one stops where
   // it fails, within an entry or two.
   if (parse_views_as_detect_does(bytes, StoreFormat::kV1, entries)) {
