@@ -355,20 +355,14 @@ class HistogramBuckets {
     }
     streamed.sets.reserve(sets_.size());
     streamed.cumulative.reserve(buckets);
-    const BucketSet *texts_of = nullptr;
+    LeTexts le_texts;
     for (const BucketSet &set : sets_) {
-      if (texts_of == nullptr || !same_bounds(*texts_of, set)) {
+      if (le_texts.take(set)) {
         std::vector<std::string> &texts = streamed.le_texts.emplace_back();
-        for (const BucketSet::Bucket &bucket : set.counts) {
-          texts.push_back(float_to_go_string(bucket.bound));
-        }
-        texts_of = &set;
+        for (const std::string *text : le_texts.texts()) texts.push_back(*text);
       }
-      // `le` goes where sorting would put it: before the first label after it.
-      const auto le_at = std::find_if(set.labels.begin(), set.labels.end(),
-                                      [](const auto &label) { return label.first > "le"; });
       streamed.sets.push_back(StreamedBuckets::Set{
-          &set.labels, static_cast<std::uint32_t>(le_at - set.labels.begin()),
+          &set.labels, static_cast<std::uint32_t>(le_position(set.labels)),
           static_cast<std::uint32_t>(streamed.le_texts.size() - 1),
           static_cast<std::uint32_t>(streamed.cumulative.size())});
       double cumulative = 0;
@@ -380,15 +374,49 @@ class HistogramBuckets {
     return true;
   }
 
-  static bool same_bounds(const BucketSet &a, const BucketSet &b) {
-    return a.counts.size() == b.counts.size() &&
-           std::equal(a.counts.begin(), a.counts.end(), b.counts.begin(),
-                      [](const auto &x, const auto &y) { return x.bound == y.bound; });
+  // The `le` texts of each set's bounds, for the sets taken in order. The label sets of a family
+  // mostly have the same bounds: the texts of the set before are taken again when its bounds
+  // are this set's (no lookup per bucket), and each bound is formatted once per family.
+  class LeTexts {
+   public:
+    // True when the texts() are new: `set`'s bounds are not those of the set taken before.
+    bool take(const BucketSet &set) {
+      if (of_ != nullptr && same_bounds(*of_, set)) return false;
+      texts_.clear();
+      for (const BucketSet::Bucket &bucket : set.counts) {
+        auto text = by_bound_.find(bucket.bound);
+        if (text == by_bound_.end()) {
+          text = by_bound_.emplace(bucket.bound, float_to_go_string(bucket.bound)).first;
+        }
+        texts_.push_back(&text->second);  // stable: the map's nodes do not move
+      }
+      of_ = &set;
+      return true;
+    }
+    // Per bucket of the set last taken.
+    const std::vector<const std::string *> &texts() const { return texts_; }
+
+   private:
+    static bool same_bounds(const BucketSet &a, const BucketSet &b) {
+      return a.counts.size() == b.counts.size() &&
+             std::equal(a.counts.begin(), a.counts.end(), b.counts.begin(),
+                        [](const auto &x, const auto &y) { return x.bound == y.bound; });
+    }
+    std::unordered_map<double, std::string> by_bound_;
+    std::vector<const std::string *> texts_;
+    const BucketSet *of_ = nullptr;
+  };
+
+  // Where `le` goes among a set's sorted labels (none of them "le"): before the first after it.
+  template <typename Labels>
+  static std::size_t le_position(const Labels &labels) {
+    return static_cast<std::size_t>(
+        std::find_if(labels.begin(), labels.end(),
+                     [](const auto &label) { return label.first > "le"; }) -
+        labels.begin());
   }
 
   void finish(const std::string &family, OrderedSamples &out) const {
-    // Each bound is formatted once per family, not once per label set.
-    std::unordered_map<double, std::string> le_text;
     const std::string bucket_name = family + "_bucket";
     const std::string count_name = family + "_count";
     // Every (label set, bound) is one bucket sample: they need no lookup unless a stored sample
@@ -399,29 +427,15 @@ class HistogramBuckets {
     std::size_t made = 0;
     for (const BucketSet &set : sets_) made += set.counts.size() + 1;  // the buckets, _count
     out.reserve(made);
-    // The label sets of a family mostly have the same bounds: the texts of the previous set's
-    // buckets are taken again when its bounds are this set's (no lookup per bucket).
-    std::vector<const std::string *> texts;
-    const BucketSet *texts_of = nullptr;
+    LeTexts le_texts;
     for (const BucketSet &set : sets_) {
-      if (texts_of == nullptr || !same_bounds(*texts_of, set)) {
-        texts.clear();
-        for (const BucketSet::Bucket &bucket : set.counts) {
-          auto text = le_text.find(bucket.bound);
-          if (text == le_text.end()) {
-            text = le_text.emplace(bucket.bound, float_to_go_string(bucket.bound)).first;
-          }
-          texts.push_back(&text->second);  // stable: the map's nodes do not move
-        }
-        texts_of = &set;
-      }
-      // `le` goes where sorting would put it: the other labels are sorted and none is "le".
+      le_texts.take(set);
+      const std::vector<const std::string *> &texts = le_texts.texts();
       // Views: a bucket's labels are copied once, into the table.
       LabelViews with_le(set.labels.begin(), set.labels.end());
-      const auto at = std::find_if(with_le.begin(), with_le.end(),
-                                   [](const auto &label) { return label.first > "le"; });
-      const std::size_t le = static_cast<std::size_t>(at - with_le.begin());
-      with_le.emplace(at, "le", std::string_view());
+      const std::size_t le = le_position(set.labels);
+      with_le.emplace(with_le.begin() + static_cast<std::ptrdiff_t>(le), "le",
+                      std::string_view());
       double cumulative = 0;
       std::uint32_t previous = SampleRecipe::kNone;
       for (std::size_t b = 0; b < set.counts.size(); ++b) {
