@@ -48,6 +48,17 @@ char *write_text(char *at, std::string_view text) {
   return at + text.size();
 }
 
+// `label="value"`, the value escaped as generate_latest escapes label values: the one way every
+// line below writes a label.
+char *write_label_pair(char *at, std::string_view label, std::string_view value) {
+  at = write_text(at, label);
+  *at++ = '=';
+  *at++ = '"';
+  at = write_escaped(at, value, true);
+  *at++ = '"';
+  return at;
+}
+
 // The most `name{k="v",...} ` can take: every value byte escaped.
 std::size_t sample_prefix_bound(const Sample &sample) {
   std::size_t bound = sample.name.size() + 3;  // "{", "}", " "
@@ -71,11 +82,7 @@ char *write_sample_prefix(char *at, const Sample &sample) {
     *at++ = '{';
     for (std::size_t i = 0; i < labels->size(); ++i) {
       if (i > 0) *at++ = ',';
-      at = write_text(at, (*labels)[i].first);
-      *at++ = '=';
-      *at++ = '"';
-      at = write_escaped(at, (*labels)[i].second, true);
-      *at++ = '"';
+      at = write_label_pair(at, (*labels)[i].first, (*labels)[i].second);
     }
     *at++ = '}';
   }
@@ -164,11 +171,7 @@ char *write_table_line(char *at, const SampleTable &table, std::size_t i) {
       table.for_each_label(i, [&at, &separator](std::string_view label, std::string_view value) {
         *at++ = separator;
         separator = ',';
-        at = write_text(at, label);
-        *at++ = '=';
-        *at++ = '"';
-        at = write_escaped(at, value, true);
-        *at++ = '"';
+        at = write_label_pair(at, label, value);
       });
       *at++ = '}';
     }
@@ -193,16 +196,17 @@ std::size_t streamed_line_bound(const StreamedBuckets &buckets) {
          kMaxGoFloatChars + 1;
 }
 
-// `label="value"` pairs [from, to) of `labels`, each after `separator` but the first (after
-// `first`), values escaped as write_table_line escapes them.
+// `label="value"` pairs [from, to) of `labels`, each after a comma but the first (after
+// `first`), as write_table_line writes them.
 void append_label_pairs(std::string &out, const LabelPairs &labels, std::size_t from,
                         std::size_t to, char first) {
   for (std::size_t k = from; k < to; ++k) {
-    out += k == from ? first : ',';
-    out += labels[k].first;
-    out += "=\"";
-    append_escaped(out, labels[k].second, true);
-    out += '"';
+    const auto &[label, value] = labels[k];
+    const std::size_t old = out.size();
+    out.resize(old + 1 + label.size() + 2 * value.size() + 3);  // every value byte escaped
+    char *at = &out[old];
+    *at++ = k == from ? first : ',';
+    out.resize(static_cast<std::size_t>(write_label_pair(at, label, value) - out.data()));
   }
 }
 
