@@ -424,9 +424,10 @@ def floors_result(args, reps, rows):
                     "%.1fx..%.1fx. Where the rest goes: a dump decodes every JSON key (the "
                     "label sets as prometheus_client wrote them) and merges the processes' "
                     "samples by series, which a floor that only copies text never does, and a "
-                    "process start alone is %.2f..%.2f ms here; a steady scrape compares each "
-                    "file's key bytes with the last scrape's and pays an HTTP exchange (connect, "
-                    "request, response) that its floor leaves out. " % (
+                    "process start alone is %.2f..%.2f ms here; a steady scrape checks each file "
+                    "(fstat, its `used`), loads the values from the files it keeps mapped, "
+                    "and pays an HTTP exchange (connect, request, response) that its floor "
+                    "leaves out. " % (
                         min(dump_x), max(dump_x), min(serve_x), max(serve_x), min(starts),
                         max(starts)))
     if args.quick:
