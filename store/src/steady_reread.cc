@@ -101,11 +101,14 @@ const char *SteadyReread::mapped(std::size_t slot, const std::string &path, ino_
   if (max_held_ == 0 || recorded.size() < kDbHeaderSize || !sigbus_guard_ready()) {
     return nullptr;
   }
+  // Not kept, and no room to keep it: read() opens it (once, not here and there).
+  const bool held_now = slot < held_.size() && held_[slot].fd >= 0;
+  if (!held_now && held_count_ >= max_held_) return nullptr;
   std::size_t size = 0;
   bool kept = false;
   const int fd = descriptor(slot, path, listed, &size, &kept);
   if (fd < 0) return nullptr;
-  if (!kept) {  // no room left to keep it: read() opens it again
+  if (!kept) {  // cannot happen after the check above; read() would open it again
     ::close(fd);
     return nullptr;
   }
